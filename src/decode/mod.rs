@@ -1,0 +1,4 @@
+//! Stage 2, decode. (stub)
+pub mod dns;
+pub mod http;
+pub mod tls;

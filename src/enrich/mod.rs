@@ -1,0 +1,2 @@
+//! Stage 4, enrich. (stub)
+pub mod geoip;
