@@ -1,9 +1,44 @@
 //! tomskype: tell TOM-Skype from regular Skype in network traffic, per host, with the evidence.
 //!
-//! (crate docs are filled in with the pipeline once the stages exist)
+//! The library does the work, in stages that each use only the types of the stage before:
+//!
+//! ```text
+//! capture ──► decode ──► flow ──► enrich ──► classify ──► report
+//! pcap/pcapng  link, IP,   per flow:  per host: GeoIP,   evidence →  text / JSON
+//! gzip, live   ports, DNS, packets,   indicators,        verdict
+//!              SNI, HTTP   bytes,     names
+//!                          times
+//! ```
+//!
+//! [`analyze`] runs the whole pipeline; the `tomskype` binary is its command line.
+//!
+//! ```
+//! use tomskype::analyze::{Analyzer, Inputs};
+//! use tomskype::addr::LocalNets;
+//! use tomskype::enrich::{geoip::GeoIp, indicators::IndicatorSet};
+//!
+//! let analyzer = Analyzer {
+//!     geoip: GeoIp::embedded()?,
+//!     indicators: IndicatorSet::embedded()?,
+//!     local: LocalNets::new(Vec::new()),
+//! };
+//! let inputs = Inputs::expand(&["captures/tom-skype-cn-2011-login-beacon.pcap".into()]);
+//! let report = analyzer.report(inputs.read(1, None));
+//! for host in &report.hosts {
+//!     println!("{} {}", host.address, host.verdict.label.name());
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod addr;
+pub mod analyze;
 pub mod capture;
+pub mod classify;
 pub mod decode;
 pub mod enrich;
+pub mod export;
+pub mod flow;
+pub mod lookup;
+pub mod report;
 pub mod samples;
+pub mod timefmt;

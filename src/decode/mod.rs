@@ -1,4 +1,323 @@
-//! Stage 2, decode. (stub)
+//! Stage 2, decode: turns one captured packet into a small summary of its IP and transport
+//! headers, and picks out the application facts the later stages care about (DNS answers, the
+//! TLS server name, the HTTP request line, Host and User-Agent).
+//!
+//! Link layers: Ethernet II (with up to three 802.1Q/802.1ad tags), Linux cooked SLL and SLL2,
+//! raw IPv4/IPv6, BSD null/loopback. Packets are sliced with etherparse's lax slicing, so a
+//! packet cut short by the snaplen keeps whatever headers survived. A packet that cannot be
+//! decoded is not an error: it is counted in a [`DecodeStats`] by why it was skipped.
+//!
+//! Left out on purpose: IP reassembly (non-first fragments are counted, not joined), TCP stream
+//! reassembly (the application parsers look at single segments: a ClientHello or an HTTP
+//! request header nearly always fits in the first one), tunnels (GRE, VXLAN, Teredo, ... are
+//! seen as their outer flow), QUIC (its ClientHello is encrypted).
+
+pub mod app;
 pub mod dns;
 pub mod http;
+pub mod link;
 pub mod tls;
+
+use std::net::IpAddr;
+
+use etherparse::{LaxNetSlice, LaxSlicedPacket, TransportSlice};
+use serde::Serialize;
+
+/// IP protocol numbers the later stages distinguish.
+pub mod proto {
+    /// ICMP for IPv4.
+    pub const ICMP: u8 = 1;
+    /// TCP.
+    pub const TCP: u8 = 6;
+    /// UDP.
+    pub const UDP: u8 = 17;
+    /// ICMP for IPv6.
+    pub const ICMPV6: u8 = 58;
+}
+
+/// TCP flag bits as they appear in the header's flags byte.
+pub mod tcp_flags {
+    /// FIN.
+    pub const FIN: u8 = 0x01;
+    /// SYN.
+    pub const SYN: u8 = 0x02;
+    /// RST.
+    pub const RST: u8 = 0x04;
+    /// ACK.
+    pub const ACK: u8 = 0x10;
+}
+
+/// The IP and transport facts of one packet. Borrows the packet's bytes for the payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decoded<'a> {
+    /// Source address.
+    pub src: IpAddr,
+    /// Destination address.
+    pub dst: IpAddr,
+    /// IP protocol number of the transport (after IPv6 extension headers).
+    pub proto: u8,
+    /// Source port (0 when the protocol has none or its header was cut off).
+    pub sport: u16,
+    /// Destination port (0 when the protocol has none or its header was cut off).
+    pub dport: u16,
+    /// TCP flags byte (0 for other protocols).
+    pub tcp_flags: u8,
+    /// Transport payload as captured (may be shorter than sent when the snaplen cut it).
+    pub payload: &'a [u8],
+}
+
+/// Why a packet gave no [`Decoded`] summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Skip {
+    /// The interface's link type is not one this decoder knows.
+    UnsupportedLinkType,
+    /// A link-layer frame that does not carry IP (ARP, LLDP, STP, ...).
+    NotIp,
+    /// The link-layer header itself is cut short or invalid.
+    BadLinkHeader,
+    /// The IP header is cut short or invalid.
+    BadIpHeader,
+    /// A non-first IP fragment: no transport header to read.
+    Fragment,
+}
+
+impl Skip {
+    /// Every kind, in the order reports list them.
+    pub const ALL: [Skip; 5] = [
+        Skip::UnsupportedLinkType,
+        Skip::NotIp,
+        Skip::BadLinkHeader,
+        Skip::BadIpHeader,
+        Skip::Fragment,
+    ];
+
+    /// Stable name used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Skip::UnsupportedLinkType => "unsupported-link-type",
+            Skip::NotIp => "not-ip",
+            Skip::BadLinkHeader => "bad-link-header",
+            Skip::BadIpHeader => "bad-ip-header",
+            Skip::Fragment => "fragment",
+        }
+    }
+}
+
+/// Counts of what the decoder saw, by outcome. Cheap to update per packet.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DecodeStats {
+    /// Packets that gave a [`Decoded`] summary.
+    pub decoded: u64,
+    /// Of those, packets whose transport header was cut off (ports unknown).
+    pub transport_truncated: u64,
+    /// Packets skipped, indexed like [`Skip::ALL`].
+    pub skipped: [u64; Skip::ALL.len()],
+    /// Application payloads that looked like DNS/TLS/HTTP but did not parse, by protocol.
+    pub app_malformed: AppCounts,
+}
+
+/// Per-protocol counters for the application parsers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct AppCounts {
+    /// DNS messages.
+    pub dns: u64,
+    /// TLS ClientHellos.
+    pub tls: u64,
+    /// HTTP requests.
+    pub http: u64,
+}
+
+impl DecodeStats {
+    /// Counts one skipped packet.
+    pub fn skip(&mut self, why: Skip) {
+        self.skipped[why as usize] += 1;
+    }
+
+    /// Number of packets skipped for `why`.
+    pub fn skipped(&self, why: Skip) -> u64 {
+        self.skipped[why as usize]
+    }
+
+    /// Adds another set of counts to this one.
+    pub fn merge(&mut self, other: &DecodeStats) {
+        self.decoded += other.decoded;
+        self.transport_truncated += other.transport_truncated;
+        for (a, b) in self.skipped.iter_mut().zip(other.skipped) {
+            *a += b;
+        }
+        self.app_malformed.dns += other.app_malformed.dns;
+        self.app_malformed.tls += other.app_malformed.tls;
+        self.app_malformed.http += other.app_malformed.http;
+    }
+}
+
+/// Decodes one packet captured on an interface of `link_type`.
+pub fn decode(link_type: u32, data: &[u8]) -> Result<Decoded<'_>, Skip> {
+    let sliced = match link::network_layer(link_type, data)? {
+        link::Network::Ethernet(frame) => {
+            LaxSlicedPacket::from_ethernet(frame).map_err(|_| Skip::BadLinkHeader)?
+        }
+        link::Network::EtherType(ether_type, rest) => {
+            LaxSlicedPacket::from_ether_type(ether_type, rest)
+        }
+        link::Network::Ip(rest) => LaxSlicedPacket::from_ip(rest).map_err(|_| Skip::BadIpHeader)?,
+    };
+    from_sliced(&sliced)
+}
+
+fn from_sliced<'a>(sliced: &LaxSlicedPacket<'a>) -> Result<Decoded<'a>, Skip> {
+    let (src, dst, payload) = match &sliced.net {
+        Some(LaxNetSlice::Ipv4(ip)) => (
+            IpAddr::V4(ip.header().source_addr()),
+            IpAddr::V4(ip.header().destination_addr()),
+            ip.payload(),
+        ),
+        Some(LaxNetSlice::Ipv6(ip)) => (
+            IpAddr::V6(ip.header().source_addr()),
+            IpAddr::V6(ip.header().destination_addr()),
+            ip.payload(),
+        ),
+        Some(LaxNetSlice::Arp(_)) => return Err(Skip::NotIp),
+        None => {
+            // Nothing at the network layer: either a frame of another protocol, or an IP
+            // header that failed to parse (then etherparse records where it stopped).
+            return Err(match &sliced.stop_err {
+                Some(_) => Skip::BadIpHeader,
+                None => Skip::NotIp,
+            });
+        }
+    };
+    let proto = payload.ip_number.0;
+    let mut out = Decoded {
+        src,
+        dst,
+        proto,
+        sport: 0,
+        dport: 0,
+        tcp_flags: 0,
+        payload: &[],
+    };
+    match &sliced.transport {
+        Some(TransportSlice::Tcp(tcp)) => {
+            out.sport = tcp.source_port();
+            out.dport = tcp.destination_port();
+            // The flags byte is byte 13 of the TCP header; the slice has at least 20 bytes.
+            out.tcp_flags = tcp.slice().get(13).copied().unwrap_or(0);
+            out.payload = tcp.payload();
+        }
+        Some(TransportSlice::Udp(udp)) => {
+            out.sport = udp.source_port();
+            out.dport = udp.destination_port();
+            out.payload = udp.payload();
+        }
+        Some(TransportSlice::Icmpv4(_)) | Some(TransportSlice::Icmpv6(_)) => {}
+        None => {
+            if payload.fragmented && !is_first_fragment(sliced) {
+                return Err(Skip::Fragment);
+            }
+            if proto != proto::TCP && proto != proto::UDP {
+                // Another transport (GRE, ESP, SCTP, ...): kept as an address-level flow.
+                out.payload = payload.payload;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// True for the first fragment of a fragmented datagram (offset 0), which carries the
+/// transport header even though etherparse does not slice it.
+fn is_first_fragment(sliced: &LaxSlicedPacket<'_>) -> bool {
+    match &sliced.net {
+        Some(LaxNetSlice::Ipv4(ip)) => ip.header().fragments_offset().value() == 0,
+        _ => false,
+    }
+}
+
+/// True when a decoded TCP/UDP packet had ports (its transport header survived).
+pub fn has_ports(d: &Decoded<'_>) -> bool {
+    (d.proto == proto::TCP || d.proto == proto::UDP) && (d.sport != 0 || d.dport != 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::linktype;
+    use etherparse::PacketBuilder;
+
+    fn tcp_packet(payload: &[u8]) -> Vec<u8> {
+        let builder = PacketBuilder::ethernet2([1; 6], [2; 6])
+            .ipv4([192, 168, 1, 2], [211, 100, 41, 6], 64)
+            .tcp(50000, 80, 1, 1000)
+            .syn();
+        let mut out = Vec::new();
+        builder.write(&mut out, payload).unwrap();
+        out
+    }
+
+    #[test]
+    fn decodes_ethernet_ipv4_tcp() {
+        let pkt = tcp_packet(b"GET / HTTP/1.1\r\n\r\n");
+        let d = decode(linktype::ETHERNET, &pkt).unwrap();
+        assert_eq!(d.src, "192.168.1.2".parse::<IpAddr>().unwrap());
+        assert_eq!(d.dst, "211.100.41.6".parse::<IpAddr>().unwrap());
+        assert_eq!((d.proto, d.sport, d.dport), (proto::TCP, 50000, 80));
+        assert_eq!(d.tcp_flags & tcp_flags::SYN, tcp_flags::SYN);
+        assert_eq!(d.payload, b"GET / HTTP/1.1\r\n\r\n");
+    }
+
+    #[test]
+    fn snaplen_cut_keeps_addresses() {
+        let pkt = tcp_packet(b"hello");
+        // Ethernet (14) + IPv4 (20) + 6 bytes of TCP: ports survive, the rest does not.
+        let d = decode(linktype::ETHERNET, &pkt[..40]).unwrap();
+        assert_eq!(d.dst, "211.100.41.6".parse::<IpAddr>().unwrap());
+        assert_eq!(d.proto, proto::TCP);
+        assert!(d.payload.is_empty());
+    }
+
+    #[test]
+    fn ipv6_udp_raw() {
+        let builder = PacketBuilder::ipv6([0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], [0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2], 64)
+            .udp(5353, 53);
+        let mut pkt = Vec::new();
+        builder.write(&mut pkt, b"abc").unwrap();
+        let d = decode(linktype::RAW, &pkt).unwrap();
+        assert_eq!((d.proto, d.sport, d.dport), (proto::UDP, 5353, 53));
+        assert_eq!(d.payload, b"abc");
+        assert_eq!(decode(linktype::IPV6, &pkt).unwrap(), d);
+    }
+
+    #[test]
+    fn skips_are_counted_by_kind() {
+        assert_eq!(decode(147, &[0; 40]), Err(Skip::UnsupportedLinkType));
+        // An ARP frame.
+        let mut arp = vec![0xff; 12];
+        arp.extend_from_slice(&[0x08, 0x06]);
+        arp.extend_from_slice(&[0; 28]);
+        assert_eq!(decode(linktype::ETHERNET, &arp), Err(Skip::NotIp));
+        assert_eq!(decode(linktype::ETHERNET, &[1, 2, 3]), Err(Skip::BadLinkHeader));
+        assert_eq!(decode(linktype::RAW, &[0x45, 0]), Err(Skip::BadIpHeader));
+        let mut stats = DecodeStats::default();
+        stats.skip(Skip::Fragment);
+        stats.skip(Skip::Fragment);
+        assert_eq!(stats.skipped(Skip::Fragment), 2);
+        assert_eq!(stats.skipped(Skip::NotIp), 0);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_any_link_type_never_panics(
+            link in proptest::sample::select(vec![0u32, 1, 12, 14, 101, 108, 113, 228, 229, 276, 9999]),
+            data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+        ) {
+            let _ = decode(link, &data);
+        }
+
+        #[test]
+        fn every_truncation_of_a_valid_packet_never_panics(cut in 0usize..80) {
+            let pkt = tcp_packet(b"GET /agent/keyfile_u HTTP/1.1\r\nHost: skypetools.tom.com\r\n\r\n");
+            let _ = decode(linktype::ETHERNET, &pkt[..cut.min(pkt.len())]);
+        }
+    }
+}

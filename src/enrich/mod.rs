@@ -1,2 +1,386 @@
-//! Stage 4, enrich. (stub)
+//! Stage 4, enrich: from a flow table to a view per local host. Decides which end of each flow
+//! is the host (the local one; with no local end, the one that opened the flow), gathers each
+//! host's remote endpoints with their traffic, the names seen for them (DNS answers, TLS server
+//! names, HTTP hosts), their country (GeoIP) and the indicators they match; also the names each
+//! host asked DNS for. Every endpoint address is looked up once, however many packets it had.
+//!
+//! Multicast, broadcast and unspecified addresses are never hosts nor endpoints. Nothing here
+//! weighs evidence: that is `classify`'s work.
+
 pub mod geoip;
+pub mod indicators;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+use rustc_hash::FxHashMap;
+
+use crate::addr::{self, LocalNets, SpecialRange};
+use crate::flow::{FlowKey, FlowTable, HttpFact};
+use geoip::{Country, GeoIp};
+use indicators::{Indicator, IndicatorSet};
+
+/// At most this many HTTP requests are kept per endpoint.
+const MAX_HTTP_PER_ENDPOINT: usize = 64;
+/// At most this many (protocol, port) pairs are kept per endpoint.
+const MAX_PORTS_PER_ENDPOINT: usize = 16;
+
+/// How an indicator matched.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Via {
+    /// The endpoint's address.
+    Address,
+    /// A name of the endpoint (DNS answer, TLS server name or HTTP host).
+    Name(String),
+    /// A DNS question the host asked.
+    Query(String),
+    /// An HTTP request (`host` + target).
+    Http(String),
+    /// The remote port of a flow the host opened.
+    Port(u8, u16),
+}
+
+/// One indicator match, with when it was first seen.
+#[derive(Debug, Clone)]
+pub struct Match<'s> {
+    /// The indicator.
+    pub indicator: &'s Indicator,
+    /// What matched it.
+    pub via: Via,
+    /// Capture time of the first packet (or name) that matched, ns since the epoch.
+    pub first_ns: i64,
+}
+
+/// A remote end a host talked to.
+#[derive(Debug, Clone)]
+pub struct Endpoint<'s> {
+    /// Its address.
+    pub addr: IpAddr,
+    /// Its country, when the database knows it and it is not a special-purpose address.
+    pub country: Option<Country>,
+    /// Its special-purpose range, if any.
+    pub special: Option<SpecialRange>,
+    /// Whether it is itself a local host.
+    pub local: bool,
+    /// Flows between the host and it.
+    pub flows: u64,
+    /// Packets both ways.
+    pub packets: u64,
+    /// Bytes both ways.
+    pub bytes: u64,
+    /// First packet, ns since the epoch.
+    pub first_ns: i64,
+    /// Last packet, ns since the epoch.
+    pub last_ns: i64,
+    /// (protocol, remote port) of the flows, at most 16.
+    pub ports: BTreeSet<(u8, u16)>,
+    /// Whether any flow with it was opened by the host.
+    pub host_opened: bool,
+    /// Names seen for it (DNS answers, TLS server names, HTTP hosts).
+    pub names: BTreeSet<String>,
+    /// HTTP requests the host sent it.
+    pub http: Vec<HttpFact>,
+    /// Indicators it matches.
+    pub matches: Vec<Match<'s>>,
+}
+
+/// A DNS question a host asked.
+#[derive(Debug, Clone)]
+pub struct Query<'s> {
+    /// The name asked for.
+    pub name: String,
+    /// When first asked, ns since the epoch.
+    pub first_ns: i64,
+    /// How many messages carried it.
+    pub count: u64,
+    /// Indicators the name matches.
+    pub matches: Vec<&'s Indicator>,
+}
+
+/// Everything known about one local host.
+#[derive(Debug, Clone)]
+pub struct HostView<'s> {
+    /// The host's address.
+    pub addr: IpAddr,
+    /// Its remote endpoints, by address.
+    pub endpoints: Vec<Endpoint<'s>>,
+    /// DNS questions it asked, by name.
+    pub queries: Vec<Query<'s>>,
+    /// Distinct names it asked for that were not kept (bound reached).
+    pub queries_dropped: u64,
+    /// Flows it took part in.
+    pub flows: u64,
+    /// Packets of those flows.
+    pub packets: u64,
+    /// Bytes of those flows.
+    pub bytes: u64,
+    /// First packet, ns since the epoch.
+    pub first_ns: i64,
+    /// Last packet, ns since the epoch.
+    pub last_ns: i64,
+}
+
+/// What enrichment needs besides the flow table.
+pub struct Context<'a> {
+    /// Which addresses are local.
+    pub local: &'a LocalNets,
+    /// Country lookups.
+    pub geoip: &'a GeoIp,
+    /// The indicator set.
+    pub indicators: &'a IndicatorSet,
+}
+
+/// Builds the per-host views of a flow table, sorted by host address.
+pub fn hosts<'s>(table: &FlowTable, ctx: &Context<'s>) -> Vec<HostView<'s>> {
+    let mut by_host: BTreeMap<IpAddr, HostAgg> = BTreeMap::new();
+    for (key, flow) in &table.flows {
+        let Some((host, remote, host_is_a)) = sides(key, flow.opener.side(), ctx.local) else {
+            continue;
+        };
+        let remote_local = ctx.local.is_local(remote);
+        let opened = flow.opener.side().map(|d| (d == crate::flow::Dir::AToB) == host_is_a);
+        let remote_port = if host_is_a { key.b_port } else { key.a_port };
+        let facts = table.facts.get(key);
+        let mut add = |host: IpAddr, remote: IpAddr, remote_port: u16, opened: Option<bool>| {
+            let h = by_host.entry(host).or_insert_with(|| HostAgg::new(host));
+            h.flows += 1;
+            h.packets += flow.total_packets();
+            h.bytes += flow.total_bytes();
+            h.first_ns = h.first_ns.min(flow.first_ns);
+            h.last_ns = h.last_ns.max(flow.last_ns);
+            let e = h.endpoints.entry(remote).or_insert_with(|| EndpointAgg::new(flow.first_ns));
+            e.flows += 1;
+            e.packets += flow.total_packets();
+            e.bytes += flow.total_bytes();
+            e.first_ns = e.first_ns.min(flow.first_ns);
+            e.last_ns = e.last_ns.max(flow.last_ns);
+            if e.ports.len() < MAX_PORTS_PER_ENDPOINT {
+                e.ports.insert((key.proto, remote_port));
+            }
+            let opened = opened.unwrap_or(true);
+            e.host_opened |= opened;
+            if opened {
+                e.opened_ports.insert((key.proto, remote_port));
+            }
+            if let Some(facts) = facts {
+                for (name, &ts) in &facts.sni {
+                    e.names.entry(name.clone()).or_insert(ts);
+                }
+                for req in &facts.http {
+                    if let Some(h) = &req.host {
+                        e.names.entry(h.clone()).or_insert(req.ts_ns);
+                    }
+                    if e.http.len() < MAX_HTTP_PER_ENDPOINT {
+                        e.http.push(req.clone());
+                    }
+                }
+            }
+        };
+        add(host, remote, remote_port, opened);
+        if remote_local {
+            // Both ends are local hosts: each sees the other as an endpoint.
+            let host_port = if host_is_a { key.a_port } else { key.b_port };
+            add(remote, host, host_port, opened.map(|o| !o));
+        }
+    }
+    let mut cache: FxHashMap<IpAddr, AddrFacts<'s>> = FxHashMap::default();
+    by_host
+        .into_values()
+        .map(|h| h.finish(table, ctx, &mut cache))
+        .collect()
+}
+
+/// Which end of a flow is the host: `(host, remote, host_is_a)`, or None when the flow has no
+/// end that can be a host.
+fn sides(key: &FlowKey, opener: Option<crate::flow::Dir>, local: &LocalNets) -> Option<(IpAddr, IpAddr, bool)> {
+    if addr::is_never_endpoint(key.a) || addr::is_never_endpoint(key.b) {
+        // Traffic to a group or broadcast address: the sender is still a host, but the
+        // group is no endpoint. Count the host alone by giving it no remote.
+        return None;
+    }
+    let (a_local, b_local) = (local.is_local(key.a), local.is_local(key.b));
+    let host_is_a = match (a_local, b_local) {
+        (true, false) => true,
+        (false, true) => false,
+        // Both or neither local: the one that opened the flow is the host.
+        _ => opener.is_none_or(|d| d == crate::flow::Dir::AToB),
+    };
+    Some(if host_is_a {
+        (key.a, key.b, true)
+    } else {
+        (key.b, key.a, false)
+    })
+}
+
+struct HostAgg {
+    addr: IpAddr,
+    flows: u64,
+    packets: u64,
+    bytes: u64,
+    first_ns: i64,
+    last_ns: i64,
+    endpoints: BTreeMap<IpAddr, EndpointAgg>,
+}
+
+struct EndpointAgg {
+    flows: u64,
+    packets: u64,
+    bytes: u64,
+    first_ns: i64,
+    last_ns: i64,
+    ports: BTreeSet<(u8, u16)>,
+    opened_ports: BTreeSet<(u8, u16)>,
+    host_opened: bool,
+    names: BTreeMap<String, i64>,
+    http: Vec<HttpFact>,
+}
+
+impl EndpointAgg {
+    fn new(ts: i64) -> EndpointAgg {
+        EndpointAgg {
+            flows: 0,
+            packets: 0,
+            bytes: 0,
+            first_ns: ts,
+            last_ns: ts,
+            ports: BTreeSet::new(),
+            opened_ports: BTreeSet::new(),
+            host_opened: false,
+            names: BTreeMap::new(),
+            http: Vec::new(),
+        }
+    }
+}
+
+/// What is known of an address regardless of which host talked to it.
+#[derive(Clone)]
+struct AddrFacts<'s> {
+    country: Option<Country>,
+    special: Option<SpecialRange>,
+    matches: Vec<&'s Indicator>,
+}
+
+impl HostAgg {
+    fn new(addr: IpAddr) -> HostAgg {
+        HostAgg {
+            addr,
+            flows: 0,
+            packets: 0,
+            bytes: 0,
+            first_ns: i64::MAX,
+            last_ns: i64::MIN,
+            endpoints: BTreeMap::new(),
+        }
+    }
+
+    fn finish<'s>(
+        self,
+        table: &FlowTable,
+        ctx: &Context<'s>,
+        cache: &mut FxHashMap<IpAddr, AddrFacts<'s>>,
+    ) -> HostView<'s> {
+        let set = ctx.indicators;
+        let endpoints = self
+            .endpoints
+            .into_iter()
+            .map(|(addr, mut e)| {
+                let facts = cache
+                    .entry(addr)
+                    .or_insert_with(|| AddrFacts {
+                        country: ctx.geoip.country(addr),
+                        special: addr::special_range(addr),
+                        matches: set.match_addr(addr).collect(),
+                    })
+                    .clone();
+                // Names from DNS answers that resolved to this address.
+                if let Some(resolved) = table.resolved.get(&addr) {
+                    for (name, &(ts, _)) in &resolved.names {
+                        let first = e.names.entry(name.clone()).or_insert(ts);
+                        *first = (*first).min(ts);
+                    }
+                }
+                let mut matches: Vec<Match<'s>> = facts
+                    .matches
+                    .iter()
+                    .map(|&indicator| Match {
+                        indicator,
+                        via: Via::Address,
+                        first_ns: e.first_ns,
+                    })
+                    .collect();
+                for (name, &ts) in &e.names {
+                    for indicator in set.match_name(name) {
+                        matches.push(Match {
+                            indicator,
+                            via: Via::Name(name.clone()),
+                            first_ns: ts,
+                        });
+                    }
+                }
+                for req in &e.http {
+                    let shown = format!("{}{}", req.host.as_deref().unwrap_or(""), req.target);
+                    for indicator in set.match_http(req.host.as_deref(), &req.target, req.user_agent.as_deref()) {
+                        matches.push(Match {
+                            indicator,
+                            via: Via::Http(shown.clone()),
+                            first_ns: req.ts_ns,
+                        });
+                    }
+                }
+                for &(proto, port) in &e.opened_ports {
+                    for indicator in set.match_port(proto, port) {
+                        matches.push(Match {
+                            indicator,
+                            via: Via::Port(proto, port),
+                            first_ns: e.first_ns,
+                        });
+                    }
+                }
+                e.http.sort_by_key(|r| r.ts_ns);
+                Endpoint {
+                    addr,
+                    country: facts.country,
+                    special: facts.special,
+                    local: ctx.local.is_local(addr),
+                    flows: e.flows,
+                    packets: e.packets,
+                    bytes: e.bytes,
+                    first_ns: e.first_ns,
+                    last_ns: e.last_ns,
+                    ports: e.ports,
+                    host_opened: e.host_opened,
+                    names: e.names.into_keys().collect(),
+                    http: e.http,
+                    matches,
+                }
+            })
+            .collect();
+        let (queries, queries_dropped) = match table.queries.get(&self.addr) {
+            Some(asked) => (
+                asked
+                    .names
+                    .iter()
+                    .map(|(name, &(first_ns, count))| Query {
+                        name: name.clone(),
+                        first_ns,
+                        count,
+                        matches: set.match_name(name).collect(),
+                    })
+                    .collect(),
+                asked.dropped,
+            ),
+            None => (Vec::new(), 0),
+        };
+        HostView {
+            addr: self.addr,
+            endpoints,
+            queries,
+            queries_dropped,
+            flows: self.flows,
+            packets: self.packets,
+            bytes: self.bytes,
+            first_ns: self.first_ns,
+            last_ns: self.last_ns,
+        }
+    }
+}

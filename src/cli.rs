@@ -1,0 +1,179 @@
+//! The command line, as flags only: parsed and validated by clap, no I/O. Each flag's doc
+//! comment is its `--help`. `config.rs` turns these into the objects that do the work.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Tell TOM-Skype from regular Skype in network traffic, per host, with the evidence.
+///
+/// Nothing leaves the machine: no reverse DNS, no WHOIS, no online GeoIP, no telemetry.
+#[derive(Debug, Parser)]
+#[command(name = "tomskype", version, about, long_about = None, max_term_width = 100)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The sub-commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Analyse capture files (pcap, pcapng, gzip'd, directories, `-` for stdin) or Zeek logs.
+    Analyze(AnalyzeArgs),
+    /// Capture live on an interface and analyse (needs the `live` feature and the right to capture).
+    Live(LiveArgs),
+    /// List the interfaces live capture can use.
+    Interfaces,
+    /// Show what is known of addresses: country, special range, indicators matched.
+    Lookup(LookupArgs),
+    /// List the loaded indicator set with its sources.
+    Indicators(IndicatorsArgs),
+    /// Export the indicator set for Zeek, Suricata or scripts.
+    Export(ExportArgs),
+    /// Write the generated sample captures (for the project's own tests).
+    #[command(hide = true)]
+    Samples {
+        /// Folder to write them to.
+        #[arg(long, default_value = "captures")]
+        out: PathBuf,
+    },
+}
+
+/// Output formats of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For people.
+    Text,
+    /// For scripts: the versioned schema of docs/REPORT.md.
+    Json,
+}
+
+/// When to colour text output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Options shared by everything that loads the knowledge base.
+#[derive(Debug, Args)]
+pub struct KnowledgeArgs {
+    /// A MaxMind-format country database (.mmdb): GeoLite2/GeoIP2 Country, DB-IP, ip-location-db.
+    /// `embedded` forces the shipped one. Default: the standard locations (/usr/share/GeoIP/...),
+    /// else the shipped one.
+    #[arg(long, value_name = "PATH|embedded")]
+    pub geoip_db: Option<PathBuf>,
+    /// An indicator file to add to the shipped set (format: docs/INDICATORS.md). Repeatable.
+    #[arg(long = "indicators", value_name = "FILE")]
+    pub indicator_files: Vec<PathBuf>,
+}
+
+/// Options shared by `analyze` and `live`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// A network whose addresses are the local hosts (CIDR). Repeatable. Default: private and
+    /// other special-purpose ranges.
+    #[arg(long = "local-net", value_name = "CIDR")]
+    pub local_nets: Vec<ipnetwork::IpNetwork>,
+    /// Expected verdict: `LABEL` (the capture's overall verdict) or `ADDR=LABEL` (one host's).
+    /// Repeatable. Exit 0 when all match, 1 otherwise. Labels: tom-skype, regular-skype,
+    /// no-skype, inconclusive.
+    #[arg(long, value_name = "[ADDR=]LABEL")]
+    pub expect: Vec<String>,
+    /// Colour in text output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    #[command(flatten)]
+    pub knowledge: KnowledgeArgs,
+}
+
+/// `tomskype analyze`.
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Capture files, folders (searched recursively) or `-` for standard input.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Inputs read at once (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// No progress bar on stderr (it shows only on a terminal, for large inputs).
+    #[arg(long)]
+    pub no_progress: bool,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// `tomskype live`.
+#[derive(Debug, Args)]
+pub struct LiveArgs {
+    /// Interface to capture on (default: the first up, non-loopback interface with an address).
+    #[arg(long, short = 'i', value_name = "IFACE")]
+    pub interface: Option<String>,
+    /// Stop after this many seconds (default: on Ctrl-C).
+    #[arg(long, value_name = "SECONDS")]
+    pub duration: Option<f64>,
+    /// Also write the packets to this pcap file, to replay with `analyze`.
+    #[arg(long, value_name = "FILE")]
+    pub write: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// `tomskype lookup`.
+#[derive(Debug, Args)]
+pub struct LookupArgs {
+    /// Addresses to look up.
+    #[arg(required = true, value_name = "IP")]
+    pub addrs: Vec<std::net::IpAddr>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    #[command(flatten)]
+    pub knowledge: KnowledgeArgs,
+}
+
+/// `tomskype indicators`.
+#[derive(Debug, Args)]
+pub struct IndicatorsArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// An indicator file to add to the shipped set. Repeatable.
+    #[arg(long = "indicators", value_name = "FILE")]
+    pub indicator_files: Vec<PathBuf>,
+}
+
+/// Export formats of the indicator set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// Zeek Intel framework file.
+    ZeekIntel,
+    /// Suricata rules.
+    Suricata,
+    /// CSV, one indicator a line.
+    Csv,
+    /// JSON.
+    Json,
+}
+
+/// `tomskype export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// What to write.
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// An indicator file to add to the shipped set. Repeatable.
+    #[arg(long = "indicators", value_name = "FILE")]
+    pub indicator_files: Vec<PathBuf>,
+    /// First Suricata sid to use.
+    #[arg(long, default_value_t = 9_700_000)]
+    pub sid_base: u32,
+}

@@ -1,0 +1,66 @@
+//! Stage 2, decode: picks the packets that may carry names and hands them to the application
+//! parsers. Choosing is cheap and stateless: DNS by port (53, mDNS 5353, LLMNR 5355), TLS by
+//! the first bytes of a TCP payload (a handshake record), HTTP by a request method at the
+//! start of a TCP payload. Everything else costs a couple of byte compares.
+
+use super::{dns, http, proto, tls, Decoded};
+
+/// An application-layer fact found in one packet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppFact {
+    /// A DNS message.
+    Dns(dns::DnsMessage),
+    /// The server name of a TLS ClientHello.
+    Sni(String),
+    /// An HTTP request.
+    Http(http::HttpRequest),
+}
+
+/// Which parser refused a payload that looked like its protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Malformed {
+    /// A DNS message that did not parse.
+    Dns,
+    /// A TLS ClientHello that did not parse.
+    Tls,
+    /// An HTTP request that did not parse.
+    Http,
+}
+
+const DNS_PORTS: [u16; 3] = [53, 5353, 5355];
+
+/// Looks for a DNS message, TLS server name or HTTP request in a decoded packet.
+pub fn inspect(d: &Decoded<'_>) -> Result<Option<AppFact>, Malformed> {
+    let dns_port = DNS_PORTS.contains(&d.sport) || DNS_PORTS.contains(&d.dport);
+    match d.proto {
+        proto::UDP if dns_port => match dns::parse(d.payload) {
+            Ok(msg) => Ok(Some(AppFact::Dns(msg))),
+            Err(_) => Err(Malformed::Dns),
+        },
+        proto::TCP => {
+            if d.sport == 53 || d.dport == 53 {
+                return match dns::parse_tcp(d.payload) {
+                    Ok(msg) => Ok(Some(AppFact::Dns(msg))),
+                    // A later segment of a long TCP answer: not the start of a message.
+                    Err(_) => Ok(None),
+                };
+            }
+            if tls::looks_like_tls_handshake(d.payload) {
+                return match tls::client_hello_sni(d.payload) {
+                    Ok(Some(name)) => Ok(Some(AppFact::Sni(name))),
+                    Ok(None) => Ok(None),
+                    Err(tls::TlsError::NotClientHello) => Ok(None),
+                    Err(_) => Err(Malformed::Tls),
+                };
+            }
+            if http::looks_like_request(d.payload) {
+                return match http::parse_request(d.payload) {
+                    Ok(req) => Ok(Some(AppFact::Http(req))),
+                    Err(_) => Err(Malformed::Http),
+                };
+            }
+            Ok(None)
+        }
+        _ => Ok(None),
+    }
+}

@@ -1,0 +1,74 @@
+//! Export of the indicator set for other engines and scripts (`tomskype export`,
+//! `tomskype indicators`). Reads the enrich stage's indicator set; writes text.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::enrich::indicators::{Indicator, IndicatorSet, SetInfo};
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Zeek Intel framework file.
+    ZeekIntel,
+    /// Suricata rules.
+    Suricata,
+    /// CSV.
+    Csv,
+    /// JSON.
+    Json,
+}
+
+#[derive(Serialize)]
+struct JsonExport<'a> {
+    set: SetInfo,
+    sources: &'a std::collections::BTreeMap<String, String>,
+    indicators: &'a [Indicator],
+}
+
+/// Writes the set in `format`; `sid_base` is the first Suricata rule id.
+pub fn write(set: &IndicatorSet, format: Format, sid_base: u32, out: &mut dyn Write) -> io::Result<()> {
+    let _ = sid_base;
+    match format {
+        Format::Json => {
+            let doc = JsonExport {
+                set: set.info(),
+                sources: &set.sources,
+                indicators: &set.indicators,
+            };
+            serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
+            out.write_all(b"\n")
+        }
+        other => Err(io::Error::other(format!("export format {other:?} is not written yet"))),
+    }
+}
+
+/// Lists the set for people: one indicator a line, then the sources.
+pub fn write_listing(set: &IndicatorSet, out: &mut dyn Write) -> io::Result<()> {
+    let info = set.info();
+    writeln!(out, "indicator set {} ({} indicators, sha256 {})", info.versions.join(" + "), info.count, info.sha256)?;
+    for i in &set.indicators {
+        let value = serde_json::to_value(&i.matcher).ok();
+        let value = value
+            .as_ref()
+            .and_then(|v| v.get("value"))
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{:<34} {:<12} {:>4}  {:<44} valid {:<9} {}",
+            i.id,
+            format!("{:?}", i.role).to_lowercase(),
+            i.weight,
+            value,
+            i.valid.to_string(),
+            i.source
+        )?;
+    }
+    writeln!(out, "\nsources:")?;
+    for (k, v) in &set.sources {
+        writeln!(out, "  {k}: {v}")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,119 @@
+//! Stage 3, flows: the direction-free flow key. Both directions of a conversation map to the
+//! same [`FlowKey`]; [`Dir`] says which way a packet went.
+
+use std::net::IpAddr;
+
+/// Which of the key's two ends sent a packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dir {
+    /// From end `a` to end `b`.
+    AToB = 0,
+    /// From end `b` to end `a`.
+    BToA = 1,
+}
+
+impl Dir {
+    /// The other direction.
+    pub fn reverse(self) -> Dir {
+        match self {
+            Dir::AToB => Dir::BToA,
+            Dir::BToA => Dir::AToB,
+        }
+    }
+}
+
+/// A flow: protocol plus two (address, port) ends, ordered so that `(a, a_port) <= (b, b_port)`.
+/// The same for both directions of a conversation, and `Copy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FlowKey {
+    /// IP protocol number.
+    pub proto: u8,
+    /// The lower end's address.
+    pub a: IpAddr,
+    /// The lower end's port.
+    pub a_port: u16,
+    /// The higher end's address.
+    pub b: IpAddr,
+    /// The higher end's port.
+    pub b_port: u16,
+}
+
+impl FlowKey {
+    /// The key of a packet from `(src, sport)` to `(dst, dport)`, and the packet's direction.
+    #[inline]
+    pub fn new(proto: u8, src: IpAddr, sport: u16, dst: IpAddr, dport: u16) -> (FlowKey, Dir) {
+        if (src, sport) <= (dst, dport) {
+            let key = FlowKey {
+                proto,
+                a: src,
+                a_port: sport,
+                b: dst,
+                b_port: dport,
+            };
+            (key, Dir::AToB)
+        } else {
+            let key = FlowKey {
+                proto,
+                a: dst,
+                a_port: dport,
+                b: src,
+                b_port: sport,
+            };
+            (key, Dir::BToA)
+        }
+    }
+
+    /// The (address, port) of the end that sends in direction `dir`.
+    pub fn sender(&self, dir: Dir) -> (IpAddr, u16) {
+        match dir {
+            Dir::AToB => (self.a, self.a_port),
+            Dir::BToA => (self.b, self.b_port),
+        }
+    }
+
+    /// The (address, port) of the end that receives in direction `dir`.
+    pub fn receiver(&self, dir: Dir) -> (IpAddr, u16) {
+        self.sender(dir.reverse())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn both_directions_share_a_key() {
+        let (k1, d1) = FlowKey::new(6, ip("192.168.1.2"), 50000, ip("211.100.41.6"), 80);
+        let (k2, d2) = FlowKey::new(6, ip("211.100.41.6"), 80, ip("192.168.1.2"), 50000);
+        assert_eq!(k1, k2);
+        assert_ne!(d1, d2);
+        assert_eq!(k1.sender(d1), (ip("192.168.1.2"), 50000));
+        assert_eq!(k1.receiver(d1), (ip("211.100.41.6"), 80));
+    }
+
+    fn arb_ip() -> impl Strategy<Value = IpAddr> {
+        prop_oneof![
+            any::<[u8; 4]>().prop_map(|b| IpAddr::from(b)),
+            any::<[u8; 16]>().prop_map(|b| IpAddr::from(b)),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn key_is_symmetric(p in any::<u8>(), s in arb_ip(), sp in any::<u16>(), d in arb_ip(), dp in any::<u16>()) {
+            let (k1, d1) = FlowKey::new(p, s, sp, d, dp);
+            let (k2, d2) = FlowKey::new(p, d, dp, s, sp);
+            prop_assert_eq!(k1, k2);
+            prop_assert_eq!(k1.sender(d1), (s, sp));
+            prop_assert_eq!(k2.sender(d2), (d, dp));
+            if (s, sp) != (d, dp) {
+                prop_assert_ne!(d1, d2);
+            }
+        }
+    }
+}

@@ -1,0 +1,375 @@
+//! Stage 3, flows: the flow table. One entry per direction-free flow with packet and byte
+//! counts per direction, first and last time, and who opened it; beside it, the names seen in
+//! the traffic: DNS answers (which name resolved to which address), DNS queries (which client
+//! asked for which name), TLS server names and HTTP requests on the flows they were seen on.
+//!
+//! Memory grows with flows and distinct names, never with packets: each kind of name store is
+//! bounded, and what goes past a bound is counted, not kept.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+use super::key::{Dir, FlowKey};
+
+/// At most this many HTTP requests are kept per flow (the rest are counted).
+pub const MAX_HTTP_PER_FLOW: usize = 32;
+/// At most this many distinct names are kept per address or per DNS client.
+pub const MAX_NAMES_PER_ADDR: usize = 64;
+/// At most this many distinct queried names are kept per DNS client.
+pub const MAX_QUERIES_PER_CLIENT: usize = 4096;
+
+/// Who opened a flow, and how sure that is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Opener {
+    /// Not known yet.
+    #[default]
+    Unknown,
+    /// End `a`, guessed from the first packet or the ports.
+    AGuess,
+    /// End `b`, guessed from the first packet or the ports.
+    BGuess,
+    /// End `a`, seen sending the TCP SYN.
+    A,
+    /// End `b`, seen sending the TCP SYN.
+    B,
+}
+
+impl Opener {
+    /// The end that opened the flow, if known or guessed.
+    pub fn side(self) -> Option<Dir> {
+        match self {
+            Opener::A | Opener::AGuess => Some(Dir::AToB),
+            Opener::B | Opener::BGuess => Some(Dir::BToA),
+            Opener::Unknown => None,
+        }
+    }
+}
+
+/// Counters of one flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flow {
+    /// Packets per direction, indexed by [`Dir`].
+    pub packets: [u64; 2],
+    /// Bytes on the wire per direction, indexed by [`Dir`].
+    pub bytes: [u64; 2],
+    /// Time of the first packet, ns since the epoch.
+    pub first_ns: i64,
+    /// Time of the last packet, ns since the epoch.
+    pub last_ns: i64,
+    /// Who opened it.
+    pub opener: Opener,
+}
+
+impl Flow {
+    fn new(ts: i64) -> Flow {
+        Flow {
+            packets: [0; 2],
+            bytes: [0; 2],
+            first_ns: ts,
+            last_ns: ts,
+            opener: Opener::Unknown,
+        }
+    }
+
+    /// Packets both ways.
+    pub fn total_packets(&self) -> u64 {
+        self.packets[0] + self.packets[1]
+    }
+
+    /// Bytes both ways.
+    pub fn total_bytes(&self) -> u64 {
+        self.bytes[0] + self.bytes[1]
+    }
+
+    fn merge(&mut self, other: &Flow) {
+        for i in 0..2 {
+            self.packets[i] += other.packets[i];
+            self.bytes[i] += other.bytes[i];
+        }
+        self.first_ns = self.first_ns.min(other.first_ns);
+        self.last_ns = self.last_ns.max(other.last_ns);
+        let certain = |o: Opener| matches!(o, Opener::A | Opener::B);
+        if self.opener == Opener::Unknown || (!certain(self.opener) && certain(other.opener)) {
+            self.opener = other.opener;
+        }
+    }
+}
+
+/// An HTTP request seen on a flow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HttpFact {
+    /// Capture time, ns since the epoch.
+    pub ts_ns: i64,
+    /// Request method.
+    pub method: String,
+    /// Host (header, or from an absolute-form target), lowercase, no port.
+    pub host: Option<String>,
+    /// Request target as sent (path and query, or absolute URI).
+    pub target: String,
+    /// User-Agent header.
+    pub user_agent: Option<String>,
+}
+
+/// Names seen on one flow.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FlowFacts {
+    /// TLS server names (SNI), with the time first seen.
+    pub sni: BTreeMap<String, i64>,
+    /// HTTP requests, in order, at most [`MAX_HTTP_PER_FLOW`].
+    pub http: Vec<HttpFact>,
+    /// HTTP requests seen past the bound.
+    pub http_dropped: u64,
+}
+
+/// A set of names with the time each was first seen and how often, bounded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NameSet {
+    /// Name → (first seen, times seen).
+    pub names: BTreeMap<String, (i64, u64)>,
+    /// Distinct names not kept because of the bound.
+    pub dropped: u64,
+}
+
+impl NameSet {
+    fn add(&mut self, name: &str, ts: i64, bound: usize) {
+        if let Some(entry) = self.names.get_mut(name) {
+            entry.0 = entry.0.min(ts);
+            entry.1 += 1;
+        } else if self.names.len() < bound {
+            self.names.insert(name.to_owned(), (ts, 1));
+        } else {
+            self.dropped += 1;
+        }
+    }
+
+    fn merge(&mut self, other: &NameSet, bound: usize) {
+        for (name, &(ts, n)) in &other.names {
+            if let Some(entry) = self.names.get_mut(name) {
+                entry.0 = entry.0.min(ts);
+                entry.1 += n;
+            } else if self.names.len() < bound {
+                self.names.insert(name.clone(), (ts, n));
+            } else {
+                self.dropped += 1;
+            }
+        }
+        self.dropped += other.dropped;
+    }
+}
+
+/// The flow table and the names seen beside it.
+#[derive(Debug, Clone, Default)]
+pub struct FlowTable {
+    /// Every flow.
+    pub flows: FxHashMap<FlowKey, Flow>,
+    /// Names seen on flows (only flows that had any).
+    pub facts: FxHashMap<FlowKey, FlowFacts>,
+    /// DNS answers: address → names that resolved to it (through CNAME chains too).
+    pub resolved: FxHashMap<IpAddr, NameSet>,
+    /// DNS questions: client address → names it asked for.
+    pub queries: FxHashMap<IpAddr, NameSet>,
+    /// Time of the earliest packet, ns since the epoch.
+    pub first_ns: Option<i64>,
+    /// Time of the latest packet, ns since the epoch.
+    pub last_ns: Option<i64>,
+}
+
+impl FlowTable {
+    /// Counts one packet of `bytes` wire bytes on flow `key`, sent in direction `dir`.
+    /// `syn` says whether it was a TCP SYN, `syn_ack` a SYN+ACK.
+    #[inline]
+    pub fn packet(&mut self, ts: i64, key: FlowKey, dir: Dir, bytes: u32, syn: bool, syn_ack: bool) {
+        self.see_time(ts);
+        let flow = self.flows.entry(key).or_insert_with(|| Flow::new(ts));
+        let d = dir as usize;
+        flow.packets[d] += 1;
+        flow.bytes[d] += u64::from(bytes);
+        flow.first_ns = flow.first_ns.min(ts);
+        flow.last_ns = flow.last_ns.max(ts);
+        if syn {
+            // A SYN is sent by the opener; a SYN+ACK by the other end.
+            let opener_dir = if syn_ack { dir.reverse() } else { dir };
+            flow.opener = match opener_dir {
+                Dir::AToB => Opener::A,
+                Dir::BToA => Opener::B,
+            };
+        } else if flow.opener == Opener::Unknown {
+            flow.opener = guess_opener(&key, dir);
+        }
+    }
+
+    /// Adds a whole flow at once (from a flow log such as Zeek's conn.log).
+    pub fn add_flow(&mut self, key: FlowKey, flow: Flow) {
+        self.see_time(flow.first_ns);
+        self.see_time(flow.last_ns);
+        match self.flows.get_mut(&key) {
+            Some(existing) => existing.merge(&flow),
+            None => {
+                self.flows.insert(key, flow);
+            }
+        }
+    }
+
+    /// Records that `client` asked for `name`.
+    pub fn dns_query(&mut self, ts: i64, client: IpAddr, name: &str) {
+        self.queries
+            .entry(client)
+            .or_default()
+            .add(name, ts, MAX_QUERIES_PER_CLIENT);
+    }
+
+    /// Records that `name` resolved to `addr`.
+    pub fn dns_answer(&mut self, ts: i64, name: &str, addr: IpAddr) {
+        self.resolved
+            .entry(addr)
+            .or_default()
+            .add(name, ts, MAX_NAMES_PER_ADDR);
+    }
+
+    /// Records a TLS server name seen on `key`.
+    pub fn tls_sni(&mut self, ts: i64, key: FlowKey, name: &str) {
+        let facts = self.facts.entry(key).or_default();
+        let first = facts.sni.entry(name.to_owned()).or_insert(ts);
+        *first = (*first).min(ts);
+    }
+
+    /// Records an HTTP request seen on `key`.
+    pub fn http_request(&mut self, key: FlowKey, fact: HttpFact) {
+        let facts = self.facts.entry(key).or_default();
+        if facts.http.len() < MAX_HTTP_PER_FLOW {
+            facts.http.push(fact);
+        } else {
+            facts.http_dropped += 1;
+        }
+    }
+
+    /// Adds everything in `other` to this table (for inputs read in parallel).
+    pub fn merge(&mut self, other: FlowTable) {
+        for (key, flow) in other.flows {
+            self.add_flow(key, flow);
+        }
+        for (key, facts) in other.facts {
+            let mine = self.facts.entry(key).or_default();
+            for (name, ts) in facts.sni {
+                let first = mine.sni.entry(name).or_insert(ts);
+                *first = (*first).min(ts);
+            }
+            for fact in facts.http {
+                if mine.http.len() < MAX_HTTP_PER_FLOW {
+                    mine.http.push(fact);
+                } else {
+                    mine.http_dropped += 1;
+                }
+            }
+            mine.http_dropped += facts.http_dropped;
+        }
+        for (addr, names) in other.resolved {
+            self.resolved
+                .entry(addr)
+                .or_default()
+                .merge(&names, MAX_NAMES_PER_ADDR);
+        }
+        for (client, names) in other.queries {
+            self.queries
+                .entry(client)
+                .or_default()
+                .merge(&names, MAX_QUERIES_PER_CLIENT);
+        }
+        if let Some(t) = other.first_ns {
+            self.see_time(t);
+        }
+        if let Some(t) = other.last_ns {
+            self.see_time(t);
+        }
+    }
+
+    #[inline]
+    fn see_time(&mut self, ts: i64) {
+        self.first_ns = Some(self.first_ns.map_or(ts, |f| f.min(ts)));
+        self.last_ns = Some(self.last_ns.map_or(ts, |l| l.max(ts)));
+    }
+}
+
+/// Guesses who opened a flow whose opening was not seen: the sender of the first packet,
+/// unless the ports say otherwise (a packet from a well-known port to an ephemeral one is a
+/// server's answer).
+fn guess_opener(key: &FlowKey, dir: Dir) -> Opener {
+    let (_, sport) = key.sender(dir);
+    let (_, dport) = key.receiver(dir);
+    let server_answers = sport < 1024 && dport >= 1024;
+    let first_sender = if server_answers { dir.reverse() } else { dir };
+    match first_sender {
+        Dir::AToB => Opener::AGuess,
+        Dir::BToA => Opener::BGuess,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn counts_both_directions_and_the_opener() {
+        let mut t = FlowTable::default();
+        let (k, d) = FlowKey::new(6, ip("211.100.41.6"), 80, ip("192.168.1.2"), 50000);
+        // The SYN+ACK is seen first (the SYN was lost): the client still opened it.
+        t.packet(10, k, d, 60, true, true);
+        t.packet(5, k, d.reverse(), 1500, false, false);
+        let f = t.flows[&k];
+        assert_eq!(f.total_packets(), 2);
+        assert_eq!(f.total_bytes(), 1560);
+        assert_eq!((f.first_ns, f.last_ns), (5, 10));
+        let opener = k.sender(f.opener.side().unwrap());
+        assert_eq!(opener.0, ip("192.168.1.2"));
+        assert_eq!((t.first_ns, t.last_ns), (Some(5), Some(10)));
+    }
+
+    #[test]
+    fn guesses_the_opener_from_ports() {
+        let mut t = FlowTable::default();
+        let (k, d) = FlowKey::new(17, ip("8.8.8.8"), 53, ip("192.168.1.2"), 40000);
+        t.packet(1, k, d, 100, false, false);
+        let opener = k.sender(t.flows[&k].opener.side().unwrap());
+        assert_eq!(opener.0, ip("192.168.1.2"));
+    }
+
+    #[test]
+    fn name_sets_are_bounded() {
+        let mut t = FlowTable::default();
+        for i in 0..(MAX_NAMES_PER_ADDR + 5) {
+            t.dns_answer(i as i64, &format!("n{i}.example"), ip("1.2.3.4"));
+        }
+        t.dns_answer(100, "n0.example", ip("1.2.3.4"));
+        let set = &t.resolved[&ip("1.2.3.4")];
+        assert_eq!(set.names.len(), MAX_NAMES_PER_ADDR);
+        assert_eq!(set.dropped, 5);
+        assert_eq!(set.names["n0.example"], (0, 2));
+    }
+
+    #[test]
+    fn merge_adds_up() {
+        let (k, d) = FlowKey::new(17, ip("192.168.1.2"), 5000, ip("1.2.3.4"), 33033);
+        let mut a = FlowTable::default();
+        a.packet(100, k, d, 10, false, false);
+        a.dns_query(100, ip("192.168.1.2"), "skype.tom.com");
+        let mut b = FlowTable::default();
+        b.packet(50, k, d.reverse(), 20, false, false);
+        b.dns_query(40, ip("192.168.1.2"), "skype.tom.com");
+        b.tls_sni(50, k, "api.skype.com");
+        a.merge(b);
+        let f = a.flows[&k];
+        assert_eq!(f.packets, [1, 1]);
+        assert_eq!(f.first_ns, 50);
+        assert_eq!(a.queries[&ip("192.168.1.2")].names["skype.tom.com"], (40, 2));
+        assert_eq!(a.facts[&k].sni["api.skype.com"], 50);
+        assert_eq!(a.first_ns, Some(50));
+    }
+}

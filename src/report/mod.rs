@@ -1,0 +1,11 @@
+//! Stage 6, report: the report model (what a run found, per host and per input) and its two
+//! renderings, text for people and JSON for scripts. The JSON schema is versioned
+//! ([`model::SCHEMA`]) and documented in `docs/REPORT.md`; its output is stable: sorted, and
+//! free of wall-clock times (only capture times appear).
+
+pub mod expect;
+pub mod json;
+pub mod model;
+pub mod text;
+
+pub use model::{HostReport, InputReport, Report};

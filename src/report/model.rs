@@ -1,0 +1,315 @@
+//! Stage 6, report: the report model. Built from the enriched host views and their
+//! classifications; serialised as is for `--format json`.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use crate::capture::{CaptureFormat, Problem};
+use crate::classify::{Advisory, Classification, Evidence, Label, Verdict};
+use crate::decode::{AppCounts, DecodeStats, Skip};
+use crate::enrich::geoip::{Country, GeoIpInfo};
+use crate::enrich::indicators::SetInfo;
+use crate::enrich::HostView;
+use crate::timefmt;
+
+/// Version of the JSON schema. Bumped on any change that could break a reader.
+pub const SCHEMA: &str = "tomskype-report/1";
+
+/// At most this many endpoints without evidence are listed per host (busiest first).
+pub const MAX_PLAIN_ENDPOINTS: usize = 20;
+
+/// A whole run's report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Schema version, [`SCHEMA`].
+    pub schema: &'static str,
+    /// The tool.
+    pub tool: ToolInfo,
+    /// The indicator set used.
+    pub indicators: SetInfo,
+    /// The GeoIP database used.
+    pub geoip: GeoIpInfo,
+    /// Every input, in the order given.
+    pub inputs: Vec<InputReport>,
+    /// Every local host, by address.
+    pub hosts: Vec<HostReport>,
+    /// Counts over the whole run.
+    pub totals: Totals,
+}
+
+/// Name and version of the tool.
+#[derive(Debug, Clone, Serialize)]
+pub struct ToolInfo {
+    /// `tomskype`.
+    pub name: &'static str,
+    /// The crate version.
+    pub version: &'static str,
+}
+
+impl Default for ToolInfo {
+    fn default() -> Self {
+        ToolInfo {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+}
+
+/// What reading one input gave.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputReport {
+    /// The path as given (`-` for standard input).
+    pub path: String,
+    /// Its format: a capture format, or `zeek-logs`.
+    pub format: String,
+    /// Whether it was gzip-compressed.
+    pub gzip: bool,
+    /// Packets read (for Zeek logs: log records read).
+    pub packets: u64,
+    /// Bytes read (decompressed).
+    pub bytes: u64,
+    /// Problems in the container, with packet number and offset.
+    pub problems: Vec<Problem>,
+    /// True when nothing could be read from it.
+    pub unreadable: bool,
+    /// What the decoder made of its packets.
+    pub decode: DecodeReport,
+}
+
+impl InputReport {
+    /// The report of an input whose container format is `format`.
+    pub fn new(path: String, format: CaptureFormat) -> InputReport {
+        let format = serde_json::to_value(format)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_else(|| "unknown".into());
+        InputReport {
+            path,
+            format,
+            gzip: false,
+            packets: 0,
+            bytes: 0,
+            problems: Vec::new(),
+            unreadable: false,
+            decode: DecodeReport::default(),
+        }
+    }
+}
+
+/// Decoder counts of one input.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DecodeReport {
+    /// Packets decoded down to IP.
+    pub decoded: u64,
+    /// Of those, packets whose TCP/UDP header was cut off.
+    pub transport_truncated: u64,
+    /// Packets skipped, by reason (only reasons that occurred).
+    pub skipped: BTreeMap<&'static str, u64>,
+    /// Application payloads that looked like DNS/TLS/HTTP but did not parse.
+    pub app_malformed: AppCounts,
+}
+
+impl From<&DecodeStats> for DecodeReport {
+    fn from(s: &DecodeStats) -> Self {
+        DecodeReport {
+            decoded: s.decoded,
+            transport_truncated: s.transport_truncated,
+            skipped: Skip::ALL
+                .iter()
+                .filter(|&&k| s.skipped(k) > 0)
+                .map(|&k| (k.name(), s.skipped(k)))
+                .collect(),
+            app_malformed: s.app_malformed,
+        }
+    }
+}
+
+/// One host's verdict, evidence and coverage.
+#[derive(Debug, Clone, Serialize)]
+pub struct HostReport {
+    /// The host's address.
+    pub address: IpAddr,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// What the verdict rests on, strongest first.
+    pub evidence: Vec<Evidence>,
+    /// Advisories that do not change the label.
+    pub advisories: Vec<Advisory>,
+    /// How much traffic the verdict rests on.
+    pub coverage: Coverage,
+    /// Remote endpoints: every one with evidence, then the busiest others.
+    pub endpoints: Vec<EndpointReport>,
+}
+
+/// How much traffic a verdict rests on.
+#[derive(Debug, Clone, Serialize)]
+pub struct Coverage {
+    /// Packets of the host's flows.
+    pub packets: u64,
+    /// Bytes of the host's flows.
+    pub bytes: u64,
+    /// Flows.
+    pub flows: u64,
+    /// Distinct remote endpoints.
+    pub endpoints: usize,
+    /// Remote endpoints with at least one name (DNS, TLS or HTTP).
+    pub named_endpoints: usize,
+    /// Remote endpoints with a country.
+    pub located_endpoints: usize,
+    /// Distinct names the host asked DNS for.
+    pub dns_queries: usize,
+    /// First packet (capture time, UTC).
+    pub first_seen: String,
+    /// Last packet (capture time, UTC).
+    pub last_seen: String,
+    /// Seconds between them.
+    pub duration_s: f64,
+    /// Warnings about how little the verdict rests on.
+    pub notes: Vec<String>,
+}
+
+/// A remote endpoint of a host.
+#[derive(Debug, Clone, Serialize)]
+pub struct EndpointReport {
+    /// Its address.
+    pub address: IpAddr,
+    /// Its country.
+    pub country: Option<Country>,
+    /// Its special-purpose range, if any.
+    pub special: Option<&'static str>,
+    /// Names seen for it.
+    pub names: Vec<String>,
+    /// `tcp/443`-style remote ports (at most 16).
+    pub ports: Vec<String>,
+    /// Flows.
+    pub flows: u64,
+    /// Packets both ways.
+    pub packets: u64,
+    /// Bytes both ways.
+    pub bytes: u64,
+    /// Ids of the indicators it matched.
+    pub indicators: Vec<String>,
+}
+
+/// Counts over the whole run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Totals {
+    /// Packets read from all inputs.
+    pub packets: u64,
+    /// Flows.
+    pub flows: u64,
+    /// Hosts by label.
+    pub labels: BTreeMap<&'static str, usize>,
+    /// Inputs that could not be read at all.
+    pub unreadable_inputs: usize,
+    /// Problems found in inputs.
+    pub problems: usize,
+    /// First packet of the run (capture time, UTC).
+    pub first_seen: Option<String>,
+    /// Last packet of the run (capture time, UTC).
+    pub last_seen: Option<String>,
+}
+
+impl HostReport {
+    /// The report of one host.
+    pub fn new(view: &HostView<'_>, c: Classification) -> HostReport {
+        let duration_s = ((view.last_ns - view.first_ns) as f64 / 1e9).max(0.0);
+        let mut notes = Vec::new();
+        if view.packets < 50 {
+            notes.push(format!(
+                "only {} packets: a verdict on so little traffic is weak",
+                view.packets
+            ));
+        }
+        if duration_s < 30.0 {
+            notes.push(format!(
+                "only {duration_s:.1} s of traffic: a Skype login takes longer, and TOM-Skype's requests may come later"
+            ));
+        }
+        let named = view.endpoints.iter().filter(|e| !e.names.is_empty()).count();
+        if !view.endpoints.is_empty() && named == 0 && view.queries.is_empty() {
+            notes.push("no names seen (no DNS, TLS or HTTP): the verdict rests on addresses and ports alone".into());
+        }
+        let mut with_evidence: Vec<&crate::enrich::Endpoint<'_>> =
+            view.endpoints.iter().filter(|e| !e.matches.is_empty()).collect();
+        let mut others: Vec<&crate::enrich::Endpoint<'_>> =
+            view.endpoints.iter().filter(|e| e.matches.is_empty()).collect();
+        others.sort_by(|a, b| b.packets.cmp(&a.packets).then(a.addr.cmp(&b.addr)));
+        others.truncate(MAX_PLAIN_ENDPOINTS);
+        with_evidence.extend(others);
+        let endpoints = with_evidence
+            .into_iter()
+            .map(|e| {
+                let mut ids: Vec<String> = e.matches.iter().map(|m| m.indicator.id.clone()).collect();
+                ids.sort();
+                ids.dedup();
+                EndpointReport {
+                    address: e.addr,
+                    country: e.country,
+                    special: e.special.map(|s| s.name()),
+                    names: e.names.iter().cloned().collect(),
+                    ports: e
+                        .ports
+                        .iter()
+                        .map(|&(p, port)| format!("{}/{port}", proto_name(p)))
+                        .collect(),
+                    flows: e.flows,
+                    packets: e.packets,
+                    bytes: e.bytes,
+                    indicators: ids,
+                }
+            })
+            .collect();
+        HostReport {
+            address: view.addr,
+            verdict: c.verdict,
+            evidence: c.evidence,
+            advisories: c.advisories,
+            coverage: Coverage {
+                packets: view.packets,
+                bytes: view.bytes,
+                flows: view.flows,
+                endpoints: view.endpoints.len(),
+                named_endpoints: named,
+                located_endpoints: view.endpoints.iter().filter(|e| e.country.is_some()).count(),
+                dns_queries: view.queries.len(),
+                first_seen: timefmt::rfc3339(view.first_ns),
+                last_seen: timefmt::rfc3339(view.last_ns),
+                duration_s: (duration_s * 1000.0).round() / 1000.0,
+                notes,
+            },
+            endpoints,
+        }
+    }
+}
+
+impl Totals {
+    /// Counts over the hosts and inputs of a report.
+    pub fn of(hosts: &[HostReport], inputs: &[InputReport], flows: u64, span: (Option<i64>, Option<i64>)) -> Totals {
+        let mut labels = BTreeMap::new();
+        for l in [Label::TomSkype, Label::RegularSkype, Label::Inconclusive, Label::NoSkype] {
+            labels.insert(l.name(), hosts.iter().filter(|h| h.verdict.label == l).count());
+        }
+        Totals {
+            packets: inputs.iter().map(|i| i.packets).sum(),
+            flows,
+            labels,
+            unreadable_inputs: inputs.iter().filter(|i| i.unreadable).count(),
+            problems: inputs.iter().map(|i| i.problems.len()).sum(),
+            first_seen: span.0.map(timefmt::rfc3339),
+            last_seen: span.1.map(timefmt::rfc3339),
+        }
+    }
+}
+
+fn proto_name(p: u8) -> String {
+    match p {
+        6 => "tcp".into(),
+        17 => "udp".into(),
+        1 => "icmp".into(),
+        58 => "icmpv6".into(),
+        other => format!("ip{other}"),
+    }
+}

@@ -1,0 +1,62 @@
+//! Capture times for people and reports: UTC calendar dates from nanoseconds since the epoch,
+//! without a date library (the civil-from-days algorithm of Howard Hinnant's date paper).
+
+/// The UTC (year, month, day) of a day number counted from 1970-01-01.
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ` for a capture time in ns since the epoch.
+pub fn rfc3339(ts_ns: i64) -> String {
+    let secs = ts_ns.div_euclid(1_000_000_000);
+    let millis = ts_ns.rem_euclid(1_000_000_000) / 1_000_000;
+    let (y, mo, d) = civil_from_days(secs.div_euclid(86_400));
+    let sod = secs.rem_euclid(86_400);
+    format!(
+        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60
+    )
+}
+
+/// `YYYY-MM-DD` for seconds since the epoch.
+pub fn date(secs: i64) -> String {
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// The UTC year of a capture time, or None for times that cannot be real capture times
+/// (zero or before 1990: a missing timestamp, not a date).
+pub fn year(ts_ns: i64) -> Option<i32> {
+    if ts_ns < 631_152_000 * 1_000_000_000 {
+        return None;
+    }
+    let (y, _, _) = civil_from_days(ts_ns.div_euclid(1_000_000_000).div_euclid(86_400));
+    i32::try_from(y).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_dates() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
+        // 2012-12-13T10:20:30.456Z
+        assert_eq!(rfc3339(1_355_394_030_456_000_000), "2012-12-13T10:20:30.456Z");
+        assert_eq!(date(951_782_400), "2000-02-29");
+        assert_eq!(rfc3339(-1_000_000_000), "1969-12-31T23:59:59.000Z");
+        assert_eq!(year(1_355_394_030_000_000_000), Some(2012));
+        assert_eq!(year(0), None);
+    }
+}
