@@ -17,12 +17,13 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use thiserror::Error;
 
+mod name;
+use name::{read_name, Fail, Fail::Bad, Fail::Short};
+
 /// At most this many questions are kept (the rest are skipped over).
 pub const MAX_QUESTIONS: usize = 64;
 /// At most this many answer records are read.
 pub const MAX_ANSWERS: usize = 64;
-/// Longest name on the wire (length bytes, label bytes and the final zero), RFC 1035 3.1.
-const MAX_NAME_WIRE_LEN: usize = 255;
 /// Size of the fixed header.
 const HEADER_LEN: usize = 12;
 
@@ -294,19 +295,6 @@ fn parse_inner(msg: &[u8], lenient: bool) -> Result<DnsMessage, DnsError> {
     Ok(m)
 }
 
-/// A failure inside a record: the data ran out, or it is malformed.
-enum Fail {
-    Short,
-    Bad(DnsError),
-}
-use Fail::{Bad, Short};
-
-impl From<DnsError> for Fail {
-    fn from(e: DnsError) -> Self {
-        Bad(e)
-    }
-}
-
 fn be16(msg: &[u8], pos: usize) -> Result<u16, Fail> {
     match msg.get(pos..pos + 2) {
         Some(&[a, b]) => Ok(u16::from_be_bytes([a, b])),
@@ -365,94 +353,6 @@ fn read_record(msg: &[u8], pos: usize) -> Result<(DnsRecord, usize), Fail> {
         other => DnsData::Other(other),
     };
     Ok((DnsRecord { name, ttl, data }, rdata_end))
-}
-
-/// Reads the (possibly compressed) name at `start`; returns it in presentation form and the
-/// offset just after it in place (after its first pointer, or its final zero).
-///
-/// Termination: every pointer must point strictly before the start of the run of labels it
-/// ends (the name's start, or the previous pointer's target), so the runs start at strictly
-/// decreasing offsets; and each run moves forward through the finite message.
-fn read_name(msg: &[u8], start: usize) -> Result<(String, usize), Fail> {
-    let mut name = String::new();
-    let mut pos = start;
-    let mut run_start = start;
-    let mut end_in_place = None;
-    let mut wire_len = 0usize;
-    loop {
-        let Some(&len) = msg.get(pos) else {
-            return Err(Short);
-        };
-        match len & 0xc0 {
-            0x00 => {
-                wire_len += 1 + usize::from(len);
-                if wire_len > MAX_NAME_WIRE_LEN {
-                    return Err(Bad(DnsError::BadName {
-                        offset: pos,
-                        reason: "name longer than 255 bytes",
-                    }));
-                }
-                if len == 0 {
-                    return Ok((name, end_in_place.unwrap_or(pos + 1)));
-                }
-                let Some(label) = msg.get(pos + 1..pos + 1 + usize::from(len)) else {
-                    return Err(Short);
-                };
-                if !name.is_empty() {
-                    name.push('.');
-                }
-                push_label(&mut name, label);
-                pos += 1 + usize::from(len);
-            }
-            0xc0 => {
-                let Some(&low) = msg.get(pos + 1) else {
-                    return Err(Short);
-                };
-                let target = usize::from(u16::from_be_bytes([len & 0x3f, low]));
-                if target >= run_start {
-                    return Err(Bad(if target >= msg.len() {
-                        DnsError::PointerOutOfRange {
-                            offset: pos,
-                            target,
-                        }
-                    } else {
-                        DnsError::PointerLoop {
-                            offset: pos,
-                            target,
-                        }
-                    }));
-                }
-                end_in_place.get_or_insert(pos + 2);
-                run_start = target;
-                pos = target;
-            }
-            _ => {
-                return Err(Bad(DnsError::BadName {
-                    offset: pos,
-                    reason: "reserved label type (or label longer than 63 bytes)",
-                }))
-            }
-        }
-    }
-}
-
-/// Appends one label in presentation form (lowercase, `\DDD` for unprintable bytes).
-fn push_label(name: &mut String, label: &[u8]) {
-    for &b in label {
-        match b {
-            b'.' | b'\\' => {
-                name.push('\\');
-                name.push(char::from(b));
-            }
-            b'!'..=b'~' => name.push(char::from(b.to_ascii_lowercase())),
-            _ => {
-                name.push('\\');
-                name.push(char::from(b'0' + b / 100));
-                name.push(char::from(b'0' + b / 10 % 10));
-                name.push(char::from(b'0' + b % 10));
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -599,123 +499,6 @@ mod tests {
         assert_eq!(p.rcode, 3);
         assert_eq!(p.questions[0].name, "example.org");
         assert_eq!(p.questions[0].qtype, 28);
-    }
-
-    #[test]
-    fn root_and_escaped_names() {
-        let mut m = header(1, 0, 2, 0);
-        m.push(0); // root
-        m.extend_from_slice(&[0, 2, 0, 1]);
-        m.extend_from_slice(b"\x05a.b\x01\\\x02\x00 \x03Com\x00");
-        m.extend_from_slice(&[0, 1, 0, 1]);
-        let p = parse(&m).unwrap();
-        assert_eq!(p.questions[0].name, "");
-        assert_eq!(
-            p.questions[1].name,
-            "a\\.b\x01\\\\.\\000\\032.com".replace('\x01', "\\001")
-        );
-        assert!(!p.questions[1]
-            .name
-            .chars()
-            .any(|c| c.is_control() || c == ' '));
-    }
-
-    #[test]
-    fn compression_loops_are_errors() {
-        // Pointer to itself.
-        let mut m = header(1, 0, 1, 0);
-        m.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1]);
-        assert_eq!(
-            parse(&m),
-            Err(DnsError::PointerLoop {
-                offset: 12,
-                target: 12
-            })
-        );
-        // A label, then a pointer back to that label (a two-step loop).
-        let mut m = header(1, 0, 1, 0);
-        m.extend_from_slice(&[1, b'a', 0xc0, 12, 0, 1, 0, 1]);
-        assert_eq!(
-            parse(&m),
-            Err(DnsError::PointerLoop {
-                offset: 14,
-                target: 12
-            })
-        );
-        // A forward pointer to a pointer back: the forward one is refused.
-        let mut m = header(1, 0, 1, 0);
-        m.extend_from_slice(&[0xc0, 16, 0, 1, 0xc0, 12, 0, 1]);
-        assert_eq!(
-            parse(&m),
-            Err(DnsError::PointerLoop {
-                offset: 12,
-                target: 16
-            })
-        );
-        // Backwards into a run that then points forward again.
-        let mut m = header(1, 0, 2, 0);
-        m.extend_from_slice(&[1, b'a', 0xc0, 20, 0, 1, 0, 1]); // q1 at 12, pointer to q2
-        m.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1]); // q2 at 20, pointer to q1
-        assert_eq!(
-            parse(&m),
-            Err(DnsError::PointerLoop {
-                offset: 14,
-                target: 20
-            })
-        );
-    }
-
-    #[test]
-    fn pointer_past_end() {
-        let mut m = header(1, 0, 1, 0);
-        m.extend_from_slice(&[0xc1, 0xff, 0, 1, 0, 1]);
-        assert_eq!(
-            parse(&m),
-            Err(DnsError::PointerOutOfRange {
-                offset: 12,
-                target: 0x1ff
-            })
-        );
-    }
-
-    #[test]
-    fn bad_labels() {
-        let mut m = header(1, 0, 1, 0);
-        m.push(64);
-        m.extend_from_slice(&[b'a'; 64]);
-        m.extend_from_slice(&[0, 0, 1, 0, 1]);
-        assert!(matches!(
-            parse(&m),
-            Err(DnsError::BadName { offset: 12, .. })
-        ));
-        // 5 labels of 63 bytes: 320 bytes on the wire.
-        let mut m = header(1, 0, 1, 0);
-        for _ in 0..5 {
-            m.push(63);
-            m.extend_from_slice(&[b'a'; 63]);
-        }
-        m.extend_from_slice(&[0, 0, 1, 0, 1]);
-        assert!(matches!(
-            parse(&m),
-            Err(DnsError::BadName {
-                reason: "name longer than 255 bytes",
-                ..
-            })
-        ));
-        // Exactly 255 on the wire: 4 * (1 + 62) + (1 + 1) + the final zero.
-        let mut m = header(1, 0, 1, 0);
-        for _ in 0..4 {
-            m.push(62);
-            m.extend_from_slice(&[b'b'; 62]);
-        }
-        m.extend_from_slice(b"\x01c");
-        m.extend_from_slice(&[0, 0, 1, 0, 1]);
-        let p = parse(&m).unwrap();
-        assert_eq!(p.questions[0].name.len(), 4 * 63 + 1);
-        // One byte more is refused.
-        m[12 + 4 * 63] = 2;
-        m.insert(12 + 4 * 63 + 1, b'c');
-        assert!(matches!(parse(&m), Err(DnsError::BadName { .. })));
     }
 
     #[test]
