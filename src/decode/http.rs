@@ -47,7 +47,8 @@ pub struct HttpRequest {
     /// form, to proxies), `host:port` (CONNECT) or `*`. When the request line is cut short,
     /// the bytes of it that are present.
     pub target: String,
-    /// The protocol version (`HTTP/1.1`); empty when the request line is cut short.
+    /// The protocol version (`HTTP/1.1`); empty for an HTTP/0.9 request (`GET /path` alone
+    /// on its line) and when the request line is cut short.
     pub version: String,
     /// The host: the first `Host` header, or else the authority of an absolute-form (or
     /// CONNECT) target; lowercased, without `:port`, user info or a trailing dot; an IPv6
@@ -112,7 +113,8 @@ fn method_len(payload: &[u8]) -> Option<usize> {
 /// A request cut short still parses: with the request line complete, header lines are read
 /// up to the last complete one (`complete` is false); with the request line itself cut, the
 /// target holds the bytes present and the version is empty. A complete request line must
-/// read `METHOD SP target SP HTTP/...`, else [`HttpError::BadRequestLine`].
+/// read `METHOD SP target SP HTTP/...` (or `METHOD SP target`, HTTP/0.9), else
+/// [`HttpError::BadRequestLine`].
 pub fn parse_request(payload: &[u8]) -> Result<HttpRequest, HttpError> {
     let method_len = method_len(payload).ok_or(HttpError::NotHttp)?;
     let head = payload.get(..MAX_HEAD_LEN).unwrap_or(payload);
@@ -135,7 +137,8 @@ pub fn parse_request(payload: &[u8]) -> Result<HttpRequest, HttpError> {
             reason: "empty request target",
         });
     }
-    let version = if terminated {
+    // A complete line without a version is an HTTP/0.9 request (`GET /path`).
+    let version = if terminated && !(version.is_empty() && rest.len() == target.len()) {
         if !version.starts_with(b"HTTP/") || version.contains(&b' ') {
             return Err(HttpError::BadRequestLine {
                 reason: "no http version",
@@ -391,11 +394,14 @@ mod tests {
             Err(HttpError::BadRequestLine { .. })
         ));
         assert!(matches!(
-            parse_request(b"GET /path\r\n\r\n"),
+            parse_request(b"GET /path \r\n\r\n"),
             Err(HttpError::BadRequestLine {
                 reason: "no http version"
             })
         ));
+        // HTTP/0.9: no version, no headers.
+        let r = parse_request(b"GET /path\r\n").unwrap();
+        assert_eq!((r.target.as_str(), r.version.as_str()), ("/path", ""));
         assert!(matches!(
             parse_request(b"GET / FOO/1.1\r\n\r\n"),
             Err(HttpError::BadRequestLine { .. })

@@ -99,11 +99,14 @@ pub fn client_hello_sni(payload: &[u8]) -> Result<Option<String>, TlsError> {
             TlsError::NotTls
         });
     }
-    let hs = handshake_bytes(payload)?;
-    let (&msg_type, _) = hs.split_first().ok_or(TlsError::Incomplete)?;
-    if msg_type != CLIENT_HELLO {
-        return Err(TlsError::NotClientHello { msg_type });
+    // The first record's first body byte is the message type: refuse a ServerHello (or an
+    // encrypted message) before joining records.
+    if let Some(&msg_type) = payload.get(RECORD_HEADER_LEN) {
+        if msg_type != CLIENT_HELLO {
+            return Err(TlsError::NotClientHello { msg_type });
+        }
     }
+    let hs = handshake_bytes(payload)?;
     let Some(&[_, a, b, c]) = hs.first_chunk::<HS_HEADER_LEN>() else {
         return Err(TlsError::Incomplete);
     };
