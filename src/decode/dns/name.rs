@@ -8,6 +8,10 @@ use super::DnsError;
 
 /// Longest name on the wire (length bytes, label bytes and the final zero), RFC 1035 3.1.
 const MAX_NAME_WIRE_LEN: usize = 255;
+/// Most compression pointers followed in one name. A name has at most 127 labels, so a
+/// sensible encoder never needs more; the cap bounds the work a chain of pointers that
+/// point at pointers can cause (up to 32 Ki steps per name otherwise).
+const MAX_POINTERS: usize = 127;
 
 /// A failure inside a record: the data ran out, or it is malformed.
 #[derive(Debug, PartialEq, Eq)]
@@ -30,13 +34,15 @@ impl From<DnsError> for Fail {
 ///
 /// Termination: every pointer must point strictly before the start of the run of labels it
 /// ends (the name's start, or the previous pointer's target), so the runs start at strictly
-/// decreasing offsets; and each run moves forward through the finite message.
+/// decreasing offsets; and each run moves forward through the finite message. The work is
+/// bounded too: at most [`MAX_POINTERS`] pointers and 255 bytes of labels.
 pub(super) fn read_name(msg: &[u8], start: usize) -> Result<(String, usize), Fail> {
     let mut name = String::new();
     let mut pos = start;
     let mut run_start = start;
     let mut end_in_place = None;
     let mut wire_len = 0usize;
+    let mut pointers = 0usize;
     loop {
         let Some(&len) = msg.get(pos) else {
             return Err(Short);
@@ -78,6 +84,13 @@ pub(super) fn read_name(msg: &[u8], start: usize) -> Result<(String, usize), Fai
                             offset: pos,
                             target,
                         }
+                    }));
+                }
+                pointers += 1;
+                if pointers > MAX_POINTERS {
+                    return Err(Bad(DnsError::BadName {
+                        offset: pos,
+                        reason: "too many compression pointers",
                     }));
                 }
                 end_in_place.get_or_insert(pos + 2);
@@ -123,6 +136,31 @@ mod tests {
         let mut m = vec![0; 12];
         m[4..6].copy_from_slice(&qd.to_be_bytes());
         m
+    }
+
+    #[test]
+    fn long_pointer_chains_are_refused() {
+        // "a", then pointers each pointing at the one before: n pointers to follow.
+        let chain = |n: usize| {
+            let mut m = b"\x01a\x00".to_vec();
+            let mut prev = 0u16;
+            for _ in 0..n {
+                let at = m.len() as u16;
+                m.extend_from_slice(&(0xc000 | prev).to_be_bytes());
+                prev = at;
+            }
+            (m, usize::from(prev))
+        };
+        let (m, last) = chain(MAX_POINTERS);
+        assert_eq!(read_name(&m, last), Ok(("a".into(), last + 2)));
+        let (m, last) = chain(MAX_POINTERS + 1);
+        assert!(matches!(
+            read_name(&m, last),
+            Err(Bad(DnsError::BadName {
+                reason: "too many compression pointers",
+                ..
+            }))
+        ));
     }
 
     #[test]
