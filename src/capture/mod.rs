@@ -132,3 +132,4 @@ pub struct ReadSummary {
     /// True when nothing at all could be read (not a capture, I/O error, bad file header).
     pub unreadable: bool,
 }
+pub use file::read_path;

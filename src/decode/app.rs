@@ -49,7 +49,7 @@ pub fn inspect(d: &Decoded<'_>) -> Result<Option<AppFact>, Malformed> {
                 return match tls::client_hello_sni(d.payload) {
                     Ok(Some(name)) => Ok(Some(AppFact::Sni(name))),
                     Ok(None) => Ok(None),
-                    Err(tls::TlsError::NotClientHello) => Ok(None),
+                    Err(tls::TlsError::NotClientHello { .. }) => Ok(None),
                     Err(_) => Err(Malformed::Tls),
                 };
             }

@@ -228,22 +228,22 @@ impl IndicatorSet {
     }
 
     /// Indicators matching a DNS name (also the host of an HTTP request or a TLS name).
-    pub fn match_name<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Indicator> {
-        self.indicators.iter().filter(move |i| match &i.matcher {
-            Matcher::Name(n) => name_under(name, n),
-            _ => false,
-        })
+    pub fn match_name(&self, name: &str) -> Vec<&Indicator> {
+        self.indicators
+            .iter()
+            .filter(|i| match &i.matcher {
+                Matcher::Name(n) => name_under(name, n),
+                _ => false,
+            })
+            .collect()
     }
 
     /// Indicators matching an HTTP request (URL, query parameter, User-Agent).
-    pub fn match_http<'a>(
-        &'a self,
-        host: Option<&'a str>,
-        target: &'a str,
-        user_agent: Option<&'a str>,
-    ) -> impl Iterator<Item = &'a Indicator> {
+    pub fn match_http(&self, host: Option<&str>, target: &str, user_agent: Option<&str>) -> Vec<&Indicator> {
         let (req_host, path) = split_target(host, target);
-        self.indicators.iter().filter(move |i| match &i.matcher {
+        self.indicators
+            .iter()
+            .filter(|i| match &i.matcher {
             Matcher::HttpUrl { host: h, path: p } => {
                 req_host.is_some_and(|rh| name_under(rh, h)) && path.starts_with(p.as_str())
             }
@@ -253,6 +253,7 @@ impl IndicatorSet {
             Matcher::UserAgent(ua) => user_agent == Some(ua.as_str()),
             _ => false,
         })
+            .collect()
     }
 
     /// Indicators matching a remote port.
@@ -524,10 +525,10 @@ mod tests {
         assert!(!name_under("notskype.tom.com", "skype.tom.com"));
         assert!(!name_under("tom.com", "skype.tom.com"));
         let s = set();
-        let ids: Vec<_> = s.match_name("skypetools.tom.com").map(|i| i.id.as_str()).collect();
+        let ids: Vec<_> = s.match_name("skypetools.tom.com").into_iter().map(|i| i.id.as_str()).collect();
         assert_eq!(ids, ["tom-name-skypetools"]);
-        assert_eq!(s.match_name("www.tom.com").count(), 0);
-        assert!(s.match_name("ui.skype.com").all(|i| i.role == Role::Skype));
+        assert!(s.match_name("www.tom.com").is_empty());
+        assert!(s.match_name("ui.skype.com").iter().all(|i| i.role == Role::Skype));
     }
 
     #[test]
@@ -535,21 +536,23 @@ mod tests {
         let s = set();
         let ids: Vec<_> = s
             .match_http(Some("skypetools1.tom.com"), "/en_return_time.php?login_id=bob&code=00", None)
+            .into_iter()
             .map(|i| i.id.as_str())
             .collect();
         assert!(ids.contains(&"tom-url-return-time"));
         assert!(ids.contains(&"tom-param-login-id"));
         // Browsing TOM's portal is not evidence.
-        assert_eq!(s.match_http(Some("www.tom.com"), "/index.html?id=3", None).count(), 0);
+        assert!(s.match_http(Some("www.tom.com"), "/index.html?id=3", None).is_empty());
         // Absolute-form targets carry the host.
         let ids: Vec<_> = s
             .match_http(None, "http://news.tom.com/skype_miniportal_2011.html?skype_id=x", None)
+            .into_iter()
             .map(|i| i.id.as_str())
             .collect();
         assert!(ids.contains(&"tom-url-miniportal") && ids.contains(&"tom-param-skype-id"));
         let ua = s
             .match_http(Some("example.com"), "/", Some("Mozilla/3.0 (compatible; Indy Library)"))
-            .count();
+            .len();
         assert_eq!(ua, 1);
     }
 

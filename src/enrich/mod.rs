@@ -364,7 +364,7 @@ impl HostAgg {
                         name: name.clone(),
                         first_ns,
                         count,
-                        matches: set.match_name(name).collect(),
+                        matches: set.match_name(name),
                     })
                     .collect(),
                 asked.dropped,
