@@ -12,15 +12,20 @@
 //! Left out: cities, ASNs, anything beyond the country code; online lookups of any kind.
 
 use std::borrow::Cow;
-use std::fmt;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use maxminddb::{MaxMindDbError, PathElement, Reader, WithinOptions};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::addr;
+
+mod country;
+mod mmdb;
+
+pub use country::Country;
+use mmdb::{check_structure, date_from_epoch};
 
 /// The database compiled into the binary; see `data/geoip/README.md` for its source and licence.
 static EMBEDDED: &[u8] = include_bytes!("../../data/geoip/geo-whois-asn-country.mmdb");
@@ -50,64 +55,6 @@ pub const STANDARD_LOCATIONS: &[&str] = &[
 
 /// How many records [`GeoIp`] inspects at open time to detect the record layout.
 const LAYOUT_PROBE_RECORDS: usize = 256;
-
-/// The marker that starts an mmdb's metadata section.
-const METADATA_MARKER: &[u8] = b"\xab\xcd\xefMaxMind.com";
-
-/// An ISO 3166-1 alpha-2 country code, two upper-case ASCII letters. Displays and serialises
-/// as the two letters ("CN").
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Country([u8; 2]);
-
-impl Country {
-    /// Mainland China, "CN". Hong Kong ("HK"), Macao ("MO") and Taiwan ("TW") have their own
-    /// codes in every GeoIP database and are not counted as CN.
-    pub const CHINA: Country = Country(*b"CN");
-
-    /// Parses two ASCII letters, in either case; anything else is `None`.
-    pub fn parse(code: &str) -> Option<Country> {
-        match code.as_bytes() {
-            [a, b] if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() => {
-                Some(Country([a.to_ascii_uppercase(), b.to_ascii_uppercase()]))
-            }
-            _ => None,
-        }
-    }
-
-    /// The code as a string slice, e.g. "CN".
-    pub fn as_str(&self) -> &str {
-        // Both bytes are ASCII letters (only `parse` and constants build a Country), so this is
-        // always valid UTF-8; the fallback is never taken.
-        std::str::from_utf8(&self.0).unwrap_or("??")
-    }
-}
-
-impl fmt::Display for Country {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl fmt::Debug for Country {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Country({})", self.as_str())
-    }
-}
-
-impl Serialize for Country {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for Country {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Country, D::Error> {
-        let code = <Cow<'de, str>>::deserialize(deserializer)?;
-        Country::parse(&code).ok_or_else(|| {
-            serde::de::Error::custom(format!("expected a two-letter country code, got {code:?}"))
-        })
-    }
-}
 
 /// Which record layout a database uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -290,90 +237,6 @@ impl GeoIp {
     }
 }
 
-/// Checks what the maxminddb reader takes on trust before it reads the search tree: valid
-/// metadata, a search tree plus separator that fit before the metadata (the reader indexes the
-/// tree without bounds checks, so a truncated file would otherwise panic), and, when
-/// `check_records` is set, every record of the tree (one linear pass; skipped for the embedded
-/// database, whose records a unit test checks instead).
-fn check_structure(bytes: &[u8], name: &str, check_records: bool) -> Result<(), GeoIpError> {
-    let malformed = |reason: String| GeoIpError::Malformed {
-        name: name.to_string(),
-        reason,
-    };
-    let marker = bytes
-        .windows(METADATA_MARKER.len())
-        .rposition(|w| w == METADATA_MARKER)
-        .ok_or_else(|| malformed("no metadata section (is it an mmdb file?)".to_string()))?;
-    // Parse the metadata alone: 16 zero bytes stand in for the search tree, so the reader's
-    // tree walk at construction reads only those zeros (node 0 pointing to node 0).
-    let mut probe = vec![0u8; 16];
-    probe.extend_from_slice(bytes.get(marker..).unwrap_or_default());
-    let meta = Reader::from_source(probe)
-        .map_err(|source| GeoIpError::Reader {
-            name: name.to_string(),
-            source,
-        })?
-        .metadata;
-    if meta.ip_version != 4 && meta.ip_version != 6 {
-        return Err(malformed(format!("ip_version is {}", meta.ip_version)));
-    }
-    if meta.node_count == 0 {
-        return Err(malformed("the search tree has no nodes".to_string()));
-    }
-    let tree = u64::from(meta.node_count) * u64::from(meta.record_size) / 4;
-    if tree + 16 > marker as u64 {
-        return Err(malformed(format!(
-            "truncated: the search tree needs {} bytes but the metadata starts at byte {marker}",
-            tree + 16
-        )));
-    }
-    if check_records {
-        // `tree + 16 <= marker <= bytes.len()`, so these conversions and slices are in range.
-        let tree = tree as usize;
-        let data_len = (marker - tree - 16) as u64;
-        let nodes = bytes.get(..tree).unwrap_or_default();
-        check_tree_records(nodes, meta.node_count, meta.record_size, data_len)
-            .map_err(malformed)?;
-    }
-    Ok(())
-}
-
-/// Checks every record of the search tree: a node number, the "no data" value `node_count`, or
-/// a pointer into the data section. The reader subtracts `node_count + 16` from a pointer
-/// without checking, so a value just above `node_count` must be refused here.
-fn check_tree_records(
-    nodes: &[u8],
-    node_count: u32,
-    record_size: u16,
-    data_len: u64,
-) -> Result<(), String> {
-    let node_bytes = usize::from(record_size) / 4;
-    let node_count = u64::from(node_count);
-    for (number, node) in nodes.chunks_exact(node_bytes).enumerate() {
-        let be = |b: &[u8]| b.iter().fold(0u64, |acc, &x| acc << 8 | u64::from(x));
-        // `node` has exactly `node_bytes` (6, 7 or 8) bytes, so every range below is in bounds.
-        let (left, right) = match record_size {
-            24 => (be(&node[0..3]), be(&node[3..6])),
-            28 => (
-                u64::from(node[3] >> 4) << 24 | be(&node[0..3]),
-                u64::from(node[3] & 0x0f) << 24 | be(&node[4..7]),
-            ),
-            _ => (be(&node[0..4]), be(&node[4..8])),
-        };
-        for value in [left, right] {
-            if value > node_count
-                && (value < node_count + 16 || value - node_count - 16 >= data_len)
-            {
-                return Err(format!(
-                    "search tree node {number} has record {value}, which is neither a node \
-                     nor a pointer into the data section"
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
 /// Looks at the first records for a country code in either layout.
 fn detect_layout(reader: &Reader<Cow<'static, [u8]>>, name: &str) -> Result<Layout, GeoIpError> {
     #[derive(Deserialize)]
@@ -420,23 +283,10 @@ fn detect_layout(reader: &Reader<Cow<'static, [u8]>>, name: &str) -> Result<Layo
     })
 }
 
-/// "YYYY-MM-DD" (UTC) for seconds since 1970, by the days-to-civil algorithm of Howard Hinnant.
-fn date_from_epoch(epoch: u64) -> String {
-    let days = (epoch / 86_400) as i64 + 719_468;
-    let era = days.div_euclid(146_097);
-    let day_of_era = days.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
-}
-
 #[cfg(test)]
 mod tests {
+    use super::mmdb::test_writer::{iso, map, string, tiny_mmdb};
+    use super::mmdb::METADATA_MARKER;
     use super::*;
 
     const TEST_DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/geoip");
@@ -478,77 +328,6 @@ mod tests {
         }
         let result = GeoIp::open(&path);
         (dir, path, result)
-    }
-
-    // A tiny mmdb writer for hand-made databases: one IPv4 tree node (0/1 left, 128/1 right).
-    fn string(s: &str) -> Vec<u8> {
-        assert!(s.len() < 29);
-        let mut out = vec![0x40 | s.len() as u8];
-        out.extend_from_slice(s.as_bytes());
-        out
-    }
-    fn map(entries: &[(&str, Vec<u8>)]) -> Vec<u8> {
-        let mut out = vec![0xe0 | entries.len() as u8];
-        for (key, value) in entries {
-            out.extend(string(key));
-            out.extend_from_slice(value);
-        }
-        out
-    }
-    fn uint16(v: u16) -> Vec<u8> {
-        let mut out = vec![0xa2];
-        out.extend_from_slice(&v.to_be_bytes());
-        out
-    }
-    fn tiny_mmdb(database_type: &str, node_count: u32, left: &[u8], right: &[u8]) -> Vec<u8> {
-        // Tree records: pointer = node_count + 16 + offset into the data section.
-        let rec = |offset: usize| ((1 + 16 + offset) as u32).to_be_bytes();
-        let mut out = Vec::new();
-        out.extend_from_slice(&rec(0)[1..]);
-        out.extend_from_slice(&rec(left.len())[1..]);
-        out.extend_from_slice(&[0; 16]);
-        out.extend_from_slice(left);
-        out.extend_from_slice(right);
-        out.extend_from_slice(METADATA_MARKER);
-        let mut epoch = vec![0x08, 0x02];
-        epoch.extend_from_slice(&1_700_000_000u64.to_be_bytes());
-        let mut nodes = vec![0xc4];
-        nodes.extend_from_slice(&node_count.to_be_bytes());
-        out.extend(map(&[
-            ("binary_format_major_version", uint16(2)),
-            ("binary_format_minor_version", uint16(0)),
-            ("build_epoch", epoch),
-            ("database_type", string(database_type)),
-            ("description", map(&[])),
-            ("ip_version", uint16(4)),
-            ("languages", vec![0x00, 0x04]),
-            ("node_count", nodes),
-            ("record_size", uint16(24)),
-        ]));
-        out
-    }
-    fn iso(code: &str) -> Vec<u8> {
-        map(&[("iso_code", string(code))])
-    }
-
-    #[test]
-    fn country_parse_display_serde() {
-        assert_eq!(Country::parse("cn"), Some(Country::CHINA));
-        assert_eq!(Country::parse("Cn"), Some(Country::CHINA));
-        assert_eq!(Country::CHINA.to_string(), "CN");
-        assert_eq!(format!("{:?}", Country::CHINA), "Country(CN)");
-        for bad in ["", "C", "CHN", "C1", "1N", "中国", "C\u{e9}"] {
-            assert_eq!(Country::parse(bad), None, "{bad:?}");
-        }
-        assert_ne!(Country::parse("HK"), Some(Country::CHINA));
-        assert_eq!(
-            serde_json::to_string(&Country::CHINA).ok().as_deref(),
-            Some("\"CN\"")
-        );
-        let back: Result<Country, _> = serde_json::from_str("\"tw\"");
-        assert_eq!(back.ok(), cc("TW"));
-        assert!(serde_json::from_str::<Country>("\"TWN\"").is_err());
-        assert!(cc("AU") < cc("CN"));
     }
 
     #[test]
@@ -787,15 +566,5 @@ mod tests {
         );
         // On this machine: whatever discover() picks must be usable.
         assert!(GeoIp::discover().is_ok());
-    }
-
-    #[test]
-    fn dates_from_epochs() {
-        assert_eq!(date_from_epoch(0), "1970-01-01");
-        assert_eq!(date_from_epoch(951_782_400), "2000-02-29");
-        assert_eq!(date_from_epoch(951_868_799), "2000-02-29");
-        assert_eq!(date_from_epoch(951_868_800), "2000-03-01");
-        assert_eq!(date_from_epoch(1_781_725_900), "2026-06-17");
-        assert_eq!(date_from_epoch(4_102_444_800), "2100-01-01");
     }
 }
