@@ -517,4 +517,30 @@ mod tests {
         let public = LocalNets::new(vec![net("203.0.0.0/8")]);
         assert!(public.is_local(ip("203.1.2.3")));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn mapped_agrees_with_ipv4(bits: u32) {
+            let v4 = Ipv4Addr::from(bits);
+            let mapped = IpAddr::V6(v4.to_ipv6_mapped());
+            proptest::prop_assert_eq!(special_range(IpAddr::V4(v4)), special_range(mapped));
+            proptest::prop_assert_eq!(is_local_by_default(IpAddr::V4(v4)), is_local_by_default(mapped));
+        }
+
+        #[test]
+        fn agrees_with_std_where_std_is_stable(bits: u32, bits6: u128) {
+            let v4 = Ipv4Addr::from(bits);
+            let r = special_v4(v4);
+            proptest::prop_assert_eq!(v4.is_private(), r == Some(SpecialRange::Private));
+            proptest::prop_assert_eq!(v4.is_loopback(), r == Some(SpecialRange::Loopback));
+            proptest::prop_assert_eq!(v4.is_link_local(), r == Some(SpecialRange::LinkLocal));
+            proptest::prop_assert_eq!(v4.is_multicast(), r == Some(SpecialRange::Multicast));
+            proptest::prop_assert_eq!(v4.is_documentation(), r == Some(SpecialRange::Documentation));
+            let v6 = Ipv6Addr::from(bits6);
+            let r6 = special_v6(v6);
+            proptest::prop_assert_eq!(v6.is_multicast(), r6 == Some(SpecialRange::Multicast));
+            proptest::prop_assert_eq!(v6.is_unique_local(), r6 == Some(SpecialRange::UniqueLocal));
+            proptest::prop_assert_eq!(v6.is_unicast_link_local(), r6 == Some(SpecialRange::LinkLocal));
+        }
+    }
 }
