@@ -1,0 +1,222 @@
+//! Stage 4, enrich: structural checks of an mmdb file before the `maxminddb` reader trusts it,
+//! and the date of its `build_epoch`.
+//!
+//! The reader indexes the search tree without bounds checks and subtracts from tree records
+//! without checking them, so a truncated or crafted file would make it panic; these checks
+//! refuse such files first. The data section's own decoding is left to the reader, which checks
+//! its bounds.
+
+use maxminddb::Reader;
+
+use super::GeoIpError;
+
+/// The marker that starts an mmdb's metadata section.
+pub(super) const METADATA_MARKER: &[u8] = b"\xab\xcd\xefMaxMind.com";
+
+/// Checks what the maxminddb reader takes on trust before it reads the search tree: valid
+/// metadata, a search tree plus separator that fit before the metadata (the reader indexes the
+/// tree without bounds checks, so a truncated file would otherwise panic), and, when
+/// `check_records` is set, every record of the tree (one linear pass; skipped for the embedded
+/// database, whose records a unit test checks instead).
+pub(super) fn check_structure(
+    bytes: &[u8],
+    name: &str,
+    check_records: bool,
+) -> Result<(), GeoIpError> {
+    let malformed = |reason: String| GeoIpError::Malformed {
+        name: name.to_string(),
+        reason,
+    };
+    let marker = bytes
+        .windows(METADATA_MARKER.len())
+        .rposition(|w| w == METADATA_MARKER)
+        .ok_or_else(|| malformed("no metadata section (is it an mmdb file?)".to_string()))?;
+    // Parse the metadata alone: 16 zero bytes stand in for the search tree, so the reader's
+    // tree walk at construction reads only those zeros (node 0 pointing to node 0).
+    let mut probe = vec![0u8; 16];
+    probe.extend_from_slice(bytes.get(marker..).unwrap_or_default());
+    let meta = Reader::from_source(probe)
+        .map_err(|source| GeoIpError::Reader {
+            name: name.to_string(),
+            source,
+        })?
+        .metadata;
+    if meta.ip_version != 4 && meta.ip_version != 6 {
+        return Err(malformed(format!("ip_version is {}", meta.ip_version)));
+    }
+    if meta.node_count == 0 {
+        return Err(malformed("the search tree has no nodes".to_string()));
+    }
+    let tree = u64::from(meta.node_count) * u64::from(meta.record_size) / 4;
+    if tree + 16 > marker as u64 {
+        return Err(malformed(format!(
+            "truncated: the search tree needs {} bytes but the metadata starts at byte {marker}",
+            tree + 16
+        )));
+    }
+    if check_records {
+        // `tree + 16 <= marker <= bytes.len()`, so these conversions and slices are in range.
+        let tree = tree as usize;
+        let data_len = (marker - tree - 16) as u64;
+        let nodes = bytes.get(..tree).unwrap_or_default();
+        check_tree_records(nodes, meta.node_count, meta.record_size, data_len)
+            .map_err(malformed)?;
+    }
+    Ok(())
+}
+
+/// Checks every record of the search tree: a node number, the "no data" value `node_count`, or
+/// a pointer into the data section. The reader subtracts `node_count + 16` from a pointer
+/// without checking, so a value just above `node_count` must be refused here.
+fn check_tree_records(
+    nodes: &[u8],
+    node_count: u32,
+    record_size: u16,
+    data_len: u64,
+) -> Result<(), String> {
+    let node_bytes = usize::from(record_size) / 4;
+    let node_count = u64::from(node_count);
+    for (number, node) in nodes.chunks_exact(node_bytes).enumerate() {
+        let be = |b: &[u8]| b.iter().fold(0u64, |acc, &x| acc << 8 | u64::from(x));
+        // `node` has exactly `node_bytes` (6, 7 or 8) bytes, so every range below is in bounds.
+        let (left, right) = match record_size {
+            24 => (be(&node[0..3]), be(&node[3..6])),
+            28 => (
+                u64::from(node[3] >> 4) << 24 | be(&node[0..3]),
+                u64::from(node[3] & 0x0f) << 24 | be(&node[4..7]),
+            ),
+            _ => (be(&node[0..4]), be(&node[4..8])),
+        };
+        for value in [left, right] {
+            if value > node_count
+                && (value < node_count + 16 || value - node_count - 16 >= data_len)
+            {
+                return Err(format!(
+                    "search tree node {number} has record {value}, which is neither a node \
+                     nor a pointer into the data section"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// "YYYY-MM-DD" (UTC) for seconds since 1970, by the days-to-civil algorithm of Howard Hinnant.
+pub(super) fn date_from_epoch(epoch: u64) -> String {
+    let days = (epoch / 86_400) as i64 + 719_468;
+    let era = days.div_euclid(146_097);
+    let day_of_era = days.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+/// A tiny mmdb writer for hand-made test databases: one IPv4 tree node, whose left record
+/// (0.0.0.0/1) points to `left` and right record (128.0.0.0/1) to `right`.
+#[cfg(test)]
+pub(super) mod test_writer {
+    use super::METADATA_MARKER;
+
+    pub(in crate::enrich::geoip) fn string(s: &str) -> Vec<u8> {
+        assert!(s.len() < 29);
+        let mut out = vec![0x40 | s.len() as u8];
+        out.extend_from_slice(s.as_bytes());
+        out
+    }
+    pub(in crate::enrich::geoip) fn map(entries: &[(&str, Vec<u8>)]) -> Vec<u8> {
+        let mut out = vec![0xe0 | entries.len() as u8];
+        for (key, value) in entries {
+            out.extend(string(key));
+            out.extend_from_slice(value);
+        }
+        out
+    }
+    fn uint16(v: u16) -> Vec<u8> {
+        let mut out = vec![0xa2];
+        out.extend_from_slice(&v.to_be_bytes());
+        out
+    }
+    pub(in crate::enrich::geoip) fn tiny_mmdb(
+        database_type: &str,
+        node_count: u32,
+        left: &[u8],
+        right: &[u8],
+    ) -> Vec<u8> {
+        // Tree records: pointer = node_count + 16 + offset into the data section.
+        let rec = |offset: usize| ((1 + 16 + offset) as u32).to_be_bytes();
+        let mut out = Vec::new();
+        out.extend_from_slice(&rec(0)[1..]);
+        out.extend_from_slice(&rec(left.len())[1..]);
+        out.extend_from_slice(&[0; 16]);
+        out.extend_from_slice(left);
+        out.extend_from_slice(right);
+        out.extend_from_slice(METADATA_MARKER);
+        let mut epoch = vec![0x08, 0x02];
+        epoch.extend_from_slice(&1_700_000_000u64.to_be_bytes());
+        let mut nodes = vec![0xc4];
+        nodes.extend_from_slice(&node_count.to_be_bytes());
+        out.extend(map(&[
+            ("binary_format_major_version", uint16(2)),
+            ("binary_format_minor_version", uint16(0)),
+            ("build_epoch", epoch),
+            ("database_type", string(database_type)),
+            ("description", map(&[])),
+            ("ip_version", uint16(4)),
+            ("languages", vec![0x00, 0x04]),
+            ("node_count", nodes),
+            ("record_size", uint16(24)),
+        ]));
+        out
+    }
+    pub(in crate::enrich::geoip) fn iso(code: &str) -> Vec<u8> {
+        map(&[("iso_code", string(code))])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_writer::{map, string, tiny_mmdb};
+    use super::*;
+
+    #[test]
+    fn a_well_formed_tiny_database_passes() {
+        let data = map(&[("country_code", string("CN"))]);
+        assert!(check_structure(&tiny_mmdb("T", 1, &data, &data), "t", true).is_ok());
+    }
+
+    #[test]
+    fn records_of_every_size_are_checked() {
+        // Node 0 of a one-node tree; data section of 10 bytes; valid values: 0..=1, 17..=26.
+        let node24 = [0, 0, 1, 0, 0, 26];
+        assert!(check_tree_records(&node24, 1, 24, 10).is_ok());
+        let node24_bad = [0, 0, 1, 0, 0, 27];
+        assert!(check_tree_records(&node24_bad, 1, 24, 10).is_err());
+        // 28 bits: the middle byte holds the high nibbles of both records.
+        let node28 = [0, 0, 17, 0x00, 0, 0, 1];
+        assert!(check_tree_records(&node28, 1, 28, 10).is_ok());
+        let node28_bad = [0, 0, 17, 0x10, 0, 0, 1];
+        let err = check_tree_records(&node28_bad, 1, 28, 10)
+            .err()
+            .unwrap_or_default();
+        assert!(err.contains("record 16777233"), "{err}");
+        let node32 = [0, 0, 0, 0, 0, 0, 0, 18];
+        assert!(check_tree_records(&node32, 1, 32, 10).is_ok());
+        let node32_bad = [0, 0, 0, 2, 0, 0, 0, 18];
+        assert!(check_tree_records(&node32_bad, 1, 32, 10).is_err());
+    }
+
+    #[test]
+    fn dates_from_epochs() {
+        assert_eq!(date_from_epoch(0), "1970-01-01");
+        assert_eq!(date_from_epoch(951_782_400), "2000-02-29");
+        assert_eq!(date_from_epoch(951_868_799), "2000-02-29");
+        assert_eq!(date_from_epoch(951_868_800), "2000-03-01");
+        assert_eq!(date_from_epoch(1_781_725_900), "2026-06-17");
+        assert_eq!(date_from_epoch(4_102_444_800), "2100-01-01");
+    }
+}
