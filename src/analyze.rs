@@ -13,7 +13,7 @@ use crate::enrich::geoip::GeoIp;
 use crate::enrich::indicators::IndicatorSet;
 use crate::enrich::{self, Context};
 use crate::flow::{FlowTable, Tracker};
-use crate::report::model::{DecodeReport, Totals, ToolInfo, SCHEMA};
+use crate::report::model::{DecodeReport, ToolInfo, Totals, SCHEMA};
 use crate::report::{HostReport, InputReport, Report};
 
 /// What the analysis needs besides the traffic: loaded once per run.
@@ -111,7 +111,8 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 /// result does not depend on the number of threads.
 pub fn read_captures(paths: &[PathBuf], threads: usize, progress: Option<&Progress>) -> Traffic {
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<(Tracker, InputReport)>>> = Mutex::new((0..paths.len()).map(|_| None).collect());
+    let results: Mutex<Vec<Option<(Tracker, InputReport)>>> =
+        Mutex::new((0..paths.len()).map(|_| None).collect());
     let workers = threads.clamp(1, paths.len().max(1));
     std::thread::scope(|s| {
         for _ in 0..workers {
@@ -128,7 +129,12 @@ pub fn read_captures(paths: &[PathBuf], threads: usize, progress: Option<&Progre
         }
     });
     let mut traffic = Traffic::default();
-    for (tracker, input) in results.into_inner().unwrap_or_default().into_iter().flatten() {
+    for (tracker, input) in results
+        .into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .flatten()
+    {
         traffic.table.merge(tracker.table);
         traffic.inputs.push(input);
     }
@@ -148,7 +154,8 @@ impl PacketSink for Counting<'_> {
         if let Some(p) = self.progress {
             // Publish every 4 MiB or so: the counter is shared between threads.
             if packet.offset >= self.last + (4 << 20) {
-                p.done.fetch_add(packet.offset - self.last, Ordering::Relaxed);
+                p.done
+                    .fetch_add(packet.offset - self.last, Ordering::Relaxed);
                 self.last = packet.offset;
             }
         }
@@ -164,7 +171,8 @@ pub fn read_capture(path: &Path, progress: Option<&Progress>) -> (Tracker, Input
     };
     let summary = capture::read_path(path, &mut sink);
     if let Some(p) = progress {
-        p.done.fetch_add(summary.bytes.saturating_sub(sink.last), Ordering::Relaxed);
+        p.done
+            .fetch_add(summary.bytes.saturating_sub(sink.last), Ordering::Relaxed);
     }
     let tracker = sink.tracker;
     let mut input = InputReport::new(path.display().to_string(), summary.format);

@@ -54,9 +54,14 @@ impl Label {
 
     /// Parses a stable name.
     pub fn parse(s: &str) -> Option<Label> {
-        [Label::TomSkype, Label::RegularSkype, Label::NoSkype, Label::Inconclusive]
-            .into_iter()
-            .find(|l| l.name() == s)
+        [
+            Label::TomSkype,
+            Label::RegularSkype,
+            Label::NoSkype,
+            Label::Inconclusive,
+        ]
+        .into_iter()
+        .find(|l| l.name() == s)
     }
 }
 
@@ -163,8 +168,14 @@ pub fn classify(host: &HostView<'_>) -> Classification {
     };
     let mut advisories = Vec::new();
     let mut skype_to_china: Option<Evidence> = None;
-    let host_has_skype = host.endpoints.iter().any(|e| e.matches.iter().any(|m| m.indicator.role == Role::Skype))
-        || host.queries.iter().any(|q| q.matches.iter().any(|i| i.role == Role::Skype));
+    let host_has_skype = host
+        .endpoints
+        .iter()
+        .any(|e| e.matches.iter().any(|m| m.indicator.role == Role::Skype))
+        || host
+            .queries
+            .iter()
+            .any(|q| q.matches.iter().any(|i| i.role == Role::Skype));
 
     for e in &host.endpoints {
         for m in &e.matches {
@@ -176,16 +187,32 @@ pub fn classify(host: &HostView<'_>) -> Classification {
                 Via::Http(u) => (Some(u.clone()), "http"),
                 Via::Port(p, port) => (Some(format!("{}/{port}", proto_name(*p))), "port"),
             };
-            let ev = evidence(ind, kind_suffix, matched, Some(e.addr.to_string()), e.country, m.first_ns, e.packets);
+            let ev = evidence(
+                ind,
+                kind_suffix,
+                matched,
+                Some(e.addr.to_string()),
+                e.country,
+                m.first_ns,
+                e.packets,
+            );
             keep(ev);
         }
         let skype_related = e.matches.iter().any(|m| m.indicator.role == Role::Skype);
         if e.country == Some(Country::CHINA) && skype_related && skype_to_china.is_none() {
-            let why: Vec<&str> = e.matches.iter().filter(|m| m.indicator.role == Role::Skype).map(|m| m.indicator.id.as_str()).collect();
+            let why: Vec<&str> = e
+                .matches
+                .iter()
+                .filter(|m| m.indicator.role == Role::Skype)
+                .map(|m| m.indicator.id.as_str())
+                .collect();
             skype_to_china = Some(Evidence {
                 kind: "skype-to-china".into(),
                 indicator: None,
-                detail: format!("Skype-related traffic to an endpoint in China ({})", why.join(", ")),
+                detail: format!(
+                    "Skype-related traffic to an endpoint in China ({})",
+                    why.join(", ")
+                ),
                 weight: SKYPE_TO_CHINA,
                 indicator_weight: SKYPE_TO_CHINA,
                 endpoint: Some(e.addr.to_string()),
@@ -200,8 +227,16 @@ pub fn classify(host: &HostView<'_>) -> Classification {
         }
         // A peer in China, reached directly over UDP with no name and no indicator: what a
         // Skype call with a contact in China looks like.
-        let p2p = e.ports.iter().any(|&(proto, port)| proto == 17 && port >= 1024);
-        if host_has_skype && e.country == Some(Country::CHINA) && p2p && e.names.is_empty() && e.matches.is_empty() {
+        let p2p = e
+            .ports
+            .iter()
+            .any(|&(proto, port)| proto == 17 && port >= 1024);
+        if host_has_skype
+            && e.country == Some(Country::CHINA)
+            && p2p
+            && e.names.is_empty()
+            && e.matches.is_empty()
+        {
             advisories.push(Advisory {
                 kind: "peer-in-china".into(),
                 detail: "direct traffic with a peer in China: if this is a Skype contact, they may be using TOM-Skype, whose side logs the chat".into(),
@@ -211,7 +246,15 @@ pub fn classify(host: &HostView<'_>) -> Classification {
     }
     for q in &host.queries {
         for ind in &q.matches {
-            keep(evidence(ind, "name", Some(q.name.clone()), None, None, q.first_ns, 0));
+            keep(evidence(
+                ind,
+                "name",
+                Some(q.name.clone()),
+                None,
+                None,
+                q.first_ns,
+                0,
+            ));
         }
     }
     let mut evidence: Vec<Evidence> = best.into_values().collect();
@@ -227,20 +270,34 @@ pub fn classify(host: &HostView<'_>) -> Classification {
     });
 
     let combine = |pred: &dyn Fn(&Evidence) -> bool| {
-        1.0 - evidence.iter().filter(|e| pred(e)).fold(1.0, |acc, e| acc * (1.0 - e.weight))
+        1.0 - evidence
+            .iter()
+            .filter(|e| pred(e))
+            .fold(1.0, |acc, e| acc * (1.0 - e.weight))
     };
     let tom_score = combine(&|e| e.kind.starts_with("tom-") || e.kind == "skype-to-china");
     let skype_score = combine(&|e| e.kind.starts_with("skype-") && e.kind != "skype-to-china");
-    let strong = evidence.iter().any(|e| e.kind.starts_with("tom-") && e.weight >= STRONG);
-    let tom_servers = evidence.iter().filter(|e| e.kind == "tom-server" && e.weight >= 0.3).count();
+    let strong = evidence
+        .iter()
+        .any(|e| e.kind.starts_with("tom-") && e.weight >= STRONG);
+    let tom_servers = evidence
+        .iter()
+        .filter(|e| e.kind == "tom-server" && e.weight >= 0.3)
+        .count();
 
-    let (label, confidence, summary) = if strong || (tom_score >= 0.5 && (skype_score >= 0.2 || tom_servers >= 2)) {
+    let (label, confidence, summary) = if strong
+        || (tom_score >= 0.5 && (skype_score >= 0.2 || tom_servers >= 2))
+    {
         let what = if strong {
             "it made requests that only TOM-Skype makes"
         } else {
             "it contacted servers that only TOM-Skype builds contacted"
         };
-        (Label::TomSkype, tom_score, format!("TOM-Skype: {what}; its chats may be scanned and stored on servers in China"))
+        (
+            Label::TomSkype,
+            tom_score,
+            format!("TOM-Skype: {what}; its chats may be scanned and stored on servers in China"),
+        )
     } else if tom_score >= 0.25 {
         (
             Label::Inconclusive,
@@ -318,7 +375,11 @@ fn evidence(
         ind.matcher,
         crate::enrich::indicators::Matcher::Ip(_) | crate::enrich::indicators::Matcher::Net(_)
     );
-    let mut weight = if ind.role == Role::NotEvidence { 0.0 } else { ind.weight };
+    let mut weight = if ind.role == Role::NotEvidence {
+        0.0
+    } else {
+        ind.weight
+    };
     let mut detail = ind.description.clone();
     if !in_validity {
         if is_address {
@@ -346,7 +407,10 @@ fn evidence(
 /// The TOM build, when every TOM sign that names a single build names the same one.
 fn build_of(evidence: &[Evidence]) -> Build {
     let mut seen: Option<Build> = None;
-    for ev in evidence.iter().filter(|e| e.kind.starts_with("tom-") && e.weight > 0.0) {
+    for ev in evidence
+        .iter()
+        .filter(|e| e.kind.starts_with("tom-") && e.weight > 0.0)
+    {
         let single = match ev.clients.as_slice() {
             [c] if c == "tom-en" => Build::English,
             [c] if c == "tom-cn" => Build::Chinese,

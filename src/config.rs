@@ -26,15 +26,22 @@ pub fn indicators(files: &[std::path::PathBuf]) -> Result<IndicatorSet> {
 /// The GeoIP database the flags ask for.
 pub fn geoip(choice: Option<&Path>) -> Result<GeoIp> {
     match choice {
-        Some(p) if p == Path::new("embedded") => GeoIp::embedded().context("the shipped GeoIP database is broken"),
-        Some(p) => GeoIp::open(p).with_context(|| format!("refusing GeoIP database {}", p.display())),
+        Some(p) if p == Path::new("embedded") => {
+            GeoIp::embedded().context("the shipped GeoIP database is broken")
+        }
+        Some(p) => {
+            GeoIp::open(p).with_context(|| format!("refusing GeoIP database {}", p.display()))
+        }
         None => GeoIp::discover().context("no usable GeoIP database"),
     }
 }
 
 /// The knowledge base: GeoIP and indicators.
 pub fn knowledge(k: &KnowledgeArgs) -> Result<(GeoIp, IndicatorSet)> {
-    Ok((geoip(k.geoip_db.as_deref())?, indicators(&k.indicator_files)?))
+    Ok((
+        geoip(k.geoip_db.as_deref())?,
+        indicators(&k.indicator_files)?,
+    ))
 }
 
 /// Everything an analysis needs, and the expectations to check.
@@ -42,11 +49,21 @@ pub fn analyzer(r: &ReportArgs) -> Result<(Analyzer, Vec<Expectation>)> {
     let expected = r
         .expect
         .iter()
-        .map(|s| s.parse::<Expectation>().map_err(|e| anyhow::anyhow!("--expect {s}: {e}")))
+        .map(|s| {
+            s.parse::<Expectation>()
+                .map_err(|e| anyhow::anyhow!("--expect {s}: {e}"))
+        })
         .collect::<Result<Vec<_>>>()?;
     let (geoip, indicators) = knowledge(&r.knowledge)?;
     let local = LocalNets::new(r.local_nets.clone());
-    Ok((Analyzer { geoip, indicators, local }, expected))
+    Ok((
+        Analyzer {
+            geoip,
+            indicators,
+            local,
+        },
+        expected,
+    ))
 }
 
 /// Whether to colour text on standard output.
@@ -54,6 +71,9 @@ pub fn colour(choice: ColorChoice) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal(),
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
     }
 }

@@ -67,7 +67,9 @@ pub fn lookup(addrs: &[IpAddr], geoip: &GeoIp, set: &IndicatorSet) -> Vec<AddrIn
 pub fn write_text(infos: &[AddrInfo], out: &mut dyn Write) -> io::Result<()> {
     for i in infos {
         let country = i.country.map_or_else(|| "-".to_owned(), |c| c.to_string());
-        let special = i.special.map_or_else(String::new, |s| format!("  special range: {s}"));
+        let special = i
+            .special
+            .map_or_else(String::new, |s| format!("  special range: {s}"));
         writeln!(out, "{}  country: {country}{special}", i.address)?;
         if i.indicators.is_empty() {
             writeln!(out, "  no indicator")?;

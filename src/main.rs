@@ -32,8 +32,10 @@ fn main() -> ExitCode {
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain()
-        .any(|e| e.downcast_ref::<io::Error>().is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe))
+    err.chain().any(|e| {
+        e.downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
@@ -69,7 +71,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let set = config::indicators(&args.indicator_files)?;
             let mut stdout = io::stdout().lock();
             match args.format {
-                Format::Json => tomskype::export::write(&set, tomskype::export::Format::Json, 0, &mut stdout)?,
+                Format::Json => {
+                    tomskype::export::write(&set, tomskype::export::Format::Json, 0, &mut stdout)?
+                }
                 Format::Text => tomskype::export::write_listing(&set, &mut stdout)?,
             }
             Ok(ExitCode::SUCCESS)
@@ -107,7 +111,11 @@ fn emit(report: &Report, args: &ReportArgs, expected: &[expect::Expectation]) ->
     }
     for input in &report.inputs {
         if input.unreadable {
-            let why = input.problems.first().map(|p| p.detail.as_str()).unwrap_or("unreadable");
+            let why = input
+                .problems
+                .first()
+                .map(|p| p.detail.as_str())
+                .unwrap_or("unreadable");
             eprintln!("tomskype: error: {}: {why}", input.path);
         } else if !input.problems.is_empty() {
             eprintln!(
@@ -132,13 +140,19 @@ fn emit(report: &Report, args: &ReportArgs, expected: &[expect::Expectation]) ->
             ExitCode::SUCCESS
         });
     }
-    Ok(if report.hosts.iter().any(|h| h.verdict.label == Label::TomSkype) {
-        ExitCode::from(1)
-    } else if unreadable {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(
+        if report
+            .hosts
+            .iter()
+            .any(|h| h.verdict.label == Label::TomSkype)
+        {
+            ExitCode::from(1)
+        } else if unreadable {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        },
+    )
 }
 
 #[cfg(feature = "live")]

@@ -23,7 +23,11 @@ pub fn run<T>(total: u64, wanted: bool, work: impl FnOnce(&Progress) -> T) -> T 
             let start = Instant::now();
             while !done.load(Ordering::Relaxed) {
                 std::thread::sleep(Duration::from_millis(200));
-                draw(progress.done.load(Ordering::Relaxed), total, start.elapsed());
+                draw(
+                    progress.done.load(Ordering::Relaxed),
+                    total,
+                    start.elapsed(),
+                );
             }
             let mut err = std::io::stderr().lock();
             let _ = write!(err, "\r\x1b[2K");

@@ -437,8 +437,8 @@ mod tests {
             p.extend_from_slice(&tail);
             if let Ok(r) = parse_request(&p) {
                 prop_assert!(no_control(&r.target) && no_control(&r.version));
-                prop_assert!(r.host.as_deref().map_or(true, no_control));
-                prop_assert!(r.user_agent.as_deref().map_or(true, no_control));
+                prop_assert!(r.host.as_deref().is_none_or(no_control));
+                prop_assert!(r.user_agent.as_deref().is_none_or(no_control));
                 let _ = r.path();
                 let _ = r.query_param_names().count();
             }

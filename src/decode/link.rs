@@ -54,8 +54,8 @@ fn null_loopback(link_type: u32, data: &[u8]) -> Result<Network<'_>, Skip> {
         .and_then(|h| h.try_into().ok())
         .ok_or(Skip::BadLinkHeader)?;
     let rest = &data[4..]; // the get(..4) above proved the length
-    // LOOP is network byte order; NULL is the writer's host order, which we cannot know:
-    // accept either order, as tcpdump does.
+                           // LOOP is network byte order; NULL is the writer's host order, which we cannot know:
+                           // accept either order, as tcpdump does.
     let family = if link_type == linktype::LOOP {
         u32::from_be_bytes(head)
     } else {
@@ -95,13 +95,22 @@ mod tests {
     fn null_accepts_both_byte_orders() {
         let mut le = 2u32.to_le_bytes().to_vec();
         le.extend_from_slice(&[0x45, 0]);
-        assert_eq!(network_layer(linktype::NULL, &le), Ok(Network::Ip(&[0x45, 0])));
+        assert_eq!(
+            network_layer(linktype::NULL, &le),
+            Ok(Network::Ip(&[0x45, 0]))
+        );
         let mut be = 30u32.to_be_bytes().to_vec();
         be.push(0x60);
         assert_eq!(network_layer(linktype::NULL, &be), Ok(Network::Ip(&[0x60])));
         assert_eq!(network_layer(linktype::LOOP, &be), Ok(Network::Ip(&[0x60])));
-        assert_eq!(network_layer(linktype::NULL, &[7, 0, 0, 0]), Err(Skip::NotIp));
-        assert_eq!(network_layer(linktype::NULL, &[2, 0]), Err(Skip::BadLinkHeader));
+        assert_eq!(
+            network_layer(linktype::NULL, &[7, 0, 0, 0]),
+            Err(Skip::NotIp)
+        );
+        assert_eq!(
+            network_layer(linktype::NULL, &[2, 0]),
+            Err(Skip::BadLinkHeader)
+        );
     }
 
     #[test]
@@ -122,8 +131,14 @@ mod tests {
         let mut arp = vec![0x08, 0x06];
         arp.extend_from_slice(&[0; 18]);
         assert_eq!(network_layer(linktype::LINUX_SLL2, &arp), Err(Skip::NotIp));
-        assert_eq!(network_layer(linktype::LINUX_SLL2, &[0x08]), Err(Skip::BadLinkHeader));
-        assert_eq!(network_layer(linktype::LINUX_SLL, &[0; 15]), Err(Skip::BadLinkHeader));
+        assert_eq!(
+            network_layer(linktype::LINUX_SLL2, &[0x08]),
+            Err(Skip::BadLinkHeader)
+        );
+        assert_eq!(
+            network_layer(linktype::LINUX_SLL, &[0; 15]),
+            Err(Skip::BadLinkHeader)
+        );
     }
 
     #[test]

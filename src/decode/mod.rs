@@ -278,8 +278,12 @@ mod tests {
 
     #[test]
     fn ipv6_udp_raw() {
-        let builder = PacketBuilder::ipv6([0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], [0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2], 64)
-            .udp(5353, 53);
+        let builder = PacketBuilder::ipv6(
+            [0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+            [0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2],
+            64,
+        )
+        .udp(5353, 53);
         let mut pkt = Vec::new();
         builder.write(&mut pkt, b"abc").unwrap();
         let d = decode(linktype::RAW, &pkt).unwrap();
@@ -296,7 +300,10 @@ mod tests {
         arp.extend_from_slice(&[0x08, 0x06]);
         arp.extend_from_slice(&[0; 28]);
         assert_eq!(decode(linktype::ETHERNET, &arp), Err(Skip::NotIp));
-        assert_eq!(decode(linktype::ETHERNET, &[1, 2, 3]), Err(Skip::BadLinkHeader));
+        assert_eq!(
+            decode(linktype::ETHERNET, &[1, 2, 3]),
+            Err(Skip::BadLinkHeader)
+        );
         assert_eq!(decode(linktype::RAW, &[0x45, 0]), Err(Skip::BadIpHeader));
         let mut stats = DecodeStats::default();
         stats.skip(Skip::Fragment);

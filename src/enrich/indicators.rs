@@ -202,7 +202,8 @@ impl IndicatorSet {
                 }
             }
         }
-        self.versions.push(version.unwrap_or_else(|| file.to_owned()));
+        self.versions
+            .push(version.unwrap_or_else(|| file.to_owned()));
         self.indicators.extend(parsed.indicators);
         self.hasher_input.extend_from_slice(text.as_bytes());
         Ok(())
@@ -239,20 +240,25 @@ impl IndicatorSet {
     }
 
     /// Indicators matching an HTTP request (URL, query parameter, User-Agent).
-    pub fn match_http(&self, host: Option<&str>, target: &str, user_agent: Option<&str>) -> Vec<&Indicator> {
+    pub fn match_http(
+        &self,
+        host: Option<&str>,
+        target: &str,
+        user_agent: Option<&str>,
+    ) -> Vec<&Indicator> {
         let (req_host, path) = split_target(host, target);
         self.indicators
             .iter()
             .filter(|i| match &i.matcher {
-            Matcher::HttpUrl { host: h, path: p } => {
-                req_host.is_some_and(|rh| name_under(rh, h)) && path.starts_with(p.as_str())
-            }
-            Matcher::HttpParam { host: h, param } => {
-                req_host.is_some_and(|rh| name_under(rh, h)) && has_param(path, param)
-            }
-            Matcher::UserAgent(ua) => user_agent == Some(ua.as_str()),
-            _ => false,
-        })
+                Matcher::HttpUrl { host: h, path: p } => {
+                    req_host.is_some_and(|rh| name_under(rh, h)) && path.starts_with(p.as_str())
+                }
+                Matcher::HttpParam { host: h, param } => {
+                    req_host.is_some_and(|rh| name_under(rh, h)) && has_param(path, param)
+                }
+                Matcher::UserAgent(ua) => user_agent == Some(ua.as_str()),
+                _ => false,
+            })
             .collect()
     }
 
@@ -297,9 +303,11 @@ fn has_param(path: &str, param: &str) -> bool {
     let Some((_, query)) = path.split_once('?') else {
         return false;
     };
-    query
-        .split('&')
-        .any(|kv| kv.split('=').next().is_some_and(|k| k.eq_ignore_ascii_case(param)))
+    query.split('&').any(|kv| {
+        kv.split('=')
+            .next()
+            .is_some_and(|k| k.eq_ignore_ascii_case(param))
+    })
 }
 
 struct Parsed {
@@ -333,10 +341,16 @@ fn parse(file: &str, text: &str, existing: &[Indicator]) -> Result<Parsed, Indic
                 .ok_or_else(|| err("a directive needs a tab after its name".into()))?;
             match key {
                 "set" | "source" => out.directives.push((key.to_owned(), value.to_owned())),
-                other => return Err(err(format!("unknown directive @{other} (expected @set or @source)"))),
+                other => {
+                    return Err(err(format!(
+                        "unknown directive @{other} (expected @set or @source)"
+                    )))
+                }
             }
             if key == "source" && !value.contains('\t') {
-                return Err(err("@source needs a key and a citation, tab-separated".into()));
+                return Err(err(
+                    "@source needs a key and a citation, tab-separated".into()
+                ));
             }
             continue;
         }
@@ -345,14 +359,24 @@ fn parse(file: &str, text: &str, existing: &[Indicator]) -> Result<Parsed, Indic
             continue;
         }
         if !seen_header {
-            return Err(err(format!("expected the header line `{}` before the first indicator", HEADER.replace('\t', "<TAB>"))));
+            return Err(err(format!(
+                "expected the header line `{}` before the first indicator",
+                HEADER.replace('\t', "<TAB>")
+            )));
         }
         let fields: Vec<&str> = line.split('\t').collect();
         if fields.len() != 9 {
-            return Err(err(format!("expected 9 tab-separated columns, found {}", fields.len())));
+            return Err(err(format!(
+                "expected 9 tab-separated columns, found {}",
+                fields.len()
+            )));
         }
         let ind = parse_row(&fields, &format!("{file}:{line_no}")).map_err(err)?;
-        if existing.iter().chain(&out.indicators).any(|i| i.id == ind.id) {
+        if existing
+            .iter()
+            .chain(&out.indicators)
+            .any(|i| i.id == ind.id)
+        {
             return Err(err(format!("duplicate indicator id `{}`", ind.id)));
         }
         out.indicators.push(ind);
@@ -363,14 +387,22 @@ fn parse(file: &str, text: &str, existing: &[Indicator]) -> Result<Parsed, Indic
 
 fn parse_row(f: &[&str], origin: &str) -> Result<Indicator, String> {
     let id = f[0].trim();
-    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._:/".contains(&b)) {
+    if id.is_empty()
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._:/".contains(&b))
+    {
         return Err(format!("bad id `{id}`: use letters, digits and - . _ : /"));
     }
     let role = match f[1] {
         "tom" => Role::Tom,
         "skype" => Role::Skype,
         "not-evidence" => Role::NotEvidence,
-        other => return Err(format!("unknown role `{other}` (expected tom, skype or not-evidence)")),
+        other => {
+            return Err(format!(
+                "unknown role `{other}` (expected tom, skype or not-evidence)"
+            ))
+        }
     };
     let value = f[3].trim();
     let matcher = parse_matcher(f[2], value)?;
@@ -386,7 +418,9 @@ fn parse_row(f: &[&str], origin: &str) -> Result<Indicator, String> {
         let mut v = Vec::new();
         for c in f[5].split(',') {
             if !CLIENTS.contains(&c) {
-                return Err(format!("unknown client `{c}` (expected regular, tom-en, tom-cn or tom)"));
+                return Err(format!(
+                    "unknown client `{c}` (expected regular, tom-en, tom-cn or tom)"
+                ));
             }
             v.push(c.to_owned());
         }
@@ -464,14 +498,20 @@ fn valid_name(s: &str) -> Option<String> {
     let ok = !s.is_empty()
         && s.len() <= 253
         && s.split('.').all(|l| {
-            !l.is_empty() && l.len() <= 63 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         });
     ok.then(|| s.to_ascii_lowercase())
 }
 
 fn parse_validity(s: &str) -> Result<Validity, String> {
     if s == "-" {
-        return Ok(Validity { from: None, to: None });
+        return Ok(Validity {
+            from: None,
+            to: None,
+        });
     }
     let (a, b) = s
         .split_once('-')
@@ -487,7 +527,10 @@ fn parse_validity(s: &str) -> Result<Validity, String> {
                 .ok_or_else(|| format!("validity `{s}`: `{t}` is not a year"))
         }
     };
-    let v = Validity { from: year(a)?, to: year(b)? };
+    let v = Validity {
+        from: year(a)?,
+        to: year(b)?,
+    };
     if let (Some(a), Some(b)) = (v.from, v.to) {
         if a > b {
             return Err(format!("validity `{s}` ends before it starts"));
@@ -509,10 +552,19 @@ mod tests {
         let s = set();
         assert!(s.indicators.len() > 50);
         for i in &s.indicators {
-            assert!(s.sources.contains_key(&i.source), "{} names unknown source {}", i.id, i.source);
+            assert!(
+                s.sources.contains_key(&i.source),
+                "{} names unknown source {}",
+                i.id,
+                i.source
+            );
         }
         // Every China row of the 2012 table is a TOM indicator.
-        let tom_servers = s.indicators.iter().filter(|i| i.id.starts_with("tom-server-")).count();
+        let tom_servers = s
+            .indicators
+            .iter()
+            .filter(|i| i.id.starts_with("tom-server-"))
+            .count();
         assert_eq!(tom_servers, 20);
         assert_eq!(s.info().count, s.indicators.len());
         assert_eq!(s.info().sha256.len(), 64);
@@ -525,33 +577,54 @@ mod tests {
         assert!(!name_under("notskype.tom.com", "skype.tom.com"));
         assert!(!name_under("tom.com", "skype.tom.com"));
         let s = set();
-        let ids: Vec<_> = s.match_name("skypetools.tom.com").into_iter().map(|i| i.id.as_str()).collect();
+        let ids: Vec<_> = s
+            .match_name("skypetools.tom.com")
+            .into_iter()
+            .map(|i| i.id.as_str())
+            .collect();
         assert_eq!(ids, ["tom-name-skypetools"]);
         assert!(s.match_name("www.tom.com").is_empty());
-        assert!(s.match_name("ui.skype.com").iter().all(|i| i.role == Role::Skype));
+        assert!(s
+            .match_name("ui.skype.com")
+            .iter()
+            .all(|i| i.role == Role::Skype));
     }
 
     #[test]
     fn http_requests_match_urls_and_params() {
         let s = set();
         let ids: Vec<_> = s
-            .match_http(Some("skypetools1.tom.com"), "/en_return_time.php?login_id=bob&code=00", None)
+            .match_http(
+                Some("skypetools1.tom.com"),
+                "/en_return_time.php?login_id=bob&code=00",
+                None,
+            )
             .into_iter()
             .map(|i| i.id.as_str())
             .collect();
         assert!(ids.contains(&"tom-url-return-time"));
         assert!(ids.contains(&"tom-param-login-id"));
         // Browsing TOM's portal is not evidence.
-        assert!(s.match_http(Some("www.tom.com"), "/index.html?id=3", None).is_empty());
+        assert!(s
+            .match_http(Some("www.tom.com"), "/index.html?id=3", None)
+            .is_empty());
         // Absolute-form targets carry the host.
         let ids: Vec<_> = s
-            .match_http(None, "http://news.tom.com/skype_miniportal_2011.html?skype_id=x", None)
+            .match_http(
+                None,
+                "http://news.tom.com/skype_miniportal_2011.html?skype_id=x",
+                None,
+            )
             .into_iter()
             .map(|i| i.id.as_str())
             .collect();
         assert!(ids.contains(&"tom-url-miniportal") && ids.contains(&"tom-param-skype-id"));
         let ua = s
-            .match_http(Some("example.com"), "/", Some("Mozilla/3.0 (compatible; Indy Library)"))
+            .match_http(
+                Some("example.com"),
+                "/",
+                Some("Mozilla/3.0 (compatible; Indy Library)"),
+            )
             .len();
         assert_eq!(ua, 1);
     }
@@ -559,8 +632,13 @@ mod tests {
     #[test]
     fn addresses_and_ports() {
         let s = set();
-        let ids: Vec<_> = s.match_addr("211.100.41.76".parse().unwrap()).map(|i| i.id.as_str()).collect();
-        assert!(ids.contains(&"tom-server-211.100.41.76") && ids.contains(&"tom-net-211.100.40.0-23"));
+        let ids: Vec<_> = s
+            .match_addr("211.100.41.76".parse().unwrap())
+            .map(|i| i.id.as_str())
+            .collect();
+        assert!(
+            ids.contains(&"tom-server-211.100.41.76") && ids.contains(&"tom-net-211.100.40.0-23")
+        );
         assert_eq!(s.match_addr("8.8.8.8".parse().unwrap()).count(), 0);
         assert_eq!(s.match_port(17, 33033).count(), 1);
         assert_eq!(s.match_port(17, 9010).count(), 0);
@@ -595,7 +673,10 @@ mod tests {
             assert!(e.starts_with("user.tsv:"), "{e}");
             assert!(e.contains(want), "{e} should say {want}");
         }
-        let e = load(&format!("{head}\n\na\tevil\tip\t1.2.3.4\t0.5\ttom\t-\tme\td")).unwrap_err();
+        let e = load(&format!(
+            "{head}\n\na\tevil\tip\t1.2.3.4\t0.5\ttom\t-\tme\td"
+        ))
+        .unwrap_err();
         assert!(e.to_string().starts_with("user.tsv:5:"), "{e}");
     }
 

@@ -138,7 +138,10 @@ pub fn hosts<'s>(table: &FlowTable, ctx: &Context<'s>) -> Vec<HostView<'s>> {
             continue;
         };
         let remote_local = ctx.local.is_local(remote);
-        let opened = flow.opener.side().map(|d| (d == crate::flow::Dir::AToB) == host_is_a);
+        let opened = flow
+            .opener
+            .side()
+            .map(|d| (d == crate::flow::Dir::AToB) == host_is_a);
         let remote_port = if host_is_a { key.b_port } else { key.a_port };
         let facts = table.facts.get(key);
         let mut add = |host: IpAddr, remote: IpAddr, remote_port: u16, opened: Option<bool>| {
@@ -148,7 +151,10 @@ pub fn hosts<'s>(table: &FlowTable, ctx: &Context<'s>) -> Vec<HostView<'s>> {
             h.bytes += flow.total_bytes();
             h.first_ns = h.first_ns.min(flow.first_ns);
             h.last_ns = h.last_ns.max(flow.last_ns);
-            let e = h.endpoints.entry(remote).or_insert_with(|| EndpointAgg::new(flow.first_ns));
+            let e = h
+                .endpoints
+                .entry(remote)
+                .or_insert_with(|| EndpointAgg::new(flow.first_ns));
             e.flows += 1;
             e.packets += flow.total_packets();
             e.bytes += flow.total_bytes();
@@ -192,7 +198,11 @@ pub fn hosts<'s>(table: &FlowTable, ctx: &Context<'s>) -> Vec<HostView<'s>> {
 
 /// Which end of a flow is the host: `(host, remote, host_is_a)`, or None when the flow has no
 /// end that can be a host.
-fn sides(key: &FlowKey, opener: Option<crate::flow::Dir>, local: &LocalNets) -> Option<(IpAddr, IpAddr, bool)> {
+fn sides(
+    key: &FlowKey,
+    opener: Option<crate::flow::Dir>,
+    local: &LocalNets,
+) -> Option<(IpAddr, IpAddr, bool)> {
     if addr::is_never_endpoint(key.a) || addr::is_never_endpoint(key.b) {
         // Traffic to a group or broadcast address: the sender is still a host, but the
         // group is no endpoint. Count the host alone by giving it no remote.
@@ -319,7 +329,9 @@ impl HostAgg {
                 }
                 for req in &e.http {
                     let shown = format!("{}{}", req.host.as_deref().unwrap_or(""), req.target);
-                    for indicator in set.match_http(req.host.as_deref(), &req.target, req.user_agent.as_deref()) {
+                    for indicator in
+                        set.match_http(req.host.as_deref(), &req.target, req.user_agent.as_deref())
+                    {
                         matches.push(Match {
                             indicator,
                             via: Via::Http(shown.clone()),

@@ -28,7 +28,12 @@ struct JsonExport<'a> {
 }
 
 /// Writes the set in `format`; `sid_base` is the first Suricata rule id.
-pub fn write(set: &IndicatorSet, format: Format, sid_base: u32, out: &mut dyn Write) -> io::Result<()> {
+pub fn write(
+    set: &IndicatorSet,
+    format: Format,
+    sid_base: u32,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let _ = sid_base;
     match format {
         Format::Json => {
@@ -40,14 +45,22 @@ pub fn write(set: &IndicatorSet, format: Format, sid_base: u32, out: &mut dyn Wr
             serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
             out.write_all(b"\n")
         }
-        other => Err(io::Error::other(format!("export format {other:?} is not written yet"))),
+        other => Err(io::Error::other(format!(
+            "export format {other:?} is not written yet"
+        ))),
     }
 }
 
 /// Lists the set for people: one indicator a line, then the sources.
 pub fn write_listing(set: &IndicatorSet, out: &mut dyn Write) -> io::Result<()> {
     let info = set.info();
-    writeln!(out, "indicator set {} ({} indicators, sha256 {})", info.versions.join(" + "), info.count, info.sha256)?;
+    writeln!(
+        out,
+        "indicator set {} ({} indicators, sha256 {})",
+        info.versions.join(" + "),
+        info.count,
+        info.sha256
+    )?;
     for i in &set.indicators {
         let value = serde_json::to_value(&i.matcher).ok();
         let value = value

@@ -182,7 +182,15 @@ impl FlowTable {
     /// Counts one packet of `bytes` wire bytes on flow `key`, sent in direction `dir`.
     /// `syn` says whether it was a TCP SYN, `syn_ack` a SYN+ACK.
     #[inline]
-    pub fn packet(&mut self, ts: i64, key: FlowKey, dir: Dir, bytes: u32, syn: bool, syn_ack: bool) {
+    pub fn packet(
+        &mut self,
+        ts: i64,
+        key: FlowKey,
+        dir: Dir,
+        bytes: u32,
+        syn: bool,
+        syn_ack: bool,
+    ) {
         self.see_time(ts);
         let flow = self.flows.entry(key).or_insert_with(|| Flow::new(ts));
         let d = dir as usize;
@@ -368,7 +376,10 @@ mod tests {
         let f = a.flows[&k];
         assert_eq!(f.packets, [1, 1]);
         assert_eq!(f.first_ns, 50);
-        assert_eq!(a.queries[&ip("192.168.1.2")].names["skype.tom.com"], (40, 2));
+        assert_eq!(
+            a.queries[&ip("192.168.1.2")].names["skype.tom.com"],
+            (40, 2)
+        );
         assert_eq!(a.facts[&k].sni["api.skype.com"], 50);
         assert_eq!(a.first_ns, Some(50));
     }

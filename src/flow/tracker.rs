@@ -36,7 +36,9 @@ impl PacketSink for Tracker {
             }
         };
         self.stats.decoded += 1;
-        if !decode::has_ports(&d) && (d.proto == decode::proto::TCP || d.proto == decode::proto::UDP) {
+        if !decode::has_ports(&d)
+            && (d.proto == decode::proto::TCP || d.proto == decode::proto::UDP)
+        {
             self.stats.transport_truncated += 1;
         }
         let (key, dir) = FlowKey::new(d.proto, d.src, d.sport, d.dst, d.dport);

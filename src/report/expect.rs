@@ -23,7 +23,11 @@ impl std::str::FromStr for Expectation {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let (addr, label) = match s.rsplit_once('=') {
             Some((a, l)) => (
-                Some(a.trim().parse::<IpAddr>().map_err(|_| format!("`{a}` is not an IP address"))?),
+                Some(
+                    a.trim()
+                        .parse::<IpAddr>()
+                        .map_err(|_| format!("`{a}` is not an IP address"))?,
+                ),
                 l,
             ),
             None => (None, s),
@@ -62,11 +66,18 @@ pub fn mismatches(report: &Report, expected: &[Expectation]) -> Vec<String> {
             None => {
                 let got = overall(report);
                 if got != e.label {
-                    out.push(format!("overall verdict is {}, expected {}", got.name(), e.label.name()));
+                    out.push(format!(
+                        "overall verdict is {}, expected {}",
+                        got.name(),
+                        e.label.name()
+                    ));
                 }
             }
             Some(addr) => match report.hosts.iter().find(|h| h.address == addr) {
-                None => out.push(format!("host {addr} is not in the report, expected {}", e.label.name())),
+                None => out.push(format!(
+                    "host {addr} is not in the report, expected {}",
+                    e.label.name()
+                )),
                 Some(h) if h.verdict.label != e.label => out.push(format!(
                     "host {addr} is {}, expected {}",
                     h.verdict.label.name(),
@@ -92,7 +103,13 @@ mod tests {
         assert_eq!((e.addr, e.label), (None, Label::TomSkype));
         let e: Expectation = "2001:db8::1=no-skype".parse().unwrap();
         assert_eq!(e.addr, Some("2001:db8::1".parse().unwrap()));
-        assert!("tom".parse::<Expectation>().unwrap_err().contains("not a label"));
-        assert!("1.2.3=tom-skype".parse::<Expectation>().unwrap_err().contains("not an IP"));
+        assert!("tom"
+            .parse::<Expectation>()
+            .unwrap_err()
+            .contains("not a label"));
+        assert!("1.2.3=tom-skype"
+            .parse::<Expectation>()
+            .unwrap_err()
+            .contains("not an IP"));
     }
 }

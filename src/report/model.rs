@@ -228,21 +228,32 @@ impl HostReport {
                 "only {duration_s:.1} s of traffic: a Skype login takes longer, and TOM-Skype's requests may come later"
             ));
         }
-        let named = view.endpoints.iter().filter(|e| !e.names.is_empty()).count();
+        let named = view
+            .endpoints
+            .iter()
+            .filter(|e| !e.names.is_empty())
+            .count();
         if !view.endpoints.is_empty() && named == 0 && view.queries.is_empty() {
             notes.push("no names seen (no DNS, TLS or HTTP): the verdict rests on addresses and ports alone".into());
         }
-        let mut with_evidence: Vec<&crate::enrich::Endpoint<'_>> =
-            view.endpoints.iter().filter(|e| !e.matches.is_empty()).collect();
-        let mut others: Vec<&crate::enrich::Endpoint<'_>> =
-            view.endpoints.iter().filter(|e| e.matches.is_empty()).collect();
+        let mut with_evidence: Vec<&crate::enrich::Endpoint<'_>> = view
+            .endpoints
+            .iter()
+            .filter(|e| !e.matches.is_empty())
+            .collect();
+        let mut others: Vec<&crate::enrich::Endpoint<'_>> = view
+            .endpoints
+            .iter()
+            .filter(|e| e.matches.is_empty())
+            .collect();
         others.sort_by(|a, b| b.packets.cmp(&a.packets).then(a.addr.cmp(&b.addr)));
         others.truncate(MAX_PLAIN_ENDPOINTS);
         with_evidence.extend(others);
         let endpoints = with_evidence
             .into_iter()
             .map(|e| {
-                let mut ids: Vec<String> = e.matches.iter().map(|m| m.indicator.id.clone()).collect();
+                let mut ids: Vec<String> =
+                    e.matches.iter().map(|m| m.indicator.id.clone()).collect();
                 ids.sort();
                 ids.dedup();
                 EndpointReport {
@@ -273,7 +284,11 @@ impl HostReport {
                 flows: view.flows,
                 endpoints: view.endpoints.len(),
                 named_endpoints: named,
-                located_endpoints: view.endpoints.iter().filter(|e| e.country.is_some()).count(),
+                located_endpoints: view
+                    .endpoints
+                    .iter()
+                    .filter(|e| e.country.is_some())
+                    .count(),
                 dns_queries: view.queries.len(),
                 first_seen: timefmt::rfc3339(view.first_ns),
                 last_seen: timefmt::rfc3339(view.last_ns),
@@ -287,10 +302,23 @@ impl HostReport {
 
 impl Totals {
     /// Counts over the hosts and inputs of a report.
-    pub fn of(hosts: &[HostReport], inputs: &[InputReport], flows: u64, span: (Option<i64>, Option<i64>)) -> Totals {
+    pub fn of(
+        hosts: &[HostReport],
+        inputs: &[InputReport],
+        flows: u64,
+        span: (Option<i64>, Option<i64>),
+    ) -> Totals {
         let mut labels = BTreeMap::new();
-        for l in [Label::TomSkype, Label::RegularSkype, Label::Inconclusive, Label::NoSkype] {
-            labels.insert(l.name(), hosts.iter().filter(|h| h.verdict.label == l).count());
+        for l in [
+            Label::TomSkype,
+            Label::RegularSkype,
+            Label::Inconclusive,
+            Label::NoSkype,
+        ] {
+            labels.insert(
+                l.name(),
+                hosts.iter().filter(|h| h.verdict.label == l).count(),
+            );
         }
         Totals {
             packets: inputs.iter().map(|i| i.packets).sum(),

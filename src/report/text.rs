@@ -52,7 +52,13 @@ pub fn write(report: &Report, out: &mut dyn Write, colour: bool) -> io::Result<(
             Label::NoSkype => ("2", "NO SKYPE"),
         };
         let build = match v.build {
-            Some(b) => format!(", build {}", serde_json::to_value(b).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()),
+            Some(b) => format!(
+                ", build {}",
+                serde_json::to_value(b)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            ),
             None => String::new(),
         };
         writeln!(out)?;
@@ -65,7 +71,11 @@ pub fn write(report: &Report, out: &mut dyn Write, colour: bool) -> io::Result<(
         )?;
         writeln!(out, "  {}", v.summary)?;
         if !h.evidence.is_empty() {
-            writeln!(out, "  {:<15} {:>6}  {:<24} {:<39} {:<3} what matched (indicator)", "evidence", "weight", "first seen", "endpoint", "cc")?;
+            writeln!(
+                out,
+                "  {:<15} {:>6}  {:<24} {:<39} {:<3} what matched (indicator)",
+                "evidence", "weight", "first seen", "endpoint", "cc"
+            )?;
             for e in h.evidence.iter().take(MAX_ROWS) {
                 let what = e.matched.clone().unwrap_or_else(|| e.detail.clone());
                 let id = e.indicator.as_deref().unwrap_or("rule");
@@ -76,16 +86,28 @@ pub fn write(report: &Report, out: &mut dyn Write, colour: bool) -> io::Result<(
                     e.weight,
                     e.first_seen.as_deref().unwrap_or("-"),
                     e.endpoint.as_deref().unwrap_or("(dns query)"),
-                    e.country.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
+                    e.country
+                        .map(|c| c.to_string())
+                        .unwrap_or_else(|| "-".into()),
                     truncate(&what, 70),
                 )?;
             }
             if h.evidence.len() > MAX_ROWS {
-                writeln!(out, "  … {} more in --format json", h.evidence.len() - MAX_ROWS)?;
+                writeln!(
+                    out,
+                    "  … {} more in --format json",
+                    h.evidence.len() - MAX_ROWS
+                )?;
             }
         }
         for a in &h.advisories {
-            writeln!(out, "  {} {} ({})", st.paint("33", "advisory:"), a.detail, a.endpoint)?;
+            writeln!(
+                out,
+                "  {} {} ({})",
+                st.paint("33", "advisory:"),
+                a.detail,
+                a.endpoint
+            )?;
         }
         let c = &h.coverage;
         writeln!(
@@ -100,8 +122,18 @@ pub fn write(report: &Report, out: &mut dyn Write, colour: bool) -> io::Result<(
     writeln!(out)?;
     writeln!(out, "inputs:")?;
     for i in &report.inputs {
-        let state = if i.unreadable { st.paint("1;31", "UNREADABLE") } else { format!("{} packets", i.packets) };
-        writeln!(out, "  {}  {}{}  {state}", i.path, i.format, if i.gzip { "+gzip" } else { "" })?;
+        let state = if i.unreadable {
+            st.paint("1;31", "UNREADABLE")
+        } else {
+            format!("{} packets", i.packets)
+        };
+        writeln!(
+            out,
+            "  {}  {}{}  {state}",
+            i.path,
+            i.format,
+            if i.gzip { "+gzip" } else { "" }
+        )?;
         for (why, n) in &i.decode.skipped {
             writeln!(out, "    skipped {n} packets: {why}")?;
         }
@@ -116,12 +148,21 @@ pub fn write(report: &Report, out: &mut dyn Write, colour: bool) -> io::Result<(
         }
     }
     let t = &report.totals;
-    let labels: Vec<String> = t.labels.iter().filter(|(_, &n)| n > 0).map(|(l, n)| format!("{n} {l}")).collect();
+    let labels: Vec<String> = t
+        .labels
+        .iter()
+        .filter(|(_, &n)| n > 0)
+        .map(|(l, n)| format!("{n} {l}"))
+        .collect();
     writeln!(
         out,
         "total: {} hosts ({}), {} packets, {} flows",
         report.hosts.len(),
-        if labels.is_empty() { "none".to_owned() } else { labels.join(", ") },
+        if labels.is_empty() {
+            "none".to_owned()
+        } else {
+            labels.join(", ")
+        },
         t.packets,
         t.flows
     )
