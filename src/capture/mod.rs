@@ -8,9 +8,15 @@
 //! protocols: link-layer decoding is the next stage's work (`decode`).
 
 pub mod file;
+mod input;
 pub mod pcap;
 pub mod pcapng;
 pub mod write;
+
+#[cfg(test)]
+mod testcap;
+
+pub use file::{expand_inputs, read_bytes, read_path, InputItem};
 
 use serde::Serialize;
 
