@@ -14,6 +14,8 @@ pub mod pcapng;
 pub mod write;
 
 #[cfg(test)]
+mod corpora;
+#[cfg(test)]
 mod testcap;
 
 pub use file::{expand_inputs, read_bytes, read_path, InputItem};
