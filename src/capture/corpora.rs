@@ -170,3 +170,20 @@ fn corpora_malformed_files_keep_their_good_packets() {
         println!("{rel}: {count} packets, {:?}", summary.problems);
     }
 }
+
+#[test]
+fn every_corpus_file_reads_without_panic() {
+    let Some(root) = corpora() else { return };
+    let mut totals = (0u64, 0u64, 0u64);
+    for item in expand_inputs(&[root]) {
+        let (count, summary) = read(item.path());
+        totals.0 += 1;
+        totals.1 += count;
+        totals.2 += u64::from(summary.unreadable);
+    }
+    println!(
+        "{} files, {} packets, {} unreadable",
+        totals.0, totals.1, totals.2
+    );
+    assert!(totals.1 > 10_000);
+}

@@ -386,6 +386,29 @@ mod tests {
     }
 
     #[test]
+    fn mmap_input_gives_back_walked_pages_and_still_reads() {
+        use std::io::Write;
+        let mut file = tempfile::tempfile().unwrap();
+        let block: Vec<u8> = (0..=255u8).cycle().take(1 << 20).collect();
+        for _ in 0..(2 * RELEASE_REGION >> 20) + 1 {
+            file.write_all(&block).unwrap();
+        }
+        // SAFETY: a private temporary file that nothing else can truncate.
+        let map = unsafe { memmap2::Mmap::map(&file) }.unwrap();
+        let mut input = MmapInput::new(&map);
+        let mut sum = 0u64;
+        while let Some(&b) = input.peek(1).unwrap().first() {
+            sum += u64::from(b);
+            input.consume(4099);
+        }
+        assert_eq!(input.released, 2 * RELEASE_REGION);
+        assert!(sum > 0);
+        // Pages given back fault in again with the same bytes.
+        assert_eq!(&map[..4], &[0, 1, 2, 3]);
+        assert_eq!(map[RELEASE_REGION + 300], (300 % 256) as u8);
+    }
+
+    #[test]
     fn problem_log_caps_each_kind_and_counts_the_rest() {
         let mut log = ProblemLog::default();
         for i in 0..25 {
