@@ -390,7 +390,7 @@ mod tests {
         use std::io::Write;
         let mut file = tempfile::tempfile().unwrap();
         let block: Vec<u8> = (0..=255u8).cycle().take(1 << 20).collect();
-        for _ in 0..(2 * RELEASE_REGION >> 20) + 1 {
+        for _ in 0..((2 * RELEASE_REGION) >> 20) + 1 {
             file.write_all(&block).unwrap();
         }
         // SAFETY: a private temporary file that nothing else can truncate.
