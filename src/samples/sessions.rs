@@ -157,6 +157,12 @@ fn skype_datagram(tr: &mut Trace, len: usize) -> Vec<u8> {
     if let Some(first) = data.first_mut() {
         *first = (*first & 0x7f) | 0x10;
     }
+    // Nor for OSI connectionless transport (a unit-data TPDU code in the second byte).
+    if let Some(second) = data.get_mut(1) {
+        if *second & 0xf0 == 0x40 {
+            *second ^= 0x80;
+        }
+    }
     data
 }
 
