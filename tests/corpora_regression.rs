@@ -46,12 +46,17 @@ fn matches(pattern: &str, rel: &str) -> bool {
 }
 
 fn relative(root: &Path, p: &Path) -> String {
-    p.strip_prefix(root).unwrap_or(p).to_string_lossy().replace('\\', "/")
+    p.strip_prefix(root)
+        .unwrap_or(p)
+        .to_string_lossy()
+        .replace('\\', "/")
 }
 
 #[test]
 fn every_corpus_capture_meets_its_expectations() {
-    let Some(root) = common::corpora() else { return };
+    let Some(root) = common::corpora() else {
+        return;
+    };
     let rules = rules();
     let files: Vec<PathBuf> = expand_inputs(&[root.clone()])
         .iter()
@@ -59,17 +64,25 @@ fn every_corpus_capture_meets_its_expectations() {
         .filter(|p| {
             let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
             // Text beside the captures (manifests, nDPI results, Zeek logs) is not a capture.
-            !(name.ends_with(".tsv") || name.ends_with(".md") || name.ends_with(".out") || p.to_string_lossy().contains("/zeek-logs/") && !name.ends_with(".pcap"))
+            !(name.ends_with(".tsv")
+                || name.ends_with(".md")
+                || name.ends_with(".out")
+                || p.to_string_lossy().contains("/zeek-logs/") && !name.ends_with(".pcap"))
         })
         .collect();
-    assert!(files.len() > 1000, "expected the whole corpus, found {} files", files.len());
+    assert!(
+        files.len() > 1000,
+        "expected the whole corpus, found {} files",
+        files.len()
+    );
     let analyzer = common::analyzer();
     let mut failures = Vec::new();
     let mut checked_rules = vec![0usize; rules.len()];
     let (mut readable, mut unreadable) = (0, 0);
     for file in &files {
         let rel = relative(&root, file);
-        let report = analyzer.report(tomskype::analyze::Inputs::expand(std::slice::from_ref(file)).read(1, None));
+        let report = analyzer
+            .report(tomskype::analyze::Inputs::expand(std::slice::from_ref(file)).read(1, None));
         let input = &report.inputs[0];
         if input.unreadable {
             unreadable += 1;
@@ -110,7 +123,16 @@ fn every_corpus_capture_meets_its_expectations() {
     }
     println!("corpus: {readable} files analysed, {unreadable} refused with a reason");
     for (rule, n) in rules.iter().zip(&checked_rules) {
-        assert!(*n > 0, "expectation `{}` matched no readable file", rule.pattern);
+        assert!(
+            *n > 0,
+            "expectation `{}` matched no readable file",
+            rule.pattern
+        );
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
