@@ -58,7 +58,7 @@ fn every_corpus_capture_meets_its_expectations() {
         return;
     };
     let rules = rules();
-    let files: Vec<PathBuf> = expand_inputs(&[root.clone()])
+    let files: Vec<PathBuf> = expand_inputs(std::slice::from_ref(&root))
         .iter()
         .map(|i| i.path().to_owned())
         .filter(|p| {
