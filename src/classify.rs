@@ -454,3 +454,278 @@ fn proto_name(p: u8) -> &'static str {
 fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::enrich::indicators::IndicatorSet;
+    use crate::enrich::{Endpoint, HostView, Match, Query};
+    use std::collections::BTreeSet;
+    use std::net::IpAddr;
+
+    /// 2012-12-13, inside the validity of the 2012 server indicators.
+    const T2012: i64 = 1_355_394_030_000_000_000;
+    /// 2026-01-01, outside it.
+    const T2026: i64 = 1_767_225_600_000_000_000;
+
+    fn set() -> IndicatorSet {
+        IndicatorSet::embedded().unwrap()
+    }
+
+    fn endpoint<'s>(
+        set: &'s IndicatorSet,
+        addr: &str,
+        country: &str,
+        names: &[&str],
+        ts: i64,
+    ) -> Endpoint<'s> {
+        let ip: IpAddr = addr.parse().unwrap();
+        let mut matches: Vec<Match<'s>> = set
+            .match_addr(ip)
+            .map(|indicator| Match {
+                indicator,
+                via: Via::Address,
+                first_ns: ts,
+            })
+            .collect();
+        for n in names {
+            for indicator in set.match_name(n) {
+                matches.push(Match {
+                    indicator,
+                    via: Via::Name((*n).into()),
+                    first_ns: ts,
+                });
+            }
+        }
+        Endpoint {
+            addr: ip,
+            country: Country::parse(country),
+            special: None,
+            local: false,
+            flows: 1,
+            packets: 40,
+            bytes: 4000,
+            first_ns: ts,
+            last_ns: ts + 60_000_000_000,
+            ports: BTreeSet::from([(6, 443)]),
+            host_opened: true,
+            names: names.iter().map(|n| (*n).to_owned()).collect(),
+            http: Vec::new(),
+            matches,
+        }
+    }
+
+    fn host<'s>(endpoints: Vec<Endpoint<'s>>, queries: Vec<Query<'s>>) -> HostView<'s> {
+        HostView {
+            addr: "192.168.1.2".parse().unwrap(),
+            endpoints,
+            queries,
+            queries_dropped: 0,
+            flows: 10,
+            packets: 500,
+            bytes: 50_000,
+            first_ns: T2012,
+            last_ns: T2012 + 120_000_000_000,
+        }
+    }
+
+    #[test]
+    fn tom_servers_with_skype_presence_read_tom_skype_in_their_era() {
+        let s = set();
+        let h = host(
+            vec![
+                endpoint(&s, "218.30.111.75", "CN", &[], T2012),
+                endpoint(&s, "110.81.238.33", "CN", &[], T2012),
+                endpoint(&s, "91.190.216.24", "LU", &[], T2012),
+            ],
+            vec![],
+        );
+        let c = classify(&h);
+        assert_eq!(c.verdict.label, Label::TomSkype);
+        assert_eq!(c.verdict.build, Some(Build::Unknown));
+        assert!(c
+            .evidence
+            .iter()
+            .any(|e| e.kind == "tom-server" && e.in_validity));
+    }
+
+    #[test]
+    fn the_same_servers_in_2026_do_not() {
+        let s = set();
+        let h = host(
+            vec![
+                endpoint(&s, "218.30.111.75", "CN", &[], T2026),
+                endpoint(&s, "110.81.238.33", "CN", &[], T2026),
+                endpoint(&s, "91.190.216.24", "LU", &[], T2026),
+            ],
+            vec![],
+        );
+        let c = classify(&h);
+        assert_ne!(c.verdict.label, Label::TomSkype);
+        assert!(c
+            .evidence
+            .iter()
+            .any(|e| !e.in_validity && e.detail.contains("outside its validity")));
+    }
+
+    #[test]
+    fn a_tom_name_alone_settles_it_in_any_year() {
+        let s = set();
+        let q = Query {
+            name: "skypetools1.tom.com".into(),
+            first_ns: T2026,
+            count: 1,
+            matches: s.match_name("skypetools1.tom.com"),
+        };
+        let c = classify(&host(vec![], vec![q]));
+        assert_eq!(c.verdict.label, Label::TomSkype);
+        assert!(
+            c.evidence[0].endpoint.is_none(),
+            "a DNS question has no endpoint"
+        );
+    }
+
+    #[test]
+    fn china_without_skype_is_not_evidence_and_skype_names_are_regular() {
+        let s = set();
+        let browsing = host(
+            vec![endpoint(
+                &s,
+                "220.181.112.244",
+                "CN",
+                &["www.baidu.com"],
+                T2012,
+            )],
+            vec![],
+        );
+        let c = classify(&browsing);
+        assert_eq!(c.verdict.label, Label::NoSkype);
+        assert!(c.evidence.is_empty());
+        let regular = host(
+            vec![
+                endpoint(&s, "220.181.112.244", "CN", &["www.baidu.com"], T2012),
+                endpoint(&s, "65.55.223.12", "US", &["api.skype.com"], T2012),
+            ],
+            vec![],
+        );
+        let c = classify(&regular);
+        assert_eq!(c.verdict.label, Label::RegularSkype);
+        assert!(c.advisories.is_empty());
+    }
+
+    #[test]
+    fn a_udp_peer_in_china_is_an_advisory_not_a_label() {
+        let s = set();
+        let mut peer = endpoint(&s, "117.89.132.58", "CN", &[], T2012);
+        peer.ports = BTreeSet::from([(17, 26114)]);
+        let h = host(
+            vec![
+                endpoint(&s, "65.55.223.12", "US", &["api.skype.com"], T2012),
+                peer,
+            ],
+            vec![],
+        );
+        let c = classify(&h);
+        assert_eq!(c.verdict.label, Label::RegularSkype);
+        assert_eq!(c.advisories.len(), 1);
+        assert_eq!(c.advisories[0].endpoint, "117.89.132.58");
+    }
+
+    #[test]
+    fn skype_names_resolving_to_china_are_weak_tom_evidence() {
+        let s = set();
+        let h = host(
+            vec![endpoint(&s, "58.215.118.1", "CN", &["ui.skype.com"], T2012)],
+            vec![],
+        );
+        let c = classify(&h);
+        assert!(c.evidence.iter().any(|e| e.kind == "skype-to-china"));
+        assert_eq!(c.verdict.label, Label::Inconclusive, "{:?}", c.verdict);
+    }
+
+    #[test]
+    fn a_tom_range_address_named_as_a_web_portal_counts_little() {
+        let s = set();
+        let h = host(
+            vec![
+                endpoint(&s, "211.100.41.159", "CN", &["www.tom.com"], T2012),
+                endpoint(&s, "65.55.223.12", "US", &["api.skype.com"], T2012),
+            ],
+            vec![],
+        );
+        let c = classify(&h);
+        assert_eq!(c.verdict.label, Label::RegularSkype);
+        let ev = c.evidence.iter().find(|e| e.kind == "tom-server").unwrap();
+        assert!(
+            ev.weight < 0.1 && ev.detail.contains("www.tom.com"),
+            "{ev:?}"
+        );
+    }
+
+    #[test]
+    fn weak_skype_signs_alone_are_inconclusive_and_nothing_is_no_skype() {
+        let s = set();
+        let mut e = endpoint(&s, "198.51.100.7", "US", &[], T2012);
+        e.matches
+            .extend(s.match_port(17, 33033).map(|indicator| Match {
+                indicator,
+                via: Via::Port(17, 33033),
+                first_ns: T2012,
+            }));
+        let one_port = classify(&host(vec![e.clone()], vec![]));
+        assert_eq!(one_port.verdict.label, Label::Inconclusive);
+        // Two of Skype's own server ports together are enough.
+        e.matches
+            .extend(s.match_port(6, 9010).map(|indicator| Match {
+                indicator,
+                via: Via::Port(6, 9010),
+                first_ns: T2012,
+            }));
+        let two_ports = classify(&host(vec![e], vec![]));
+        assert_eq!(two_ports.verdict.label, Label::RegularSkype);
+        let c = classify(&host(vec![], vec![]));
+        assert_eq!(c.verdict.label, Label::NoSkype);
+    }
+
+    #[test]
+    fn the_build_is_named_when_single_build_indicators_agree() {
+        let mut s = set();
+        s.add_text(
+            "lab.tsv",
+            "@source\tlab\tlab\nid\trole\tkind\tvalue\tweight\tclients\tvalid\tsource\tdescription\nlab-en\ttom\tname\ten.example.test\t0.9\ttom-en\t-\tlab\ten only\nlab-cn\ttom\tname\tcn.example.test\t0.9\ttom-cn\t-\tlab\tcn only\n",
+        )
+        .unwrap();
+        let en = host(
+            vec![endpoint(
+                &s,
+                "198.51.100.7",
+                "US",
+                &["en.example.test"],
+                T2012,
+            )],
+            vec![],
+        );
+        assert_eq!(classify(&en).verdict.build, Some(Build::English));
+        let both = host(
+            vec![
+                endpoint(&s, "198.51.100.7", "US", &["en.example.test"], T2012),
+                endpoint(&s, "198.51.100.8", "US", &["cn.example.test"], T2012),
+            ],
+            vec![],
+        );
+        assert_eq!(classify(&both).verdict.build, Some(Build::Unknown));
+    }
+
+    #[test]
+    fn labels_round_trip() {
+        for l in [
+            Label::TomSkype,
+            Label::RegularSkype,
+            Label::NoSkype,
+            Label::Inconclusive,
+        ] {
+            assert_eq!(Label::parse(l.name()), Some(l));
+        }
+        assert_eq!(Label::parse("tom"), None);
+    }
+}
