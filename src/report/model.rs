@@ -189,6 +189,12 @@ pub struct EndpointReport {
     pub packets: u64,
     /// Bytes both ways.
     pub bytes: u64,
+    /// First packet (capture time, UTC).
+    pub first_seen: String,
+    /// Last packet (capture time, UTC).
+    pub last_seen: String,
+    /// Whether the host opened at least one of the flows (false: the endpoint reached it).
+    pub host_opened: bool,
     /// Ids of the indicators it matched.
     pub indicators: Vec<String>,
 }
@@ -269,6 +275,9 @@ impl HostReport {
                     flows: e.flows,
                     packets: e.packets,
                     bytes: e.bytes,
+                    first_seen: timefmt::rfc3339(e.first_ns),
+                    last_seen: timefmt::rfc3339(e.last_ns),
+                    host_opened: e.host_opened,
                     indicators: ids,
                 }
             })
