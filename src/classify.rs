@@ -193,7 +193,6 @@ pub fn classify(host: &HostView<'_>) -> Classification {
             let (matched, kind_suffix) = match &m.via {
                 Via::Address => (None, "server"),
                 Via::Name(n) => (Some(n.clone()), "name"),
-                Via::Query(n) => (Some(n.clone()), "name"),
                 Via::Http(u) => (Some(u.clone()), "http"),
                 Via::Port(p, port) => (Some(format!("{}/{port}", proto_name(*p))), "port"),
             };

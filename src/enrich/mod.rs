@@ -32,8 +32,6 @@ pub enum Via {
     Address,
     /// A name of the endpoint (DNS answer, TLS server name or HTTP host).
     Name(String),
-    /// A DNS question the host asked.
-    Query(String),
     /// An HTTP request (`host` + target).
     Http(String),
     /// The remote port of a flow the host opened.
