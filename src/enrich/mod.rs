@@ -337,9 +337,15 @@ impl HostAgg {
                     for indicator in
                         set.match_http(req.host.as_deref(), &req.target, req.user_agent.as_deref())
                     {
+                        let via = match (&indicator.matcher, &req.user_agent) {
+                            (indicators::Matcher::UserAgent(_), Some(ua)) => {
+                                Via::Http(format!("User-Agent: {ua} ({shown})"))
+                            }
+                            _ => Via::Http(shown.clone()),
+                        };
                         matches.push(Match {
                             indicator,
-                            via: Via::Http(shown.clone()),
+                            via,
                             first_ns: req.ts_ns,
                         });
                     }
