@@ -8,9 +8,17 @@
 //! protocols: link-layer decoding is the next stage's work (`decode`).
 
 pub mod file;
+mod input;
 pub mod pcap;
 pub mod pcapng;
 pub mod write;
+
+#[cfg(test)]
+mod corpora;
+#[cfg(test)]
+mod testcap;
+
+pub use file::{expand_inputs, read_bytes, read_path, InputItem};
 
 use serde::Serialize;
 
@@ -132,4 +140,3 @@ pub struct ReadSummary {
     /// True when nothing at all could be read (not a capture, I/O error, bad file header).
     pub unreadable: bool,
 }
-pub use file::read_path;
