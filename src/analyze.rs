@@ -58,19 +58,9 @@ impl Inputs {
     /// into captures and Zeek logs by their first bytes. Paths that do not exist are kept as
     /// captures, so that reading them reports the error.
     pub fn expand(paths: &[PathBuf]) -> Inputs {
-        let mut files = Vec::new();
-        for p in paths {
-            if p.is_dir() {
-                let mut found = Vec::new();
-                walk(p, &mut found);
-                found.sort();
-                files.extend(found);
-            } else {
-                files.push(p.clone());
-            }
-        }
-        let (zeek_logs, captures) = files
-            .into_iter()
+        let (zeek_logs, captures) = capture::expand_inputs(paths)
+            .iter()
+            .map(|item| item.path().to_owned())
             .partition(|p| p.as_os_str() != "-" && zeek::sniff(p).is_some());
         Inputs {
             captures,
@@ -116,30 +106,6 @@ fn log_input(log: zeek::LogSummary) -> InputReport {
     input.problems = log.problems;
     input.unreadable = log.unreadable;
     input
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        // Unreadable folder: keep it as an input so the error is reported.
-        out.push(dir.to_owned());
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        match entry.file_type() {
-            Ok(t) if t.is_dir() => walk(&path, out),
-            Ok(t) if t.is_file() => out.push(path),
-            // Symlinks: follow to files and folders alike.
-            Ok(t) if t.is_symlink() => {
-                if path.is_dir() {
-                    walk(&path, out)
-                } else if path.is_file() {
-                    out.push(path)
-                }
-            }
-            _ => {}
-        }
-    }
 }
 
 /// Reads every capture in `paths` (files, or `-` for standard input; directories must already
