@@ -1,13 +1,14 @@
 //! The pipeline, end to end: reads inputs (in parallel, one worker per core), builds one flow
 //! table from all of them, then enriches, classifies and reports per host. The binary and the
-//! live capture both come through here, so every source gets the same verdicts.
+//! live capture both come through here, so every source gets the same verdicts. Zeek logs
+//! given among the inputs are read by `zeek` into the same kind of table.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use crate::addr::LocalNets;
-use crate::capture::{self, Packet, PacketSink};
+use crate::capture::{self, CaptureFormat, Packet, PacketSink};
 use crate::classify;
 use crate::enrich::geoip::GeoIp;
 use crate::enrich::indicators::IndicatorSet;
@@ -15,6 +16,7 @@ use crate::enrich::{self, Context};
 use crate::flow::{FlowTable, Tracker};
 use crate::report::model::{DecodeReport, ToolInfo, Totals, SCHEMA};
 use crate::report::{HostReport, InputReport, Report};
+use crate::zeek;
 
 /// What the analysis needs besides the traffic: loaded once per run.
 pub struct Analyzer {
@@ -42,37 +44,68 @@ pub struct Progress {
     pub done: AtomicU64,
 }
 
-/// The inputs of a run, after expanding folders.
+/// The inputs of a run, after expanding folders and telling captures from Zeek logs.
 #[derive(Debug, Clone, Default)]
 pub struct Inputs {
     /// Capture files (or `-`), in the order given, folders expanded in path order.
     pub captures: Vec<PathBuf>,
+    /// Zeek logs (by their first bytes, see [`zeek::sniff`]), in the same order.
+    pub zeek_logs: Vec<PathBuf>,
 }
 
 impl Inputs {
-    /// Expands folders (recursively, every regular file, sorted by path). Paths that do not
-    /// exist are kept, so that reading them reports the error.
+    /// Expands folders (recursively, every regular file, sorted by path) and sorts the files
+    /// into captures and Zeek logs by their first bytes. Paths that do not exist are kept as
+    /// captures, so that reading them reports the error.
     pub fn expand(paths: &[PathBuf]) -> Inputs {
-        let captures = capture::expand_inputs(paths)
+        let (zeek_logs, captures) = capture::expand_inputs(paths)
             .iter()
             .map(|item| item.path().to_owned())
-            .collect();
-        Inputs { captures }
+            .partition(|p| p.as_os_str() != "-" && zeek::sniff(p).is_some());
+        Inputs {
+            captures,
+            zeek_logs,
+        }
     }
 
     /// Total size of the inputs in bytes, as far as known (for progress).
     pub fn total_bytes(&self) -> u64 {
         self.captures
             .iter()
+            .chain(&self.zeek_logs)
             .filter_map(|p| std::fs::metadata(p).ok())
             .map(|m| m.len())
             .sum()
     }
 
-    /// Reads every input with `threads` workers.
+    /// Reads every input: the captures with `threads` workers, then the Zeek logs (all in one
+    /// table), merged in that order; reports come in the same order.
     pub fn read(&self, threads: usize, progress: Option<&Progress>) -> Traffic {
-        read_captures(&self.captures, threads, progress)
+        let mut traffic = read_captures(&self.captures, threads, progress);
+        if !self.zeek_logs.is_empty() {
+            let (table, logs) = zeek::read_logs(&self.zeek_logs);
+            traffic.table.merge(table);
+            for log in logs {
+                if let Some(p) = progress {
+                    p.done.fetch_add(log.bytes, Ordering::Relaxed);
+                }
+                traffic.inputs.push(log_input(log));
+            }
+        }
+        traffic
     }
+}
+
+/// The report of one Zeek log: `packets` counts its records.
+fn log_input(log: zeek::LogSummary) -> InputReport {
+    let mut input = InputReport::new(log.path.display().to_string(), CaptureFormat::Unknown);
+    input.format = log.format_name();
+    input.gzip = log.gzip;
+    input.packets = log.records;
+    input.bytes = log.bytes;
+    input.problems = log.problems;
+    input.unreadable = log.unreadable;
+    input
 }
 
 /// Reads every capture in `paths` (files, or `-` for standard input; directories must already

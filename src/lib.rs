@@ -42,3 +42,4 @@ pub mod lookup;
 pub mod report;
 pub mod samples;
 pub mod timefmt;
+pub mod zeek;

@@ -109,6 +109,8 @@ pub enum ProblemKind {
     UnknownInterface,
     /// The gzip stream is corrupt or cut short.
     Gzip,
+    /// A Zeek log of a kind the pipeline does not use (files.log, weird.log, ...), not read.
+    SkippedLog,
 }
 
 /// A problem found while reading an input; reading goes on past it where the format allows.

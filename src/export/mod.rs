@@ -1,5 +1,11 @@
 //! Export of the indicator set for other engines and scripts (`tomskype export`,
-//! `tomskype indicators`). Reads the enrich stage's indicator set; writes text.
+//! `tomskype indicators`). Reads the enrich stage's indicator set; writes text: a Zeek Intel
+//! file (`zeek_intel`), Suricata rules (`suricata`), CSV (`csv`), and here JSON and the
+//! listing for people.
+
+pub mod csv;
+pub mod suricata;
+pub mod zeek_intel;
 
 use std::io::{self, Write};
 
@@ -34,8 +40,10 @@ pub fn write(
     sid_base: u32,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let _ = sid_base;
     match format {
+        Format::ZeekIntel => zeek_intel::write(set, out),
+        Format::Suricata => suricata::write(set, sid_base, out),
+        Format::Csv => csv::write(set, out),
         Format::Json => {
             let doc = JsonExport {
                 set: set.info(),
@@ -45,9 +53,6 @@ pub fn write(
             serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
             out.write_all(b"\n")
         }
-        other => Err(io::Error::other(format!(
-            "export format {other:?} is not written yet"
-        ))),
     }
 }
 

@@ -1,0 +1,366 @@
+//! Zeek logs: reading. [`read_logs`] reads a set of logs into one [`FlowTable`], conn logs
+//! first (ssl.log needs them to tell QUIC from TLS); [`read_log`] reads one, line by line
+//! through a bounded buffer (plain or gzip'd), handing each record to `record.rs` and
+//! counting bad lines as problems with line number and byte offset, in a [`LogSummary`].
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use flate2::bufread::MultiGzDecoder;
+
+use crate::capture::{Problem, ProblemKind};
+use crate::flow::FlowTable;
+
+use super::{json, record, sniff, tsv, LogFormat, LogKind, Sniffed, MAX_LINE, MAX_PROBLEMS};
+
+/// What reading one log gave.
+#[derive(Debug, Clone)]
+pub struct LogSummary {
+    /// The log's path.
+    pub path: PathBuf,
+    /// Which log it is (after reading `#path`).
+    pub kind: LogKind,
+    /// How it is written.
+    pub format: LogFormat,
+    /// Whether it was gzip'd.
+    pub gzip: bool,
+    /// Records read (data lines applied to the table).
+    pub records: u64,
+    /// Bytes read (decompressed).
+    pub bytes: u64,
+    /// Bad lines and read errors, in order (at most [`MAX_PROBLEMS`] plus one summing up).
+    pub problems: Vec<Problem>,
+    /// Whether the log was left unread because the pipeline does not use its kind.
+    pub skipped: bool,
+    /// True when nothing could be read (I/O error at the start, not a Zeek log).
+    pub unreadable: bool,
+}
+
+impl LogSummary {
+    /// A name for the format, for reports: `zeek-conn`, `zeek-dns-json`, `zeek-files`, ...
+    pub fn format_name(&self) -> String {
+        let json = if self.format == LogFormat::Json {
+            "-json"
+        } else {
+            ""
+        };
+        format!("zeek-{}{json}", self.kind.name())
+    }
+}
+
+/// Reads every log in `paths` into one table: conn logs first, then dns, ssl and http, each
+/// kind in the order given. Summaries come back in the order of `paths`.
+pub fn read_logs(paths: &[PathBuf]) -> (FlowTable, Vec<LogSummary>) {
+    let mut table = FlowTable::default();
+    let sniffed: Vec<Option<Sniffed>> = paths.iter().map(|p| sniff(p)).collect();
+    let mut order: Vec<usize> = (0..paths.len()).collect();
+    order.sort_by_key(|&i| sniffed.get(i).cloned().flatten().map(|s| s.kind));
+    let mut summaries: Vec<Option<LogSummary>> = vec![None; paths.len()];
+    for i in order {
+        let (Some(path), Some(slot)) = (paths.get(i), summaries.get_mut(i)) else {
+            continue;
+        };
+        let s = sniffed.get(i).cloned().flatten();
+        *slot = Some(read_log(path, s, &mut table));
+    }
+    (table, summaries.into_iter().flatten().collect())
+}
+
+/// Reads one log into `table`; `sniffed` is what [`sniff`] said of it (None: not a log).
+pub fn read_log(path: &Path, sniffed: Option<Sniffed>, table: &mut FlowTable) -> LogSummary {
+    let mut summary = LogSummary {
+        path: path.to_owned(),
+        kind: LogKind::Other("unknown".into()),
+        format: LogFormat::Tsv,
+        gzip: false,
+        records: 0,
+        bytes: 0,
+        problems: Vec::new(),
+        skipped: false,
+        unreadable: false,
+    };
+    let Some(s) = sniffed else {
+        summary.unreadable = true;
+        summary.problems.push(Problem {
+            kind: ProblemKind::NotACapture,
+            packet: None,
+            offset: None,
+            detail: "not a Zeek log (no #separator header, JSON object or zeek-cut header)".into(),
+        });
+        return summary;
+    };
+    summary.kind = s.kind.clone();
+    summary.format = s.format;
+    summary.gzip = s.gzip;
+    if !s.kind.is_used() {
+        summary.skipped = true;
+        summary.problems.push(Problem {
+            kind: ProblemKind::SkippedLog,
+            packet: None,
+            offset: None,
+            detail: format!(
+                "zeek {} log not read (only conn, dns, ssl and http logs are used)",
+                s.kind.name()
+            ),
+        });
+        return summary;
+    }
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            summary.unreadable = true;
+            summary.problems.push(io_problem(&e, false, None, 0));
+            return summary;
+        }
+    };
+    let reader = BufReader::new(file);
+    if s.gzip {
+        read_lines(
+            BufReader::new(MultiGzDecoder::new(reader)),
+            &mut summary,
+            table,
+        );
+    } else {
+        read_lines(reader, &mut summary, table);
+    }
+    summary
+}
+
+fn io_problem(e: &io::Error, gzip: bool, line: Option<u64>, offset: u64) -> Problem {
+    Problem {
+        kind: if gzip {
+            ProblemKind::Gzip
+        } else {
+            ProblemKind::Io
+        },
+        packet: line,
+        offset: Some(offset),
+        detail: format!("cannot read on: {e}"),
+    }
+}
+
+struct Problems<'a> {
+    summary: &'a mut LogSummary,
+    more: u64,
+}
+
+impl Problems<'_> {
+    fn bad(&mut self, line: u64, offset: u64, detail: String) {
+        if self.summary.problems.len() < MAX_PROBLEMS {
+            self.summary.problems.push(Problem {
+                kind: ProblemKind::BadRecord,
+                packet: Some(line),
+                offset: Some(offset),
+                detail: format!("line {line}: {detail}"),
+            });
+        } else {
+            self.more += 1;
+        }
+    }
+}
+
+fn read_lines<R: BufRead>(mut reader: R, summary: &mut LogSummary, table: &mut FlowTable) {
+    let mut header = tsv::TsvHeader::default();
+    let mut kind = summary.kind.clone();
+    let mut buf = Vec::new();
+    let mut offset = 0u64;
+    let mut line_no = 0u64;
+    let mut problems = Problems { summary, more: 0 };
+    loop {
+        buf.clear();
+        let got = match (&mut reader)
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut buf)
+        {
+            Ok(n) => n,
+            Err(e) => {
+                let p = io_problem(&e, problems.summary.gzip, Some(line_no + 1), offset);
+                problems.summary.problems.push(p);
+                problems.summary.unreadable = line_no == 0;
+                break;
+            }
+        };
+        if got == 0 {
+            break;
+        }
+        line_no += 1;
+        let start = offset;
+        offset += got as u64;
+        if buf.len() > MAX_LINE && buf.last() != Some(&b'\n') {
+            // Skip the rest of the over-long line without keeping it.
+            let mut skipped = 0u64;
+            loop {
+                buf.clear();
+                match (&mut reader).take(64 << 10).read_until(b'\n', &mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        skipped += n as u64;
+                        if buf.last() == Some(&b'\n') {
+                            break;
+                        }
+                    }
+                }
+            }
+            offset += skipped;
+            problems.bad(line_no, start, format!("line longer than {MAX_LINE} bytes"));
+            continue;
+        }
+        let text = String::from_utf8_lossy(&buf);
+        let line = text.trim_end_matches(['\n', '\r']);
+        if line.is_empty() {
+            continue;
+        }
+        let result = match summary_format(line) {
+            LineKind::Header => {
+                header.directive(line);
+                if let Some(p) = &header.path {
+                    kind = LogKind::from_name(p);
+                }
+                continue;
+            }
+            LineKind::Json => json::parse_line(line).and_then(|r| record::apply(&kind, &r, table)),
+            LineKind::Tsv if !header.has_fields() && header.cut_header(line) => continue,
+            LineKind::Tsv => header
+                .record(line)
+                .and_then(|r| record::apply(&kind, &r, table)),
+        };
+        match result {
+            Ok(()) => problems.summary.records += 1,
+            Err(why) => problems.bad(line_no, start, why),
+        }
+    }
+    let more = problems.more;
+    if more > 0 {
+        summary.problems.push(Problem {
+            kind: ProblemKind::BadRecord,
+            packet: None,
+            offset: None,
+            detail: format!("{more} more bad lines not listed"),
+        });
+    }
+    summary.kind = kind;
+    summary.bytes = offset;
+}
+
+enum LineKind {
+    Header,
+    Json,
+    Tsv,
+}
+
+fn summary_format(line: &str) -> LineKind {
+    if line.starts_with('#') {
+        LineKind::Header
+    } else if line.starts_with('{') {
+        LineKind::Json
+    } else {
+        LineKind::Tsv
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{sniff, MAX_LINE, MAX_PROBLEMS};
+    use super::*;
+    use std::io::Write;
+    use std::net::IpAddr;
+
+    const CONN: &str = "### a btest comment line\n#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n#open 2024-01-01-00-00-00\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tduration\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\thistory\n#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tinterval\tcount\tcount\tcount\tcount\tstring\n1300475167.096535\tC1\t10.0.0.2\t50000\t211.100.41.6\t80\ttcp\t1.5\t5\t400\t4\t3000\tShADadFf\nthis line is bad\n1300475168.0\tC2\t10.0.0.2\t50001\t1.2.3.4\t443\ttcp\t-\t-\t-\t-\t-\t-\n#close 2024-01-01-00-00-01\n";
+
+    fn write(dir: &Path, name: &str, data: &[u8]) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, data).unwrap();
+        p
+    }
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn reads_a_log_and_counts_bad_lines() {
+        let d = tempfile::tempdir().unwrap();
+        for (name, data) in [
+            ("conn.log", CONN.as_bytes().to_vec()),
+            ("conn.log.gz", gzip(CONN.as_bytes())),
+        ] {
+            let p = write(d.path(), name, &data);
+            let mut t = FlowTable::default();
+            let s = read_log(&p, sniff(&p), &mut t);
+            assert_eq!(s.records, 2, "{name}");
+            assert_eq!(s.bytes, CONN.len() as u64);
+            assert_eq!(s.problems.len(), 1, "{:?}", s.problems);
+            let bad = &s.problems[0];
+            assert_eq!(bad.kind, ProblemKind::BadRecord);
+            assert_eq!(bad.packet, Some(11));
+            let at = CONN.find("this line").unwrap() as u64;
+            assert_eq!(bad.offset, Some(at));
+            assert_eq!(t.flows.len(), 2);
+            let ip: IpAddr = "211.100.41.6".parse().unwrap();
+            assert!(t.flows.keys().any(|k| k.b == ip && k.b_port == 80));
+            assert_eq!(s.format_name(), "zeek-conn");
+        }
+    }
+
+    #[test]
+    fn cut_gzip_and_long_lines_are_problems_not_panics() {
+        let d = tempfile::tempdir().unwrap();
+        let mut gz = gzip(CONN.as_bytes());
+        gz.truncate(gz.len() / 2);
+        let p = write(d.path(), "conn.log.gz", &gz);
+        let mut t = FlowTable::default();
+        let s = read_log(&p, sniff(&p), &mut t);
+        assert!(
+            s.problems.iter().any(|p| p.kind == ProblemKind::Gzip),
+            "{:?}",
+            s.problems
+        );
+        let mut long = b"{\"ts\":1}\n{\"x\":\"".to_vec();
+        long.resize(MAX_LINE + 100, b'a');
+        long.extend_from_slice(b"\"}\n{\"ts\":2}\n");
+        let p = write(d.path(), "http.log", &long);
+        let s = read_log(&p, sniff(&p), &mut t);
+        assert_eq!(s.problems.len(), 1);
+        assert_eq!(s.problems[0].packet, Some(2));
+        assert_eq!(s.bytes, long.len() as u64);
+    }
+
+    #[test]
+    fn many_bad_lines_are_summed_up() {
+        let d = tempfile::tempdir().unwrap();
+        let text = "{\"ts\":1,\"id.orig_h\":\"10.0.0.1\"}\nnot json\n".repeat(MAX_PROBLEMS + 10);
+        let p = write(d.path(), "dns.log", text.as_bytes());
+        let mut t = FlowTable::default();
+        let s = read_log(&p, sniff(&p), &mut t);
+        assert_eq!(s.problems.len(), MAX_PROBLEMS + 1);
+        assert!(s.problems.last().unwrap().detail.starts_with("10 more"));
+    }
+
+    #[test]
+    fn read_logs_puts_conn_first_and_skips_other_logs() {
+        let d = tempfile::tempdir().unwrap();
+        let id = r#""id.orig_h":"10.0.0.2","id.orig_p":5000,"id.resp_h":"1.2.3.4","id.resp_p":443"#;
+        let ssl = write(
+            d.path(),
+            "ssl.log",
+            format!("{{\"ts\":2,{id},\"server_name\":\"a.example\"}}\n").as_bytes(),
+        );
+        let conn = write(
+            d.path(),
+            "conn.log",
+            format!("{{\"ts\":1,{id},\"proto\":\"udp\"}}\n").as_bytes(),
+        );
+        let files = write(d.path(), "files.log", b"{\"ts\":1}\n");
+        let (t, s) = read_logs(&[ssl.clone(), files, conn]);
+        assert_eq!(s.len(), 3);
+        assert_eq!(s[0].path, ssl);
+        assert!(s[1].skipped && s[1].problems[0].kind == ProblemKind::SkippedLog);
+        assert_eq!(s[1].format_name(), "zeek-files-json");
+        // The SNI went on the UDP flow conn.log described, though ssl.log came first.
+        assert!(t.facts.keys().all(|k| k.proto == 17));
+        assert_eq!(t.facts.len(), 1);
+    }
+}

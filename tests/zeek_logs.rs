@@ -1,0 +1,280 @@
+//! Zeek logs as a source: the same verdicts as the packet path. For every set of
+//! `../shared/corpora/zeek-logs/` that has both a trace and logs, the trace and the logs are
+//! analysed apart and the labels of the hosts found by both must agree. Hosts may be found by
+//! one side only, legitimately: Zeek decapsulates tunnels (GRE, Teredo, AYIYA) and logs the
+//! inner connections, cut logs (`*.cut`, `ssl-to-http-server/`) lack the `ts` column so their
+//! records are bad records, and btest masked the `ts` of every line (this test puts the
+//! trace's first packet time in its place, so validity years come out the same).
+//! Then generated logs carrying TOM-Skype's login beacon, in TSV and in JSON, must give
+//! `tom-skype`.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use tomskype::addr::LocalNets;
+use tomskype::analyze::{Analyzer, Inputs};
+use tomskype::enrich::geoip::GeoIp;
+use tomskype::enrich::indicators::IndicatorSet;
+use tomskype::report::Report;
+
+fn analyzer() -> Analyzer {
+    Analyzer {
+        geoip: GeoIp::embedded().expect("shipped GeoIP loads"),
+        indicators: IndicatorSet::embedded().expect("shipped indicators load"),
+        local: LocalNets::new(Vec::new()),
+    }
+}
+
+fn analyse(paths: &[PathBuf]) -> Report {
+    analyzer().report(Inputs::expand(paths).read(1, None))
+}
+
+fn labels(r: &Report) -> BTreeMap<String, &'static str> {
+    r.hosts
+        .iter()
+        .map(|h| (h.address.to_string(), h.verdict.label.name()))
+        .collect()
+}
+
+fn corpora() -> Option<PathBuf> {
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/corpora/zeek-logs"
+    ));
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    if std::env::var("TOMSKYPE_REQUIRE_CORPORA").as_deref() == Ok("1") {
+        panic!("TOMSKYPE_REQUIRE_CORPORA=1 but {} is absent", dir.display());
+    }
+    println!("skipped: {} is absent", dir.display());
+    None
+}
+
+/// Copies the logs of `set` (every file but the trace, folders too) into `to`, with the masked
+/// timestamps replaced by `ts`.
+fn copy_logs(set: &Path, to: &Path, ts: &str) -> usize {
+    let mut n = 0;
+    for entry in std::fs::read_dir(set).unwrap().flatten() {
+        let path = entry.path();
+        let target = to.join(entry.file_name());
+        if path.is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            n += copy_logs(&path, &target, ts);
+        } else if entry.file_name() != "trace.pcap" {
+            let text = std::fs::read_to_string(&path).unwrap();
+            std::fs::write(&target, text.replace("XXXXXXXXXX.XXXXXX", ts)).unwrap();
+            n += 1;
+        }
+    }
+    n
+}
+
+/// The one corpus log without any header (wikipedia/, `zeek-cut` without `-m`).
+const HEADERLESS: &str = "zeek.worker.conn.log";
+
+#[test]
+fn logs_and_traces_agree() {
+    let Some(root) = corpora() else { return };
+    let mut sets: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("trace.pcap").is_file())
+        .collect();
+    sets.sort();
+    assert!(
+        sets.len() >= 10,
+        "expected the zeek-logs sets, found {}",
+        sets.len()
+    );
+    let mut compared = 0;
+    for set in &sets {
+        let name = set.file_name().unwrap().to_string_lossy().into_owned();
+        let trace = analyse(&[set.join("trace.pcap")]);
+        assert!(!trace.inputs[0].unreadable, "{name}: trace unreadable");
+        let first = trace.totals.first_seen.clone().expect("trace has packets");
+        let first_ns = tomskype::analyze::read_captures(&[set.join("trace.pcap")], 1, None)
+            .table
+            .first_ns
+            .unwrap();
+        let ts = format!(
+            "{}.{:06}",
+            first_ns / 1_000_000_000,
+            (first_ns % 1_000_000_000) / 1000
+        );
+        let tmp = tempfile::tempdir().unwrap();
+        let copied = copy_logs(set, tmp.path(), &ts);
+        let logs = analyse(&[tmp.path().to_owned()]);
+        // Every log was taken for a Zeek log, none for a capture.
+        assert_eq!(logs.inputs.len(), copied, "{name}");
+        for input in &logs.inputs {
+            // A headerless cut log (`zeek-cut` without -m) has nothing to tell it by: it is
+            // taken for a capture and reported unreadable, which is right.
+            if input.path.ends_with(HEADERLESS) {
+                assert!(input.unreadable, "{name}: {}", input.path);
+                continue;
+            }
+            assert!(
+                input.format.starts_with("zeek-"),
+                "{name}: {} read as {}",
+                input.path,
+                input.format
+            );
+        }
+        let (a, b) = (labels(&trace), labels(&logs));
+        let has_conn = set.join("conn.log").is_file() || set.join("tsv/conn.log").is_file();
+        let cut = name == "ssl-to-http-server";
+        if has_conn && !cut {
+            assert!(!b.is_empty(), "{name}: the logs gave no hosts");
+        }
+        let mut common = 0;
+        for (host, label) in &b {
+            if let Some(other) = a.get(host) {
+                assert_eq!(
+                    label, other,
+                    "{name}: host {host} is {other} from the trace, {label} from the logs"
+                );
+                common += 1;
+            }
+        }
+        let only_trace: Vec<_> = a.keys().filter(|h| !b.contains_key(*h)).collect();
+        let only_logs: Vec<_> = b.keys().filter(|h| !a.contains_key(*h)).collect();
+        println!("{name} (first packet {first}): {common} hosts agree; only in the trace {only_trace:?}; only in the logs {only_logs:?}");
+        compared += common;
+    }
+    assert!(compared >= 5, "too few hosts compared: {compared}");
+}
+
+const CONN_TSV: &str = "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents\n#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\tcount\tcount\tstring\tbool\tbool\tcount\tstring\tcount\tcount\tcount\tcount\tset[string]\n";
+const DNS_TSV: &str = "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tdns\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tquery\tanswers\n#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tvector[string]\n";
+const HTTP_TSV: &str = "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\thttp\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\ttrans_depth\tmethod\thost\turi\tuser_agent\n#types\ttime\tstring\taddr\tport\taddr\tport\tcount\tstring\tstring\tstring\tstring\n";
+
+const CLIENT: &str = "192.168.7.20";
+const SERVER: &str = "211.100.41.76";
+const TS: f64 = 1_325_412_000.25; // 2012-01-01
+
+fn tom_tsv(dir: &Path) {
+    let mut conn = String::from(CONN_TSV);
+    let mut dns = String::from(DNS_TSV);
+    let mut http = String::from(HTTP_TSV);
+    for k in 0..3u32 {
+        let t = TS + f64::from(k) * 40.0;
+        let port = 50000 + k;
+        conn.push_str(&format!("{t:.6}\tC{k}\t{CLIENT}\t{port}\t{SERVER}\t80\ttcp\thttp\t1.5\t300\t500\tSF\tT\tF\t0\tShADadFf\t6\t620\t5\t760\t(empty)\n"));
+        conn.push_str(&format!("{t:.6}\tD{k}\t{CLIENT}\t{}\t8.8.8.8\t53\tudp\tdns\t0.02\t40\t80\tSF\tT\tF\t0\tDd\t1\t68\t1\t108\t(empty)\n", 40000 + k));
+        dns.push_str(&format!("{t:.6}\tD{k}\t{CLIENT}\t{}\t8.8.8.8\t53\tudp\tskypetools1.tom.com\tcdn.tom.com,{SERVER}\n", 40000 + k));
+        http.push_str(&format!("{t:.6}\tC{k}\t{CLIENT}\t{port}\t{SERVER}\t80\t1\tGET\tskypetools1.tom.com\t/en_return_time.php?login_id=alice&code=0123456789abcdef0123456789abcdef\t-\n"));
+    }
+    // One damaged line: counted, not fatal.
+    http.push_str("this is not a record\n");
+    std::fs::write(dir.join("conn.log"), conn).unwrap();
+    std::fs::write(dir.join("dns.log"), dns).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(http.as_bytes()).unwrap();
+    std::fs::write(
+        dir.join("http.2012-01-01-00-00-00.log.gz"),
+        gz.finish().unwrap(),
+    )
+    .unwrap();
+    std::fs::write(dir.join("weird.log"), "#separator \\x09\n#path\tweird\n").unwrap();
+}
+
+fn tom_json(dir: &Path) {
+    let mut conn = String::new();
+    let mut http = String::new();
+    let mut dns = String::new();
+    for k in 0..3u32 {
+        let t = TS + f64::from(k) * 40.0;
+        let port = 50000 + k;
+        let id = format!(
+            r#""id.orig_h":"{CLIENT}","id.orig_p":{port},"id.resp_h":"{SERVER}","id.resp_p":80"#
+        );
+        conn.push_str(&format!("{{\"ts\":{t},\"uid\":\"C{k}\",{id},\"proto\":\"tcp\",\"duration\":1.5,\"history\":\"ShADadFf\",\"orig_pkts\":6,\"orig_ip_bytes\":620,\"resp_pkts\":5,\"resp_ip_bytes\":760}}\n"));
+        http.push_str(&format!("{{\"ts\":{t},\"uid\":\"C{k}\",{id},\"method\":\"GET\",\"host\":\"skypetools1.tom.com\",\"uri\":\"/en_return_time.php?login_id=alice&code=0123456789abcdef0123456789abcdef\",\"tags\":[]}}\n"));
+        dns.push_str(&format!("{{\"ts\":{t},\"id.orig_h\":\"{CLIENT}\",\"id.orig_p\":{},\"id.resp_h\":\"8.8.8.8\",\"id.resp_p\":53,\"query\":\"skypetools1.tom.com\",\"answers\":[\"{SERVER}\"]}}\n", 40000 + k));
+    }
+    std::fs::write(dir.join("conn.log"), conn).unwrap();
+    std::fs::write(dir.join("http.log"), http).unwrap();
+    std::fs::write(dir.join("dns.log"), dns).unwrap();
+}
+
+fn check_tom(report: &Report) {
+    let host = report
+        .hosts
+        .iter()
+        .find(|h| h.address.to_string() == CLIENT)
+        .expect("the client is a host");
+    assert_eq!(
+        host.verdict.label.name(),
+        "tom-skype",
+        "{:#?}",
+        host.evidence
+    );
+    let ids: Vec<&str> = host
+        .endpoints
+        .iter()
+        .flat_map(|e| e.indicators.iter().map(String::as_str))
+        .collect();
+    assert!(ids.contains(&"tom-url-return-time"), "{ids:?}");
+    assert!(report.inputs.iter().all(|i| i.format.starts_with("zeek-")));
+}
+
+#[test]
+fn generated_tsv_logs_with_the_login_beacon_give_tom_skype() {
+    let d = tempfile::tempdir().unwrap();
+    tom_tsv(d.path());
+    let report = analyse(&[d.path().to_owned()]);
+    check_tom(&report);
+    let http = report
+        .inputs
+        .iter()
+        .find(|i| i.format == "zeek-http")
+        .unwrap();
+    assert!(http.gzip);
+    assert_eq!(http.packets, 3);
+    assert_eq!(http.problems.len(), 1);
+    assert_eq!(http.problems[0].packet, Some(11));
+    let weird = report
+        .inputs
+        .iter()
+        .find(|i| i.format == "zeek-weird")
+        .unwrap();
+    assert!(!weird.unreadable && weird.packets == 0 && weird.problems.len() == 1);
+}
+
+#[test]
+fn generated_json_logs_with_the_login_beacon_give_tom_skype() {
+    let d = tempfile::tempdir().unwrap();
+    tom_json(d.path());
+    let report = analyse(&[d.path().to_owned()]);
+    check_tom(&report);
+    assert!(report
+        .inputs
+        .iter()
+        .all(|i| i.format.ends_with("-json") && i.problems.is_empty()));
+}
+
+#[test]
+fn m57_short_logs_read_without_problems() {
+    let Some(root) = corpora() else { return };
+    let set = root.join("m57-short");
+    let tmp = tempfile::tempdir().unwrap();
+    copy_logs(&set, tmp.path(), "1258000000.000000");
+    let report = analyse(&[tmp.path().to_owned()]);
+    assert_eq!(report.inputs.len(), 4);
+    for input in &report.inputs {
+        let file = Path::new(&input.path).file_name().unwrap();
+        let text = std::fs::read_to_string(set.join(file)).unwrap();
+        let data_lines = text.lines().filter(|l| !l.starts_with('#')).count() as u64;
+        assert_eq!(input.packets, data_lines, "{}", input.path);
+        assert!(
+            input.problems.is_empty(),
+            "{}: {:?}",
+            input.path,
+            input.problems.first()
+        );
+    }
+    assert!(!report.hosts.is_empty());
+}
