@@ -51,21 +51,33 @@ pub struct Inputs {
     pub captures: Vec<PathBuf>,
     /// Zeek logs (by their first bytes, see [`zeek::sniff`]), in the same order.
     pub zeek_logs: Vec<PathBuf>,
+    /// Files found in folders that are neither captures nor Zeek logs: not read.
+    pub skipped: Vec<PathBuf>,
 }
 
 impl Inputs {
-    /// Expands folders (recursively, every regular file, sorted by path) and sorts the files
-    /// into captures and Zeek logs by their first bytes. Paths that do not exist are kept as
-    /// captures, so that reading them reports the error.
+    /// Expands folders (recursively, sorted by path) and sorts the files into captures and
+    /// Zeek logs by their first bytes. Inside folders, files that are neither (notes, reports,
+    /// expected verdicts) are skipped and listed in `skipped`; a path named on the command line
+    /// is always read, so that reading it reports what is wrong with it.
     pub fn expand(paths: &[PathBuf]) -> Inputs {
-        let (zeek_logs, captures) = capture::expand_inputs(paths)
-            .iter()
-            .map(|item| item.path().to_owned())
-            .partition(|p| p.as_os_str() != "-" && zeek::sniff(p).is_some());
-        Inputs {
-            captures,
-            zeek_logs,
+        let mut inputs = Inputs::default();
+        for path in paths {
+            let in_folder = path.is_dir();
+            for item in capture::expand_inputs(std::slice::from_ref(path)) {
+                let p = item.path().to_owned();
+                if p.as_os_str() == "-" {
+                    inputs.captures.push(p);
+                } else if zeek::sniff(&p).is_some() {
+                    inputs.zeek_logs.push(p);
+                } else if !in_folder || capture::looks_like_capture(&p) {
+                    inputs.captures.push(p);
+                } else {
+                    inputs.skipped.push(p);
+                }
+            }
         }
+        inputs
     }
 
     /// Total size of the inputs in bytes, as far as known (for progress).

@@ -46,6 +46,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .threads
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
             let inputs = tomskype::analyze::Inputs::expand(&args.paths);
+            if !inputs.skipped.is_empty() {
+                eprintln!(
+                    "tomskype: note: skipped {} file(s) in folders that are neither captures nor Zeek logs (first: {})",
+                    inputs.skipped.len(),
+                    inputs.skipped[0].display()
+                );
+            }
             let traffic = progress::run(inputs.total_bytes(), !args.no_progress, |p| {
                 inputs.read(threads, Some(p))
             });

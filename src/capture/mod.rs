@@ -18,7 +18,7 @@ mod corpora;
 #[cfg(test)]
 mod testcap;
 
-pub use file::{expand_inputs, read_bytes, read_path, InputItem};
+pub use file::{expand_inputs, looks_like_capture, read_bytes, read_path, InputItem};
 
 use serde::Serialize;
 
