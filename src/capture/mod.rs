@@ -8,8 +8,12 @@
 //! protocols: link-layer decoding is the next stage's work (`decode`).
 
 pub mod file;
+#[cfg(feature = "live")]
+pub mod live;
 pub mod pcap;
 pub mod pcapng;
+#[cfg(target_os = "linux")]
+pub mod procnet;
 pub mod write;
 
 use serde::Serialize;

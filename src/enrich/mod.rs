@@ -82,6 +82,9 @@ pub struct Endpoint<'s> {
     pub http: Vec<HttpFact>,
     /// Indicators it matches.
     pub matches: Vec<Match<'s>>,
+    /// Local programs that owned the host's side of its flows (live capture only), as
+    /// `name (pid N)`.
+    pub programs: BTreeSet<String>,
 }
 
 /// A DNS question a host asked.
@@ -142,9 +145,17 @@ pub fn hosts<'s>(table: &FlowTable, ctx: &Context<'s>) -> Vec<HostView<'s>> {
             .opener
             .side()
             .map(|d| (d == crate::flow::Dir::AToB) == host_is_a);
-        let remote_port = if host_is_a { key.b_port } else { key.a_port };
+        let (host_port, remote_port) = if host_is_a {
+            (key.a_port, key.b_port)
+        } else {
+            (key.b_port, key.a_port)
+        };
         let facts = table.facts.get(key);
-        let mut add = |host: IpAddr, remote: IpAddr, remote_port: u16, opened: Option<bool>| {
+        let mut add = |host: IpAddr,
+                       remote: IpAddr,
+                       host_port: u16,
+                       remote_port: u16,
+                       opened: Option<bool>| {
             let h = by_host.entry(host).or_insert_with(|| HostAgg::new(host));
             h.flows += 1;
             h.packets += flow.total_packets();
@@ -162,6 +173,11 @@ pub fn hosts<'s>(table: &FlowTable, ctx: &Context<'s>) -> Vec<HostView<'s>> {
             e.last_ns = e.last_ns.max(flow.last_ns);
             if e.ports.len() < MAX_PORTS_PER_ENDPOINT {
                 e.ports.insert((key.proto, remote_port));
+            }
+            if let Some(program) = table.program(host, host_port, key.proto) {
+                if !e.programs.contains(program) {
+                    e.programs.insert(program.to_owned());
+                }
             }
             let opened = opened.unwrap_or(true);
             e.host_opened |= opened;
@@ -182,11 +198,10 @@ pub fn hosts<'s>(table: &FlowTable, ctx: &Context<'s>) -> Vec<HostView<'s>> {
                 }
             }
         };
-        add(host, remote, remote_port, opened);
+        add(host, remote, host_port, remote_port, opened);
         if remote_local {
             // Both ends are local hosts: each sees the other as an endpoint.
-            let host_port = if host_is_a { key.a_port } else { key.b_port };
-            add(remote, host, host_port, opened.map(|o| !o));
+            add(remote, host, remote_port, host_port, opened.map(|o| !o));
         }
     }
     let mut cache: FxHashMap<IpAddr, AddrFacts<'s>> = FxHashMap::default();
@@ -243,6 +258,7 @@ struct EndpointAgg {
     host_opened: bool,
     names: BTreeMap<String, i64>,
     http: Vec<HttpFact>,
+    programs: BTreeSet<String>,
 }
 
 impl EndpointAgg {
@@ -258,6 +274,7 @@ impl EndpointAgg {
             host_opened: false,
             names: BTreeMap::new(),
             http: Vec::new(),
+            programs: BTreeSet::new(),
         }
     }
 }
@@ -364,6 +381,7 @@ impl HostAgg {
                     names: e.names.into_keys().collect(),
                     http: e.http,
                     matches,
+                    programs: e.programs,
                 }
             })
             .collect();

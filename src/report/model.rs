@@ -191,6 +191,10 @@ pub struct EndpointReport {
     pub bytes: u64,
     /// Ids of the indicators it matched.
     pub indicators: Vec<String>,
+    /// Local programs that owned the host's side of its flows, as `name (pid N)` (live
+    /// capture on Linux only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub programs: Vec<String>,
 }
 
 /// Counts over the whole run.
@@ -270,6 +274,7 @@ impl HostReport {
                     packets: e.packets,
                     bytes: e.bytes,
                     indicators: ids,
+                    programs: e.programs.iter().cloned().collect(),
                 }
             })
             .collect();
