@@ -4,7 +4,7 @@
 //! [`Analyzer::report`], so live and file verdicts come from the same classifier.
 //!
 //! The capture is not promiscuous (the machine's own traffic is what matters), keeps whole
-//! packets (snaplen 65535), and reads with a short timeout so it can stop on time
+//! packets (snaplen 65535), and reads without blocking so it can stop on time
 //! (`--duration`) or on Ctrl-C. With `--write` every packet is also written to a classic pcap
 //! file that `tomskype analyze` reads back to the same verdict. On Linux, the local programs
 //! owning the sockets of the capture's flows are sampled from `/proc` (see `procnet`) and
@@ -39,8 +39,11 @@ use crate::report::InputReport;
 /// Bytes kept of each packet: all of them (the evidence is in headers and first segments,
 /// but a whole packet costs nothing on one machine's traffic).
 pub const SNAPLEN: u32 = 65535;
-/// How long one read waits for a packet before the loop checks the clock and Ctrl-C.
+/// How long libpcap may hold packets before handing them over (where the kernel batches).
 const READ_TIMEOUT_MS: i32 = 200;
+/// How long the loop sleeps when no packet is waiting (reads are non-blocking, so the loop
+/// sees the clock and Ctrl-C; the kernel buffer holds what arrives meanwhile).
+const IDLE: Duration = Duration::from_millis(20);
 /// Kernel buffer for packets not read yet (bursts while the verdict so far is computed).
 const BUFFER_BYTES: i32 = 16 << 20;
 /// How often local sockets are matched to programs.
@@ -162,6 +165,11 @@ fn open(iface: &str) -> Result<pcap::Capture<pcap::Active>, LiveError> {
         .timeout(READ_TIMEOUT_MS)
         .buffer_size(BUFFER_BYTES)
         .open()
+        .map_err(fail)?
+        // Non-blocking: a blocking read may never return on an idle interface (libpcap does
+        // not promise that the timeout fires without packets), and the loop must see the
+        // clock and Ctrl-C.
+        .setnonblock()
         .map_err(fail)
 }
 
@@ -283,7 +291,8 @@ pub fn run(opts: &Options, analyzer: &Analyzer) -> anyhow::Result<Traffic> {
                             .with_context(|| format!("cannot write {}", path.display()))?;
                     }
                 }
-                Err(pcap::Error::TimeoutExpired) => {}
+                // Nothing to read (non-blocking): wait a little.
+                Err(pcap::Error::TimeoutExpired) => std::thread::sleep(IDLE),
                 Err(e) => {
                     // The interface went away or failed: keep what was captured.
                     problems.push(Problem {

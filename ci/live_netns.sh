@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# End-to-end test of `tomskype live`, run as root by .ci/run (which installs libpcap-dev,
+# iproute2, python3 and jq; this script installs nothing).
+#
+# It creates a throw-away network namespace holding BOTH ends of a veth pair, so nothing can
+# leave it and no other interface is touched, captures on one end with `tomskype live` while
+# ci/live_netns_send.py sends hand-built frames on the other (documentation addresses only:
+# 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24), then checks:
+#   1. live exits 1 (a tom-skype host) and its JSON labels 192.0.2.2 `tom-skype`;
+#   2. the HTTP flow is attributed to the sender's process (read from /proc);
+#   3. `tomskype analyze` of the --write file gives the same verdicts, and also exits 1;
+#   4. `tomskype live --interface does-not-exist` exits 2 and lists the real interfaces.
+#
+# Usage: ci/live_netns.sh   (env TOMSKYPE=path/to/binary built with --features live;
+#                            default: builds target/debug/tomskype with cargo)
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+if [[ $(id -u) -ne 0 ]]; then
+    echo "live_netns: must run as root (network namespaces, packet capture)" >&2
+    exit 1
+fi
+for tool in ip python3 jq timeout; do
+    command -v "$tool" >/dev/null || { echo "live_netns: $tool is missing" >&2; exit 1; }
+done
+if [[ -z ${TOMSKYPE:-} ]]; then
+    timeout 900 cargo build --quiet --features live
+    TOMSKYPE="${CARGO_TARGET_DIR:-target}/debug/tomskype"
+fi
+TOMSKYPE=$(realpath "$TOMSKYPE")
+INDICATORS=$(realpath ci/live-test-indicators.tsv)
+SENDER=$(realpath ci/live_netns_send.py)
+
+NS="tomskype-ci-$$"
+A="tsk${$}a" # interface names are at most 15 characters
+B="tsk${$}b"
+TMP=$(mktemp -d)
+SENDER_PID=
+cleanup() {
+    if [[ -n $SENDER_PID ]]; then kill "$SENDER_PID" 2>/dev/null || true; fi
+    # Deleting the namespace deletes the veth pair inside it.
+    ip netns del "$NS" 2>/dev/null || true
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+fail() {
+    echo "live_netns: FAIL: $*" >&2
+    exit 1
+}
+in_ns() { ip netns exec "$NS" "$@"; }
+
+ip netns add "$NS"
+# Created inside the namespace, both ends: the host's own interfaces are never involved.
+ip -n "$NS" link add "$A" address 02:00:00:00:00:01 type veth peer name "$B" address 02:00:00:00:00:02
+in_ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 || true
+ip -n "$NS" addr add 192.0.2.1/24 dev "$A"
+ip -n "$NS" addr add 192.0.2.2/24 dev "$B"
+ip -n "$NS" link set lo up
+ip -n "$NS" link set "$A" up
+ip -n "$NS" link set "$B" up
+# veth carriers come up at once, but give the kernel a moment.
+for _ in $(seq 50); do
+    [[ $(ip -n "$NS" -o link show "$A") == *LOWER_UP* ]] && break
+    sleep 0.1
+done
+
+OPTS=(--format json --local-net 192.0.2.0/24 --indicators "$INDICATORS" --geoip-db embedded --color never)
+
+# 1. The sender binds its socket, then waits 1.5 s before sending so the capture is running.
+in_ns timeout 20 python3 "$SENDER" "$B" 02:00:00:00:00:01 "$TMP/ready" 1.5 4 &
+SENDER_PID=$!
+for _ in $(seq 100); do
+    [[ -s $TMP/ready ]] && break
+    sleep 0.1
+done
+[[ -s $TMP/ready ]] || fail "the sender did not start"
+PY_PID=$(head -n1 "$TMP/ready")
+
+set +e
+in_ns timeout 30 "$TOMSKYPE" live --interface "$A" --duration 4 --write "$TMP/live.pcap" "${OPTS[@]}" \
+    >"$TMP/live.json" 2>"$TMP/live.err"
+LIVE_RC=$?
+set -e
+wait "$SENDER_PID" || fail "the sender failed"
+SENDER_PID=
+cat "$TMP/live.err" >&2
+[[ $LIVE_RC -eq 1 ]] || fail "live exited $LIVE_RC, expected 1 (a tom-skype host)"
+jq -e --arg path "live:$A" '.inputs | length == 1 and .[0].path == $path and .[0].packets >= 7' \
+    "$TMP/live.json" >/dev/null || fail "live input report: $(jq -c .inputs "$TMP/live.json")"
+LABEL=$(jq -r '.hosts[] | select(.address == "192.0.2.2") | .verdict.label' "$TMP/live.json")
+[[ $LABEL == tom-skype ]] || fail "live labels 192.0.2.2 '$LABEL', expected tom-skype"
+jq -e '.hosts[] | select(.address == "192.0.2.2") | .evidence | map(.indicator) | index("tom-url-return-time")' \
+    "$TMP/live.json" >/dev/null || fail "the login beacon is not in the evidence"
+
+# 2. The HTTP flow's local socket (192.0.2.2:40000) belongs to the sender.
+jq -e --arg pid "(pid $PY_PID)" '.hosts[] | select(.address == "192.0.2.2") | .endpoints[]
+        | select(.address == "203.0.113.10") | .programs // [] | any(startswith("python") and endswith($pid))' \
+    "$TMP/live.json" >/dev/null ||
+    fail "203.0.113.10 not attributed to python pid $PY_PID: $(jq -c '[.hosts[].endpoints[] | {address, programs}]' "$TMP/live.json")"
+
+# 3. Replaying the written capture gives the same verdicts and exit code.
+set +e
+timeout 30 "$TOMSKYPE" analyze --no-progress "$TMP/live.pcap" "${OPTS[@]}" >"$TMP/replay.json" 2>"$TMP/replay.err"
+REPLAY_RC=$?
+set -e
+cat "$TMP/replay.err" >&2
+[[ $REPLAY_RC -eq 1 ]] || fail "analyze of the written capture exited $REPLAY_RC, expected 1"
+verdicts() { jq -cS '[.hosts[] | {address, verdict, evidence: [.evidence[].indicator]}], .totals.packets, .totals.flows' "$1"; }
+if [[ $(verdicts "$TMP/live.json") != "$(verdicts "$TMP/replay.json")" ]]; then
+    echo "live:   $(verdicts "$TMP/live.json")" >&2
+    echo "replay: $(verdicts "$TMP/replay.json")" >&2
+    fail "the replayed capture gives other verdicts"
+fi
+
+# 4. An unknown interface: exit 2, and the message names the real ones.
+set +e
+in_ns timeout 10 "$TOMSKYPE" live --interface does-not-exist --duration 1 >/dev/null 2>"$TMP/bad.err"
+BAD_RC=$?
+set -e
+[[ $BAD_RC -eq 2 ]] || fail "live --interface does-not-exist exited $BAD_RC, expected 2"
+grep -q "does-not-exist" "$TMP/bad.err" && grep -q "$A" "$TMP/bad.err" && grep -q "$B" "$TMP/bad.err" ||
+    fail "the error does not list the interfaces: $(cat "$TMP/bad.err")"
+
+echo "live_netns: ok (live and replay: 192.0.2.2 tom-skype, flow attributed to pid $PY_PID)"
