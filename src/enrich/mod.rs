@@ -414,3 +414,46 @@ impl HostAgg {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_carry_the_programs_of_the_hosts_sockets() {
+        let ip = |s: &str| -> IpAddr { s.parse().unwrap() };
+        let local = LocalNets::new(vec!["192.0.2.0/24".parse().unwrap()]);
+        let geoip = GeoIp::embedded().unwrap();
+        let indicators = IndicatorSet::embedded().unwrap();
+        let ctx = Context {
+            local: &local,
+            geoip: &geoip,
+            indicators: &indicators,
+        };
+        let mut t = FlowTable::default();
+        // The host's side is b here: the lookup must use the host's port, not the remote's.
+        let (k, d) = FlowKey::new(6, ip("203.0.113.10"), 80, ip("192.0.2.2"), 40000);
+        t.packet(1, k, d.reverse(), 60, true, false);
+        let (k, d) = FlowKey::new(17, ip("192.0.2.2"), 5000, ip("198.51.100.9"), 33033);
+        t.packet(2, k, d, 60, false, false);
+        t.programs
+            .insert((ip("192.0.2.2"), 40000, 6), "skype (pid 7)".into());
+        t.programs
+            .insert((ip("203.0.113.10"), 80, 6), "wrong side (pid 1)".into());
+        let views = hosts(&t, &ctx);
+        assert_eq!(views.len(), 1);
+        let by_addr = |a: &str| {
+            views[0]
+                .endpoints
+                .iter()
+                .find(|e| e.addr == ip(a))
+                .unwrap()
+                .programs
+                .iter()
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(by_addr("203.0.113.10"), vec!["skype (pid 7)".to_owned()]);
+        assert!(by_addr("198.51.100.9").is_empty());
+    }
+}

@@ -17,7 +17,7 @@ use crate::flow::FlowTable;
 /// The status line is redrawn this often.
 pub const DRAW_EVERY: Duration = Duration::from_millis(500);
 /// The verdict so far is recomputed at most this often.
-pub const MIN_ASSESS_EVERY: Duration = Duration::from_secs(2);
+pub const MIN_ASSESS_EVERY: Duration = Duration::from_secs(1);
 /// Time between assessments, as a multiple of what the last one took.
 const ASSESS_DUTY: u32 = 50;
 
@@ -178,6 +178,7 @@ mod tests {
             next_assessment(Duration::from_millis(100)),
             Duration::from_secs(5)
         );
+        assert!(next_assessment(Duration::from_millis(30)) > MIN_ASSESS_EVERY);
         assert_eq!(next_assessment(Duration::MAX), Duration::MAX);
     }
 
