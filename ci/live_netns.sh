@@ -66,8 +66,9 @@ done
 
 OPTS=(--format json --local-net 192.0.2.0/24 --indicators "$INDICATORS" --geoip-db embedded --color never)
 
-# 1. The sender binds its socket, then waits 1.5 s before sending so the capture is running.
-in_ns timeout 20 python3 "$SENDER" "$B" 02:00:00:00:00:01 "$TMP/ready" 1.5 4 &
+# 1. The sender binds its socket, then waits for the capture's packet socket to appear in the
+#    namespace (and 0.3 s more) before sending; it keeps its socket 4 s after that.
+in_ns timeout 30 python3 "$SENDER" "$B" 02:00:00:00:00:01 "$TMP/ready" 0.3 4 &
 SENDER_PID=$!
 for _ in $(seq 100); do
     [[ -s $TMP/ready ]] && break

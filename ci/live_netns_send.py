@@ -11,8 +11,9 @@ It also keeps a listening TCP socket on 192.0.2.2:40000, the local port of that 
 so that tomskype's /proc sampling can attribute the flow to this process.
 
 Usage: live_netns_send.py IFACE DST_MAC READY_FILE [DELAY_S [LINGER_S]]
-Writes its pid to READY_FILE once the socket is listening, waits DELAY_S, sends, then keeps
-the socket open LINGER_S more seconds.
+Writes its pid to READY_FILE once the socket is listening, waits until a packet socket (the
+capture) exists in the namespace and DELAY_S more, sends, then keeps the socket open LINGER_S
+more seconds.
 """
 
 import os
@@ -100,12 +101,23 @@ def frames():
     return out
 
 
+def wait_for_capture(limit_s: float) -> bool:
+    """Waits until /proc/net/packet (this namespace's packet sockets) lists one."""
+    end = time.monotonic() + limit_s
+    while time.monotonic() < end:
+        with open("/proc/net/packet") as f:
+            if len(f.read().splitlines()) > 1:
+                return True
+        time.sleep(0.05)
+    return False
+
+
 def main() -> int:
     if len(sys.argv) < 4:
         print(__doc__, file=sys.stderr)
         return 2
     iface, dst_mac, ready = sys.argv[1], bytes.fromhex(sys.argv[2].replace(":", "")), sys.argv[3]
-    delay = float(sys.argv[4]) if len(sys.argv) > 4 else 1.5
+    delay = float(sys.argv[4]) if len(sys.argv) > 4 else 0.3
     linger = float(sys.argv[5]) if len(sys.argv) > 5 else 4.0
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -114,6 +126,8 @@ def main() -> int:
     with open(ready + ".tmp", "w") as f:
         f.write(f"{os.getpid()}\n")
     os.rename(ready + ".tmp", ready)
+    if not wait_for_capture(15):
+        print("live_netns_send: no capture started within 15 s; sending anyway", file=sys.stderr)
     time.sleep(delay)
     raw = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     raw.bind((iface, 0))
