@@ -53,17 +53,10 @@ impl Inputs {
     /// Expands folders (recursively, every regular file, sorted by path). Paths that do not
     /// exist are kept, so that reading them reports the error.
     pub fn expand(paths: &[PathBuf]) -> Inputs {
-        let mut captures = Vec::new();
-        for p in paths {
-            if p.is_dir() {
-                let mut found = Vec::new();
-                walk(p, &mut found);
-                found.sort();
-                captures.extend(found);
-            } else {
-                captures.push(p.clone());
-            }
-        }
+        let captures = capture::expand_inputs(paths)
+            .iter()
+            .map(|item| item.path().to_owned())
+            .collect();
         Inputs { captures }
     }
 
@@ -79,30 +72,6 @@ impl Inputs {
     /// Reads every input with `threads` workers.
     pub fn read(&self, threads: usize, progress: Option<&Progress>) -> Traffic {
         read_captures(&self.captures, threads, progress)
-    }
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        // Unreadable folder: keep it as an input so the error is reported.
-        out.push(dir.to_owned());
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        match entry.file_type() {
-            Ok(t) if t.is_dir() => walk(&path, out),
-            Ok(t) if t.is_file() => out.push(path),
-            // Symlinks: follow to files and folders alike.
-            Ok(t) if t.is_symlink() => {
-                if path.is_dir() {
-                    walk(&path, out)
-                } else if path.is_file() {
-                    out.push(path)
-                }
-            }
-            _ => {}
-        }
     }
 }
 

@@ -152,6 +152,8 @@ pub struct Classification {
 const SKYPE_TO_CHINA: f64 = 0.3;
 /// Factor applied to address indicators seen outside their validity period.
 const OUT_OF_VALIDITY: f64 = 0.2;
+/// Factor applied to a TOM address indicator on an endpoint named as something else.
+const NAMED_OTHERWISE: f64 = 0.2;
 /// A TOM sign at least this strong settles the label alone.
 const STRONG: f64 = 0.8;
 
@@ -178,6 +180,14 @@ pub fn classify(host: &HostView<'_>) -> Classification {
             .any(|q| q.matches.iter().any(|i| i.role == Role::Skype));
 
     for e in &host.endpoints {
+        // An endpoint known by names, none of them a Skype or TOM service: a TOM address
+        // indicator on it is explained by what the names are (TOM's web portal, a shared
+        // host), so it counts for little.
+        let named_otherwise = !e.names.is_empty()
+            && !e
+                .matches
+                .iter()
+                .any(|m| matches!(m.via, Via::Name(_) | Via::Http(_)));
         for m in &e.matches {
             let ind = m.indicator;
             let (matched, kind_suffix) = match &m.via {
@@ -187,7 +197,7 @@ pub fn classify(host: &HostView<'_>) -> Classification {
                 Via::Http(u) => (Some(u.clone()), "http"),
                 Via::Port(p, port) => (Some(format!("{}/{port}", proto_name(*p))), "port"),
             };
-            let ev = evidence(
+            let mut ev = evidence(
                 ind,
                 kind_suffix,
                 matched,
@@ -196,6 +206,14 @@ pub fn classify(host: &HostView<'_>) -> Classification {
                 m.first_ns,
                 e.packets,
             );
+            if named_otherwise && m.via == Via::Address && ind.role == Role::Tom {
+                ev.weight = round3(ev.weight * NAMED_OTHERWISE);
+                let names: Vec<&str> = e.names.iter().map(String::as_str).take(3).collect();
+                ev.detail.push_str(&format!(
+                    " [the endpoint is {}, not a Skype service]",
+                    names.join(", ")
+                ));
+            }
             keep(ev);
         }
         let skype_related = e.matches.iter().any(|m| m.indicator.role == Role::Skype);

@@ -8,6 +8,7 @@
 //! protocols: link-layer decoding is the next stage's work (`decode`).
 
 pub mod file;
+mod input;
 #[cfg(feature = "live")]
 pub mod live;
 pub mod pcap;
@@ -15,6 +16,13 @@ pub mod pcapng;
 #[cfg(target_os = "linux")]
 pub mod procnet;
 pub mod write;
+
+#[cfg(test)]
+mod corpora;
+#[cfg(test)]
+mod testcap;
+
+pub use file::{expand_inputs, read_bytes, read_path, InputItem};
 
 use serde::Serialize;
 
@@ -136,4 +144,3 @@ pub struct ReadSummary {
     /// True when nothing at all could be read (not a capture, I/O error, bad file header).
     pub unreadable: bool,
 }
-pub use file::read_path;

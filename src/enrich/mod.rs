@@ -157,6 +157,8 @@ pub fn hosts<'s>(table: &FlowTable, ctx: &Context<'s>) -> Vec<HostView<'s>> {
                        remote_port: u16,
                        opened: Option<bool>| {
             let h = by_host.entry(host).or_insert_with(|| HostAgg::new(host));
+            let host_dir = if host == key.a { 0 } else { 1 };
+            h.sent += flow.packets[host_dir];
             h.flows += 1;
             h.packets += flow.total_packets();
             h.bytes += flow.total_bytes();
@@ -207,6 +209,9 @@ pub fn hosts<'s>(table: &FlowTable, ctx: &Context<'s>) -> Vec<HostView<'s>> {
     let mut cache: FxHashMap<IpAddr, AddrFacts<'s>> = FxHashMap::default();
     by_host
         .into_values()
+        // An address that never sent a packet is no machine we can judge (often a subnet's
+        // broadcast address, or a host seen only as a target).
+        .filter(|h| h.sent > 0)
         .map(|h| h.finish(table, ctx, &mut cache))
         .collect()
 }
@@ -239,6 +244,7 @@ fn sides(
 
 struct HostAgg {
     addr: IpAddr,
+    sent: u64,
     flows: u64,
     packets: u64,
     bytes: u64,
@@ -291,6 +297,7 @@ impl HostAgg {
     fn new(addr: IpAddr) -> HostAgg {
         HostAgg {
             addr,
+            sent: 0,
             flows: 0,
             packets: 0,
             bytes: 0,

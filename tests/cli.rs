@@ -1,0 +1,335 @@
+//! The command line as users and CI run it: exit codes, `--expect`, formats, stdin, folders,
+//! `lookup`, `indicators`, and refusing bad knowledge files.
+
+mod common;
+
+use std::process::{Command, Output};
+
+fn tomskype(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tomskype"))
+        .current_dir(common::root())
+        .env("NO_COLOR", "1")
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+const TOM: &str = "captures/tom-skype-cn-2011-login-beacon.pcap";
+const REGULAR: &str = "captures/regular-skype-2012-servers-only.pcap.gz";
+const NONE: &str = "captures/no-skype-browsing.pcap";
+
+#[test]
+fn exit_code_is_1_when_a_host_is_tom_skype() {
+    let out = tomskype(&["analyze", "--geoip-db", "embedded", TOM]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("TOM-SKYPE"), "{text}");
+    let out = tomskype(&["analyze", "--geoip-db", "embedded", REGULAR, NONE]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn exit_code_is_2_when_an_input_cannot_be_read_and_others_still_report() {
+    let out = tomskype(&[
+        "analyze",
+        "--geoip-db",
+        "embedded",
+        "--format",
+        "json",
+        "does/not/exist.pcap",
+        REGULAR,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("does/not/exist.pcap"), "{stderr}");
+    let report = json(&out);
+    assert_eq!(report["inputs"][0]["unreadable"], true);
+    assert!(report["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h["verdict"]["label"] == "regular-skype"));
+}
+
+#[test]
+fn expect_passes_and_fails_with_a_message() {
+    let ok = tomskype(&[
+        "analyze",
+        "--geoip-db",
+        "embedded",
+        "--expect",
+        "tom-skype",
+        "--expect",
+        "10.0.0.23=tom-skype",
+        TOM,
+    ]);
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let bad = tomskype(&[
+        "analyze",
+        "--geoip-db",
+        "embedded",
+        "--expect",
+        "10.0.0.23=regular-skype",
+        TOM,
+    ]);
+    assert_eq!(bad.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        stderr.contains("host 10.0.0.23 is tom-skype, expected regular-skype"),
+        "{stderr}"
+    );
+    let missing = tomskype(&[
+        "analyze",
+        "--geoip-db",
+        "embedded",
+        "--expect",
+        "192.0.2.9=no-skype",
+        NONE,
+    ]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("not in the report"));
+    let overall = tomskype(&[
+        "analyze",
+        "--geoip-db",
+        "embedded",
+        "--expect",
+        "regular-skype",
+        REGULAR,
+    ]);
+    assert_eq!(overall.status.code(), Some(0));
+    let malformed = tomskype(&["analyze", "--expect", "tom", TOM]);
+    assert_eq!(malformed.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&malformed.stderr).contains("not a label"));
+}
+
+#[test]
+fn json_report_has_the_documented_fields() {
+    let out = tomskype(&["analyze", "--geoip-db", "embedded", "--format", "json", TOM]);
+    let r = json(&out);
+    assert_eq!(r["schema"], "tomskype-report/1");
+    assert_eq!(r["tool"]["name"], "tomskype");
+    assert!(r["indicators"]["sha256"].as_str().unwrap().len() == 64);
+    assert!(r["geoip"]["build_date"].as_str().unwrap().starts_with("20"));
+    let input = &r["inputs"][0];
+    assert_eq!(input["path"], TOM);
+    assert!(input["packets"].as_u64().unwrap() > 10);
+    assert!(input["problems"].as_array().unwrap().is_empty());
+    let host = r["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["address"] == "10.0.0.23")
+        .unwrap();
+    assert_eq!(host["verdict"]["label"], "tom-skype");
+    let c = host["verdict"]["confidence"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&c));
+    let evidence = host["evidence"].as_array().unwrap();
+    assert!(!evidence.is_empty());
+    for e in evidence {
+        assert!(e["kind"].is_string() && e["detail"].is_string() && e["weight"].is_number());
+        assert!(e["indicator"].is_string() || e["indicator"].is_null());
+    }
+    assert!(evidence
+        .iter()
+        .any(|e| e["indicator"] == "tom-url-return-time"));
+}
+
+#[test]
+fn stdin_and_folders_are_inputs() {
+    let bytes = std::fs::read(common::root().join(TOM)).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tomskype"))
+        .args(["analyze", "--geoip-db", "embedded", "--format", "json", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(&bytes).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json(&out)["inputs"][0]["path"], "-");
+    let out = tomskype(&[
+        "analyze",
+        "--geoip-db",
+        "embedded",
+        "--format",
+        "json",
+        "captures",
+    ]);
+    let r = json(&out);
+    // Every capture in the folder is an input (and the JSON files beside them are refused).
+    let paths: Vec<&str> = r["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        paths.iter().filter(|p| p.contains(".pcap")).count() >= 11,
+        "{paths:?}"
+    );
+}
+
+#[test]
+fn threads_do_not_change_the_report() {
+    let one = tomskype(&[
+        "analyze",
+        "--geoip-db",
+        "embedded",
+        "--format",
+        "json",
+        "--threads",
+        "1",
+        "captures",
+    ]);
+    let four = tomskype(&[
+        "analyze",
+        "--geoip-db",
+        "embedded",
+        "--format",
+        "json",
+        "--threads",
+        "4",
+        "captures",
+    ]);
+    assert_eq!(one.stdout, four.stdout);
+}
+
+#[test]
+fn local_net_decides_which_end_is_the_host() {
+    let out = tomskype(&[
+        "analyze",
+        "--geoip-db",
+        "embedded",
+        "--format",
+        "json",
+        "--local-net",
+        "10.0.0.23/32",
+        TOM,
+    ]);
+    let r = json(&out);
+    let hosts: Vec<&str> = r["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(hosts, ["10.0.0.23"]);
+}
+
+#[test]
+fn lookup_and_indicators() {
+    let out = tomskype(&[
+        "lookup",
+        "--geoip-db",
+        "embedded",
+        "--format",
+        "json",
+        "218.30.111.75",
+        "192.168.1.1",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let r = json(&out);
+    assert_eq!(r[0]["country"], "CN");
+    assert!(r[0]["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["id"] == "tom-server-218.30.111.75"));
+    assert_eq!(r[1]["country"], serde_json::Value::Null);
+    assert_eq!(r[1]["special"], "private");
+    let out = tomskype(&["indicators"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("tom-url-keyfile-u") && text.contains("greatfire-2012"),
+        "{text}"
+    );
+}
+
+#[test]
+fn bad_knowledge_files_are_refused_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.tsv");
+    std::fs::write(&bad, "id\trole\tkind\tvalue\tweight\tclients\tvalid\tsource\tdescription\nx\ttom\tip\tnot-an-ip\t0.5\ttom\t-\tme\td\n").unwrap();
+    let out = tomskype(&["analyze", "--indicators", bad.to_str().unwrap(), NONE]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("bad.tsv:2:") && stderr.contains("not an IP address"),
+        "{stderr}"
+    );
+    let badmmdb = dir.path().join("bad.mmdb");
+    std::fs::write(&badmmdb, b"not a database").unwrap();
+    let out = tomskype(&["analyze", "--geoip-db", badmmdb.to_str().unwrap(), NONE]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.mmdb"));
+}
+
+#[test]
+fn user_indicators_add_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("lab.tsv");
+    // The no-skype sample's host browses; name one of its servers as a (test) TOM server.
+    let report = json(&tomskype(&[
+        "analyze",
+        "--geoip-db",
+        "embedded",
+        "--format",
+        "json",
+        NONE,
+    ]));
+    let host = &report["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["address"] == "192.168.0.12")
+        .unwrap();
+    let server = host["endpoints"][0]["address"].as_str().unwrap();
+    std::fs::write(
+        &file,
+        format!("@source\tlab\tour lab\nid\trole\tkind\tvalue\tweight\tclients\tvalid\tsource\tdescription\nlab-1\ttom\tip\t{server}\t0.9\ttom\t-\tlab\ta test server\n"),
+    )
+    .unwrap();
+    let out = tomskype(&[
+        "analyze",
+        "--geoip-db",
+        "embedded",
+        "--format",
+        "json",
+        "--indicators",
+        file.to_str().unwrap(),
+        NONE,
+    ]);
+    let r = json(&out);
+    let host = r["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["address"] == "192.168.0.12")
+        .unwrap();
+    assert!(host["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["indicator"] == "lab-1"));
+    assert!(r["indicators"]["versions"].as_array().unwrap().len() == 2);
+}
