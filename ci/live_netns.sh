@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end test of `tomskype live`, run as root by .ci/run (which installs libpcap-dev,
-# iproute2, python3 and jq; this script installs nothing).
+# iproute2 and python3; this script installs nothing).
 #
 # It creates a throw-away network namespace holding BOTH ends of a veth pair, so nothing can
 # leave it and no other interface is touched, captures on one end with `tomskype live` while
@@ -11,6 +11,8 @@
 #   3. `tomskype analyze` of the --write file gives the same verdicts, and also exits 1;
 #   4. `tomskype live --interface does-not-exist` exits 2 and lists the real interfaces.
 #
+# The JSON checks are small Python snippets (python3 is needed for the sender anyway).
+#
 # Usage: ci/live_netns.sh   (env TOMSKYPE=path/to/binary built with --features live;
 #                            default: builds target/debug/tomskype with cargo)
 set -euo pipefail
@@ -20,7 +22,7 @@ if [[ $(id -u) -ne 0 ]]; then
     echo "live_netns: must run as root (network namespaces, packet capture)" >&2
     exit 1
 fi
-for tool in ip python3 jq timeout; do
+for tool in ip python3 timeout; do
     command -v "$tool" >/dev/null || { echo "live_netns: $tool is missing" >&2; exit 1; }
 done
 if [[ -z ${TOMSKYPE:-} ]]; then
@@ -48,6 +50,56 @@ fail() {
     exit 1
 }
 in_ns() { ip netns exec "$NS" "$@"; }
+check() { # check NAME FILE... : runs the Python check NAME on the JSON files
+    python3 - "$@" <<'PY'
+import json
+import os
+import sys
+
+name, files = sys.argv[1], sys.argv[2:]
+docs = [json.load(open(f)) for f in files]
+iface, py_pid = os.environ["A"], os.environ["PY_PID"]
+
+
+def host(doc, addr):
+    return next((h for h in doc["hosts"] if h["address"] == addr), None)
+
+
+def verdicts(doc):
+    return (
+        [(h["address"], h["verdict"], [e.get("indicator") for e in h["evidence"]]) for h in doc["hosts"]],
+        doc["totals"]["packets"],
+        doc["totals"]["flows"],
+    )
+
+
+doc = docs[0]
+h = host(doc, "192.0.2.2")
+if name == "input":
+    ins = doc["inputs"]
+    ok = len(ins) == 1 and ins[0]["path"] == f"live:{iface}" and ins[0]["packets"] >= 7
+    why = f"live input report: {ins}"
+elif name == "label":
+    ok = h is not None and h["verdict"]["label"] == "tom-skype"
+    why = f"live labels 192.0.2.2 {h and h['verdict']['label']!r}, expected tom-skype"
+elif name == "beacon":
+    ok = h is not None and any(e.get("indicator") == "tom-url-return-time" for e in h["evidence"])
+    why = "the login beacon is not in the evidence"
+elif name == "program":
+    eps = [e for e in (h or {}).get("endpoints", []) if e["address"] == "203.0.113.10"]
+    progs = eps[0].get("programs", []) if eps else []
+    ok = any(p.startswith("python") and p.endswith(f"(pid {py_pid})") for p in progs)
+    why = f"203.0.113.10 not attributed to python pid {py_pid}: {progs}"
+elif name == "same":
+    ok = verdicts(docs[0]) == verdicts(docs[1])
+    why = f"the replayed capture gives other verdicts:\n live:   {verdicts(docs[0])}\n replay: {verdicts(docs[1])}"
+else:
+    ok, why = False, f"unknown check {name}"
+if not ok:
+    print(f"live_netns: FAIL: {why}", file=sys.stderr)
+    sys.exit(1)
+PY
+}
 
 ip netns add "$NS"
 # Created inside the namespace, both ends: the host's own interfaces are never involved.
@@ -86,18 +138,13 @@ wait "$SENDER_PID" || fail "the sender failed"
 SENDER_PID=
 cat "$TMP/live.err" >&2
 [[ $LIVE_RC -eq 1 ]] || fail "live exited $LIVE_RC, expected 1 (a tom-skype host)"
-jq -e --arg path "live:$A" '.inputs | length == 1 and .[0].path == $path and .[0].packets >= 7' \
-    "$TMP/live.json" >/dev/null || fail "live input report: $(jq -c .inputs "$TMP/live.json")"
-LABEL=$(jq -r '.hosts[] | select(.address == "192.0.2.2") | .verdict.label' "$TMP/live.json")
-[[ $LABEL == tom-skype ]] || fail "live labels 192.0.2.2 '$LABEL', expected tom-skype"
-jq -e '.hosts[] | select(.address == "192.0.2.2") | .evidence | map(.indicator) | index("tom-url-return-time")' \
-    "$TMP/live.json" >/dev/null || fail "the login beacon is not in the evidence"
+export A PY_PID
+check input "$TMP/live.json"
+check label "$TMP/live.json"
+check beacon "$TMP/live.json"
 
 # 2. The HTTP flow's local socket (192.0.2.2:40000) belongs to the sender.
-jq -e --arg pid "(pid $PY_PID)" '.hosts[] | select(.address == "192.0.2.2") | .endpoints[]
-        | select(.address == "203.0.113.10") | .programs // [] | any(startswith("python") and endswith($pid))' \
-    "$TMP/live.json" >/dev/null ||
-    fail "203.0.113.10 not attributed to python pid $PY_PID: $(jq -c '[.hosts[].endpoints[] | {address, programs}]' "$TMP/live.json")"
+check program "$TMP/live.json"
 
 # 3. Replaying the written capture gives the same verdicts and exit code.
 set +e
@@ -106,12 +153,7 @@ REPLAY_RC=$?
 set -e
 cat "$TMP/replay.err" >&2
 [[ $REPLAY_RC -eq 1 ]] || fail "analyze of the written capture exited $REPLAY_RC, expected 1"
-verdicts() { jq -cS '[.hosts[] | {address, verdict, evidence: [.evidence[].indicator]}], .totals.packets, .totals.flows' "$1"; }
-if [[ $(verdicts "$TMP/live.json") != "$(verdicts "$TMP/replay.json")" ]]; then
-    echo "live:   $(verdicts "$TMP/live.json")" >&2
-    echo "replay: $(verdicts "$TMP/replay.json")" >&2
-    fail "the replayed capture gives other verdicts"
-fi
+check same "$TMP/live.json" "$TMP/replay.json"
 
 # 4. An unknown interface: exit 2, and the message names the real ones.
 set +e
