@@ -167,7 +167,13 @@ fn live(args: cli::LiveArgs) -> Result<ExitCode> {
     let (analyzer, expected) = config::analyzer(&args.report)?;
     let opts = tomskype::capture::live::Options {
         interface: args.interface.clone(),
-        duration: args.duration.map(std::time::Duration::from_secs_f64),
+        duration: args
+            .duration
+            .map(|s| {
+                std::time::Duration::try_from_secs_f64(s)
+                    .map_err(|_| anyhow::anyhow!("--duration {s}: not a number of seconds ≥ 0"))
+            })
+            .transpose()?,
         write: args.write.clone(),
         status: std::io::IsTerminal::is_terminal(&io::stderr()),
     };

@@ -9,8 +9,12 @@
 
 pub mod file;
 mod input;
+#[cfg(feature = "live")]
+pub mod live;
 pub mod pcap;
 pub mod pcapng;
+#[cfg(target_os = "linux")]
+pub mod procnet;
 pub mod write;
 
 #[cfg(test)]

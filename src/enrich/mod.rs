@@ -80,6 +80,9 @@ pub struct Endpoint<'s> {
     pub http: Vec<HttpFact>,
     /// Indicators it matches.
     pub matches: Vec<Match<'s>>,
+    /// Local programs that owned the host's side of its flows (live capture only), as
+    /// `name (pid N)`.
+    pub programs: BTreeSet<String>,
 }
 
 /// A DNS question a host asked.
@@ -140,9 +143,17 @@ pub fn hosts<'s>(table: &FlowTable, ctx: &Context<'s>) -> Vec<HostView<'s>> {
             .opener
             .side()
             .map(|d| (d == crate::flow::Dir::AToB) == host_is_a);
-        let remote_port = if host_is_a { key.b_port } else { key.a_port };
+        let (host_port, remote_port) = if host_is_a {
+            (key.a_port, key.b_port)
+        } else {
+            (key.b_port, key.a_port)
+        };
         let facts = table.facts.get(key);
-        let mut add = |host: IpAddr, remote: IpAddr, remote_port: u16, opened: Option<bool>| {
+        let mut add = |host: IpAddr,
+                       remote: IpAddr,
+                       host_port: u16,
+                       remote_port: u16,
+                       opened: Option<bool>| {
             let h = by_host.entry(host).or_insert_with(|| HostAgg::new(host));
             let host_dir = if host == key.a { 0 } else { 1 };
             h.sent += flow.packets[host_dir];
@@ -163,6 +174,11 @@ pub fn hosts<'s>(table: &FlowTable, ctx: &Context<'s>) -> Vec<HostView<'s>> {
             if e.ports.len() < MAX_PORTS_PER_ENDPOINT {
                 e.ports.insert((key.proto, remote_port));
             }
+            if let Some(program) = table.program(host, host_port, key.proto) {
+                if !e.programs.contains(program) {
+                    e.programs.insert(program.to_owned());
+                }
+            }
             let opened = opened.unwrap_or(true);
             e.host_opened |= opened;
             if opened {
@@ -182,11 +198,10 @@ pub fn hosts<'s>(table: &FlowTable, ctx: &Context<'s>) -> Vec<HostView<'s>> {
                 }
             }
         };
-        add(host, remote, remote_port, opened);
+        add(host, remote, host_port, remote_port, opened);
         if remote_local {
             // Both ends are local hosts: each sees the other as an endpoint.
-            let host_port = if host_is_a { key.a_port } else { key.b_port };
-            add(remote, host, host_port, opened.map(|o| !o));
+            add(remote, host, remote_port, host_port, opened.map(|o| !o));
         }
     }
     let mut cache: FxHashMap<IpAddr, AddrFacts<'s>> = FxHashMap::default();
@@ -247,6 +262,7 @@ struct EndpointAgg {
     host_opened: bool,
     names: BTreeMap<String, i64>,
     http: Vec<HttpFact>,
+    programs: BTreeSet<String>,
 }
 
 impl EndpointAgg {
@@ -262,6 +278,7 @@ impl EndpointAgg {
             host_opened: false,
             names: BTreeMap::new(),
             http: Vec::new(),
+            programs: BTreeSet::new(),
         }
     }
 }
@@ -375,6 +392,7 @@ impl HostAgg {
                     names: e.names.into_keys().collect(),
                     http: e.http,
                     matches,
+                    programs: e.programs,
                 }
             })
             .collect();
@@ -405,5 +423,48 @@ impl HostAgg {
             first_ns: self.first_ns,
             last_ns: self.last_ns,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_carry_the_programs_of_the_hosts_sockets() {
+        let ip = |s: &str| -> IpAddr { s.parse().unwrap() };
+        let local = LocalNets::new(vec!["192.0.2.0/24".parse().unwrap()]);
+        let geoip = GeoIp::embedded().unwrap();
+        let indicators = IndicatorSet::embedded().unwrap();
+        let ctx = Context {
+            local: &local,
+            geoip: &geoip,
+            indicators: &indicators,
+        };
+        let mut t = FlowTable::default();
+        // The host's side is b here: the lookup must use the host's port, not the remote's.
+        let (k, d) = FlowKey::new(6, ip("203.0.113.10"), 80, ip("192.0.2.2"), 40000);
+        t.packet(1, k, d.reverse(), 60, true, false);
+        let (k, d) = FlowKey::new(17, ip("192.0.2.2"), 5000, ip("198.51.100.9"), 33033);
+        t.packet(2, k, d, 60, false, false);
+        t.programs
+            .insert((ip("192.0.2.2"), 40000, 6), "skype (pid 7)".into());
+        t.programs
+            .insert((ip("203.0.113.10"), 80, 6), "wrong side (pid 1)".into());
+        let views = hosts(&t, &ctx);
+        assert_eq!(views.len(), 1);
+        let by_addr = |a: &str| {
+            views[0]
+                .endpoints
+                .iter()
+                .find(|e| e.addr == ip(a))
+                .unwrap()
+                .programs
+                .iter()
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(by_addr("203.0.113.10"), vec!["skype (pid 7)".to_owned()]);
+        assert!(by_addr("198.51.100.9").is_empty());
     }
 }

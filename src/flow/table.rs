@@ -176,6 +176,9 @@ pub struct FlowTable {
     pub first_ns: Option<i64>,
     /// Time of the latest packet, ns since the epoch.
     pub last_ns: Option<i64>,
+    /// Programs that owned local sockets: (local address, local port, IP protocol) → program,
+    /// as `name (pid N)`. Filled by live capture (Linux); empty for capture files.
+    pub programs: FxHashMap<(IpAddr, u16, u8), String>,
 }
 
 impl FlowTable {
@@ -255,8 +258,31 @@ impl FlowTable {
         }
     }
 
+    /// The program that owned the local socket `(addr, port, proto)`, if known: a socket
+    /// bound to that address, else one bound to the wildcard address (IPv6's `::` takes IPv4
+    /// too, on dual-stack sockets).
+    pub fn program(&self, addr: IpAddr, port: u16, proto: u8) -> Option<&str> {
+        if self.programs.is_empty() {
+            return None;
+        }
+        let any4 = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
+        let any6 = IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED);
+        let wildcards: &[IpAddr] = if addr.is_ipv4() {
+            &[any4, any6]
+        } else {
+            &[any6]
+        };
+        std::iter::once(&addr)
+            .chain(wildcards)
+            .find_map(|a| self.programs.get(&(*a, port, proto)))
+            .map(String::as_str)
+    }
+
     /// Adds everything in `other` to this table (for inputs read in parallel).
     pub fn merge(&mut self, other: FlowTable) {
+        for (socket, program) in other.programs {
+            self.programs.entry(socket).or_insert(program);
+        }
         for (key, flow) in other.flows {
             self.add_flow(key, flow);
         }
@@ -382,5 +408,35 @@ mod tests {
         );
         assert_eq!(a.facts[&k].sni["api.skype.com"], 50);
         assert_eq!(a.first_ns, Some(50));
+    }
+
+    #[test]
+    fn programs_match_exact_then_wildcard_sockets() {
+        let mut t = FlowTable::default();
+        assert_eq!(t.program(ip("192.168.1.2"), 5000, 17), None);
+        t.programs
+            .insert((ip("192.168.1.2"), 5000, 6), "skype (pid 7)".into());
+        t.programs
+            .insert((ip("0.0.0.0"), 5000, 17), "skype (pid 7)".into());
+        t.programs
+            .insert((ip("::"), 6000, 17), "other (pid 9)".into());
+        assert_eq!(t.program(ip("192.168.1.2"), 5000, 6), Some("skype (pid 7)"));
+        assert_eq!(t.program(ip("192.168.1.3"), 5000, 6), None);
+        assert_eq!(
+            t.program(ip("192.168.1.3"), 5000, 17),
+            Some("skype (pid 7)")
+        );
+        // A dual-stack IPv6 wildcard socket takes IPv4 too; an IPv4 one never takes IPv6.
+        assert_eq!(
+            t.program(ip("192.168.1.3"), 6000, 17),
+            Some("other (pid 9)")
+        );
+        assert_eq!(t.program(ip("2001:db8::1"), 5000, 17), None);
+        let mut other = FlowTable::default();
+        other
+            .programs
+            .insert((ip("192.168.1.2"), 5000, 6), "late (pid 8)".into());
+        t.merge(other);
+        assert_eq!(t.program(ip("192.168.1.2"), 5000, 6), Some("skype (pid 7)"));
     }
 }

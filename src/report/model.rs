@@ -197,6 +197,10 @@ pub struct EndpointReport {
     pub host_opened: bool,
     /// Ids of the indicators it matched.
     pub indicators: Vec<String>,
+    /// Local programs that owned the host's side of its flows, as `name (pid N)` (live
+    /// capture on Linux only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub programs: Vec<String>,
 }
 
 /// Counts over the whole run.
@@ -279,6 +283,7 @@ impl HostReport {
                     last_seen: timefmt::rfc3339(e.last_ns),
                     host_opened: e.host_opened,
                     indicators: ids,
+                    programs: e.programs.iter().cloned().collect(),
                 }
             })
             .collect();

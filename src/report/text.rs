@@ -100,6 +100,13 @@ pub fn write(report: &Report, out: &mut dyn Write, colour: bool) -> io::Result<(
                 )?;
             }
         }
+        for e in h
+            .endpoints
+            .iter()
+            .filter(|e| !e.indicators.is_empty() && !e.programs.is_empty())
+        {
+            writeln!(out, "  program: {} ↔ {}", e.programs.join(", "), e.address)?;
+        }
         for a in &h.advisories {
             writeln!(
                 out,
