@@ -511,6 +511,7 @@ mod tests {
             names: names.iter().map(|n| (*n).to_owned()).collect(),
             http: Vec::new(),
             matches,
+            programs: BTreeSet::new(),
         }
     }
 

@@ -107,15 +107,12 @@ fn logs_and_traces_agree() {
         let tmp = tempfile::tempdir().unwrap();
         let copied = copy_logs(set, tmp.path(), &ts);
         let logs = analyse(&[tmp.path().to_owned()]);
-        // Every log was taken for a Zeek log, none for a capture.
-        assert_eq!(logs.inputs.len(), copied, "{name}");
+        // Every log was taken for a Zeek log, none for a capture. A headerless cut log
+        // (`zeek-cut` without -m) has nothing to tell it by: found in a folder, it is skipped.
+        let headerless = usize::from(tmp.path().join(HEADERLESS).is_file());
+        assert_eq!(logs.inputs.len(), copied - headerless, "{name}");
         for input in &logs.inputs {
-            // A headerless cut log (`zeek-cut` without -m) has nothing to tell it by: it is
-            // taken for a capture and reported unreadable, which is right.
-            if input.path.ends_with(HEADERLESS) {
-                assert!(input.unreadable, "{name}: {}", input.path);
-                continue;
-            }
+            assert!(!input.path.ends_with(HEADERLESS), "{name}: {}", input.path);
             assert!(
                 input.format.starts_with("zeek-"),
                 "{name}: {} read as {}",

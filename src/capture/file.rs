@@ -307,6 +307,29 @@ fn io_detail(doing: &str, err: &io::Error) -> String {
     format!("{doing}: {what}")
 }
 
+/// Whether the file at `path` starts like a capture this module reads: a pcap or pcapng magic,
+/// directly or inside gzip. Reads at most a few bytes (and one gzip block).
+pub fn looks_like_capture(path: &Path) -> bool {
+    let Ok(file) = File::open(path) else {
+        return false;
+    };
+    let mut head = [0u8; 4];
+    let mut raw = BufReader::new(file);
+    if raw.read_exact(&mut head).is_err() {
+        return false;
+    }
+    if head[..2] == GZIP_MAGIC {
+        let Ok(file) = File::open(path) else {
+            return false;
+        };
+        let mut dec = MultiGzDecoder::new(BufReader::new(file));
+        if dec.read_exact(&mut head).is_err() {
+            return false;
+        }
+    }
+    pcap::is_pcap_magic(&head) || pcapng::is_pcapng_magic(&head)
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testcap::{gzip, pcap, Ng, Pkt};
@@ -593,27 +616,4 @@ mod tests {
             prop_assert_eq!(&zgot[..], &all[..zgot.len()]);
         }
     }
-}
-
-/// Whether the file at `path` starts like a capture this module reads: a pcap or pcapng magic,
-/// directly or inside gzip. Reads at most a few bytes (and one gzip block).
-pub fn looks_like_capture(path: &Path) -> bool {
-    let Ok(file) = File::open(path) else {
-        return false;
-    };
-    let mut head = [0u8; 4];
-    let mut raw = BufReader::new(file);
-    if raw.read_exact(&mut head).is_err() {
-        return false;
-    }
-    if head[..2] == GZIP_MAGIC {
-        let Ok(file) = File::open(path) else {
-            return false;
-        };
-        let mut dec = MultiGzDecoder::new(BufReader::new(file));
-        if dec.read_exact(&mut head).is_err() {
-            return false;
-        }
-    }
-    pcap::is_pcap_magic(&head) || pcapng::is_pcapng_magic(&head)
 }
