@@ -31,7 +31,7 @@ use rustc_hash::FxHashMap;
 use crate::analyze::{Analyzer, Traffic};
 use crate::capture::write::PcapWriter;
 use crate::capture::{CaptureFormat, Packet, PacketSink, Problem, ProblemKind};
-use crate::decode::{link, Skip};
+use crate::decode::link;
 use crate::flow::Tracker;
 use crate::report::model::DecodeReport;
 use crate::report::InputReport;
@@ -175,10 +175,7 @@ fn open(iface: &str) -> Result<pcap::Capture<pcap::Active>, LiveError> {
 
 /// Whether the decoder reads `link_type` (asks the decoder itself, so the two cannot differ).
 pub fn link_supported(link_type: u32) -> bool {
-    !matches!(
-        link::network_layer(link_type, &[]),
-        Err(Skip::UnsupportedLinkType)
-    )
+    link::SUPPORTED.contains(&link_type)
 }
 
 /// Nanoseconds since the epoch of a libpcap time stamp (microsecond precision).

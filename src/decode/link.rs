@@ -44,7 +44,138 @@ pub fn network_layer(link_type: u32, data: &[u8]) -> Result<Network<'_>, Skip> {
             let rest = data.get(20..).ok_or(Skip::BadLinkHeader)?;
             cooked(proto, rest)
         }
+        PPP | PPP_HDLC => ppp(data),
+        C_HDLC => {
+            // Cisco HDLC: address, control, then an EtherType.
+            let proto = be16(data, 2).ok_or(Skip::BadLinkHeader)?;
+            let rest = data.get(4..).ok_or(Skip::BadLinkHeader)?;
+            cooked(proto, rest)
+        }
+        NFLOG => nflog(data),
+        IEEE802_11 => wifi(data),
+        RADIOTAP => {
+            // Radiotap: version, pad, then its little-endian length; an 802.11 frame follows.
+            let len = data
+                .get(2..4)
+                .map(|b| usize::from(u16::from_le_bytes([b[0], b[1]])))
+                .ok_or(Skip::BadLinkHeader)?;
+            wifi(data.get(len..).ok_or(Skip::BadLinkHeader)?)
+        }
         _ => Err(Skip::UnsupportedLinkType),
+    }
+}
+
+/// PPP (`LINKTYPE_PPP`, 9), with or without the HDLC address and control bytes.
+const PPP: u32 = 9;
+/// PPP in HDLC-like framing (`LINKTYPE_PPP_HDLC`, 50).
+const PPP_HDLC: u32 = 50;
+/// Cisco HDLC (`LINKTYPE_C_HDLC`, 104).
+const C_HDLC: u32 = 104;
+/// 802.11 without radio header (`LINKTYPE_IEEE802_11`, 105).
+const IEEE802_11: u32 = 105;
+/// 802.11 with a radiotap header (`LINKTYPE_IEEE802_11_RADIOTAP`, 127).
+const RADIOTAP: u32 = 127;
+/// Linux netfilter log (`LINKTYPE_NFLOG`, 239).
+const NFLOG: u32 = 239;
+
+/// Every link type [`network_layer`] reads.
+pub const SUPPORTED: [u32; 16] = [
+    linktype::NULL,
+    linktype::ETHERNET,
+    12,
+    14,
+    linktype::RAW,
+    linktype::LOOP,
+    linktype::LINUX_SLL,
+    linktype::IPV4,
+    linktype::IPV6,
+    linktype::LINUX_SLL2,
+    PPP,
+    PPP_HDLC,
+    C_HDLC,
+    IEEE802_11,
+    RADIOTAP,
+    NFLOG,
+];
+
+fn ppp(data: &[u8]) -> Result<Network<'_>, Skip> {
+    // Cisco HDLC framing is also written as PPP (tcpdump reads it so): unicast or multicast
+    // address, control 0, then an EtherType.
+    if let [0x0f | 0x8f, 0x00, a, b, rest @ ..] = data {
+        return cooked(u16::from_be_bytes([*a, *b]), rest);
+    }
+    let data = match data {
+        [0xff, 0x03, rest @ ..] => rest,
+        _ => data,
+    };
+    // Protocol-field compression: an odd first byte is a one-byte protocol.
+    let (proto, rest) = match data {
+        [p, rest @ ..] if p & 1 == 1 => (u16::from(*p), rest),
+        [a, b, rest @ ..] => (u16::from_be_bytes([*a, *b]), rest),
+        _ => return Err(Skip::BadLinkHeader),
+    };
+    match proto {
+        0x0021 | 0x0057 => Ok(Network::Ip(rest)),
+        _ => Err(Skip::NotIp),
+    }
+}
+
+fn nflog(data: &[u8]) -> Result<Network<'_>, Skip> {
+    // Header: address family, version, resource id; then TLVs (length and type in host order,
+    // little-endian in practice), each padded to 4 bytes. Type 9 carries the packet.
+    let mut at = 4;
+    if data.len() < at {
+        return Err(Skip::BadLinkHeader);
+    }
+    while let Some(tlv) = data.get(at..at + 4) {
+        let len = usize::from(u16::from_le_bytes([tlv[0], tlv[1]]));
+        let kind = u16::from_le_bytes([tlv[2], tlv[3]]);
+        if len < 4 {
+            return Err(Skip::BadLinkHeader);
+        }
+        if kind == 9 {
+            // A payload cut by the snaplen keeps what was captured.
+            let end = (at + len).min(data.len());
+            return data
+                .get(at + 4..end)
+                .map(Network::Ip)
+                .ok_or(Skip::BadLinkHeader);
+        }
+        at += len.div_ceil(4) * 4;
+    }
+    Err(Skip::NotIp)
+}
+
+fn wifi(data: &[u8]) -> Result<Network<'_>, Skip> {
+    let (fc0, fc1) = match data {
+        [a, b, ..] => (*a, *b),
+        _ => return Err(Skip::BadLinkHeader),
+    };
+    let frame_type = (fc0 >> 2) & 3;
+    let subtype = fc0 >> 4;
+    // Only data frames carry IP; protected ones carry it encrypted; "null" ones carry nothing.
+    if frame_type != 2 || fc1 & 0x40 != 0 || subtype & 0x4 != 0 {
+        return Err(Skip::NotIp);
+    }
+    let qos = subtype & 0x8 != 0;
+    let mut len = 24;
+    if fc1 & 0x03 == 0x03 {
+        len += 6; // a fourth address (WDS)
+    }
+    if qos {
+        len += 2;
+        if fc1 & 0x80 != 0 {
+            len += 4; // HT control
+        }
+    }
+    // LLC/SNAP: AA AA 03 00 00 00, then the EtherType.
+    match data.get(len..len + 8) {
+        Some([0xaa, 0xaa, 0x03, 0, 0, 0, a, b]) => cooked(
+            u16::from_be_bytes([*a, *b]),
+            data.get(len + 8..).unwrap_or_default(),
+        ),
+        Some(_) => Err(Skip::NotIp),
+        None => Err(Skip::BadLinkHeader),
     }
 }
 
@@ -53,9 +184,10 @@ fn null_loopback(link_type: u32, data: &[u8]) -> Result<Network<'_>, Skip> {
         .get(..4)
         .and_then(|h| h.try_into().ok())
         .ok_or(Skip::BadLinkHeader)?;
-    let rest = &data[4..]; // the get(..4) above proved the length
-                           // LOOP is network byte order; NULL is the writer's host order, which we cannot know:
-                           // accept either order, as tcpdump does.
+    // The get(..4) above proved the length.
+    let rest = &data[4..];
+    // LOOP is network byte order; NULL is the writer's host order, which we cannot know:
+    // accept either order, as tcpdump does.
     let family = if link_type == linktype::LOOP {
         u32::from_be_bytes(head)
     } else {
@@ -142,7 +274,92 @@ mod tests {
     }
 
     #[test]
+    fn ppp_and_hdlc() {
+        assert_eq!(
+            network_layer(PPP, &[0xff, 0x03, 0x00, 0x21, 0x45]),
+            Ok(Network::Ip(&[0x45]))
+        );
+        assert_eq!(
+            network_layer(PPP, &[0x00, 0x57, 0x60]),
+            Ok(Network::Ip(&[0x60]))
+        );
+        assert_eq!(
+            network_layer(PPP_HDLC, &[0x21, 0x45]),
+            Ok(Network::Ip(&[0x45]))
+        );
+        assert_eq!(network_layer(PPP, &[0xc0, 0x21, 1]), Err(Skip::NotIp)); // LCP
+        assert_eq!(network_layer(PPP, &[0x00]), Err(Skip::BadLinkHeader));
+        assert_eq!(
+            network_layer(PPP, &[0x0f, 0x00, 0x86, 0xdd, 0x60]),
+            Ok(Network::EtherType(EtherType::IPV6, &[0x60]))
+        );
+        assert_eq!(
+            network_layer(C_HDLC, &[0x0f, 0x00, 0x08, 0x00, 0x45]),
+            Ok(Network::EtherType(EtherType::IPV4, &[0x45]))
+        );
+    }
+
+    #[test]
+    fn nflog_finds_the_payload_tlv() {
+        let mut frame = vec![2, 0, 0, 1];
+        // A 5-byte prefix TLV (type 1), padded to 8, then the payload TLV (type 9).
+        frame.extend_from_slice(&[5, 0, 1, 0, 0xaa, 0, 0, 0]);
+        frame.extend_from_slice(&[6, 0, 9, 0, 0x45, 0x00]);
+        assert_eq!(network_layer(NFLOG, &frame), Ok(Network::Ip(&[0x45, 0x00])));
+        assert_eq!(
+            network_layer(NFLOG, &[2, 0, 0, 1, 2, 0, 9, 0]),
+            Err(Skip::BadLinkHeader)
+        );
+        assert_eq!(network_layer(NFLOG, &[2, 0, 0, 1]), Err(Skip::NotIp));
+    }
+
+    #[test]
+    fn wifi_data_frames_with_snap() {
+        // QoS data frame (subtype 8), from the AP (FromDS), header 26 bytes.
+        let mut frame = vec![0x88, 0x02];
+        frame.extend_from_slice(&[0; 24]);
+        frame.extend_from_slice(&[0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00, 0x45]);
+        assert_eq!(
+            network_layer(IEEE802_11, &frame),
+            Ok(Network::EtherType(EtherType::IPV4, &[0x45]))
+        );
+        let mut radiotap = vec![0, 0, 8, 0, 0, 0, 0, 0];
+        radiotap.extend_from_slice(&frame);
+        assert_eq!(
+            network_layer(RADIOTAP, &radiotap),
+            Ok(Network::EtherType(EtherType::IPV4, &[0x45]))
+        );
+        // Protected, management and truncated frames.
+        let mut protected = frame.clone();
+        protected[1] |= 0x40;
+        assert_eq!(network_layer(IEEE802_11, &protected), Err(Skip::NotIp));
+        assert_eq!(
+            network_layer(IEEE802_11, &[0x80, 0x00, 0, 0]),
+            Err(Skip::NotIp)
+        );
+        assert_eq!(
+            network_layer(IEEE802_11, &frame[..20]),
+            Err(Skip::BadLinkHeader)
+        );
+        assert_eq!(
+            network_layer(RADIOTAP, &[0, 0, 200, 0]),
+            Err(Skip::BadLinkHeader)
+        );
+    }
+
+    #[test]
+    fn every_supported_type_is_read() {
+        for lt in SUPPORTED {
+            assert_ne!(
+                network_layer(lt, &[0; 64]),
+                Err(Skip::UnsupportedLinkType),
+                "{lt}"
+            );
+        }
+    }
+
+    #[test]
     fn unknown_link_type() {
-        assert_eq!(network_layer(105, &[0; 64]), Err(Skip::UnsupportedLinkType));
+        assert_eq!(network_layer(147, &[0; 64]), Err(Skip::UnsupportedLinkType));
     }
 }
