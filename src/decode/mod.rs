@@ -2,8 +2,9 @@
 //! headers, and picks out the application facts the later stages care about (DNS answers, the
 //! TLS server name, the HTTP request line, Host and User-Agent).
 //!
-//! Link layers: Ethernet II (with up to three 802.1Q/802.1ad tags), Linux cooked SLL and SLL2,
-//! raw IPv4/IPv6, BSD null/loopback. Packets are sliced with etherparse's lax slicing, so a
+//! Link layers ([`link::SUPPORTED`]): Ethernet II (with up to three 802.1Q/802.1ad tags),
+//! Linux cooked SLL and SLL2, raw IPv4/IPv6, BSD null/loopback, PPP, Cisco HDLC, NFLOG, and
+//! unencrypted 802.11 data frames (with or without radiotap). Packets are sliced with etherparse's lax slicing, so a
 //! packet cut short by the snaplen keeps whatever headers survived. A packet that cannot be
 //! decoded is not an error: it is counted in a [`DecodeStats`] by why it was skipped.
 //!
