@@ -5,8 +5,11 @@ use std::io::{self, Write};
 
 use super::Report;
 
-/// Writes `report` as pretty JSON.
+/// Writes `report` as pretty JSON, through a buffer: serde_json writes a few bytes at a time,
+/// and a locked stdout flushes at every newline, which made one system call per line.
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, report).map_err(io::Error::other)?;
-    out.write_all(b"\n")
+    let mut buf = io::BufWriter::with_capacity(1 << 16, out);
+    serde_json::to_writer_pretty(&mut buf, report).map_err(io::Error::other)?;
+    buf.write_all(b"\n")?;
+    buf.flush()
 }

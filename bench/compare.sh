@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Times `tomskype analyze` against the tools analysts use today (ndpiReader, tcpdump, tshark) on
+# the same capture, in one run, alternating the tools round by round so that they share the
+# machine's state; then times tomskype on two copies of the capture with --threads 1 and
+# --threads 2 (the parallel speed-up) and checks both give the same verdicts.
+#
+# Installs nothing: says what is missing
+#   (apt-get install -y libndpi-bin tcpdump tshark time; DEBIAN_FRONTEND=noninteractive for tshark).
+#
+# Usage: bench/compare.sh [--mb 1600] [--vary ports|hosts|none] [--rounds 3] [--tshark-rounds 1] [--skip-tshark]
+#                         [--skip-parallel] [--file CAPTURE] [--bin PATH]
+# The capture defaults to bench/out/bench-<mb>mb.pcap, made by bench/make_capture.py if absent.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+mb=1600
+vary=ports
+rounds=3
+tshark_rounds=1
+skip_tshark=0
+skip_parallel=0
+file=""
+bin=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --mb) mb="$2"; shift 2 ;;
+        --vary) vary="$2"; shift 2 ;;
+        --rounds) rounds="$2"; shift 2 ;;
+        --tshark-rounds) tshark_rounds="$2"; shift 2 ;;
+        --skip-tshark) skip_tshark=1; shift ;;
+        --skip-parallel) skip_parallel=1; shift ;;
+        --file) file="$2"; shift 2 ;;
+        --bin) bin="$2"; shift 2 ;;
+        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+        *) echo "compare: unknown argument $1" >&2; exit 2 ;;
+    esac
+done
+
+missing=()
+have() { command -v "$1" >/dev/null 2>&1; }
+have ndpiReader || missing+=("libndpi-bin (ndpiReader)")
+have tcpdump || missing+=("tcpdump")
+[ "$skip_tshark" = 1 ] || have tshark || missing+=("tshark")
+[ -x /usr/bin/time ] || missing+=("time (/usr/bin/time, for peak memory)")
+have python3 || missing+=("python3 (to make the capture)")
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "compare: missing: ${missing[*]}" >&2
+    echo "compare: apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y libndpi-bin tcpdump tshark time" >&2
+    echo "compare: the missing tools are left out of the comparison" >&2
+fi
+
+if [ -z "$bin" ]; then
+    (cd "$root" && cargo build --release --quiet)
+    bin="$root/target/release/tomskype"
+fi
+if [ -z "$file" ]; then
+    suffix=""
+    [ "$vary" = ports ] || suffix="-$vary"
+    file="$here/out/bench-${mb}mb${suffix}.pcap"
+    [ -f "$file" ] || python3 "$here/make_capture.py" --mb "$mb" --vary "$vary" --out "$file"
+fi
+out="$(dirname "$file")"
+work="$(mktemp -d "${TMPDIR:-/tmp}/tomskype-compare.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+
+bytes=$(stat -c %s "$file")
+# Packet count: the records of the classic pcap, as tomskype reads them.
+packets=$("$bin" analyze --geoip-db embedded --format json --threads 1 "$file" \
+    | python3 -c 'import json,sys; r=json.load(sys.stdin); print(sum(i["packets"] for i in r["inputs"]))')
+echo "capture: $file ($bytes bytes, $packets packets)"
+echo "warming the page cache"
+cat "$file" >/dev/null
+
+# run NAME CMD...: runs once, appends "NAME seconds maxrss_kb" to $work/times.
+run() {
+    local name="$1"
+    shift
+    /usr/bin/time -f "%e %M" -o "$work/t" "$@" >/dev/null 2>"$work/err" || {
+        echo "compare: $name failed:" >&2
+        tail -5 "$work/err" >&2
+        return 0
+    }
+    echo "$name $(cat "$work/t")" >>"$work/times"
+}
+
+tom=("$bin" analyze --geoip-db embedded --format json --threads 1 "$file")
+for r in $(seq 1 "$rounds"); do
+    echo "round $r/$rounds"
+    run tomskype "${tom[@]}"
+    have ndpiReader && run ndpiReader ndpiReader -i "$file" -q
+    have tcpdump && run tcpdump tcpdump -n -r "$file"
+    if [ "$skip_tshark" = 0 ] && have tshark && [ "$r" -le "$tshark_rounds" ]; then
+        run tshark tshark -r "$file" -q -z conv,ip
+    fi
+done
+
+if [ "$skip_parallel" = 0 ]; then
+    # Two copies (a second file, so the inputs are two), both in the page cache.
+    copy="$out/$(basename "$file" .pcap)-copy.pcap"
+    [ -f "$copy" ] && [ "$(stat -c %s "$copy")" = "$bytes" ] || cp "$file" "$copy"
+    cat "$copy" >/dev/null
+    for r in $(seq 1 "$rounds"); do
+        echo "parallel round $r/$rounds"
+        run two-t1 "$bin" analyze --geoip-db embedded --format json --threads 1 "$file" "$copy"
+        run two-t2 "$bin" analyze --geoip-db embedded --format json --threads 2 "$file" "$copy"
+    done
+    "$bin" analyze --geoip-db embedded --format json --threads 1 "$file" "$copy" >"$work/t1.json"
+    "$bin" analyze --geoip-db embedded --format json --threads 2 "$file" "$copy" >"$work/t2.json"
+    hosts() { python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["hosts"], sort_keys=True))' "$1"; }
+    if [ "$(hosts "$work/t1.json")" = "$(hosts "$work/t2.json")" ]; then
+        echo "verdicts: --threads 1 and --threads 2 give identical hosts"
+    else
+        echo "verdicts: --threads 1 and --threads 2 DIFFER" >&2
+        echo "different" >"$work/verdicts"
+    fi
+fi
+
+python3 - "$work/times" "$bytes" "$packets" <<'EOF'
+import statistics, sys
+path, size, packets = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+runs = {}
+for line in open(path):
+    name, secs, rss = line.split()
+    runs.setdefault(name, []).append((float(secs), int(rss)))
+def med(name):
+    return statistics.median(s for s, _ in runs[name])
+base = med("tomskype") if "tomskype" in runs else None
+print()
+print(f"| tool | runs | median s | MB/s | Mpkt/s | x slower than tomskype | peak RSS MB |")
+print(f"|---|---|---|---|---|---|---|")
+for name in ["tomskype", "ndpiReader", "tcpdump", "tshark"]:
+    if name not in runs:
+        continue
+    m = med(name)
+    rss = max(r for _, r in runs[name]) / 1024
+    ratio = f"{m / base:.1f}" if base else "-"
+    print(f"| {name} | {len(runs[name])} | {m:.2f} | {size / m / 1e6:.0f} | "
+          f"{packets / m / 1e6:.2f} | {ratio} | {rss:.0f} |")
+if "two-t1" in runs and "two-t2" in runs:
+    t1, t2 = med("two-t1"), med("two-t2")
+    rss1 = max(r for _, r in runs["two-t1"]) / 1024
+    rss2 = max(r for _, r in runs["two-t2"]) / 1024
+    print()
+    print(f"two files: --threads 1 {t1:.2f} s ({2 * size / t1 / 1e6:.0f} MB/s, {rss1:.0f} MB), "
+          f"--threads 2 {t2:.2f} s ({2 * size / t2 / 1e6:.0f} MB/s, {rss2:.0f} MB): "
+          f"speed-up {t1 / t2:.2f}x")
+EOF
+[ ! -f "$work/verdicts" ]
