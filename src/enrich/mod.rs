@@ -171,8 +171,10 @@ pub fn hosts<'s>(table: &FlowTable, ctx: &Context<'s>) -> Vec<HostView<'s>> {
             e.bytes += flow.total_bytes();
             e.first_ns = e.first_ns.min(flow.first_ns);
             e.last_ns = e.last_ns.max(flow.last_ns);
-            if e.ports.len() < MAX_PORTS_PER_ENDPOINT {
-                e.ports.insert((key.proto, remote_port));
+            // Keep the lowest ports: the result must not depend on the table's order.
+            e.ports.insert((key.proto, remote_port));
+            if e.ports.len() > MAX_PORTS_PER_ENDPOINT {
+                e.ports.pop_last();
             }
             if let Some(program) = table.program(host, host_port, key.proto) {
                 if !e.programs.contains(program) {
@@ -192,9 +194,7 @@ pub fn hosts<'s>(table: &FlowTable, ctx: &Context<'s>) -> Vec<HostView<'s>> {
                     if let Some(h) = &req.host {
                         e.names.entry(h.clone()).or_insert(req.ts_ns);
                     }
-                    if e.http.len() < MAX_HTTP_PER_ENDPOINT {
-                        e.http.push(req.clone());
-                    }
+                    e.http.push(req.clone());
                 }
             }
         };
@@ -376,7 +376,10 @@ impl HostAgg {
                         });
                     }
                 }
-                e.http.sort_by_key(|r| r.ts_ns);
+                // Keep the earliest requests (the bound must not depend on the table's order).
+                e.http
+                    .sort_by(|a, b| (a.ts_ns, &a.target).cmp(&(b.ts_ns, &b.target)));
+                e.http.truncate(MAX_HTTP_PER_ENDPOINT);
                 Endpoint {
                     addr,
                     country: facts.country,
