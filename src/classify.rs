@@ -162,7 +162,8 @@ pub fn classify(host: &HostView<'_>) -> Classification {
     // Strongest match per indicator.
     let mut best: BTreeMap<String, Evidence> = BTreeMap::new();
     let mut keep = |ev: Evidence| match best.get_mut(&evidence_key(&ev)) {
-        Some(slot) if ev.weight > slot.weight => *slot = ev,
+        // The strongest match; of equal ones, one that names its server, then the first seen.
+        Some(slot) if better(&ev, slot) => *slot = ev,
         Some(_) => {}
         None => {
             best.insert(evidence_key(&ev), ev);
@@ -354,6 +355,21 @@ pub fn classify(host: &HostView<'_>) -> Classification {
         evidence,
         advisories,
     }
+}
+
+/// Whether `a` shows an indicator's match better than `b`: stronger; or as strong and with a
+/// server where `b` has none; or else seen earlier. A total order, so the choice does not
+/// depend on the order matches come in.
+fn better(a: &Evidence, b: &Evidence) -> bool {
+    let key = |e: &Evidence| {
+        (
+            e.endpoint.is_none(),
+            e.first_seen.clone(),
+            e.endpoint.clone(),
+            e.matched.clone(),
+        )
+    };
+    a.weight > b.weight || (a.weight == b.weight && key(a) < key(b))
 }
 
 /// Key under which the strongest match of an indicator is kept: notes (`not-evidence`) are

@@ -112,7 +112,11 @@ fn emit(report: &Report, args: &ReportArgs, expected: &[expect::Expectation]) ->
         let mut stdout = io::stdout().lock();
         match args.format {
             Format::Json => report::json::write(report, &mut stdout)?,
-            Format::Text => report::text::write(report, &mut stdout, config::colour(args.color))?,
+            Format::Text => {
+                let mut buf = io::BufWriter::new(&mut stdout);
+                report::text::write(report, &mut buf, config::colour(args.color))?;
+                buf.flush()?;
+            }
         }
         stdout.flush()?;
     }

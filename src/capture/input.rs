@@ -62,7 +62,7 @@ impl Input for SliceInput<'_> {
 }
 
 /// How much of a mapping is walked before the pages behind the reader are given back.
-const RELEASE_REGION: usize = 64 << 20;
+const RELEASE_REGION: usize = 16 << 20;
 
 /// A memory-mapped file, read in place; every [`RELEASE_REGION`] bytes the pages already walked
 /// are dropped from this process so a multi-GB file does not grow the resident set.
@@ -77,12 +77,31 @@ impl<'a> MmapInput<'a> {
     pub(crate) fn new(map: &'a memmap2::Mmap) -> Self {
         // Advice is a hint only: a kernel that refuses it changes nothing we rely on.
         let _ = map.advise(memmap2::Advice::Sequential);
-        Self {
+        let input = Self {
             map,
             pos: 0,
             released: 0,
+        };
+        input.populate(0);
+        input.populate(RELEASE_REGION);
+        input
+    }
+
+    /// Maps the pages of the region that starts at `from` in one call (MADV_POPULATE_READ, Linux 5.14+)
+    /// instead of one page fault per 64 KiB as the walk reaches them. A hint: where the kernel
+    /// does not have it, the pages fault in as before.
+    #[cfg(target_os = "linux")]
+    fn populate(&self, from: usize) {
+        let len = RELEASE_REGION.min(self.map.len().saturating_sub(from));
+        if len > 0 {
+            let _ = self
+                .map
+                .advise_range(memmap2::Advice::PopulateRead, from, len);
         }
     }
+
+    #[cfg(not(target_os = "linux"))]
+    fn populate(&self, _from: usize) {}
 
     #[cold]
     fn release(&mut self) {
@@ -101,6 +120,7 @@ impl<'a> MmapInput<'a> {
                 )
             };
             self.released = end;
+            self.populate(end + RELEASE_REGION);
         }
     }
 }

@@ -133,7 +133,8 @@ pub struct Context<'a> {
 
 /// Builds the per-host views of a flow table, sorted by host address.
 pub fn hosts<'s>(table: &FlowTable, ctx: &Context<'s>) -> Vec<HostView<'s>> {
-    let mut by_host: BTreeMap<IpAddr, HostAgg> = BTreeMap::new();
+    // Hash maps while gathering (one look-up per flow), sorted once at the end.
+    let mut by_host: FxHashMap<IpAddr, HostAgg> = FxHashMap::default();
     for (key, flow) in &table.flows {
         let Some((host, remote, host_is_a)) = sides(key, flow.opener.side(), ctx.local) else {
             continue;
@@ -188,11 +189,13 @@ pub fn hosts<'s>(table: &FlowTable, ctx: &Context<'s>) -> Vec<HostView<'s>> {
             }
             if let Some(facts) = facts {
                 for (name, &ts) in &facts.sni {
-                    e.names.entry(name.clone()).or_insert(ts);
+                    let first = e.names.entry(name.clone()).or_insert(ts);
+                    *first = (*first).min(ts);
                 }
                 for req in &facts.http {
                     if let Some(h) = &req.host {
-                        e.names.entry(h.clone()).or_insert(req.ts_ns);
+                        let first = e.names.entry(h.clone()).or_insert(req.ts_ns);
+                        *first = (*first).min(req.ts_ns);
                     }
                     e.http.push(req.clone());
                 }
@@ -205,11 +208,15 @@ pub fn hosts<'s>(table: &FlowTable, ctx: &Context<'s>) -> Vec<HostView<'s>> {
         }
     }
     let mut cache: FxHashMap<IpAddr, AddrFacts<'s>> = FxHashMap::default();
-    by_host
+    let mut hosts: Vec<HostAgg> = by_host
         .into_values()
         // An address that never sent a packet is no machine we can judge (often a subnet's
         // broadcast address, or a host seen only as a target).
         .filter(|h| h.sent > 0)
+        .collect();
+    hosts.sort_unstable_by_key(|h| h.addr);
+    hosts
+        .into_iter()
         .map(|h| h.finish(table, ctx, &mut cache))
         .collect()
 }
@@ -248,7 +255,7 @@ struct HostAgg {
     bytes: u64,
     first_ns: i64,
     last_ns: i64,
-    endpoints: BTreeMap<IpAddr, EndpointAgg>,
+    endpoints: FxHashMap<IpAddr, EndpointAgg>,
 }
 
 struct EndpointAgg {
@@ -301,7 +308,7 @@ impl HostAgg {
             bytes: 0,
             first_ns: i64::MAX,
             last_ns: i64::MIN,
-            endpoints: BTreeMap::new(),
+            endpoints: FxHashMap::default(),
         }
     }
 
@@ -312,8 +319,9 @@ impl HostAgg {
         cache: &mut FxHashMap<IpAddr, AddrFacts<'s>>,
     ) -> HostView<'s> {
         let set = ctx.indicators;
-        let endpoints = self
-            .endpoints
+        let mut sorted: Vec<(IpAddr, EndpointAgg)> = self.endpoints.into_iter().collect();
+        sorted.sort_unstable_by_key(|(addr, _)| *addr);
+        let endpoints = sorted
             .into_iter()
             .map(|(addr, mut e)| {
                 let facts = cache
@@ -349,6 +357,9 @@ impl HostAgg {
                         });
                     }
                 }
+                // In time order, whatever the table's order.
+                e.http
+                    .sort_by(|a, b| (a.ts_ns, &a.target).cmp(&(b.ts_ns, &b.target)));
                 for req in &e.http {
                     let shown = format!("{}{}", req.host.as_deref().unwrap_or(""), req.target);
                     for indicator in
@@ -377,8 +388,6 @@ impl HostAgg {
                     }
                 }
                 // Keep the earliest requests (the bound must not depend on the table's order).
-                e.http
-                    .sort_by(|a, b| (a.ts_ns, &a.target).cmp(&(b.ts_ns, &b.target)));
                 e.http.truncate(MAX_HTTP_PER_ENDPOINT);
                 Endpoint {
                     addr,
@@ -432,6 +441,56 @@ impl HostAgg {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::flow::{Dir, HttpFact};
+
+    /// The views must not depend on the order in which the flow table holds its flows (it
+    /// changes with the table's capacity, the hasher and the merge order of inputs).
+    #[test]
+    fn views_do_not_depend_on_the_tables_order() {
+        let ip = |s: &str| -> IpAddr { s.parse().unwrap() };
+        let local = LocalNets::default();
+        let geoip = GeoIp::embedded().unwrap();
+        let indicators = IndicatorSet::embedded().unwrap();
+        let ctx = Context {
+            local: &local,
+            geoip: &geoip,
+            indicators: &indicators,
+        };
+        // Many flows from one host to one endpoint: more ports and requests than are kept.
+        let mut flows = Vec::new();
+        for i in 0..200u16 {
+            let (k, d) = FlowKey::new(
+                6,
+                ip("192.168.1.2"),
+                40000 + i,
+                ip("91.190.216.24"),
+                1000 + i,
+            );
+            flows.push((k, d, i64::from(1000 - i)));
+        }
+        let build = |order: &mut dyn Iterator<Item = &(FlowKey, Dir, i64)>, capacity: usize| {
+            let mut t = FlowTable::default();
+            t.flows.reserve(capacity);
+            for &(k, d, ts) in order {
+                t.packet(ts, k, d, 60, true, false);
+                t.tls_sni(ts, k, "api.skype.com");
+                t.http_request(
+                    k,
+                    HttpFact {
+                        ts_ns: ts,
+                        method: "GET".into(),
+                        host: Some("ui.skype.com".into()),
+                        target: format!("/ui/0/{ts}"),
+                        user_agent: None,
+                    },
+                );
+            }
+            format!("{:?}", hosts(&t, &ctx))
+        };
+        let forward = build(&mut flows.iter(), 0);
+        let backward = build(&mut flows.iter().rev(), 5000);
+        assert_eq!(forward, backward);
+    }
 
     #[test]
     fn endpoints_carry_the_programs_of_the_hosts_sockets() {

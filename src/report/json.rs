@@ -9,7 +9,11 @@ use super::Report;
 /// and a locked stdout flushes at every newline, which made one system call per line.
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let mut buf = io::BufWriter::with_capacity(1 << 16, out);
-    serde_json::to_writer_pretty(&mut buf, report).map_err(io::Error::other)?;
+    serde_json::to_writer_pretty(&mut buf, report).map_err(|e| match e.io_error_kind() {
+        // Keep the kind (a closed pipe must stay recognisable as one).
+        Some(kind) => io::Error::new(kind, e),
+        None => io::Error::other(e),
+    })?;
     buf.write_all(b"\n")?;
     buf.flush()
 }
