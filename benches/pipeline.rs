@@ -126,13 +126,13 @@ fn stages(c: &mut Criterion) {
     // Enrichment + classification of the table built from all of captures/.
     let analyzer = analyzer();
     let files = capture_files();
-    let traffic = read_captures(&files, 1, None);
-    let flows = traffic.table.flows.len() as u64;
+    let traffic = read_captures(&files, &analyzer.local, 1, None);
+    let flows = traffic.gathered.flows;
     let mut group = c.benchmark_group("enrich_classify");
     group.throughput(Throughput::Elements(flows));
     group.bench_function("flows", |b| {
         b.iter_batched(
-            || read_captures(&files, 1, None),
+            || read_captures(&files, &analyzer.local, 1, None),
             |traffic| black_box(analyzer.report(traffic).hosts.len()),
             criterion::BatchSize::LargeInput,
         )
@@ -151,7 +151,14 @@ fn stages(c: &mut Criterion) {
         group.throughput(Throughput::Bytes(size));
         let one = [path.clone()];
         group.bench_function(name, |b| {
-            b.iter(|| black_box(analyzer.report(read_captures(&one, 1, None)).hosts.len()))
+            b.iter(|| {
+                black_box(
+                    analyzer
+                        .report(read_captures(&one, &analyzer.local, 1, None))
+                        .hosts
+                        .len(),
+                )
+            })
         });
     }
     group.finish();

@@ -12,7 +12,7 @@ use crate::capture::{self, CaptureFormat, Packet, PacketSink};
 use crate::classify;
 use crate::enrich::geoip::GeoIp;
 use crate::enrich::indicators::IndicatorSet;
-use crate::enrich::{self, Context};
+use crate::enrich::{self, Context, Gathered};
 use crate::flow::{FlowTable, Tracker};
 use crate::report::model::{DecodeReport, ToolInfo, Totals, SCHEMA};
 use crate::report::{HostReport, InputReport, Report};
@@ -28,13 +28,23 @@ pub struct Analyzer {
     pub local: LocalNets,
 }
 
-/// The traffic of all inputs, merged, with what reading each input gave.
+/// The traffic of all inputs, gathered per host and merged, with what reading each input gave.
 #[derive(Debug, Default)]
 pub struct Traffic {
-    /// Flows and names of all inputs.
-    pub table: FlowTable,
+    /// Hosts, endpoints and names of all inputs.
+    pub gathered: Gathered,
     /// One report per input, in the order given.
     pub inputs: Vec<InputReport>,
+}
+
+impl Traffic {
+    /// The traffic of one flow table (a live capture, Zeek logs), with its inputs' reports.
+    pub fn from_table(table: &FlowTable, local: &LocalNets, inputs: Vec<InputReport>) -> Traffic {
+        Traffic {
+            gathered: enrich::gather(table, local),
+            inputs,
+        }
+    }
 }
 
 /// Byte counter shared with a progress display: bytes of input consumed so far.
@@ -91,12 +101,13 @@ impl Inputs {
     }
 
     /// Reads every input: the captures with `threads` workers, then the Zeek logs (all in one
-    /// table), merged in that order; reports come in the same order.
-    pub fn read(&self, threads: usize, progress: Option<&Progress>) -> Traffic {
-        let mut traffic = read_captures(&self.captures, threads, progress);
+    /// table), merged in that order; reports come in the same order. `local` says which end
+    /// of each flow is the host.
+    pub fn read(&self, local: &LocalNets, threads: usize, progress: Option<&Progress>) -> Traffic {
+        let mut traffic = read_captures(&self.captures, local, threads, progress);
         if !self.zeek_logs.is_empty() {
             let (table, logs) = zeek::read_logs(&self.zeek_logs);
-            traffic.table.merge(table);
+            traffic.gathered.merge(enrich::gather(&table, local));
             for log in logs {
                 if let Some(p) = progress {
                     p.done.fetch_add(log.bytes, Ordering::Relaxed);
@@ -121,11 +132,17 @@ fn log_input(log: zeek::LogSummary) -> InputReport {
 }
 
 /// Reads every capture in `paths` (files, or `-` for standard input; directories must already
-/// be expanded) with `threads` workers, and merges their flow tables in input order, so the
-/// result does not depend on the number of threads.
-pub fn read_captures(paths: &[PathBuf], threads: usize, progress: Option<&Progress>) -> Traffic {
+/// be expanded) with `threads` workers, each gathering its own input's flows per host, and
+/// merges what they gathered in input order, so the result does not depend on the number of
+/// threads.
+pub fn read_captures(
+    paths: &[PathBuf],
+    local: &LocalNets,
+    threads: usize,
+    progress: Option<&Progress>,
+) -> Traffic {
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<(Tracker, InputReport)>>> =
+    let results: Mutex<Vec<Option<(Gathered, InputReport)>>> =
         Mutex::new((0..paths.len()).map(|_| None).collect());
     let workers = threads.clamp(1, paths.len().max(1));
     std::thread::scope(|s| {
@@ -133,7 +150,9 @@ pub fn read_captures(paths: &[PathBuf], threads: usize, progress: Option<&Progre
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(path) = paths.get(i) else { break };
-                let one = read_capture(path, progress);
+                let (tracker, input) = read_capture(path, progress);
+                // Gathered here, in the worker: the flow table is dropped before the next input.
+                let one = (enrich::gather(&tracker.table, local), input);
                 // A poisoned lock means another worker panicked; its panic is re-raised by
                 // the scope, so this worker's result no longer matters.
                 if let Ok(mut r) = results.lock() {
@@ -143,19 +162,13 @@ pub fn read_captures(paths: &[PathBuf], threads: usize, progress: Option<&Progre
         }
     });
     let mut traffic = Traffic::default();
-    for (tracker, input) in results
+    for (gathered, input) in results
         .into_inner()
         .unwrap_or_default()
         .into_iter()
         .flatten()
     {
-        if traffic.inputs.is_empty() {
-            // The first table is taken whole rather than copied into an empty one: with one
-            // big input that halves the peak memory.
-            traffic.table = tracker.table;
-        } else {
-            traffic.table.merge(tracker.table);
-        }
+        traffic.gathered.merge(gathered);
         traffic.inputs.push(input);
     }
     traffic
@@ -213,17 +226,16 @@ impl Analyzer {
             geoip: &self.geoip,
             indicators: &self.indicators,
         };
-        let views = enrich::hosts(&traffic.table, &ctx);
+        let (flows, span) = (
+            traffic.gathered.flows,
+            (traffic.gathered.first_ns, traffic.gathered.last_ns),
+        );
+        let views = enrich::hosts(traffic.gathered, &ctx);
         let hosts: Vec<HostReport> = views
             .iter()
             .map(|v| HostReport::new(v, classify::classify(v)))
             .collect();
-        let totals = Totals::of(
-            &hosts,
-            &traffic.inputs,
-            traffic.table.flows.len() as u64,
-            (traffic.table.first_ns, traffic.table.last_ns),
-        );
+        let totals = Totals::of(&hosts, &traffic.inputs, flows, span);
         Report {
             schema: SCHEMA,
             tool: ToolInfo::default(),

@@ -81,8 +81,13 @@ fn every_corpus_capture_meets_its_expectations() {
     let (mut readable, mut unreadable) = (0, 0);
     for file in &files {
         let rel = relative(&root, file);
-        let report = analyzer
-            .report(tomskype::analyze::Inputs::expand(std::slice::from_ref(file)).read(1, None));
+        let report = analyzer.report(
+            tomskype::analyze::Inputs::expand(std::slice::from_ref(file)).read(
+                &analyzer.local,
+                1,
+                None,
+            ),
+        );
         let input = &report.inputs[0];
         if input.unreadable {
             unreadable += 1;

@@ -27,7 +27,9 @@ fn analyzer() -> Analyzer {
 }
 
 fn analyse(paths: &[PathBuf]) -> Report {
-    analyzer().report(Inputs::expand(paths).read(1, None))
+    let a = analyzer();
+    let traffic = Inputs::expand(paths).read(&a.local, 1, None);
+    a.report(traffic)
 }
 
 fn labels(r: &Report) -> BTreeMap<String, &'static str> {
@@ -95,7 +97,8 @@ fn logs_and_traces_agree() {
         let trace = analyse(&[set.join("trace.pcap")]);
         assert!(!trace.inputs[0].unreadable, "{name}: trace unreadable");
         let first = trace.totals.first_seen.clone().expect("trace has packets");
-        let first_ns = tomskype::analyze::read_captures(&[set.join("trace.pcap")], 1, None)
+        let first_ns = tomskype::analyze::read_capture(&set.join("trace.pcap"), None)
+            .0
             .table
             .first_ns
             .unwrap();

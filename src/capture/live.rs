@@ -327,10 +327,11 @@ pub fn run(opts: &Options, analyzer: &Analyzer) -> anyhow::Result<Traffic> {
     input.bytes = bytes;
     input.problems = problems;
     input.decode = DecodeReport::from(&tracker.stats);
-    Ok(Traffic {
-        table: tracker.table,
-        inputs: vec![input],
-    })
+    Ok(Traffic::from_table(
+        &tracker.table,
+        &analyzer.local,
+        vec![input],
+    ))
 }
 
 /// Local sockets → programs, as the flow table keeps them.

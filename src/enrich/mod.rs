@@ -16,7 +16,8 @@ use std::net::IpAddr;
 use rustc_hash::FxHashMap;
 
 use crate::addr::{self, LocalNets, SpecialRange};
-use crate::flow::{FlowKey, FlowTable, HttpFact};
+use crate::flow::table::{MAX_NAMES_PER_ADDR, MAX_QUERIES_PER_CLIENT};
+use crate::flow::{FlowKey, FlowTable, HttpFact, NameSet};
 use geoip::{Country, GeoIp};
 use indicators::{Indicator, IndicatorSet};
 
@@ -131,15 +132,73 @@ pub struct Context<'a> {
     pub indicators: &'a IndicatorSet,
 }
 
+/// The part of enrichment that looks at every flow: per host and remote endpoint, traffic,
+/// ports, names and requests, plus the DNS names of the table. Built from each input's flow
+/// table on its own (in parallel), then merged: merging these is cheap, merging flow tables is
+/// not. A flow that spans two inputs counts once in each.
+#[derive(Debug, Default)]
+pub struct Gathered {
+    hosts: FxHashMap<IpAddr, HostAgg>,
+    resolved: FxHashMap<IpAddr, NameSet>,
+    queries: FxHashMap<IpAddr, NameSet>,
+    /// Flows gathered.
+    pub flows: u64,
+    /// Time of the earliest packet, ns since the epoch.
+    pub first_ns: Option<i64>,
+    /// Time of the latest packet, ns since the epoch.
+    pub last_ns: Option<i64>,
+}
+
+impl Gathered {
+    /// Adds `other` (the next input's) to this.
+    pub fn merge(&mut self, other: Gathered) {
+        for (addr, h) in other.hosts {
+            match self.hosts.get_mut(&addr) {
+                Some(mine) => mine.merge(h),
+                None => {
+                    self.hosts.insert(addr, h);
+                }
+            }
+        }
+        for (addr, names) in other.resolved {
+            self.resolved
+                .entry(addr)
+                .or_default()
+                .merge(&names, MAX_NAMES_PER_ADDR);
+        }
+        for (client, names) in other.queries {
+            self.queries
+                .entry(client)
+                .or_default()
+                .merge(&names, MAX_QUERIES_PER_CLIENT);
+        }
+        self.flows += other.flows;
+        self.first_ns = min_opt(self.first_ns, other.first_ns);
+        self.last_ns = self.last_ns.max(other.last_ns);
+    }
+}
+
+fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// Builds the per-host views of a flow table, sorted by host address.
-pub fn hosts<'s>(table: &FlowTable, ctx: &Context<'s>) -> Vec<HostView<'s>> {
+pub fn hosts_of<'s>(table: &FlowTable, ctx: &Context<'s>) -> Vec<HostView<'s>> {
+    hosts(gather(table, ctx.local), ctx)
+}
+
+/// Gathers a flow table's flows per host and endpoint; `local` says which end is the host.
+pub fn gather(table: &FlowTable, local: &LocalNets) -> Gathered {
     // Hash maps while gathering (one look-up per flow), sorted once at the end.
     let mut by_host: FxHashMap<IpAddr, HostAgg> = FxHashMap::default();
     for (key, flow) in &table.flows {
-        let Some((host, remote, host_is_a)) = sides(key, flow.opener.side(), ctx.local) else {
+        let Some((host, remote, host_is_a)) = sides(key, flow.opener.side(), local) else {
             continue;
         };
-        let remote_local = ctx.local.is_local(remote);
+        let remote_local = local.is_local(remote);
         let opened = flow
             .opener
             .side()
@@ -207,8 +266,31 @@ pub fn hosts<'s>(table: &FlowTable, ctx: &Context<'s>) -> Vec<HostView<'s>> {
             add(remote, host, remote_port, host_port, opened.map(|o| !o));
         }
     }
+    Gathered {
+        hosts: by_host,
+        resolved: table.resolved.clone(),
+        queries: table.queries.clone(),
+        flows: table.flows.len() as u64,
+        first_ns: table.first_ns,
+        last_ns: table.last_ns,
+    }
+}
+
+/// Builds the per-host views of gathered traffic, sorted by host address: looks up each
+/// endpoint once (country, indicators) and matches the names and requests seen.
+pub fn hosts<'s>(gathered: Gathered, ctx: &Context<'s>) -> Vec<HostView<'s>> {
+    let Gathered {
+        hosts,
+        resolved,
+        queries,
+        ..
+    } = gathered;
+    let names = Names {
+        resolved: &resolved,
+        queries: &queries,
+    };
     let mut cache: FxHashMap<IpAddr, AddrFacts<'s>> = FxHashMap::default();
-    let mut hosts: Vec<HostAgg> = by_host
+    let mut hosts: Vec<HostAgg> = hosts
         .into_values()
         // An address that never sent a packet is no machine we can judge (often a subnet's
         // broadcast address, or a host seen only as a target).
@@ -217,8 +299,14 @@ pub fn hosts<'s>(table: &FlowTable, ctx: &Context<'s>) -> Vec<HostView<'s>> {
     hosts.sort_unstable_by_key(|h| h.addr);
     hosts
         .into_iter()
-        .map(|h| h.finish(table, ctx, &mut cache))
+        .map(|h| h.finish(&names, ctx, &mut cache))
         .collect()
+}
+
+/// The DNS names of gathered traffic, for [`HostAgg::finish`].
+struct Names<'g> {
+    resolved: &'g FxHashMap<IpAddr, NameSet>,
+    queries: &'g FxHashMap<IpAddr, NameSet>,
 }
 
 /// Which end of a flow is the host: `(host, remote, host_is_a)`, or None when the flow has no
@@ -247,6 +335,7 @@ fn sides(
     })
 }
 
+#[derive(Debug)]
 struct HostAgg {
     addr: IpAddr,
     sent: u64,
@@ -258,6 +347,7 @@ struct HostAgg {
     endpoints: FxHashMap<IpAddr, EndpointAgg>,
 }
 
+#[derive(Debug)]
 struct EndpointAgg {
     flows: u64,
     packets: u64,
@@ -273,6 +363,26 @@ struct EndpointAgg {
 }
 
 impl EndpointAgg {
+    fn merge(&mut self, o: EndpointAgg) {
+        self.flows += o.flows;
+        self.packets += o.packets;
+        self.bytes += o.bytes;
+        self.first_ns = self.first_ns.min(o.first_ns);
+        self.last_ns = self.last_ns.max(o.last_ns);
+        self.ports.extend(o.ports);
+        while self.ports.len() > MAX_PORTS_PER_ENDPOINT {
+            self.ports.pop_last();
+        }
+        self.opened_ports.extend(o.opened_ports);
+        self.host_opened |= o.host_opened;
+        for (name, ts) in o.names {
+            let first = self.names.entry(name).or_insert(ts);
+            *first = (*first).min(ts);
+        }
+        self.http.extend(o.http);
+        self.programs.extend(o.programs);
+    }
+
     fn new(ts: i64) -> EndpointAgg {
         EndpointAgg {
             flows: 0,
@@ -299,6 +409,23 @@ struct AddrFacts<'s> {
 }
 
 impl HostAgg {
+    fn merge(&mut self, o: HostAgg) {
+        self.sent += o.sent;
+        self.flows += o.flows;
+        self.packets += o.packets;
+        self.bytes += o.bytes;
+        self.first_ns = self.first_ns.min(o.first_ns);
+        self.last_ns = self.last_ns.max(o.last_ns);
+        for (addr, e) in o.endpoints {
+            match self.endpoints.get_mut(&addr) {
+                Some(mine) => mine.merge(e),
+                None => {
+                    self.endpoints.insert(addr, e);
+                }
+            }
+        }
+    }
+
     fn new(addr: IpAddr) -> HostAgg {
         HostAgg {
             addr,
@@ -314,7 +441,7 @@ impl HostAgg {
 
     fn finish<'s>(
         self,
-        table: &FlowTable,
+        names: &Names<'_>,
         ctx: &Context<'s>,
         cache: &mut FxHashMap<IpAddr, AddrFacts<'s>>,
     ) -> HostView<'s> {
@@ -333,7 +460,7 @@ impl HostAgg {
                     })
                     .clone();
                 // Names from DNS answers that resolved to this address.
-                if let Some(resolved) = table.resolved.get(&addr) {
+                if let Some(resolved) = names.resolved.get(&addr) {
                     for (name, &(ts, _)) in &resolved.names {
                         let first = e.names.entry(name.clone()).or_insert(ts);
                         *first = (*first).min(ts);
@@ -408,7 +535,7 @@ impl HostAgg {
                 }
             })
             .collect();
-        let (queries, queries_dropped) = match table.queries.get(&self.addr) {
+        let (queries, queries_dropped) = match names.queries.get(&self.addr) {
             Some(asked) => (
                 asked
                     .names
@@ -485,7 +612,7 @@ mod tests {
                     },
                 );
             }
-            format!("{:?}", hosts(&t, &ctx))
+            format!("{:?}", hosts_of(&t, &ctx))
         };
         let forward = build(&mut flows.iter(), 0);
         let backward = build(&mut flows.iter().rev(), 5000);
@@ -513,7 +640,7 @@ mod tests {
             .insert((ip("192.0.2.2"), 40000, 6), "skype (pid 7)".into());
         t.programs
             .insert((ip("203.0.113.10"), 80, 6), "wrong side (pid 1)".into());
-        let views = hosts(&t, &ctx);
+        let views = hosts_of(&t, &ctx);
         assert_eq!(views.len(), 1);
         let by_addr = |a: &str| {
             views[0]

@@ -146,7 +146,8 @@ impl NameSet {
         }
     }
 
-    fn merge(&mut self, other: &NameSet, bound: usize) {
+    /// Adds the names of `other`, keeping at most `bound` distinct names.
+    pub fn merge(&mut self, other: &NameSet, bound: usize) {
         for (name, &(ts, n)) in &other.names {
             if let Some(entry) = self.names.get_mut(name) {
                 entry.0 = entry.0.min(ts);

@@ -21,7 +21,9 @@ pub fn analyzer() -> Analyzer {
 
 /// Analyses `paths` as `tomskype analyze` would.
 pub fn analyze(paths: &[PathBuf]) -> Report {
-    analyzer().report(Inputs::expand(paths).read(2, None))
+    let a = analyzer();
+    let traffic = Inputs::expand(paths).read(&a.local, 2, None);
+    a.report(traffic)
 }
 
 /// The repository's root.

@@ -50,7 +50,7 @@ pub fn assess(table: &FlowTable, analyzer: &Analyzer) -> Assessment {
         geoip: &analyzer.geoip,
         indicators: &analyzer.indicators,
     };
-    let views = enrich::hosts(table, &ctx);
+    let views = enrich::hosts_of(table, &ctx);
     let is_sign = |r: Role| matches!(r, Role::Tom | Role::Skype);
     let mut skype_signs = 0;
     let mut best: Option<(u8, f64, u64, IpAddr, Label)> = None;
