@@ -536,8 +536,8 @@ impl HostAgg {
             })
             .collect();
         let (queries, queries_dropped) = match names.queries.get(&self.addr) {
-            Some(asked) => (
-                asked
+            Some(asked) => {
+                let mut queries: Vec<Query<'s>> = asked
                     .names
                     .iter()
                     .map(|(name, &(first_ns, count))| Query {
@@ -546,9 +546,10 @@ impl HostAgg {
                         count,
                         matches: set.match_name(name),
                     })
-                    .collect(),
-                asked.dropped,
-            ),
+                    .collect();
+                queries.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+                (queries, asked.dropped)
+            }
             None => (Vec::new(), 0),
         };
         HostView {

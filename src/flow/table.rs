@@ -129,7 +129,8 @@ pub struct FlowFacts {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NameSet {
     /// Name → (first seen, times seen).
-    pub names: BTreeMap<String, (i64, u64)>,
+    /// (A hash map: looked up for every DNS message; sort before showing it.)
+    pub names: FxHashMap<String, (i64, u64)>,
     /// Distinct names not kept because of the bound.
     pub dropped: u64,
 }
@@ -148,7 +149,10 @@ impl NameSet {
 
     /// Adds the names of `other`, keeping at most `bound` distinct names.
     pub fn merge(&mut self, other: &NameSet, bound: usize) {
-        for (name, &(ts, n)) in &other.names {
+        // In name order, so that which names the bound keeps does not depend on hashing.
+        let mut theirs: Vec<(&String, &(i64, u64))> = other.names.iter().collect();
+        theirs.sort_unstable_by_key(|(name, _)| *name);
+        for (name, &(ts, n)) in theirs {
             if let Some(entry) = self.names.get_mut(name) {
                 entry.0 = entry.0.min(ts);
                 entry.1 += n;
