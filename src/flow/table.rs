@@ -283,49 +283,6 @@ impl FlowTable {
             .map(String::as_str)
     }
 
-    /// Adds everything in `other` to this table (for inputs read in parallel).
-    pub fn merge(&mut self, other: FlowTable) {
-        for (socket, program) in other.programs {
-            self.programs.entry(socket).or_insert(program);
-        }
-        for (key, flow) in other.flows {
-            self.add_flow(key, flow);
-        }
-        for (key, facts) in other.facts {
-            let mine = self.facts.entry(key).or_default();
-            for (name, ts) in facts.sni {
-                let first = mine.sni.entry(name).or_insert(ts);
-                *first = (*first).min(ts);
-            }
-            for fact in facts.http {
-                if mine.http.len() < MAX_HTTP_PER_FLOW {
-                    mine.http.push(fact);
-                } else {
-                    mine.http_dropped += 1;
-                }
-            }
-            mine.http_dropped += facts.http_dropped;
-        }
-        for (addr, names) in other.resolved {
-            self.resolved
-                .entry(addr)
-                .or_default()
-                .merge(&names, MAX_NAMES_PER_ADDR);
-        }
-        for (client, names) in other.queries {
-            self.queries
-                .entry(client)
-                .or_default()
-                .merge(&names, MAX_QUERIES_PER_CLIENT);
-        }
-        if let Some(t) = other.first_ns {
-            self.see_time(t);
-        }
-        if let Some(t) = other.last_ns {
-            self.see_time(t);
-        }
-    }
-
     #[inline]
     fn see_time(&mut self, ts: i64) {
         self.first_ns = Some(self.first_ns.map_or(ts, |f| f.min(ts)));
@@ -394,28 +351,6 @@ mod tests {
     }
 
     #[test]
-    fn merge_adds_up() {
-        let (k, d) = FlowKey::new(17, ip("192.168.1.2"), 5000, ip("1.2.3.4"), 33033);
-        let mut a = FlowTable::default();
-        a.packet(100, k, d, 10, false, false);
-        a.dns_query(100, ip("192.168.1.2"), "skype.tom.com");
-        let mut b = FlowTable::default();
-        b.packet(50, k, d.reverse(), 20, false, false);
-        b.dns_query(40, ip("192.168.1.2"), "skype.tom.com");
-        b.tls_sni(50, k, "api.skype.com");
-        a.merge(b);
-        let f = a.flows[&k];
-        assert_eq!(f.packets, [1, 1]);
-        assert_eq!(f.first_ns, 50);
-        assert_eq!(
-            a.queries[&ip("192.168.1.2")].names["skype.tom.com"],
-            (40, 2)
-        );
-        assert_eq!(a.facts[&k].sni["api.skype.com"], 50);
-        assert_eq!(a.first_ns, Some(50));
-    }
-
-    #[test]
     fn programs_match_exact_then_wildcard_sockets() {
         let mut t = FlowTable::default();
         assert_eq!(t.program(ip("192.168.1.2"), 5000, 17), None);
@@ -437,11 +372,5 @@ mod tests {
             Some("other (pid 9)")
         );
         assert_eq!(t.program(ip("2001:db8::1"), 5000, 17), None);
-        let mut other = FlowTable::default();
-        other
-            .programs
-            .insert((ip("192.168.1.2"), 5000, 6), "late (pid 8)".into());
-        t.merge(other);
-        assert_eq!(t.program(ip("192.168.1.2"), 5000, 6), Some("skype (pid 7)"));
     }
 }
