@@ -1,7 +1,8 @@
-//! The pipeline, end to end: reads inputs (in parallel, one worker per core), builds one flow
-//! table from all of them, then enriches, classifies and reports per host. The binary and the
-//! live capture both come through here, so every source gets the same verdicts. Zeek logs
-//! given among the inputs are read by `zeek` into the same kind of table.
+//! The pipeline, end to end: reads inputs in parallel (one worker per core), each into its own
+//! flow table that the worker gathers per host (`enrich::gather`); merges what was gathered in
+//! input order; then enriches, classifies and reports per host. The binary and the live
+//! capture both come through here, so every source gets the same verdicts. Zeek logs given
+//! among the inputs are read by `zeek` into the same kind of flow table.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
