@@ -217,7 +217,7 @@ fn record_cut_short_still_gives_the_verdict() {
 #[test]
 fn caplen_larger_than_snaplen_is_read_and_reported() {
     let frame = dns_frame(&[0; 40]);
-    let bytes = pcap(1, 64, &[frame.clone()]);
+    let bytes = pcap(1, 64, std::slice::from_ref(&frame));
     assert!(frame.len() > 64);
     let (_dir, path) = file("snap.pcap", &bytes);
     let out = analyze(&[&path]);
