@@ -580,3 +580,117 @@ fn asn_database_names_what_was_expected() {
     assert!(err.contains("country"), "names the expected kind: {err}");
     assert!(err.contains("GeoLite2-ASN"), "names what it found: {err}");
 }
+
+/// Property tests over the whole pipeline: a real sample capture, cut anywhere or with bytes
+/// flipped, read into a flow tracker and reported, never panics; a cut capture's packets are a
+/// prefix of the full one's; every packet cut to any length still decodes without a panic.
+mod pipeline {
+    use std::sync::OnceLock;
+
+    use proptest::prelude::*;
+    use tomskype::analyze::{Analyzer, Traffic};
+    use tomskype::capture::{self, Packet, PacketSink};
+    use tomskype::flow::Tracker;
+    use tomskype::report::InputReport;
+
+    use super::packets;
+
+    const SAMPLES: [&str; 4] = [
+        "captures/tom-skype-cn-2011-login-beacon.pcap",
+        "captures/regular-skype-2015-names.pcapng",
+        "captures/regular-skype-2012-servers-only.pcap.gz",
+        "captures/tom-skype-cn-2008-keyword-upload-snaplen96.pcap",
+    ];
+
+    struct Sample {
+        bytes: Vec<u8>,
+        packets: Vec<(u64, u64, Vec<u8>)>,
+    }
+
+    fn samples() -> &'static [Sample] {
+        static SAMPLES_READ: OnceLock<Vec<Sample>> = OnceLock::new();
+        SAMPLES_READ.get_or_init(|| {
+            SAMPLES
+                .iter()
+                .map(|p| {
+                    let bytes = std::fs::read(super::common::root().join(p)).expect("sample");
+                    let packets = packets(&bytes);
+                    assert!(!packets.is_empty(), "{p} has packets");
+                    Sample { bytes, packets }
+                })
+                .collect()
+        })
+    }
+
+    fn analyzer() -> &'static Analyzer {
+        static ANALYZER: OnceLock<Analyzer> = OnceLock::new();
+        ANALYZER.get_or_init(super::common::analyzer)
+    }
+
+    /// Reads `bytes` into a tracker and reports it, as the binary does.
+    fn whole_pipeline(bytes: &[u8]) -> u64 {
+        let mut tracker = Tracker::new();
+        let summary = capture::read_bytes(bytes, &mut tracker);
+        let mut input = InputReport::new("prop".into(), summary.format);
+        input.packets = summary.packets;
+        input.problems = summary.problems;
+        input.unreadable = summary.unreadable;
+        let traffic = Traffic {
+            table: tracker.table,
+            inputs: vec![input],
+        };
+        let report = analyzer().report(traffic);
+        serde_json::to_string(&report).expect("report serialises");
+        summary.packets
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+
+        #[test]
+        fn truncated_capture_reads_a_prefix(which in 0..SAMPLES.len(), frac in 0.0..=1.0f64) {
+            let sample = &samples()[which];
+            let cut = ((sample.bytes.len() as f64) * frac) as usize;
+            let cut_bytes = &sample.bytes[..cut.min(sample.bytes.len())];
+            let got = packets(cut_bytes);
+            prop_assert!(got.len() <= sample.packets.len());
+            prop_assert_eq!(&got[..], &sample.packets[..got.len()]);
+            if cut == sample.bytes.len() {
+                prop_assert_eq!(got.len(), sample.packets.len());
+            }
+            prop_assert_eq!(whole_pipeline(cut_bytes), got.len() as u64);
+        }
+
+        #[test]
+        fn flipped_bytes_never_panic(
+            which in 0..SAMPLES.len(),
+            flips in proptest::collection::vec((0.0..1.0f64, 1..=255u8), 1..16),
+        ) {
+            let mut bytes = samples()[which].bytes.clone();
+            let len = bytes.len();
+            for (at, x) in flips {
+                let i = ((len as f64) * at) as usize;
+                if let Some(b) = bytes.get_mut(i) {
+                    *b ^= x;
+                }
+            }
+            let mut numbers = Vec::new();
+            capture::read_bytes(&bytes, &mut |p: &Packet<'_>| numbers.push(p.number));
+            prop_assert!(numbers.iter().enumerate().all(|(i, &n)| n == i as u64 + 1));
+            whole_pipeline(&bytes);
+        }
+
+        #[test]
+        fn every_packet_cut_short_still_decodes(which in 0..SAMPLES.len(), keep in 0..200usize) {
+            // Feeds each packet of the sample cut to `keep` bytes, as a small snaplen would.
+            let mut tracker = Tracker::new();
+            let mut sink = |p: &Packet<'_>| {
+                let data = p.data.get(..keep).unwrap_or(p.data);
+                tracker.packet(&Packet { data, ..*p });
+            };
+            capture::read_bytes(&samples()[which].bytes, &mut sink);
+            let traffic = Traffic { table: tracker.table, inputs: Vec::new() };
+            analyzer().report(traffic);
+        }
+    }
+}
