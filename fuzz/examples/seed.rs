@@ -41,6 +41,7 @@ fn main() {
         }
     }
     let mut totals: HashMap<&str, usize> = HashMap::new();
+    let mut unreadable = 0usize;
     for input in inputs {
         let mut counts: HashMap<&str, usize> = HashMap::new();
         let mut sink = |p: &Packet<'_>| {
@@ -78,9 +79,13 @@ fn main() {
             *totals.entry(k).or_default() += v;
         }
         if summary.unreadable {
-            eprintln!("seed: {}: unreadable, skipped", input.display());
+            unreadable += 1;
         }
     }
+    println!(
+        "{} inputs, {unreadable} not captures (skipped)",
+        inputs.len()
+    );
     let mut totals: Vec<_> = totals.into_iter().collect();
     totals.sort();
     for (t, n) in totals {
