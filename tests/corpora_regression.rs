@@ -141,3 +141,112 @@ fn every_corpus_capture_meets_its_expectations() {
         failures.join("\n")
     );
 }
+
+/// The most malformed corpus files (all of `malformed/`, and a spread of the `libpcap/`,
+/// `tcpdump/` and `suricata-verify/` files named for a broken input), through the binary:
+/// exit code 0, 1 or 2 within 10 seconds, no panic, and a JSON report on stdout.
+#[test]
+fn malformed_corpus_files_through_the_binary() {
+    let Some(root) = common::corpora() else {
+        return;
+    };
+    const WORDS: [&str; 6] = ["trunc", "bad", "invalid", "malformed", "oob", "overflow"];
+    let all: Vec<PathBuf> = expand_inputs(&[
+        root.join("malformed"),
+        root.join("libpcap"),
+        root.join("tcpdump"),
+        root.join("suricata-verify"),
+    ])
+    .iter()
+    .map(|i| i.path().to_owned())
+    .filter(|p| {
+        let rel = relative(&root, p);
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        !name.ends_with(".out")
+            && (rel.starts_with("malformed/")
+                || WORDS.iter().any(|w| name.to_ascii_lowercase().contains(w)))
+    })
+    .collect();
+    let (malformed, named): (Vec<_>, Vec<_>) = all
+        .into_iter()
+        .partition(|p| relative(&root, p).starts_with("malformed/"));
+    assert!(
+        !malformed.is_empty() && named.len() > 50,
+        "corpus layout changed"
+    );
+    // About 100 files: every malformed one, and an even spread of the others.
+    let want = 100usize.saturating_sub(malformed.len()).min(named.len());
+    let spread = (0..want).filter_map(|i| named.get(i * named.len() / want));
+    let files: Vec<&PathBuf> = malformed.iter().chain(spread).collect();
+    let mut failures = Vec::new();
+    for file in &files {
+        let rel = relative(&root, file);
+        match run_binary(file) {
+            Err(why) => failures.push(format!("{rel}: {why}")),
+            Ok((code, stdout, stderr)) => {
+                if !matches!(code, 0..=2) {
+                    failures.push(format!("{rel}: exit code {code}: {stderr}"));
+                }
+                if stderr.contains("panicked") {
+                    failures.push(format!("{rel}: panicked: {stderr}"));
+                }
+                if let Err(e) = serde_json::from_slice::<serde_json::Value>(&stdout) {
+                    failures.push(format!("{rel}: stdout is not JSON: {e}"));
+                }
+            }
+        }
+    }
+    println!("binary: {} malformed corpus files checked", files.len());
+    assert!(files.len() >= 80, "only {} files", files.len());
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Runs `tomskype analyze --geoip-db embedded --format json FILE` with a 10 s limit.
+fn run_binary(file: &Path) -> Result<(i32, Vec<u8>, String), String> {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tomskype"))
+        .args(["analyze", "--geoip-db", "embedded", "--format", "json"])
+        .arg(file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run the binary: {e}"))?;
+    // Drain the pipes in threads so a large report cannot block the child.
+    let mut out_pipe = child.stdout.take().ok_or("no stdout")?;
+    let mut err_pipe = child.stderr.take().ok_or("no stderr")?;
+    let out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out_pipe.read_to_end(&mut v);
+        v
+    });
+    let err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err_pipe.read_to_end(&mut v);
+        v
+    });
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err("still running after 10 s (killed)".into());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let stdout = out.join().map_err(|_| "stdout reader failed")?;
+    let stderr =
+        String::from_utf8_lossy(&err.join().map_err(|_| "stderr reader failed")?).into_owned();
+    // A signal (no code) counts as a crash: report it as code -1.
+    Ok((status.code().unwrap_or(-1), stdout, stderr))
+}

@@ -274,13 +274,19 @@ impl IndicatorSet {
 /// True when `name` is `parent` or a name under it (at a label boundary), ignoring case and a
 /// trailing dot.
 pub fn name_under(name: &str, parent: &str) -> bool {
-    let name = name.trim_end_matches('.');
-    let n = name.len();
-    let p = parent.len();
-    if n < p || !name[n - p..].eq_ignore_ascii_case(parent) {
+    // Compared as bytes: a name from the wire (an HTTP Host) may hold non-ASCII characters,
+    // and slicing the `str` at `n - p` could then cut one in two (a panic).
+    let name = name.trim_end_matches('.').as_bytes();
+    let Some(start) = name.len().checked_sub(parent.len()) else {
+        return false;
+    };
+    if !name
+        .get(start..)
+        .is_some_and(|tail| tail.eq_ignore_ascii_case(parent.as_bytes()))
+    {
         return false;
     }
-    n == p || name.as_bytes()[n - p - 1] == b'.'
+    start == 0 || name.get(start - 1) == Some(&b'.')
 }
 
 /// The host and the path+query of a request, from its Host and its target (which may be in
@@ -568,6 +574,19 @@ mod tests {
         assert_eq!(tom_servers, 20);
         assert_eq!(s.info().count, s.indicators.len());
         assert_eq!(s.info().sha256.len(), 64);
+    }
+
+    #[test]
+    fn non_ascii_names_do_not_panic() {
+        // Found by fuzzing (fuzz/RESULTS.md): `é` straddles the byte where `skype.com` would
+        // start, and slicing the str there panicked. An HTTP Host can carry such a name.
+        assert!(!name_under("\u{e9}kype.com", "skype.com"));
+        assert!(!name_under("\u{7c6}kype.tom.com", "skype.tom.com"));
+        assert!(name_under("\u{e9}.skype.com", "skype.com"));
+        assert!(set().match_name("\u{e9}kype.com").is_empty());
+        assert!(set()
+            .match_http(Some("\u{e9}kypetools.tom.com"), "/agent/keyfile_u", None)
+            .is_empty());
     }
 
     #[test]

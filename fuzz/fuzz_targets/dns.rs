@@ -1,0 +1,52 @@
+//! Fuzz target: the DNS parser (`parse`, `parse_tcp`, `parse_partial`) and `resolutions()`.
+//!
+//! Checks what the parser promises: bounded question and answer counts, names without
+//! control characters or spaces, lowercase; a message that parses strictly parses the same
+//! leniently; every name `resolutions()` yields is a record's name.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use tomskype::decode::dns::{self, DnsMessage, MAX_ANSWERS, MAX_QUESTIONS};
+
+fn check(msg: &DnsMessage) {
+    assert!(msg.questions.len() <= MAX_QUESTIONS);
+    assert!(msg.answers.len() <= MAX_ANSWERS);
+    let names = msg
+        .questions
+        .iter()
+        .map(|q| q.name.as_str())
+        .chain(msg.answers.iter().map(|r| r.name.as_str()));
+    for name in names {
+        assert!(
+            !name
+                .chars()
+                .any(|c| c.is_control() || c == ' ' || c.is_ascii_uppercase()),
+            "bad presentation name {name:?}"
+        );
+        assert!(name.is_ascii(), "non-ASCII name {name:?}");
+    }
+    for (name, _) in msg.resolutions() {
+        assert!(msg.answers.iter().any(|r| r.name == name));
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let strict = dns::parse(data);
+    if let Ok(m) = &strict {
+        check(m);
+    }
+    let partial = dns::parse_partial(data);
+    if let Ok(m) = &partial {
+        check(m);
+    }
+    if let Ok(m) = &strict {
+        assert_eq!(
+            Ok(m),
+            partial.as_ref(),
+            "strict success implies the same lenient result"
+        );
+    }
+    if let Ok(m) = dns::parse_tcp(data) {
+        check(&m);
+    }
+});
