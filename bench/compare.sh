@@ -64,7 +64,7 @@ out="$(dirname "$file")"
 work="$(mktemp -d "${TMPDIR:-/tmp}/tomskype-compare.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
-bytes=$(stat -c %s "$file")
+bytes=$(stat -L -c %s "$file")
 # Packet count: the records of the classic pcap, as tomskype reads them.
 packets=$("$bin" analyze --geoip-db embedded --format json --threads 1 "$file" \
     | python3 -c 'import json,sys; r=json.load(sys.stdin); print(sum(i["packets"] for i in r["inputs"]))')
@@ -98,7 +98,7 @@ done
 if [ "$skip_parallel" = 0 ]; then
     # Two copies (a second file, so the inputs are two), both in the page cache.
     copy="$out/$(basename "$file" .pcap)-copy.pcap"
-    [ -f "$copy" ] && [ "$(stat -c %s "$copy")" = "$bytes" ] || cp "$file" "$copy"
+    [ -f "$copy" ] && [ "$(stat -L -c %s "$copy")" = "$bytes" ] || cp "$file" "$copy"
     cat "$copy" >/dev/null
     for r in $(seq 1 "$rounds"); do
         echo "parallel round $r/$rounds"
