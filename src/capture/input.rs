@@ -341,6 +341,51 @@ pub(crate) fn u16_at(bytes: &[u8], at: usize, big_endian: bool) -> Option<u16> {
     })
 }
 
+/// How far a reader scans past a bad record or block for the next good one.
+pub(crate) const RESYNC_LIMIT: usize = 64 << 20;
+/// How much it looks at per step of that scan.
+pub(crate) const RESYNC_STEP: usize = 256 * 1024;
+
+/// After a bad record or block at the current position, scans forward (past its first byte at
+/// least) for the first offset `p` of a peeked window where `good(bytes, p, at_eof)` holds, in
+/// steps of [`RESYNC_STEP`] with `extra` bytes of look-ahead, for at most [`RESYNC_LIMIT`]
+/// bytes. Consumes up to that offset and returns `Some(true)`; `Some(false)` when none was
+/// found (the scanned bytes are consumed); `None` after an input error, which is logged.
+pub(crate) fn scan_forward<I: Input>(
+    input: &mut I,
+    log: &mut ProblemLog,
+    number: u64,
+    extra: usize,
+    mut good: impl FnMut(&[u8], usize, bool) -> bool,
+) -> Option<bool> {
+    let window = RESYNC_STEP + extra;
+    let mut scanned = 0usize;
+    let mut skip = 1usize;
+    while scanned < RESYNC_LIMIT {
+        let bytes = match input.peek(window) {
+            Ok(bytes) => bytes,
+            Err(err) => {
+                log.input_error(err, number, input.offset());
+                return None;
+            }
+        };
+        let at_eof = bytes.len() < window;
+        let last = bytes.len().min(RESYNC_STEP);
+        if let Some(p) = (skip..last).find(|&p| good(bytes, p, at_eof)) {
+            input.consume(p);
+            return Some(true);
+        }
+        let ends_here = at_eof && last == bytes.len();
+        input.consume(last);
+        if ends_here {
+            break;
+        }
+        scanned += last;
+        skip = 0;
+    }
+    Some(false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

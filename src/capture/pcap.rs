@@ -8,7 +8,7 @@
 //! which the reader scans forward for the next plausible record header and goes on from there.
 //! Detecting the format (magic, gzip) is `file.rs`'s work.
 
-use super::input::{u32_at, Input, Outcome, ProblemLog};
+use super::input::{scan_forward, u32_at, Input, Outcome, ProblemLog};
 use super::{CaptureFormat, Packet, PacketSink, ProblemKind};
 
 /// Microsecond-resolution magic, as written by the host that made the file.
@@ -24,10 +24,6 @@ const RECORD_HEADER: usize = 16;
 const PLAUSIBLE_RECORD: u32 = 256 * 1024;
 /// No record is believed beyond this size, whatever the snaplen says.
 const MAX_RECORD: u32 = 16 << 20;
-/// How far the resync after a bad record header looks for the next good one.
-const RESYNC_LIMIT: usize = 64 << 20;
-/// Bytes scanned per step of the resync.
-const RESYNC_STEP: usize = 256 * 1024;
 /// Neighbouring records' timestamps differ by at most this much, for the resync.
 const RESYNC_MAX_GAP_SECS: i64 = 86_400;
 
@@ -268,44 +264,22 @@ fn resync<I: Input>(
     number: u64,
 ) -> bool {
     let start = input.offset();
-    let window = RESYNC_STEP + 2 * RECORD_HEADER + header.max_record as usize;
-    let mut scanned = 0usize;
-    // Skip the bad header's first byte at least, so the scan always moves forward.
-    let mut skip = 1usize;
-    while scanned < RESYNC_LIMIT {
-        let bytes = match input.peek(window) {
-            Ok(bytes) => bytes,
-            Err(err) => {
-                log.input_error(err, number, input.offset());
-                return false;
-            }
-        };
-        let at_eof = bytes.len() < window;
-        let last = bytes.len().min(RESYNC_STEP);
-        let found = (skip..last).find(|&p| candidate(bytes, p, header, last_secs, at_eof));
-        if let Some(p) = found {
-            input.consume(p);
-            let detail = format!(
-                "skipped {} bytes after the bad header of packet {number} to the next plausible record",
-                input.offset() - start
-            );
-            log.push(ProblemKind::BadRecord, Some(number), Some(start), detail);
-            return true;
-        }
-        if at_eof && last == bytes.len() {
-            input.consume(last);
-            break;
-        }
-        input.consume(last);
-        scanned += last;
-        skip = 0;
-    }
-    let detail = format!(
-        "no plausible record found in the {} bytes after the bad header of packet {number}",
-        input.offset() - start
-    );
+    let extra = 2 * RECORD_HEADER + header.max_record as usize;
+    let found = scan_forward(input, log, number, extra, |bytes, p, at_eof| {
+        candidate(bytes, p, header, last_secs, at_eof)
+    });
+    let skipped = input.offset() - start;
+    let detail = match found {
+        None => return false,
+        Some(true) => format!(
+            "skipped {skipped} bytes after the bad header of packet {number} to the next plausible record"
+        ),
+        Some(false) => format!(
+            "no plausible record found in the {skipped} bytes after the bad header of packet {number}"
+        ),
+    };
     log.push(ProblemKind::BadRecord, Some(number), Some(start), detail);
-    false
+    found == Some(true)
 }
 
 /// Whether a record header at `p` in `bytes` is plausible, and so is the next one (or the input

@@ -9,7 +9,7 @@
 //! the next Section Header Block. Options are only read where a value is needed; an option that
 //! overruns its block is reported and the rest of that block's options ignored.
 
-use super::input::{u16_at, u32_at, Input, Outcome, ProblemLog};
+use super::input::{scan_forward, u16_at, u32_at, Input, Outcome, ProblemLog};
 use super::{CaptureFormat, Packet, PacketSink, ProblemKind};
 
 /// Block type of a Section Header Block (the same bytes in either byte order).
@@ -24,10 +24,6 @@ const BOM: u32 = 0x1a2b_3c4d;
 const MAX_BLOCK: usize = 16 << 20;
 /// Longest Section Header Block the resync recognises.
 const MAX_SHB_RESYNC: usize = 4096;
-/// How far the resync looks for the next section.
-const RESYNC_LIMIT: usize = 64 << 20;
-/// Bytes scanned per step of the resync.
-const RESYNC_STEP: usize = 256 * 1024;
 
 /// True when `head` starts with a pcapng Section Header Block type.
 pub fn is_pcapng_magic(head: &[u8]) -> bool {
@@ -421,42 +417,21 @@ fn options(
 /// After a bad block at `start`, scans forward for the next Section Header Block that looks
 /// sound and positions the input there. Returns false when there is none.
 fn resync<I: Input>(input: &mut I, log: &mut ProblemLog, number: u64, start: u64) -> bool {
-    let window = RESYNC_STEP + MAX_SHB_RESYNC;
-    let mut scanned = 0usize;
-    let mut skip = 1usize;
-    while scanned < RESYNC_LIMIT {
-        let bytes = match input.peek(window) {
-            Ok(bytes) => bytes,
-            Err(err) => {
-                log.input_error(err, number, input.offset());
-                return false;
-            }
-        };
-        let at_eof = bytes.len() < window;
-        let last = bytes.len().min(RESYNC_STEP);
-        if let Some(p) = (skip..last).find(|&p| sound_shb(bytes.get(p..).unwrap_or_default())) {
-            input.consume(p);
-            let detail = format!(
-                "skipped {} bytes after a bad block to the next section header",
-                input.offset() - start
-            );
-            log.push(ProblemKind::BadRecord, Some(number), Some(start), detail);
-            return true;
+    let found = scan_forward(input, log, number, MAX_SHB_RESYNC, |bytes, p, _| {
+        sound_shb(bytes.get(p..).unwrap_or_default())
+    });
+    let skipped = input.offset() - start;
+    let detail = match found {
+        None => return false,
+        Some(true) => {
+            format!("skipped {skipped} bytes after a bad block to the next section header")
         }
-        if at_eof && last == bytes.len() {
-            input.consume(last);
-            break;
-        }
-        input.consume(last);
-        scanned += last;
-        skip = 0;
-    }
-    let detail = format!(
-        "no section header found in the {} bytes after a bad block; the rest is not read",
-        input.offset() - start
-    );
+        Some(false) => format!(
+            "no section header found in the {skipped} bytes after a bad block; the rest is not read"
+        ),
+    };
     log.push(ProblemKind::BadRecord, Some(number), Some(start), detail);
-    false
+    found == Some(true)
 }
 
 /// Whether `bytes` starts with a whole Section Header Block of believable shape.
