@@ -110,7 +110,7 @@ fn stages(c: &mut Criterion) {
         b.iter(|| {
             let mut tracker = Tracker::new();
             feed(&mut tracker, black_box(&frames));
-            black_box(tracker.table.flows.len())
+            black_box(tracker.table().flows.len())
         })
     });
     group.throughput(Throughput::Elements(frames.len() as u64));
@@ -118,7 +118,7 @@ fn stages(c: &mut Criterion) {
         b.iter(|| {
             let mut tracker = Tracker::new();
             feed(&mut tracker, black_box(&frames));
-            black_box(tracker.table.flows.len())
+            black_box(tracker.table().flows.len())
         })
     });
     group.finish();

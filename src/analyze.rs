@@ -151,9 +151,9 @@ pub fn read_captures(
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(path) = paths.get(i) else { break };
-                let (tracker, input) = read_capture(path, progress);
+                let (table, input) = read_capture(path, progress);
                 // Gathered here, in the worker: the flow table is dropped before the next input.
-                let one = (enrich::gather(&tracker.table, local), input);
+                let one = (enrich::gather(&table, local), input);
                 // A poisoned lock means another worker panicked; its panic is re-raised by
                 // the scope, so this worker's result no longer matters.
                 if let Ok(mut r) = results.lock() {
@@ -196,8 +196,8 @@ impl PacketSink for Counting<'_> {
     }
 }
 
-/// Reads one capture into a fresh tracker.
-pub fn read_capture(path: &Path, progress: Option<&Progress>) -> (Tracker, InputReport) {
+/// Reads one capture into a fresh flow table.
+pub fn read_capture(path: &Path, progress: Option<&Progress>) -> (FlowTable, InputReport) {
     let mut sink = Counting {
         tracker: Tracker::new(),
         progress,
@@ -208,15 +208,15 @@ pub fn read_capture(path: &Path, progress: Option<&Progress>) -> (Tracker, Input
         p.done
             .fetch_add(summary.bytes.saturating_sub(sink.last), Ordering::Relaxed);
     }
-    let tracker = sink.tracker;
+    let (table, stats) = sink.tracker.into_parts();
     let mut input = InputReport::new(path.display().to_string(), summary.format);
     input.gzip = summary.gzip;
     input.packets = summary.packets;
     input.bytes = summary.bytes;
     input.problems = summary.problems;
     input.unreadable = summary.unreadable;
-    input.decode = DecodeReport::from(&tracker.stats);
-    (tracker, input)
+    input.decode = DecodeReport::from(&stats);
+    (table, input)
 }
 
 impl Analyzer {

@@ -99,7 +99,6 @@ fn logs_and_traces_agree() {
         let first = trace.totals.first_seen.clone().expect("trace has packets");
         let first_ns = tomskype::analyze::read_capture(&set.join("trace.pcap"), None)
             .0
-            .table
             .first_ns
             .unwrap();
         let ts = format!(

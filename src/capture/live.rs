@@ -253,7 +253,7 @@ pub fn run(opts: &Options, analyzer: &Analyzer) -> anyhow::Result<Traffic> {
             }
             if opts.status && now >= next_draw {
                 if now >= next_assess {
-                    assessment = assess(&tracker.table, analyzer);
+                    assessment = assess(tracker.table(), analyzer);
                     let after = Instant::now();
                     let wait = status::next_assessment(after - now);
                     next_assess = after
@@ -321,17 +321,14 @@ pub fn run(opts: &Options, analyzer: &Analyzer) -> anyhow::Result<Traffic> {
             );
         }
     }
-    tracker.table.programs = programs;
+    tracker.table_mut().programs = programs;
     let mut input = InputReport::new(format!("live:{iface}"), CaptureFormat::Pcap);
     input.packets = packets;
     input.bytes = bytes;
     input.problems = problems;
-    input.decode = DecodeReport::from(&tracker.stats);
-    Ok(Traffic::from_table(
-        &tracker.table,
-        &analyzer.local,
-        vec![input],
-    ))
+    let (table, stats) = tracker.into_parts();
+    input.decode = DecodeReport::from(&stats);
+    Ok(Traffic::from_table(&table, &analyzer.local, vec![input]))
 }
 
 /// Local sockets → programs, as the flow table keeps them.

@@ -194,8 +194,8 @@ pub fn hosts_of<'s>(table: &FlowTable, ctx: &Context<'s>) -> Vec<HostView<'s>> {
 pub fn gather(table: &FlowTable, local: &LocalNets) -> Gathered {
     // Hash maps while gathering (one look-up per flow), sorted once at the end.
     let mut by_host: FxHashMap<IpAddr, HostAgg> = FxHashMap::default();
-    for (key, flow) in &table.flows {
-        let Some((host, remote, host_is_a)) = sides(key, flow.opener.side(), local) else {
+    for (key, flow) in table.flows.iter() {
+        let Some((host, remote, host_is_a)) = sides(&key, flow.opener.side(), local) else {
             continue;
         };
         let remote_local = local.is_local(remote);
@@ -208,7 +208,7 @@ pub fn gather(table: &FlowTable, local: &LocalNets) -> Gathered {
         } else {
             (key.b_port, key.a_port)
         };
-        let facts = table.facts.get(key);
+        let facts = table.facts.get(&key);
         let mut add = |host: IpAddr,
                        remote: IpAddr,
                        host_port: u16,

@@ -7,9 +7,11 @@
 //! is the next stage's knowledge (`enrich`).
 
 pub mod key;
+pub mod map;
 pub mod table;
 pub mod tracker;
 
 pub use key::{Dir, FlowKey};
+pub use map::{FlowMap, Probe};
 pub use table::{Flow, FlowFacts, FlowTable, HttpFact, NameSet, Opener};
 pub use tracker::Tracker;

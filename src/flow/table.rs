@@ -13,6 +13,7 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use super::key::{Dir, FlowKey};
+use super::map::{FlowMap, Probe};
 
 /// At most this many HTTP requests are kept per flow (the rest are counted).
 pub const MAX_HTTP_PER_FLOW: usize = 32;
@@ -65,7 +66,7 @@ pub struct Flow {
 }
 
 impl Flow {
-    fn new(ts: i64) -> Flow {
+    pub(crate) fn new(ts: i64) -> Flow {
         Flow {
             packets: [0; 2],
             bytes: [0; 2],
@@ -85,7 +86,36 @@ impl Flow {
         self.bytes[0] + self.bytes[1]
     }
 
-    fn merge(&mut self, other: &Flow) {
+    /// Counts one packet of `bytes` wire bytes at `ts`, sent in direction `dir` on flow `key`.
+    /// `syn` says whether it was a TCP SYN, `syn_ack` a SYN+ACK.
+    #[inline(always)]
+    pub(crate) fn count(
+        &mut self,
+        key: &FlowKey,
+        ts: i64,
+        dir: Dir,
+        bytes: u32,
+        syn: bool,
+        syn_ack: bool,
+    ) {
+        let d = dir as usize;
+        self.packets[d] += 1;
+        self.bytes[d] += u64::from(bytes);
+        self.first_ns = self.first_ns.min(ts);
+        self.last_ns = self.last_ns.max(ts);
+        if syn {
+            // A SYN is sent by the opener; a SYN+ACK by the other end.
+            let opener_dir = if syn_ack { dir.reverse() } else { dir };
+            self.opener = match opener_dir {
+                Dir::AToB => Opener::A,
+                Dir::BToA => Opener::B,
+            };
+        } else if self.opener == Opener::Unknown {
+            self.opener = guess_opener(key, dir);
+        }
+    }
+
+    pub(crate) fn merge(&mut self, other: &Flow) {
         for i in 0..2 {
             self.packets[i] += other.packets[i];
             self.bytes[i] += other.bytes[i];
@@ -170,7 +200,7 @@ impl NameSet {
 #[derive(Debug, Clone, Default)]
 pub struct FlowTable {
     /// Every flow.
-    pub flows: FxHashMap<FlowKey, Flow>,
+    pub flows: FlowMap,
     /// Names seen on flows (only flows that had any).
     pub facts: FxHashMap<FlowKey, FlowFacts>,
     /// DNS answers: address → names that resolved to it (through CNAME chains too).
@@ -199,35 +229,30 @@ impl FlowTable {
         syn: bool,
         syn_ack: bool,
     ) {
+        let probe = self.flows.probe(&key);
+        self.count(&probe, ts, dir, bytes, syn, syn_ack);
+    }
+
+    /// [`FlowTable::packet`] for a key already hashed (see [`FlowMap`] for why).
+    #[inline]
+    pub fn count(
+        &mut self,
+        probe: &Probe,
+        ts: i64,
+        dir: Dir,
+        bytes: u32,
+        syn: bool,
+        syn_ack: bool,
+    ) {
         self.see_time(ts);
-        let flow = self.flows.entry(key).or_insert_with(|| Flow::new(ts));
-        let d = dir as usize;
-        flow.packets[d] += 1;
-        flow.bytes[d] += u64::from(bytes);
-        flow.first_ns = flow.first_ns.min(ts);
-        flow.last_ns = flow.last_ns.max(ts);
-        if syn {
-            // A SYN is sent by the opener; a SYN+ACK by the other end.
-            let opener_dir = if syn_ack { dir.reverse() } else { dir };
-            flow.opener = match opener_dir {
-                Dir::AToB => Opener::A,
-                Dir::BToA => Opener::B,
-            };
-        } else if flow.opener == Opener::Unknown {
-            flow.opener = guess_opener(&key, dir);
-        }
+        self.flows.count(probe, ts, dir, bytes, syn, syn_ack);
     }
 
     /// Adds a whole flow at once (from a flow log such as Zeek's conn.log).
     pub fn add_flow(&mut self, key: FlowKey, flow: Flow) {
         self.see_time(flow.first_ns);
         self.see_time(flow.last_ns);
-        match self.flows.get_mut(&key) {
-            Some(existing) => existing.merge(&flow),
-            None => {
-                self.flows.insert(key, flow);
-            }
-        }
+        self.flows.add(&key, &flow);
     }
 
     /// Records that `client` asked for `name`.
@@ -293,7 +318,7 @@ impl FlowTable {
 /// Guesses who opened a flow whose opening was not seen: the sender of the first packet,
 /// unless the ports say otherwise (a packet from a well-known port to an ephemeral one is a
 /// server's answer).
-fn guess_opener(key: &FlowKey, dir: Dir) -> Opener {
+pub(crate) fn guess_opener(key: &FlowKey, dir: Dir) -> Opener {
     let (_, sport) = key.sender(dir);
     let (_, dport) = key.receiver(dir);
     let server_answers = sport < 1024 && dport >= 1024;
@@ -319,7 +344,7 @@ mod tests {
         // The SYN+ACK is seen first (the SYN was lost): the client still opened it.
         t.packet(10, k, d, 60, true, true);
         t.packet(5, k, d.reverse(), 1500, false, false);
-        let f = t.flows[&k];
+        let f = t.flows.get(&k).unwrap();
         assert_eq!(f.total_packets(), 2);
         assert_eq!(f.total_bytes(), 1560);
         assert_eq!((f.first_ns, f.last_ns), (5, 10));
@@ -333,7 +358,7 @@ mod tests {
         let mut t = FlowTable::default();
         let (k, d) = FlowKey::new(17, ip("8.8.8.8"), 53, ip("192.168.1.2"), 40000);
         t.packet(1, k, d, 100, false, false);
-        let opener = k.sender(t.flows[&k].opener.side().unwrap());
+        let opener = k.sender(t.flows.get(&k).unwrap().opener.side().unwrap());
         assert_eq!(opener.0, ip("192.168.1.2"));
     }
 

@@ -6,22 +6,86 @@ use crate::capture::{Packet, PacketSink};
 use crate::decode::app::{self, AppFact, Malformed};
 use crate::decode::{self, tcp_flags, DecodeStats};
 
-use super::{FlowKey, FlowTable, HttpFact};
+use super::{Dir, FlowKey, FlowTable, HttpFact, Probe};
 
 /// Builds a [`FlowTable`] from packets. Implements [`PacketSink`], so any capture source can
 /// feed it.
+///
+/// Each packet's flow is counted two packets later: its index word is asked for when it is
+/// decoded, its flow one packet later, and both are in cache when it is counted (see
+/// [`crate::flow::FlowMap`]). [`Tracker::table`] and [`Tracker::into_table`] count what is
+/// still pending first.
 #[derive(Debug, Default)]
 pub struct Tracker {
-    /// The flows and names seen so far.
-    pub table: FlowTable,
+    table: FlowTable,
     /// What the decoder made of the packets.
     pub stats: DecodeStats,
+    /// Packets not counted yet: `[newest, older]`.
+    pending: [Option<Pending>; 2],
+}
+
+/// A packet whose flow is still to be counted.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    probe: Probe,
+    ts: i64,
+    dir: Dir,
+    bytes: u32,
+    syn: bool,
+    syn_ack: bool,
 }
 
 impl Tracker {
     /// A tracker with an empty table.
     pub fn new() -> Tracker {
         Tracker::default()
+    }
+
+    /// The flows and names seen so far.
+    pub fn table(&mut self) -> &FlowTable {
+        self.flush();
+        &self.table
+    }
+
+    /// The table, to change it (live capture adds the programs that owned sockets).
+    pub fn table_mut(&mut self) -> &mut FlowTable {
+        self.flush();
+        &mut self.table
+    }
+
+    /// The flows and names seen, and the decoder's statistics.
+    pub fn into_parts(mut self) -> (FlowTable, DecodeStats) {
+        self.flush();
+        (self.table, self.stats)
+    }
+
+    /// Counts the packets still pending, oldest first.
+    fn flush(&mut self) {
+        let [newest, older] = std::mem::take(&mut self.pending);
+        for p in [older, newest].into_iter().flatten() {
+            self.apply(&p);
+        }
+    }
+
+    #[inline(always)]
+    fn apply(&mut self, p: &Pending) {
+        self.table
+            .count(&p.probe, p.ts, p.dir, p.bytes, p.syn, p.syn_ack);
+    }
+
+    /// Queues `p`: asks for its index word, for the flow of the packet before it, and counts
+    /// the one before that.
+    #[inline(always)]
+    fn enqueue(&mut self, p: Pending) {
+        self.table.flows.prefetch(&p.probe);
+        if let Some(oldest) = self.pending[1].take() {
+            self.apply(&oldest);
+        }
+        if let Some(prev) = &self.pending[0] {
+            self.table.flows.prefetch_flow(&prev.probe);
+        }
+        self.pending[1] = self.pending[0].take();
+        self.pending[0] = Some(p);
     }
 }
 
@@ -45,8 +109,15 @@ impl PacketSink for Tracker {
         let is_tcp = d.proto == decode::proto::TCP;
         let syn = is_tcp && d.tcp_flags & tcp_flags::SYN != 0;
         let syn_ack = syn && d.tcp_flags & tcp_flags::ACK != 0;
-        self.table
-            .packet(packet.ts_nanos, key, dir, packet.orig_len, syn, syn_ack);
+        let probe = self.table.flows.probe(&key);
+        self.enqueue(Pending {
+            probe,
+            ts: packet.ts_nanos,
+            dir,
+            bytes: packet.orig_len,
+            syn,
+            syn_ack,
+        });
         if d.payload.is_empty() {
             return;
         }
@@ -82,5 +153,73 @@ impl PacketSink for Tracker {
             Err(Malformed::Tls) => self.stats.app_malformed.tls += 1,
             Err(Malformed::Http) => self.stats.app_malformed.http += 1,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::{self, Packet};
+
+    /// Every packet's flow, counted at once (no pipeline), as the reference.
+    fn direct(bytes: &[u8]) -> FlowTable {
+        let mut t = FlowTable::default();
+        capture::read_bytes(bytes, &mut |p: &Packet<'_>| {
+            if let Ok(d) = decode::decode(p.link_type, p.data) {
+                let (key, dir) = FlowKey::new(d.proto, d.src, d.sport, d.dst, d.dport);
+                let syn = d.proto == decode::proto::TCP && d.tcp_flags & tcp_flags::SYN != 0;
+                let syn_ack = syn && d.tcp_flags & tcp_flags::ACK != 0;
+                t.packet(p.ts_nanos, key, dir, p.orig_len, syn, syn_ack);
+            }
+        });
+        t
+    }
+
+    fn flows(t: &FlowTable) -> Vec<(FlowKey, super::super::Flow)> {
+        let mut v: Vec<_> = t.flows.iter().collect();
+        v.sort_by_key(|(k, _)| *k);
+        v
+    }
+
+    #[test]
+    fn pipelined_counting_equals_counting_at_once() {
+        for sample in crate::samples::all() {
+            let want = direct(&sample.bytes);
+            let mut tracker = Tracker::new();
+            capture::read_bytes(&sample.bytes, &mut tracker);
+            let (got, _) = tracker.into_parts();
+            assert_eq!(flows(&got), flows(&want), "{}", sample.file_name);
+            assert_eq!(
+                (got.first_ns, got.last_ns),
+                (want.first_ns, want.last_ns),
+                "{}",
+                sample.file_name
+            );
+            assert!(!got.flows.is_empty(), "{}", sample.file_name);
+        }
+    }
+
+    #[test]
+    fn the_table_is_complete_whenever_it_is_read() {
+        // Live capture reads the table between packets: nothing may still be pending then.
+        let sample = &crate::samples::all()[0];
+        let mut tracker = Tracker::new();
+        let mut reference = FlowTable::default();
+        let mut seen = 0u64;
+        capture::read_bytes(&sample.bytes, &mut |p: &Packet<'_>| {
+            tracker.packet(p);
+            if let Ok(d) = decode::decode(p.link_type, p.data) {
+                let (key, dir) = FlowKey::new(d.proto, d.src, d.sport, d.dst, d.dport);
+                let syn = d.proto == decode::proto::TCP && d.tcp_flags & tcp_flags::SYN != 0;
+                let syn_ack = syn && d.tcp_flags & tcp_flags::ACK != 0;
+                reference.packet(p.ts_nanos, key, dir, p.orig_len, syn, syn_ack);
+            }
+            seen += 1;
+            if seen % 3 == 0 {
+                assert_eq!(flows(tracker.table()), flows(&reference), "packet {seen}");
+            }
+        });
+        assert!(seen > 10);
+        assert_eq!(flows(tracker.table()), flows(&reference));
     }
 }

@@ -254,7 +254,7 @@ mod tests {
         let mut t = FlowTable::default();
         run(LogKind::Conn, r#"{"ts":10.5,"id.orig_h":"192.168.1.2","id.orig_p":50000,"id.resp_h":"211.100.41.6","id.resp_p":80,"proto":"tcp","duration":2.25,"orig_pkts":3,"resp_pkts":4,"orig_ip_bytes":100,"resp_ip_bytes":900,"history":"ShADadfF"}"#, &mut t).unwrap();
         let (k, d) = FlowKey::new(6, ip("192.168.1.2"), 50000, ip("211.100.41.6"), 80);
-        let f = t.flows[&k];
+        let f = t.flows.get(&k).unwrap();
         assert_eq!(f.packets[d as usize], 3);
         assert_eq!(f.bytes[d.reverse() as usize], 900);
         assert_eq!((f.first_ns, f.last_ns), (10_500_000_000, 12_750_000_000));
@@ -263,7 +263,7 @@ mod tests {
         // The responder is the lower address here: the opener is end b, still certain.
         run(LogKind::Conn, r#"{"ts":1,"id.orig_h":"10.0.0.9","id.orig_p":40000,"id.resp_h":"1.1.1.1","id.resp_p":53,"proto":"udp"}"#, &mut t).unwrap();
         let (k, _) = FlowKey::new(17, ip("10.0.0.9"), 40000, ip("1.1.1.1"), 53);
-        assert_eq!(t.flows[&k].opener, Opener::BGuess);
+        assert_eq!(t.flows.get(&k).unwrap().opener, Opener::BGuess);
         // ICMP over IPv6 is protocol 58, with no ports.
         run(LogKind::Conn, r#"{"ts":1,"id.orig_h":"fe80::1","id.orig_p":135,"id.resp_h":"ff02::1","id.resp_p":136,"proto":"icmp"}"#, &mut t).unwrap();
         assert!(t.flows.keys().any(|k| k.proto == 58 && k.a_port == 0));
