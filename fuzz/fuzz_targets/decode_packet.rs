@@ -1,10 +1,17 @@
-//! Fuzz target: `decode::decode` then `decode::app::inspect` on one frame.
+//! Fuzz target: `decode::decode` then `decode::app::Inspector::inspect` on one frame (with
+//! one inspector for the whole run, as the tracker keeps one per input).
 //!
 //! The first byte picks a link type among those the decoder supports; the rest is the frame.
 #![no_main]
 
+use std::cell::RefCell;
+
 use libfuzzer_sys::fuzz_target;
 use tomskype::decode::{self, app};
+
+thread_local! {
+    static INSPECTOR: RefCell<app::Inspector> = RefCell::new(app::Inspector::new());
+}
 
 const LINK_TYPES: [u32; 10] = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276];
 
@@ -22,7 +29,11 @@ fuzz_target!(|data: &[u8]| {
                 || (start >= base && start + d.payload.len() <= base + frame.len())
         );
         let _ = decode::has_ports(&d);
-        if let Ok(Some(fact)) = app::inspect(&d) {
+        INSPECTOR.with(|inspector| {
+            let mut inspector = inspector.borrow_mut();
+            let Ok(Some(fact)) = inspector.inspect(&d) else {
+                return;
+            };
             match fact {
                 app::AppFact::Dns(msg) => {
                     let _ = msg.resolutions().count();
@@ -33,6 +44,6 @@ fuzz_target!(|data: &[u8]| {
                     let _ = req.query_param_names().count();
                 }
             }
-        }
+        });
     }
 });

@@ -2,11 +2,19 @@
 //!
 //! Checks what the parser promises: bounded question and answer counts, names without
 //! control characters or spaces, lowercase; a message that parses strictly parses the same
-//! leniently; every name `resolutions()` yields is a record's name.
+//! leniently; every name `resolutions()` yields is a record's name; a `Parser` that reuses
+//! the memory of every earlier input gives the same results as the one-shot functions.
 #![no_main]
 
+use std::cell::RefCell;
+
 use libfuzzer_sys::fuzz_target;
-use tomskype::decode::dns::{self, DnsMessage, MAX_ANSWERS, MAX_QUESTIONS};
+use tomskype::decode::dns::{self, DnsMessage, Parser, MAX_ANSWERS, MAX_QUESTIONS};
+
+thread_local! {
+    /// One parser for the whole run: each input is parsed after all the earlier ones.
+    static REUSED: RefCell<Parser> = RefCell::new(Parser::new());
+}
 
 fn check(msg: &DnsMessage) {
     assert!(msg.questions.len() <= MAX_QUESTIONS);
@@ -46,7 +54,13 @@ fuzz_target!(|data: &[u8]| {
             "strict success implies the same lenient result"
         );
     }
-    if let Ok(m) = dns::parse_tcp(data) {
-        check(&m);
+    let tcp = dns::parse_tcp(data);
+    if let Ok(m) = &tcp {
+        check(m);
     }
+    REUSED.with(|p| {
+        let mut p = p.borrow_mut();
+        assert_eq!(p.parse(data).cloned(), strict, "reused parser, udp");
+        assert_eq!(p.parse_tcp(data).cloned(), tcp, "reused parser, tcp");
+    });
 });

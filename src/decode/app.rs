@@ -7,9 +7,9 @@ use super::{dns, http, proto, tls, Decoded};
 
 /// An application-layer fact found in one packet.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AppFact {
-    /// A DNS message.
-    Dns(dns::DnsMessage),
+pub enum AppFact<'a> {
+    /// A DNS message (the [`Inspector`]'s, until its next packet).
+    Dns(&'a dns::DnsMessage),
     /// The server name of a TLS ClientHello.
     Sni(String),
     /// An HTTP request.
@@ -29,38 +29,51 @@ pub enum Malformed {
 
 const DNS_PORTS: [u16; 3] = [53, 5353, 5355];
 
-/// Looks for a DNS message, TLS server name or HTTP request in a decoded packet.
-pub fn inspect(d: &Decoded<'_>) -> Result<Option<AppFact>, Malformed> {
-    let dns_port = DNS_PORTS.contains(&d.sport) || DNS_PORTS.contains(&d.dport);
-    match d.proto {
-        proto::UDP if dns_port => match dns::parse(d.payload) {
-            Ok(msg) => Ok(Some(AppFact::Dns(msg))),
-            Err(_) => Err(Malformed::Dns),
-        },
-        proto::TCP => {
-            if d.sport == 53 || d.dport == 53 {
-                return match dns::parse_tcp(d.payload) {
-                    Ok(msg) => Ok(Some(AppFact::Dns(msg))),
-                    // A later segment of a long TCP answer: not the start of a message.
-                    Err(_) => Ok(None),
-                };
+/// Looks at packets one after another; keeps the DNS parser's memory between them.
+#[derive(Debug, Default)]
+pub struct Inspector {
+    dns: dns::Parser,
+}
+
+impl Inspector {
+    /// An inspector with nothing kept yet.
+    pub fn new() -> Inspector {
+        Inspector::default()
+    }
+
+    /// Looks for a DNS message, TLS server name or HTTP request in a decoded packet.
+    pub fn inspect(&mut self, d: &Decoded<'_>) -> Result<Option<AppFact<'_>>, Malformed> {
+        let dns_port = DNS_PORTS.contains(&d.sport) || DNS_PORTS.contains(&d.dport);
+        match d.proto {
+            proto::UDP if dns_port => match self.dns.parse(d.payload) {
+                Ok(msg) => Ok(Some(AppFact::Dns(msg))),
+                Err(_) => Err(Malformed::Dns),
+            },
+            proto::TCP => {
+                if d.sport == 53 || d.dport == 53 {
+                    return match self.dns.parse_tcp(d.payload) {
+                        Ok(msg) => Ok(Some(AppFact::Dns(msg))),
+                        // A later segment of a long TCP answer: not the start of a message.
+                        Err(_) => Ok(None),
+                    };
+                }
+                if tls::looks_like_tls_handshake(d.payload) {
+                    return match tls::client_hello_sni(d.payload) {
+                        Ok(Some(name)) => Ok(Some(AppFact::Sni(name))),
+                        Ok(None) => Ok(None),
+                        Err(tls::TlsError::NotClientHello { .. }) => Ok(None),
+                        Err(_) => Err(Malformed::Tls),
+                    };
+                }
+                if http::looks_like_request(d.payload) {
+                    return match http::parse_request(d.payload) {
+                        Ok(req) => Ok(Some(AppFact::Http(req))),
+                        Err(_) => Err(Malformed::Http),
+                    };
+                }
+                Ok(None)
             }
-            if tls::looks_like_tls_handshake(d.payload) {
-                return match tls::client_hello_sni(d.payload) {
-                    Ok(Some(name)) => Ok(Some(AppFact::Sni(name))),
-                    Ok(None) => Ok(None),
-                    Err(tls::TlsError::NotClientHello { .. }) => Ok(None),
-                    Err(_) => Err(Malformed::Tls),
-                };
-            }
-            if http::looks_like_request(d.payload) {
-                return match http::parse_request(d.payload) {
-                    Ok(req) => Ok(Some(AppFact::Http(req))),
-                    Err(_) => Err(Malformed::Http),
-                };
-            }
-            Ok(None)
+            _ => Ok(None),
         }
-        _ => Ok(None),
     }
 }

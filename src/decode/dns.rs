@@ -203,7 +203,9 @@ impl DnsMessage {
 /// Every question and every answer (up to [`MAX_ANSWERS`]) that the header announces must
 /// be present, else [`DnsError::Truncated`]; use [`parse_partial`] for data cut short.
 pub fn parse(msg: &[u8]) -> Result<DnsMessage, DnsError> {
-    parse_inner(msg, false)
+    let mut m = DnsMessage::default();
+    parse_inner(msg, false, &mut m, &mut Vec::new())?;
+    Ok(m)
 }
 
 /// Parses a DNS message that may have been cut short (by the capture's snaplen, say).
@@ -212,7 +214,9 @@ pub fn parse(msg: &[u8]) -> Result<DnsMessage, DnsError> {
 /// what was read before it, and sets `truncated`. Malformed names (loops, bad pointers,
 /// reserved label types) are still errors.
 pub fn parse_partial(msg: &[u8]) -> Result<DnsMessage, DnsError> {
-    parse_inner(msg, true)
+    let mut m = DnsMessage::default();
+    parse_inner(msg, true, &mut m, &mut Vec::new())?;
+    Ok(m)
 }
 
 /// Parses the first DNS message of a TCP payload (a 2-byte length, then the message).
@@ -220,21 +224,81 @@ pub fn parse_partial(msg: &[u8]) -> Result<DnsMessage, DnsError> {
 /// When the payload holds less than the length announces, the part present is read as by
 /// [`parse_partial`] (and `truncated` is set); bytes after the first message are ignored.
 pub fn parse_tcp(payload: &[u8]) -> Result<DnsMessage, DnsError> {
+    let mut m = DnsMessage::default();
+    parse_tcp_inner(payload, &mut m, &mut Vec::new())?;
+    Ok(m)
+}
+
+/// The same parses as [`parse`] and [`parse_tcp`], with the same results, but reusing the
+/// memory of the previous message (its names' strings): the per-packet path parses millions
+/// of messages, and allocating every name anew was a good part of its cost.
+#[derive(Debug, Default)]
+pub struct Parser {
+    msg: DnsMessage,
+    /// Strings of earlier messages' names, cleared, for the next names.
+    spare: Vec<String>,
+}
+
+impl Parser {
+    /// A parser with nothing to reuse yet.
+    pub fn new() -> Parser {
+        Parser::default()
+    }
+
+    /// [`parse`], into this parser's message.
+    pub fn parse(&mut self, msg: &[u8]) -> Result<&DnsMessage, DnsError> {
+        self.recycle();
+        parse_inner(msg, false, &mut self.msg, &mut self.spare)?;
+        Ok(&self.msg)
+    }
+
+    /// [`parse_tcp`], into this parser's message.
+    pub fn parse_tcp(&mut self, payload: &[u8]) -> Result<&DnsMessage, DnsError> {
+        self.recycle();
+        parse_tcp_inner(payload, &mut self.msg, &mut self.spare)?;
+        Ok(&self.msg)
+    }
+
+    /// Keeps the strings of the last message for the next one.
+    fn recycle(&mut self) {
+        let m = &mut self.msg;
+        self.spare.extend(m.questions.drain(..).map(|q| q.name));
+        for r in m.answers.drain(..) {
+            self.spare.push(r.name);
+            if let DnsData::Cname(target) = r.data {
+                self.spare.push(target);
+            }
+        }
+    }
+}
+
+fn parse_tcp_inner(
+    payload: &[u8],
+    m: &mut DnsMessage,
+    spare: &mut Vec<String>,
+) -> Result<(), DnsError> {
     let Some((len, rest)) = payload.split_first_chunk::<2>() else {
         return Err(DnsError::TooShort { len: payload.len() });
     };
     let len = usize::from(u16::from_be_bytes(*len));
     match rest.get(..len) {
-        Some(msg) => parse(msg),
+        Some(msg) => parse_inner(msg, false, m, spare),
         None => {
-            let mut m = parse_partial(rest)?;
+            parse_inner(rest, true, m, spare)?;
             m.truncated = true;
-            Ok(m)
+            Ok(())
         }
     }
 }
 
-fn parse_inner(msg: &[u8], lenient: bool) -> Result<DnsMessage, DnsError> {
+/// Parses `msg` into `m` (whose questions and answers must be empty), taking the strings for
+/// names from `spare` while it has any.
+fn parse_inner(
+    msg: &[u8],
+    lenient: bool,
+    m: &mut DnsMessage,
+    spare: &mut Vec<String>,
+) -> Result<(), DnsError> {
     let Some(header) = msg.first_chunk::<HEADER_LEN>() else {
         return Err(DnsError::TooShort { len: msg.len() });
     };
@@ -243,17 +307,17 @@ fn parse_inner(msg: &[u8], lenient: bool) -> Result<DnsMessage, DnsError> {
     let flags = word(2);
     let qdcount = word(4);
     let ancount = word(6);
-    let mut m = DnsMessage {
-        id: word(0),
-        is_response: flags & 0x8000 != 0,
-        rcode: (flags & 0x000f) as u8,
-        truncated: flags & 0x0200 != 0,
-        ..DnsMessage::default()
-    };
+    m.id = word(0);
+    m.is_response = flags & 0x8000 != 0;
+    m.rcode = (flags & 0x000f) as u8;
+    m.truncated = flags & 0x0200 != 0;
+    debug_assert!(m.questions.is_empty() && m.answers.is_empty());
     let mut pos = HEADER_LEN;
+    // A name's string: a spare one, or a new one big enough for most names.
+    let mut fresh = || spare.pop().unwrap_or_else(|| String::with_capacity(48));
     // Every question consumes at least 5 bytes, so this loop is bounded by the data.
     for _ in 0..qdcount {
-        match read_question(msg, pos) {
+        match read_question(msg, pos, fresh()) {
             Ok((q, end)) => {
                 if m.questions.len() < MAX_QUESTIONS {
                     m.questions.push(q);
@@ -262,7 +326,7 @@ fn parse_inner(msg: &[u8], lenient: bool) -> Result<DnsMessage, DnsError> {
             }
             Err(Short) if lenient => {
                 m.truncated = true;
-                return Ok(m);
+                return Ok(());
             }
             Err(Short) => {
                 return Err(DnsError::Truncated {
@@ -274,14 +338,14 @@ fn parse_inner(msg: &[u8], lenient: bool) -> Result<DnsMessage, DnsError> {
         }
     }
     for _ in 0..usize::from(ancount).min(MAX_ANSWERS) {
-        match read_record(msg, pos) {
+        match read_record(msg, pos, &mut fresh) {
             Ok((r, end)) => {
                 m.answers.push(r);
                 pos = end;
             }
             Err(Short) if lenient => {
                 m.truncated = true;
-                return Ok(m);
+                return Ok(());
             }
             Err(Short) => {
                 return Err(DnsError::Truncated {
@@ -292,7 +356,7 @@ fn parse_inner(msg: &[u8], lenient: bool) -> Result<DnsMessage, DnsError> {
             Err(Bad(e)) => return Err(e),
         }
     }
-    Ok(m)
+    Ok(())
 }
 
 fn be16(msg: &[u8], pos: usize) -> Result<u16, Fail> {
@@ -302,15 +366,20 @@ fn be16(msg: &[u8], pos: usize) -> Result<u16, Fail> {
     }
 }
 
-fn read_question(msg: &[u8], pos: usize) -> Result<(DnsQuestion, usize), Fail> {
-    let (name, end) = read_name(msg, pos)?;
+fn read_question(msg: &[u8], pos: usize, mut name: String) -> Result<(DnsQuestion, usize), Fail> {
+    let end = read_name(msg, pos, &mut name)?;
     let qtype = be16(msg, end)?;
     be16(msg, end + 2)?; // qclass, not kept
     Ok((DnsQuestion { name, qtype }, end + 4))
 }
 
-fn read_record(msg: &[u8], pos: usize) -> Result<(DnsRecord, usize), Fail> {
-    let (name, end) = read_name(msg, pos)?;
+fn read_record(
+    msg: &[u8],
+    pos: usize,
+    fresh: &mut impl FnMut() -> String,
+) -> Result<(DnsRecord, usize), Fail> {
+    let mut name = fresh();
+    let end = read_name(msg, pos, &mut name)?;
     let rtype = be16(msg, end)?;
     let ttl = match msg.get(end + 4..end + 8) {
         Some(&[a, b, c, d]) => u32::from_be_bytes([a, b, c, d]),
@@ -340,8 +409,9 @@ fn read_record(msg: &[u8], pos: usize) -> Result<(DnsRecord, usize), Fail> {
             // The name must lie within the record data (its pointers may reach anywhere
             // before it in the message). Slicing cannot panic: `get(start..rdata_end)`
             // succeeded above.
-            let (target, target_end) =
-                read_name(&msg[..rdata_end], start).map_err(|e| match e {
+            let mut target = fresh();
+            let target_end =
+                read_name(&msg[..rdata_end], start, &mut target).map_err(|e| match e {
                     Short => bad(),
                     other => other,
                 })?;
@@ -607,6 +677,39 @@ mod tests {
             if cut >= HEADER_LEN {
                 let p = parse_partial(part).unwrap();
                 prop_assert_eq!(p.truncated, cut < msg.len());
+            }
+        }
+
+        /// A parser that reuses the strings of the messages before gives exactly what the
+        /// one-shot functions give, whatever came before (good messages, cut ones, garbage).
+        #[test]
+        fn a_reused_parser_equals_a_fresh_one(
+            inputs in proptest::collection::vec(
+                (0usize..4, 0usize..200, proptest::collection::vec(any::<u8>(), 0..40)),
+                1..12,
+            )
+        ) {
+            let mut parser = Parser::new();
+            for (kind, cut, junk) in inputs {
+                let mut msg = match kind {
+                    0 => skype_response(),
+                    1 => {
+                        let mut m = header(7, 0, 2, 0);
+                        name(&mut m, "A.Very.Long.Name.Of.Many.Labels.example");
+                        m.extend_from_slice(&[0, 1, 0, 1]);
+                        name(&mut m, "b.example");
+                        m.extend_from_slice(&[0, 28, 0, 1]);
+                        m
+                    }
+                    2 => header(1, 0x8000, 1, 3),
+                    _ => Vec::new(),
+                };
+                msg.truncate(cut.max(HEADER_LEN).min(msg.len()));
+                msg.extend_from_slice(&junk);
+                prop_assert_eq!(parser.parse(&msg).cloned(), parse(&msg));
+                let mut tcp = (msg.len() as u16).to_be_bytes().to_vec();
+                tcp.extend_from_slice(&msg[..msg.len() / 2]);
+                prop_assert_eq!(parser.parse_tcp(&tcp).cloned(), parse_tcp(&tcp));
             }
         }
     }

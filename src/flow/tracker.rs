@@ -3,7 +3,7 @@
 //! application parsers.
 
 use crate::capture::{Packet, PacketSink};
-use crate::decode::app::{self, AppFact, Malformed};
+use crate::decode::app::{AppFact, Inspector, Malformed};
 use crate::decode::{self, tcp_flags, DecodeStats};
 
 use super::{Dir, FlowKey, FlowTable, HttpFact, Probe};
@@ -22,6 +22,7 @@ pub struct Tracker {
     pub stats: DecodeStats,
     /// Packets not counted yet: `[newest, older]`.
     pending: [Option<Pending>; 2],
+    inspector: Inspector,
 }
 
 /// A packet whose flow is still to be counted.
@@ -122,7 +123,7 @@ impl PacketSink for Tracker {
             return;
         }
         let ts = packet.ts_nanos;
-        match app::inspect(&d) {
+        match self.inspector.inspect(&d) {
             Ok(None) => {}
             Ok(Some(AppFact::Dns(msg))) => {
                 // The client is whoever sent the question, or receives the answer.

@@ -29,16 +29,16 @@ impl From<DnsError> for Fail {
     }
 }
 
-/// Reads the (possibly compressed) name at `start`; returns it in presentation form and the
-/// offset just after it in place (after its first pointer, or its final zero).
+/// Reads the (possibly compressed) name at `start` into `name` (cleared first), in
+/// presentation form; returns the offset just after it in place (after its first pointer, or
+/// its final zero). On failure `name` holds whatever was read.
 ///
 /// Termination: every pointer must point strictly before the start of the run of labels it
 /// ends (the name's start, or the previous pointer's target), so the runs start at strictly
 /// decreasing offsets; and each run moves forward through the finite message. The work is
 /// bounded too: at most [`MAX_POINTERS`] pointers and 255 bytes of labels.
-pub(super) fn read_name(msg: &[u8], start: usize) -> Result<(String, usize), Fail> {
-    // Most names fit: one allocation instead of a few growths.
-    let mut name = String::with_capacity(48);
+pub(super) fn read_name(msg: &[u8], start: usize, name: &mut String) -> Result<usize, Fail> {
+    name.clear();
     let mut pos = start;
     let mut run_start = start;
     let mut end_in_place = None;
@@ -58,7 +58,7 @@ pub(super) fn read_name(msg: &[u8], start: usize) -> Result<(String, usize), Fai
                     }));
                 }
                 if len == 0 {
-                    return Ok((name, end_in_place.unwrap_or(pos + 1)));
+                    return Ok(end_in_place.unwrap_or(pos + 1));
                 }
                 let Some(label) = msg.get(pos + 1..pos + 1 + usize::from(len)) else {
                     return Err(Short);
@@ -66,7 +66,7 @@ pub(super) fn read_name(msg: &[u8], start: usize) -> Result<(String, usize), Fai
                 if !name.is_empty() {
                     name.push('.');
                 }
-                push_label(&mut name, label);
+                push_label(name, label);
                 pos += 1 + usize::from(len);
             }
             0xc0 => {
@@ -110,6 +110,20 @@ pub(super) fn read_name(msg: &[u8], start: usize) -> Result<(String, usize), Fai
 
 /// Appends one label in presentation form (lowercase, `\DDD` for unprintable bytes).
 fn push_label(name: &mut String, label: &[u8]) {
+    // Nearly every label is plain printable ASCII: copied and lowercased in one go.
+    if label
+        .iter()
+        .all(|&b| matches!(b, b'!'..=b'~') && b != b'.' && b != b'\\')
+    {
+        if let Ok(text) = std::str::from_utf8(label) {
+            let from = name.len();
+            name.push_str(text);
+            if let Some(added) = name.get_mut(from..) {
+                added.make_ascii_lowercase();
+            }
+            return;
+        }
+    }
     for &b in label {
         match b {
             b'.' | b'\\' => {
@@ -139,6 +153,12 @@ mod tests {
         m
     }
 
+    /// [`read_name`] into a fresh string.
+    fn name_at(msg: &[u8], start: usize) -> Result<(String, usize), Fail> {
+        let mut name = "left over".to_owned();
+        read_name(msg, start, &mut name).map(|end| (name, end))
+    }
+
     #[test]
     fn long_pointer_chains_are_refused() {
         // "a", then pointers each pointing at the one before: n pointers to follow.
@@ -153,10 +173,10 @@ mod tests {
             (m, usize::from(prev))
         };
         let (m, last) = chain(MAX_POINTERS);
-        assert_eq!(read_name(&m, last), Ok(("a".into(), last + 2)));
+        assert_eq!(name_at(&m, last), Ok(("a".into(), last + 2)));
         let (m, last) = chain(MAX_POINTERS + 1);
         assert!(matches!(
-            read_name(&m, last),
+            name_at(&m, last),
             Err(Bad(DnsError::BadName {
                 reason: "too many compression pointers",
                 ..
@@ -167,11 +187,11 @@ mod tests {
     #[test]
     fn end_in_place_is_after_the_first_pointer() {
         let m = b"\x03com\x00\x03www\xc0\x00\x01x\xc0\x05junk";
-        assert_eq!(read_name(m, 0), Ok(("com".into(), 5)));
-        assert_eq!(read_name(m, 5), Ok(("www.com".into(), 11)));
-        assert_eq!(read_name(m, 11), Ok(("x.www.com".into(), 15)));
-        assert_eq!(read_name(&m[..14], 11), Err(Short));
-        assert_eq!(read_name(m, 99), Err(Short));
+        assert_eq!(name_at(m, 0), Ok(("com".into(), 5)));
+        assert_eq!(name_at(m, 5), Ok(("www.com".into(), 11)));
+        assert_eq!(name_at(m, 11), Ok(("x.www.com".into(), 15)));
+        assert_eq!(name_at(&m[..14], 11), Err(Short));
+        assert_eq!(name_at(m, 99), Err(Short));
     }
 
     #[test]
