@@ -39,6 +39,7 @@ pub mod enrich;
 pub mod export;
 pub mod flow;
 pub mod lookup;
+mod prefetch;
 pub mod report;
 pub mod samples;
 pub mod timefmt;

@@ -70,6 +70,7 @@ pub(crate) struct MmapInput<'a> {
     map: &'a memmap2::Mmap,
     pos: usize,
     released: usize,
+    ahead: crate::prefetch::Ahead,
 }
 
 impl<'a> MmapInput<'a> {
@@ -81,6 +82,7 @@ impl<'a> MmapInput<'a> {
             map,
             pos: 0,
             released: 0,
+            ahead: crate::prefetch::Ahead::default(),
         };
         input.populate(0);
         input.populate(RELEASE_REGION);
@@ -137,6 +139,7 @@ impl Input for MmapInput<'_> {
         if self.pos - self.released >= RELEASE_REGION {
             self.release();
         }
+        self.ahead.advance(self.map, self.pos);
     }
 
     #[inline(always)]

@@ -407,7 +407,7 @@ impl<A: Addr> Store<A> {
     #[inline(always)]
     fn prefetch_index(&self, hash: u64) {
         if let Some(word) = self.index.get(self.start(hash)) {
-            prefetch(word);
+            crate::prefetch::line(word);
         }
     }
 
@@ -416,7 +416,7 @@ impl<A: Addr> Store<A> {
         if let Some(&word) = self.index.get(self.start(hash)) {
             if word != 0 && word & !POS_MASK == Self::tag(hash) {
                 if let Some(slot) = self.slots.get(((word & POS_MASK) as usize).wrapping_sub(1)) {
-                    prefetch(slot);
+                    crate::prefetch::line(slot);
                 }
             }
         }
@@ -526,20 +526,6 @@ impl<A: Addr> Store<A> {
             self.index[pos] = Self::tag(hash) | (i as u64 + 1);
         }
     }
-}
-
-/// Asks the CPU to bring `*at`'s cache line in. Never faults, changes nothing observable.
-#[inline(always)]
-fn prefetch<T>(at: &T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is a hint; it reads nothing the program sees, and `at` is a valid
-    // reference anyway.
-    unsafe {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch::<_MM_HINT_T0>((at as *const T).cast::<i8>());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = at;
 }
 
 #[cfg(test)]
