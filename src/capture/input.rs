@@ -70,7 +70,7 @@ pub(crate) struct MmapInput<'a> {
     map: &'a memmap2::Mmap,
     pos: usize,
     released: usize,
-    ahead: crate::prefetch::Ahead,
+    ahead: crate::hints::Ahead,
 }
 
 impl<'a> MmapInput<'a> {
@@ -82,7 +82,7 @@ impl<'a> MmapInput<'a> {
             map,
             pos: 0,
             released: 0,
-            ahead: crate::prefetch::Ahead::default(),
+            ahead: crate::hints::Ahead::default(),
         };
         input.populate(0);
         input.populate(RELEASE_REGION);

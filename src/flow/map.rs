@@ -407,7 +407,7 @@ impl<A: Addr> Store<A> {
     #[inline(always)]
     fn prefetch_index(&self, hash: u64) {
         if let Some(word) = self.index.get(self.start(hash)) {
-            crate::prefetch::line(word);
+            crate::hints::prefetch(word);
         }
     }
 
@@ -416,7 +416,7 @@ impl<A: Addr> Store<A> {
         if let Some(&word) = self.index.get(self.start(hash)) {
             if word != 0 && word & !POS_MASK == Self::tag(hash) {
                 if let Some(slot) = self.slots.get(((word & POS_MASK) as usize).wrapping_sub(1)) {
-                    crate::prefetch::line(slot);
+                    crate::hints::prefetch(slot);
                 }
             }
         }
@@ -481,6 +481,10 @@ impl<A: Addr> Store<A> {
             self.grow((self.slots.len() + 1) * 2);
             pos = self.free_pos(hash);
         }
+        if self.slots.len() == self.slots.capacity() {
+            self.slots.reserve(self.slots.len().max(64));
+            crate::hints::huge_pages(&self.slots);
+        }
         self.slots.push(Slot::new(k, ts));
         let n = self.slots.len();
         self.index[pos] = Self::tag(hash) | n as u64;
@@ -503,6 +507,7 @@ impl<A: Addr> Store<A> {
             self.grow(want);
         }
         self.slots.reserve(additional);
+        crate::hints::huge_pages(&self.slots);
     }
 
     /// Rebuilds the index with room for `flows` flows at most 5/8 full.
@@ -512,6 +517,7 @@ impl<A: Addr> Store<A> {
             return;
         }
         self.index = vec![0; len];
+        crate::hints::huge_pages(&self.index);
         self.shift = 64 - len.trailing_zeros();
         for (i, slot) in self.slots.iter().enumerate() {
             let hash = slot.packed().hash();
