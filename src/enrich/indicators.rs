@@ -12,6 +12,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use ipnetwork::IpNetwork;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -157,6 +158,12 @@ pub struct IndicatorSet {
     /// `name version` of each loaded file's `@set` line (or the file name).
     pub versions: Vec<String>,
     hasher_input: Vec<u8>,
+    /// Name indicators by name: position in `indicators`, in file order. Rebuilt by
+    /// [`IndicatorSet::add_text`]; a report looks up every name of every endpoint and query.
+    by_name: FxHashMap<String, Vec<usize>>,
+    /// Bit `p` set when some port indicator names port `p`: most ports have none, and a host
+    /// can open flows to thousands of remote ports.
+    ports: Vec<u64>,
 }
 
 /// Identity of a loaded indicator set, for reports.
@@ -206,6 +213,17 @@ impl IndicatorSet {
             .push(version.unwrap_or_else(|| file.to_owned()));
         self.indicators.extend(parsed.indicators);
         self.hasher_input.extend_from_slice(text.as_bytes());
+        self.by_name.clear();
+        self.ports = vec![0; (1 << 16) / 64];
+        for (at, ind) in self.indicators.iter().enumerate() {
+            match &ind.matcher {
+                Matcher::Name(n) => self.by_name.entry(n.clone()).or_default().push(at),
+                &Matcher::Port { port, .. } => {
+                    self.ports[usize::from(port / 64)] |= 1 << (port % 64);
+                }
+                _ => {}
+            }
+        }
         Ok(())
     }
 
@@ -228,14 +246,31 @@ impl IndicatorSet {
         })
     }
 
-    /// Indicators matching a DNS name (also the host of an HTTP request or a TLS name).
+    /// Indicators matching a DNS name (also the host of an HTTP request or a TLS name): those
+    /// whose name is `name` or a parent of it (see [`name_under`]), in file order.
     pub fn match_name(&self, name: &str) -> Vec<&Indicator> {
-        self.indicators
-            .iter()
-            .filter(|i| match &i.matcher {
-                Matcher::Name(n) => name_under(name, n),
-                _ => false,
-            })
+        if self.by_name.is_empty() {
+            return Vec::new();
+        }
+        // Indicator names are lowercase ASCII without a trailing dot; look up `name` and each
+        // of its parents, cut at the dots, in the same form.
+        let name = name.trim_end_matches('.');
+        let lower: std::borrow::Cow<'_, str> = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            name.to_ascii_lowercase().into()
+        } else {
+            name.into()
+        };
+        let parents = std::iter::once(0).chain(lower.match_indices('.').map(|(at, _)| at + 1));
+        let mut at: Vec<usize> = parents
+            .filter_map(|from| lower.get(from..))
+            .filter_map(|suffix| self.by_name.get(suffix))
+            .flatten()
+            .copied()
+            .collect();
+        at.sort_unstable();
+        at.dedup();
+        at.into_iter()
+            .filter_map(|i| self.indicators.get(i))
             .collect()
     }
 
@@ -264,7 +299,12 @@ impl IndicatorSet {
 
     /// Indicators matching a remote port.
     pub fn match_port(&self, proto: u8, port: u16) -> impl Iterator<Item = &Indicator> {
-        self.indicators.iter().filter(move |i| match i.matcher {
+        let any = self
+            .ports
+            .get(usize::from(port / 64))
+            .is_some_and(|w| w & 1 << (port % 64) != 0);
+        let candidates = if any { &self.indicators[..] } else { &[] };
+        candidates.iter().filter(move |i| match i.matcher {
             Matcher::Port { proto: p, port: q } => q == port && (p == 0 || p == proto),
             _ => false,
         })
@@ -700,6 +740,28 @@ mod tests {
     }
 
     #[test]
+    fn port_bitmap_equals_a_linear_scan() {
+        let mut s = set();
+        let text = format!("@set\tlab\t1\n@source\tlab\tour lab\n{HEADER}\nlab-1\ttom\tport\tudp/65535\t0.9\ttom\t-\tlab\tlast port\nlab-2\ttom\tport\tany/0\t0.9\ttom\t-\tlab\tport zero\n");
+        s.add_text("lab.tsv", &text).unwrap();
+        let mut hits = 0;
+        for proto in [6u8, 17] {
+            for port in 0..=u16::MAX {
+                let linear: Vec<&str> = s
+                    .indicators
+                    .iter()
+                    .filter(|i| matches!(i.matcher, Matcher::Port { proto: p, port: q } if q == port && (p == 0 || p == proto)))
+                    .map(|i| i.id.as_str())
+                    .collect();
+                let fast: Vec<&str> = s.match_port(proto, port).map(|i| i.id.as_str()).collect();
+                assert_eq!(fast, linear, "{proto}/{port}");
+                hits += fast.len();
+            }
+        }
+        assert!(hits >= 3, "{hits}");
+    }
+
+    #[test]
     fn user_file_adds_to_the_shipped_set() {
         let mut s = set();
         let before = s.indicators.len();
@@ -710,5 +772,60 @@ mod tests {
         assert_eq!(s.info().versions.last().unwrap(), "lab 1");
         // Re-adding the shipped ids is refused.
         assert!(s.add_text("again.tsv", EMBEDDED).is_err());
+    }
+
+    proptest::proptest! {
+        /// The name index finds exactly what testing every name indicator in turn finds, in
+        /// the same order, for names made of the shipped names' labels (upper and lower case,
+        /// extra labels, dots where they should not be, a byte outside ASCII).
+        #[test]
+        fn name_index_equals_a_linear_scan(
+            parts in proptest::collection::vec((0usize..200, 0u8..6), 1..5),
+            trailing in 0usize..3,
+        ) {
+            let s = set();
+            let labels: Vec<String> = s
+                .indicators
+                .iter()
+                .filter_map(|i| match &i.matcher {
+                    Matcher::Name(n) => Some(n.clone()),
+                    _ => None,
+                })
+                .flat_map(|n| n.split('.').map(str::to_owned).collect::<Vec<_>>())
+                .chain(["x".into(), "".into(), "é".into()])
+                .collect();
+            let mut name = String::new();
+            for (i, (pick, style)) in parts.iter().enumerate() {
+                if i > 0 {
+                    name.push('.');
+                }
+                let label = &labels[pick % labels.len()];
+                match style {
+                    0 => name.push_str(&label.to_ascii_uppercase()),
+                    1 => name.push_str(&format!("{label}.")),
+                    _ => name.push_str(label),
+                }
+            }
+            name.push_str(&".".repeat(trailing));
+            // Every full shipped name, too, with a prefix.
+            let full: Vec<String> = s
+                .indicators
+                .iter()
+                .filter_map(|i| match &i.matcher {
+                    Matcher::Name(n) => Some(format!("{}.{n}", parts.len())),
+                    _ => None,
+                })
+                .collect();
+            for candidate in std::iter::once(&name).chain(&full) {
+                let linear: Vec<&str> = s
+                    .indicators
+                    .iter()
+                    .filter(|i| matches!(&i.matcher, Matcher::Name(n) if name_under(candidate, n)))
+                    .map(|i| i.id.as_str())
+                    .collect();
+                let indexed: Vec<&str> = s.match_name(candidate).iter().map(|i| i.id.as_str()).collect();
+                proptest::prop_assert_eq!(indexed, linear, "{}", candidate);
+            }
+        }
     }
 }
