@@ -244,7 +244,7 @@ pub fn gather(table: &FlowTable, local: &LocalNets) -> Gathered {
             let opened = opened.unwrap_or(true);
             e.host_opened |= opened;
             if opened {
-                e.opened_ports.insert((key.proto, remote_port));
+                e.opened_ports.push((key.proto, remote_port));
             }
             if let Some(facts) = facts {
                 for (name, &ts) in &facts.sni {
@@ -265,6 +265,10 @@ pub fn gather(table: &FlowTable, local: &LocalNets) -> Gathered {
             // Both ends are local hosts: each sees the other as an endpoint.
             add(remote, host, remote_port, host_port, opened.map(|o| !o));
         }
+    }
+    // Sorted here, in the worker, so that merging inputs on the main thread is one pass.
+    for e in by_host.values_mut().flat_map(|h| h.endpoints.values_mut()) {
+        e.opened_ports.sorted_mut();
     }
     Gathered {
         hosts: by_host,
@@ -355,7 +359,7 @@ struct EndpointAgg {
     first_ns: i64,
     last_ns: i64,
     ports: BTreeSet<(u8, u16)>,
-    opened_ports: BTreeSet<(u8, u16)>,
+    opened_ports: PortList,
     host_opened: bool,
     names: BTreeMap<String, i64>,
     http: Vec<HttpFact>,
@@ -373,7 +377,7 @@ impl EndpointAgg {
         while self.ports.len() > MAX_PORTS_PER_ENDPOINT {
             self.ports.pop_last();
         }
-        self.opened_ports.extend(o.opened_ports);
+        self.opened_ports.merge(o.opened_ports);
         self.host_opened |= o.host_opened;
         for (name, ts) in o.names {
             let first = self.names.entry(name).or_insert(ts);
@@ -391,12 +395,66 @@ impl EndpointAgg {
             first_ns: ts,
             last_ns: ts,
             ports: BTreeSet::new(),
-            opened_ports: BTreeSet::new(),
+            opened_ports: PortList::default(),
             host_opened: false,
             names: BTreeMap::new(),
             http: Vec::new(),
             programs: BTreeSet::new(),
         }
+    }
+}
+
+/// A set of (protocol, port) pairs that takes one per flow cheaply: kept as a list, sorted and
+/// made unique only when it has doubled since the last time (and when read). A host can open
+/// flows to tens of thousands of ports of one endpoint; a tree set made that the costliest
+/// part of gathering and merging.
+#[derive(Debug, Default)]
+struct PortList {
+    list: Vec<(u8, u16)>,
+    /// Length of `list` when it was last made sorted and unique.
+    clean: usize,
+}
+
+impl PortList {
+    fn push(&mut self, p: (u8, u16)) {
+        self.list.push(p);
+        if self.list.len() > 2 * self.clean.max(32) {
+            self.tidy();
+        }
+    }
+
+    /// Adds `other`'s pairs: both sorted first, then merged in one pass.
+    fn merge(&mut self, mut other: PortList) {
+        let (mine, theirs) = (std::mem::take(self.sorted_mut()), other.sorted_mut());
+        let mut out = Vec::with_capacity(mine.len() + theirs.len());
+        let (mut i, mut j) = (0, 0);
+        while let (Some(&a), Some(&b)) = (mine.get(i), theirs.get(j)) {
+            out.push(a.min(b));
+            i += usize::from(a <= b);
+            j += usize::from(b <= a);
+        }
+        out.extend_from_slice(mine.get(i..).unwrap_or_default());
+        out.extend_from_slice(theirs.get(j..).unwrap_or_default());
+        self.clean = out.len();
+        self.list = out;
+    }
+
+    fn tidy(&mut self) {
+        self.list.sort_unstable();
+        self.list.dedup();
+        self.clean = self.list.len();
+    }
+
+    /// The pairs, sorted, each once.
+    fn sorted(&mut self) -> &[(u8, u16)] {
+        self.sorted_mut()
+    }
+
+    fn sorted_mut(&mut self) -> &mut Vec<(u8, u16)> {
+        if self.clean != self.list.len() {
+            self.tidy();
+        }
+        &mut self.list
     }
 }
 
@@ -505,7 +563,7 @@ impl HostAgg {
                         });
                     }
                 }
-                for &(proto, port) in &e.opened_ports {
+                for &(proto, port) in e.opened_ports.sorted() {
                     for indicator in set.match_port(proto, port) {
                         matches.push(Match {
                             indicator,
@@ -570,6 +628,26 @@ impl HostAgg {
 mod tests {
     use super::*;
     use crate::flow::{Dir, HttpFact};
+
+    proptest::proptest! {
+        /// A port list holds what a tree set would, whatever the pushes and merges.
+        #[test]
+        fn port_list_is_a_set(
+            a in proptest::collection::vec((0u8..3, 0u16..200), 0..300),
+            b in proptest::collection::vec((0u8..3, 0u16..200), 0..300),
+        ) {
+            let (mut x, mut y) = (PortList::default(), PortList::default());
+            a.iter().for_each(|&p| x.push(p));
+            b.iter().for_each(|&p| y.push(p));
+            x.merge(y);
+            let want: Vec<(u8, u16)> = a.iter().chain(&b).copied().collect::<BTreeSet<_>>().into_iter().collect();
+            proptest::prop_assert_eq!(x.sorted(), &want[..]);
+            let mut only_a = PortList::default();
+            a.iter().for_each(|&p| only_a.push(p));
+            let want_a: Vec<(u8, u16)> = a.iter().copied().collect::<BTreeSet<_>>().into_iter().collect();
+            proptest::prop_assert_eq!(only_a.sorted(), &want_a[..]);
+        }
+    }
 
     /// The views must not depend on the order in which the flow table holds its flows (it
     /// changes with the table's capacity, the hasher and the merge order of inputs).
