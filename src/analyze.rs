@@ -222,6 +222,12 @@ pub fn read_capture(path: &Path, progress: Option<&Progress>) -> (FlowTable, Inp
 impl Analyzer {
     /// Enriches, classifies and reports every local host of `traffic`.
     pub fn report(&self, traffic: Traffic) -> Report {
+        self.report_on(traffic, 1)
+    }
+
+    /// [`Analyzer::report`] on `threads` threads (hosts are independent); the same report for
+    /// any number.
+    pub fn report_on(&self, traffic: Traffic, threads: usize) -> Report {
         let ctx = Context {
             local: &self.local,
             geoip: &self.geoip,
@@ -231,11 +237,9 @@ impl Analyzer {
             traffic.gathered.flows,
             (traffic.gathered.first_ns, traffic.gathered.last_ns),
         );
-        let views = enrich::hosts(traffic.gathered, &ctx);
-        let hosts: Vec<HostReport> = views
-            .iter()
-            .map(|v| HostReport::new(v, classify::classify(v)))
-            .collect();
+        let hosts: Vec<HostReport> = enrich::hosts_map(traffic.gathered, &ctx, threads, |v| {
+            HostReport::new(&v, classify::classify(&v))
+        });
         let totals = Totals::of(&hosts, &traffic.inputs, flows, span);
         Report {
             schema: SCHEMA,

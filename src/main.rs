@@ -56,7 +56,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let traffic = progress::run(inputs.total_bytes(), !args.no_progress, |p| {
                 inputs.read(&analyzer.local, threads, Some(p))
             });
-            let report = analyzer.report(traffic);
+            let report = analyzer.report_on(traffic, threads);
             emit(&report, &args.report, &expected)
         }
         Command::Live(args) => live(args),

@@ -76,3 +76,29 @@ fn cut_capture_keeps_its_verdict_and_says_where_it_was_cut() {
         .iter()
         .any(|h| h.verdict.label.name() == "tom-skype"));
 }
+
+/// The report is the same whatever the number of threads reading the inputs and reporting the
+/// hosts: on every sample at once, and on the real corpus's nDPI captures (hundreds of hosts)
+/// when present.
+#[test]
+fn reports_do_not_depend_on_the_number_of_threads() {
+    let mut sets = vec![vec![common::root().join("captures")]];
+    if let Some(corpora) = common::corpora() {
+        sets.push(vec![corpora.join("ndpi")]);
+    }
+    let a = common::analyzer();
+    for paths in sets {
+        let inputs = tomskype::analyze::Inputs::expand(&paths);
+        let one = a.report_on(inputs.read(&a.local, 1, None), 1);
+        assert!(one.hosts.len() > 5, "{paths:?}: {} hosts", one.hosts.len());
+        let one = serde_json::to_string(&one).unwrap();
+        for (read, report) in [(2, 2), (3, 4), (1, 7)] {
+            let many = a.report_on(inputs.read(&a.local, read, None), report);
+            assert_eq!(
+                serde_json::to_string(&many).unwrap(),
+                one,
+                "{paths:?}: {read} reading threads, {report} reporting"
+            );
+        }
+    }
+}

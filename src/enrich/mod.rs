@@ -283,6 +283,17 @@ pub fn gather(table: &FlowTable, local: &LocalNets) -> Gathered {
 /// Builds the per-host views of gathered traffic, sorted by host address: looks up each
 /// endpoint once (country, indicators) and matches the names and requests seen.
 pub fn hosts<'s>(gathered: Gathered, ctx: &Context<'s>) -> Vec<HostView<'s>> {
+    hosts_map(gathered, ctx, 1, |view| view)
+}
+
+/// [`hosts`], with `each` applied to every view as it is made, on `threads` threads (each
+/// takes a run of hosts in address order); the results come in host address order, the same
+/// for any number of threads.
+pub fn hosts_map<'s, T, F>(gathered: Gathered, ctx: &Context<'s>, threads: usize, each: F) -> Vec<T>
+where
+    T: Send,
+    F: Fn(HostView<'s>) -> T + Sync,
+{
     let Gathered {
         hosts,
         resolved,
@@ -293,7 +304,6 @@ pub fn hosts<'s>(gathered: Gathered, ctx: &Context<'s>) -> Vec<HostView<'s>> {
         resolved: &resolved,
         queries: &queries,
     };
-    let mut cache: FxHashMap<IpAddr, AddrFacts<'s>> = FxHashMap::default();
     let mut hosts: Vec<HostAgg> = hosts
         .into_values()
         // An address that never sent a packet is no machine we can judge (often a subnet's
@@ -301,10 +311,35 @@ pub fn hosts<'s>(gathered: Gathered, ctx: &Context<'s>) -> Vec<HostView<'s>> {
         .filter(|h| h.sent > 0)
         .collect();
     hosts.sort_unstable_by_key(|h| h.addr);
-    hosts
-        .into_iter()
-        .map(|h| h.finish(&names, ctx, &mut cache))
-        .collect()
+    // Each run has its own cache of address facts (pure functions of the address).
+    let run = |part: Vec<HostAgg>| -> Vec<T> {
+        let mut cache: FxHashMap<IpAddr, AddrFacts<'s>> = FxHashMap::default();
+        part.into_iter()
+            .map(|h| each(h.finish(&names, ctx, &mut cache)))
+            .collect()
+    };
+    let threads = threads.clamp(1, hosts.len().max(1));
+    if threads == 1 {
+        return run(hosts);
+    }
+    let per = hosts.len().div_ceil(threads);
+    let mut parts = Vec::with_capacity(threads);
+    while hosts.len() > per {
+        let rest = hosts.split_off(per);
+        parts.push(std::mem::replace(&mut hosts, rest));
+    }
+    parts.push(hosts);
+    std::thread::scope(|s| {
+        let run = &run;
+        let handles: Vec<_> = parts
+            .into_iter()
+            .map(|part| s.spawn(move || run(part)))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
 }
 
 /// The DNS names of gathered traffic, for [`HostAgg::finish`].
