@@ -13,7 +13,7 @@ use super::{Dir, FlowKey, FlowTable, HttpFact, Probe};
 ///
 /// Each packet's flow is counted two packets later: its index word is asked for when it is
 /// decoded, its flow one packet later, and both are in cache when it is counted (see
-/// [`crate::flow::FlowMap`]). [`Tracker::table`] and [`Tracker::into_table`] count what is
+/// [`crate::flow::FlowMap`]). [`Tracker::table`] and [`Tracker::into_parts`] count what is
 /// still pending first.
 #[derive(Debug, Default)]
 pub struct Tracker {
