@@ -169,8 +169,12 @@ fn special_v6(ip: Ipv6Addr) -> Option<SpecialRange> {
 /// True for addresses that never name a single host: multicast, broadcast and unspecified.
 /// Traffic to them is never evidence about a remote endpoint.
 pub fn is_never_endpoint(ip: IpAddr) -> bool {
+    never_endpoint_range(special_range(ip))
+}
+
+fn never_endpoint_range(range: Option<SpecialRange>) -> bool {
     matches!(
-        special_range(ip),
+        range,
         Some(SpecialRange::Multicast | SpecialRange::Broadcast | SpecialRange::Unspecified)
     )
 }
@@ -179,8 +183,12 @@ pub fn is_never_endpoint(ip: IpAddr) -> bool {
 /// networks: private, CGNAT, link-local, loopback, unique-local, documentation and
 /// benchmarking ranges (the last two appear in lab and sample captures).
 pub fn is_local_by_default(ip: IpAddr) -> bool {
+    local_by_default_range(special_range(ip))
+}
+
+fn local_by_default_range(range: Option<SpecialRange>) -> bool {
     matches!(
-        special_range(ip),
+        range,
         Some(
             SpecialRange::Private
                 | SpecialRange::Cgnat
@@ -191,6 +199,17 @@ pub fn is_local_by_default(ip: IpAddr) -> bool {
                 | SpecialRange::Benchmarking
         )
     )
+}
+
+/// Where an address stands, from [`LocalNets::place`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// It never names a single host ([`is_never_endpoint`]).
+    Never,
+    /// A host on the local side.
+    Local,
+    /// A host on the remote side.
+    Remote,
 }
 
 /// The networks that count as local (the hosts being judged), from `--local-net CIDR`.
@@ -225,6 +244,27 @@ impl LocalNets {
         if self.nets.is_empty() {
             return is_local_by_default(ip);
         }
+        self.in_nets(ip)
+    }
+
+    /// [`is_never_endpoint`] and [`LocalNets::is_local`] at once, classifying the address only
+    /// once (enrichment asks both of both ends of every flow).
+    pub fn place(&self, ip: IpAddr) -> Place {
+        let range = special_range(ip);
+        if never_endpoint_range(range) {
+            Place::Never
+        } else if if self.nets.is_empty() {
+            local_by_default_range(range)
+        } else {
+            self.in_nets(ip)
+        } {
+            Place::Local
+        } else {
+            Place::Remote
+        }
+    }
+
+    fn in_nets(&self, ip: IpAddr) -> bool {
         let canonical = ip.to_canonical();
         self.nets
             .iter()
@@ -519,6 +559,27 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn place_agrees_with_never_endpoint_and_is_local(first: u8, rest: u32, bits6: u128, top6: u16) {
+            // Every first octet is as likely as any other, so the special ranges are hit.
+            let v4 = IpAddr::V4(Ipv4Addr::from(u32::from(first) << 24 | rest >> 8));
+            let v6 = IpAddr::V6(Ipv6Addr::from(u128::from(top6) << 112 | bits6 >> 16));
+            let mapped = IpAddr::V6(Ipv4Addr::from(rest).to_ipv6_mapped());
+            let given = LocalNets::new(vec![net("10.8.0.0/16"), net("fd00::/8"), net("224.0.0.0/8")]);
+            for nets in [LocalNets::default(), given] {
+                for ip in [v4, v6, mapped] {
+                    let expected = if is_never_endpoint(ip) {
+                        Place::Never
+                    } else if nets.is_local(ip) {
+                        Place::Local
+                    } else {
+                        Place::Remote
+                    };
+                    proptest::prop_assert_eq!(nets.place(ip), expected, "{}", ip);
+                }
+            }
+        }
+
         #[test]
         fn mapped_agrees_with_ipv4(bits: u32) {
             let v4 = Ipv4Addr::from(bits);

@@ -9,22 +9,22 @@
 
 pub mod geoip;
 pub mod indicators;
+mod ports;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use rustc_hash::FxHashMap;
 
-use crate::addr::{self, LocalNets, SpecialRange};
+use crate::addr::{self, LocalNets, Place, SpecialRange};
 use crate::flow::table::{MAX_NAMES_PER_ADDR, MAX_QUERIES_PER_CLIENT};
 use crate::flow::{FlowKey, FlowTable, HttpFact, NameSet};
 use geoip::{Country, GeoIp};
 use indicators::{Indicator, IndicatorSet};
+use ports::Ports;
 
 /// At most this many HTTP requests are kept per endpoint.
 const MAX_HTTP_PER_ENDPOINT: usize = 64;
-/// At most this many (protocol, port) pairs are kept per endpoint.
-const MAX_PORTS_PER_ENDPOINT: usize = 16;
 
 /// How an indicator matched.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -71,7 +71,7 @@ pub struct Endpoint<'s> {
     pub first_ns: i64,
     /// Last packet, ns since the epoch.
     pub last_ns: i64,
-    /// (protocol, remote port) of the flows, at most 16.
+    /// (protocol, remote port) of the flows, the lowest 16.
     pub ports: BTreeSet<(u8, u16)>,
     /// Whether any flow with it was opened by the host.
     pub host_opened: bool,
@@ -195,10 +195,10 @@ pub fn gather(table: &FlowTable, local: &LocalNets) -> Gathered {
     // Hash maps while gathering (one look-up per flow), sorted once at the end.
     let mut by_host: FxHashMap<IpAddr, HostAgg> = FxHashMap::default();
     for (key, flow) in table.flows.iter() {
-        let Some((host, remote, host_is_a)) = sides(&key, flow.opener.side(), local) else {
+        let Some((host, remote, host_is_a, remote_local)) = sides(&key, flow.opener.side(), local)
+        else {
             continue;
         };
-        let remote_local = local.is_local(remote);
         let opened = flow
             .opener
             .side()
@@ -231,11 +231,6 @@ pub fn gather(table: &FlowTable, local: &LocalNets) -> Gathered {
             e.bytes += flow.total_bytes();
             e.first_ns = e.first_ns.min(flow.first_ns);
             e.last_ns = e.last_ns.max(flow.last_ns);
-            // Keep the lowest ports: the result must not depend on the table's order.
-            e.ports.insert((key.proto, remote_port));
-            if e.ports.len() > MAX_PORTS_PER_ENDPOINT {
-                e.ports.pop_last();
-            }
             if let Some(program) = table.program(host, host_port, key.proto) {
                 if !e.programs.contains(program) {
                     e.programs.insert(program.to_owned());
@@ -243,9 +238,7 @@ pub fn gather(table: &FlowTable, local: &LocalNets) -> Gathered {
             }
             let opened = opened.unwrap_or(true);
             e.host_opened |= opened;
-            if opened {
-                e.opened_ports.push((key.proto, remote_port));
-            }
+            e.ports.add(key.proto, remote_port, opened);
             if let Some(facts) = facts {
                 for (name, &ts) in &facts.sni {
                     let first = e.names.entry(name.clone()).or_insert(ts);
@@ -268,7 +261,7 @@ pub fn gather(table: &FlowTable, local: &LocalNets) -> Gathered {
     }
     // Sorted here, in the worker, so that merging inputs on the main thread is one pass.
     for e in by_host.values_mut().flat_map(|h| h.endpoints.values_mut()) {
-        e.opened_ports.sorted_mut();
+        e.ports.tidy();
     }
     Gathered {
         hosts: by_host,
@@ -348,19 +341,23 @@ struct Names<'g> {
     queries: &'g FxHashMap<IpAddr, NameSet>,
 }
 
-/// Which end of a flow is the host: `(host, remote, host_is_a)`, or None when the flow has no
-/// end that can be a host.
+/// Which end of a flow is the host: `(host, remote, host_is_a, remote_is_local)`, or None when
+/// the flow has no end that can be a host.
 fn sides(
     key: &FlowKey,
     opener: Option<crate::flow::Dir>,
     local: &LocalNets,
-) -> Option<(IpAddr, IpAddr, bool)> {
-    if addr::is_never_endpoint(key.a) || addr::is_never_endpoint(key.b) {
-        // Traffic to a group or broadcast address: the sender is still a host, but the
-        // group is no endpoint. Count the host alone by giving it no remote.
-        return None;
-    }
-    let (a_local, b_local) = (local.is_local(key.a), local.is_local(key.b));
+) -> Option<(IpAddr, IpAddr, bool, bool)> {
+    // Traffic to a group or broadcast address: the sender is still a host, but the group is no
+    // endpoint. Count the host alone by giving it no remote.
+    let a_local = match local.place(key.a) {
+        Place::Never => return None,
+        place => place == Place::Local,
+    };
+    let b_local = match local.place(key.b) {
+        Place::Never => return None,
+        place => place == Place::Local,
+    };
     let host_is_a = match (a_local, b_local) {
         (true, false) => true,
         (false, true) => false,
@@ -368,9 +365,9 @@ fn sides(
         _ => opener.is_none_or(|d| d == crate::flow::Dir::AToB),
     };
     Some(if host_is_a {
-        (key.a, key.b, true)
+        (key.a, key.b, true, b_local)
     } else {
-        (key.b, key.a, false)
+        (key.b, key.a, false, a_local)
     })
 }
 
@@ -393,8 +390,7 @@ struct EndpointAgg {
     bytes: u64,
     first_ns: i64,
     last_ns: i64,
-    ports: BTreeSet<(u8, u16)>,
-    opened_ports: PortList,
+    ports: Ports,
     host_opened: bool,
     names: BTreeMap<String, i64>,
     http: Vec<HttpFact>,
@@ -408,11 +404,7 @@ impl EndpointAgg {
         self.bytes += o.bytes;
         self.first_ns = self.first_ns.min(o.first_ns);
         self.last_ns = self.last_ns.max(o.last_ns);
-        self.ports.extend(o.ports);
-        while self.ports.len() > MAX_PORTS_PER_ENDPOINT {
-            self.ports.pop_last();
-        }
-        self.opened_ports.merge(o.opened_ports);
+        self.ports.merge(o.ports);
         self.host_opened |= o.host_opened;
         for (name, ts) in o.names {
             let first = self.names.entry(name).or_insert(ts);
@@ -429,67 +421,12 @@ impl EndpointAgg {
             bytes: 0,
             first_ns: ts,
             last_ns: ts,
-            ports: BTreeSet::new(),
-            opened_ports: PortList::default(),
+            ports: Ports::default(),
             host_opened: false,
             names: BTreeMap::new(),
             http: Vec::new(),
             programs: BTreeSet::new(),
         }
-    }
-}
-
-/// A set of (protocol, port) pairs that takes one per flow cheaply: kept as a list, sorted and
-/// made unique only when it has doubled since the last time (and when read). A host can open
-/// flows to tens of thousands of ports of one endpoint; a tree set made that the costliest
-/// part of gathering and merging.
-#[derive(Debug, Default)]
-struct PortList {
-    list: Vec<(u8, u16)>,
-    /// Length of `list` when it was last made sorted and unique.
-    clean: usize,
-}
-
-impl PortList {
-    fn push(&mut self, p: (u8, u16)) {
-        self.list.push(p);
-        if self.list.len() > 2 * self.clean.max(32) {
-            self.tidy();
-        }
-    }
-
-    /// Adds `other`'s pairs: both sorted first, then merged in one pass.
-    fn merge(&mut self, mut other: PortList) {
-        let (mine, theirs) = (std::mem::take(self.sorted_mut()), other.sorted_mut());
-        let mut out = Vec::with_capacity(mine.len() + theirs.len());
-        let (mut i, mut j) = (0, 0);
-        while let (Some(&a), Some(&b)) = (mine.get(i), theirs.get(j)) {
-            out.push(a.min(b));
-            i += usize::from(a <= b);
-            j += usize::from(b <= a);
-        }
-        out.extend_from_slice(mine.get(i..).unwrap_or_default());
-        out.extend_from_slice(theirs.get(j..).unwrap_or_default());
-        self.clean = out.len();
-        self.list = out;
-    }
-
-    fn tidy(&mut self) {
-        self.list.sort_unstable();
-        self.list.dedup();
-        self.clean = self.list.len();
-    }
-
-    /// The pairs, sorted, each once.
-    fn sorted(&mut self) -> &[(u8, u16)] {
-        self.sorted_mut()
-    }
-
-    fn sorted_mut(&mut self) -> &mut Vec<(u8, u16)> {
-        if self.clean != self.list.len() {
-            self.tidy();
-        }
-        &mut self.list
     }
 }
 
@@ -598,7 +535,7 @@ impl HostAgg {
                         });
                     }
                 }
-                for &(proto, port) in e.opened_ports.sorted() {
+                for (proto, port) in e.ports.opened() {
                     for indicator in set.match_port(proto, port) {
                         matches.push(Match {
                             indicator,
@@ -619,7 +556,7 @@ impl HostAgg {
                     bytes: e.bytes,
                     first_ns: e.first_ns,
                     last_ns: e.last_ns,
-                    ports: e.ports,
+                    ports: e.ports.shown(),
                     host_opened: e.host_opened,
                     names: e.names.into_keys().collect(),
                     http: e.http,
@@ -663,26 +600,6 @@ impl HostAgg {
 mod tests {
     use super::*;
     use crate::flow::{Dir, HttpFact};
-
-    proptest::proptest! {
-        /// A port list holds what a tree set would, whatever the pushes and merges.
-        #[test]
-        fn port_list_is_a_set(
-            a in proptest::collection::vec((0u8..3, 0u16..200), 0..300),
-            b in proptest::collection::vec((0u8..3, 0u16..200), 0..300),
-        ) {
-            let (mut x, mut y) = (PortList::default(), PortList::default());
-            a.iter().for_each(|&p| x.push(p));
-            b.iter().for_each(|&p| y.push(p));
-            x.merge(y);
-            let want: Vec<(u8, u16)> = a.iter().chain(&b).copied().collect::<BTreeSet<_>>().into_iter().collect();
-            proptest::prop_assert_eq!(x.sorted(), &want[..]);
-            let mut only_a = PortList::default();
-            a.iter().for_each(|&p| only_a.push(p));
-            let want_a: Vec<(u8, u16)> = a.iter().copied().collect::<BTreeSet<_>>().into_iter().collect();
-            proptest::prop_assert_eq!(only_a.sorted(), &want_a[..]);
-        }
-    }
 
     /// The views must not depend on the order in which the flow table holds its flows (it
     /// changes with the table's capacity, the hasher and the merge order of inputs).
