@@ -74,24 +74,57 @@ impl Ports {
         self.low[at] = new;
     }
 
-    /// Adds `other`'s pairs.
+    /// Adds `other`'s pairs: the two sorted arrays merged in one pass, the lists of opened
+    /// pairs beyond them in another.
     pub fn merge(&mut self, mut other: Ports) {
-        for p in &other.low[..usize::from(other.len)] {
-            self.add(p.proto, p.port, p.opened);
+        let (mine, theirs) = (self.low, other.low);
+        let (mine, theirs) = (
+            &mine[..usize::from(self.len)],
+            &theirs[..usize::from(other.len)],
+        );
+        let (mut i, mut j, mut n) = (0, 0, 0);
+        // Opened pairs that no longer fit, in order.
+        let mut spilled = Vec::new();
+        loop {
+            let next = match (mine.get(i), theirs.get(j)) {
+                (Some(a), Some(b)) if a.key() == b.key() => {
+                    i += 1;
+                    j += 1;
+                    Pair {
+                        opened: a.opened || b.opened,
+                        ..*a
+                    }
+                }
+                (Some(a), Some(b)) if a.key() < b.key() => {
+                    i += 1;
+                    *a
+                }
+                (_, Some(b)) => {
+                    j += 1;
+                    *b
+                }
+                (Some(a), None) => {
+                    i += 1;
+                    *a
+                }
+                (None, None) => break,
+            };
+            if n < SHOWN {
+                self.low[n] = next;
+                n += 1;
+            } else if next.opened {
+                spilled.push(next.key());
+            }
         }
-        // Every pair of `other.more` is greater than all of `other.low`; those also greater
-        // than all of ours go over in one merge, the others one at a time.
-        let full_above = (usize::from(self.len) == SHOWN).then(|| self.low[SHOWN - 1].key());
-        let theirs = std::mem::take(other.more.sorted_mut());
-        let split = full_above.map_or(theirs.len(), |top| theirs.partition_point(|&k| k <= top));
-        for &(proto, port) in &theirs[..split] {
-            self.add(proto, port, true);
-        }
-        let rest = PortList {
-            clean: theirs.len() - split,
-            list: theirs[split..].to_vec(),
-        };
-        self.more.merge(rest);
+        // At most SHOWN: the cast is exact.
+        self.len = n as u8;
+        // Every pair of either list and every spilled one is greater than all of the new
+        // `low`, which is full whenever any of them is not empty.
+        self.more.merge(std::mem::take(&mut other.more));
+        self.more.merge(PortList {
+            clean: spilled.len(),
+            list: spilled,
+        });
     }
 
     /// Sorts what is kept (done in the gathering worker, so that later merges are cheap).
