@@ -25,6 +25,7 @@ use serde::Serialize;
 use crate::enrich::geoip::Country;
 use crate::enrich::indicators::{Indicator, Role};
 use crate::enrich::{HostView, Via};
+use crate::flow::key::PortName;
 use crate::timefmt;
 
 /// A host's label.
@@ -195,7 +196,16 @@ pub fn classify(host: &HostView<'_>) -> Classification {
                 Via::Address => (None, "server"),
                 Via::Name(n) => (Some(n.clone()), "name"),
                 Via::Http(u) => (Some(u.clone()), "http"),
-                Via::Port(p, port) => (Some(format!("{}/{port}", proto_name(*p))), "port"),
+                Via::Port(proto, port) => (
+                    Some(
+                        PortName {
+                            proto: *proto,
+                            port: *port,
+                        }
+                        .to_string(),
+                    ),
+                    "port",
+                ),
             };
             let mut ev = evidence(
                 ind,
@@ -456,14 +466,6 @@ fn build_of(evidence: &[Evidence]) -> Build {
         }
     }
     seen.unwrap_or(Build::Unknown)
-}
-
-fn proto_name(p: u8) -> &'static str {
-    match p {
-        6 => "tcp",
-        17 => "udp",
-        _ => "ip",
-    }
 }
 
 fn round3(x: f64) -> f64 {

@@ -43,8 +43,16 @@ pub fn rfc3339(ts_ns: i64) -> String {
         put(14, (sod % 3600 / 60) as u32, 2);
         put(17, (sod % 60) as u32, 2);
         put(20, millis as u32, 3);
-        out.iter().map(|&b| char::from(b)).collect()
+        ascii(&out)
     }
+}
+
+/// A String of the ASCII bytes written above (digits and separators). Anything else, which the
+/// writers never produce, gives an empty string rather than a panic.
+fn ascii(bytes: &[u8]) -> String {
+    std::str::from_utf8(bytes)
+        .map(str::to_owned)
+        .unwrap_or_default()
 }
 
 /// `YYYY-MM-DD` for seconds since the epoch.

@@ -23,6 +23,74 @@ impl Dir {
     }
 }
 
+/// A protocol's port, shown `tcp/443`-style (`ip<N>/<port>` for protocols other than TCP, UDP,
+/// ICMP and ICMPv6) and serialised as that string. Written by hand, with no allocation:
+/// reports hold one per port of every endpoint they list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PortName {
+    /// IP protocol number.
+    pub proto: u8,
+    /// The port.
+    pub port: u16,
+}
+
+impl PortName {
+    /// Writes the name into `out`, returning its length (at most 12).
+    fn write(self, out: &mut [u8; 16]) -> usize {
+        let name: &[u8] = match self.proto {
+            6 => b"tcp",
+            17 => b"udp",
+            1 => b"icmp",
+            58 => b"icmpv6",
+            _ => b"ip",
+        };
+        out[..name.len()].copy_from_slice(name);
+        let mut len = name.len();
+        if !matches!(self.proto, 6 | 17 | 1 | 58) {
+            len += put_decimal(&mut out[len..], u32::from(self.proto));
+        }
+        out[len] = b'/';
+        len += 1;
+        len + put_decimal(&mut out[len..], u32::from(self.port))
+    }
+}
+
+impl std::fmt::Display for PortName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut out = [0u8; 16];
+        let len = self.write(&mut out);
+        // ASCII only, so never the empty fallback.
+        f.write_str(std::str::from_utf8(&out[..len]).unwrap_or_default())
+    }
+}
+
+impl serde::Serialize for PortName {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = [0u8; 16];
+        let len = self.write(&mut out);
+        serializer.serialize_str(std::str::from_utf8(&out[..len]).unwrap_or_default())
+    }
+}
+
+/// Writes `n` in decimal at the start of `out` (at least 5 bytes long; `n` below 100000),
+/// returning the number of digits.
+fn put_decimal(out: &mut [u8], n: u32) -> usize {
+    let digits = match n {
+        0..=9 => 1,
+        10..=99 => 2,
+        100..=999 => 3,
+        1000..=9999 => 4,
+        _ => 5,
+    };
+    let mut v = n;
+    for d in out[..digits].iter_mut().rev() {
+        // `v % 10` is below 10: the cast cannot truncate.
+        *d = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+    digits
+}
+
 /// A flow: protocol plus two (address, port) ends, ordered so that `(a, a_port) <= (b, b_port)`.
 /// The same for both directions of a conversation, and `Copy`. Hashed as five machine words
 /// (the flow table looks one up per packet; the derived hash fed the addresses byte by byte).
@@ -112,6 +180,33 @@ impl FlowKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn port_names_agree_with_format_and_serialise_as_strings() {
+        let name = |p: u8| match p {
+            6 => "tcp".to_string(),
+            17 => "udp".to_string(),
+            1 => "icmp".to_string(),
+            58 => "icmpv6".to_string(),
+            other => format!("ip{other}"),
+        };
+        for proto in 0..=u8::MAX {
+            for port in [0, 1, 9, 10, 99, 100, 443, 999, 1000, 9999, 10000, 65535] {
+                assert_eq!(
+                    PortName { proto, port }.to_string(),
+                    format!("{}/{port}", name(proto))
+                );
+            }
+        }
+        for port in 0..=u16::MAX {
+            let name = PortName { proto: 6, port };
+            assert_eq!(name.to_string(), format!("tcp/{port}"));
+            assert_eq!(
+                serde_json::to_string(&name).ok(),
+                Some(format!("\"tcp/{port}\""))
+            );
+        }
+    }
     use proptest::prelude::*;
 
     fn ip(s: &str) -> IpAddr {

@@ -11,7 +11,7 @@ pub mod map;
 pub mod table;
 pub mod tracker;
 
-pub use key::{Dir, FlowKey};
+pub use key::{Dir, FlowKey, PortName};
 pub use map::{FlowMap, Probe};
 pub use table::{Flow, FlowFacts, FlowTable, HttpFact, NameSet, Opener};
 pub use tracker::Tracker;

@@ -12,6 +12,7 @@ use crate::decode::{AppCounts, DecodeStats, Skip};
 use crate::enrich::geoip::{Country, GeoIpInfo};
 use crate::enrich::indicators::SetInfo;
 use crate::enrich::HostView;
+use crate::flow::key::PortName;
 use crate::timefmt;
 
 /// Version of the JSON schema. Bumped on any change that could break a reader.
@@ -181,8 +182,8 @@ pub struct EndpointReport {
     pub special: Option<&'static str>,
     /// Names seen for it.
     pub names: Vec<String>,
-    /// `tcp/443`-style remote ports (at most 16).
-    pub ports: Vec<String>,
+    /// Remote ports, shown `tcp/443`-style (the lowest 16).
+    pub ports: Vec<PortName>,
     /// Flows.
     pub flows: u64,
     /// Packets both ways.
@@ -274,7 +275,7 @@ impl HostReport {
                     ports: e
                         .ports
                         .iter()
-                        .map(|&(p, port)| format!("{}/{port}", proto_name(p)))
+                        .map(|&(proto, port)| PortName { proto, port })
                         .collect(),
                     flows: e.flows,
                     packets: e.packets,
@@ -343,15 +344,5 @@ impl Totals {
             first_seen: span.0.map(timefmt::rfc3339),
             last_seen: span.1.map(timefmt::rfc3339),
         }
-    }
-}
-
-fn proto_name(p: u8) -> String {
-    match p {
-        6 => "tcp".into(),
-        17 => "udp".into(),
-        1 => "icmp".into(),
-        58 => "icmpv6".into(),
-        other => format!("ip{other}"),
     }
 }
