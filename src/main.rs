@@ -57,7 +57,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 inputs.read(&analyzer.local, threads, Some(p))
             });
             let report = analyzer.report_on(traffic, threads);
-            emit(&report, &args.report, &expected)
+            let code = emit(&report, &args.report, &expected);
+            // The process ends here: freeing the report's many small allocations one by one
+            // would only delay the exit (some 20 ms on a large capture).
+            std::mem::forget(report);
+            code
         }
         Command::Live(args) => live(args),
         Command::Interfaces => interfaces(),
