@@ -126,13 +126,13 @@ fn stages(c: &mut Criterion) {
     // Enrichment + classification of the table built from all of captures/.
     let analyzer = analyzer();
     let files = capture_files();
-    let traffic = read_captures(&files, &analyzer.local, 1, None);
+    let traffic = read_captures(&files, &analyzer, 1, None);
     let flows = traffic.gathered.flows;
     let mut group = c.benchmark_group("enrich_classify");
     group.throughput(Throughput::Elements(flows));
     group.bench_function("flows", |b| {
         b.iter_batched(
-            || read_captures(&files, &analyzer.local, 1, None),
+            || read_captures(&files, &analyzer, 1, None),
             |traffic| black_box(analyzer.report(traffic).hosts.len()),
             criterion::BatchSize::LargeInput,
         )
@@ -154,7 +154,7 @@ fn stages(c: &mut Criterion) {
             b.iter(|| {
                 black_box(
                     analyzer
-                        .report(read_captures(&one, &analyzer.local, 1, None))
+                        .report(read_captures(&one, &analyzer, 1, None))
                         .hosts
                         .len(),
                 )

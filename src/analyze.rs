@@ -40,9 +40,10 @@ pub struct Traffic {
 
 impl Traffic {
     /// The traffic of one flow table (a live capture, Zeek logs), with its inputs' reports.
-    pub fn from_table(table: &FlowTable, local: &LocalNets, inputs: Vec<InputReport>) -> Traffic {
+    /// `analyzer` must be the one that reports it (see [`enrich::gather`]).
+    pub fn from_table(table: &FlowTable, analyzer: &Analyzer, inputs: Vec<InputReport>) -> Traffic {
         Traffic {
-            gathered: enrich::gather(table, local),
+            gathered: enrich::gather(table, &analyzer.context()),
             inputs,
         }
     }
@@ -102,13 +103,20 @@ impl Inputs {
     }
 
     /// Reads every input: the captures with `threads` workers, then the Zeek logs (all in one
-    /// table), merged in that order; reports come in the same order. `local` says which end
-    /// of each flow is the host.
-    pub fn read(&self, local: &LocalNets, threads: usize, progress: Option<&Progress>) -> Traffic {
-        let mut traffic = read_captures(&self.captures, local, threads, progress);
+    /// table), merged in that order; reports come in the same order. Gathered for `analyzer`
+    /// (its local networks say which end of each flow is the host), which must report it.
+    pub fn read(
+        &self,
+        analyzer: &Analyzer,
+        threads: usize,
+        progress: Option<&Progress>,
+    ) -> Traffic {
+        let mut traffic = read_captures(&self.captures, analyzer, threads, progress);
         if !self.zeek_logs.is_empty() {
             let (table, logs) = zeek::read_logs(&self.zeek_logs);
-            traffic.gathered.merge(enrich::gather(&table, local));
+            traffic
+                .gathered
+                .merge(enrich::gather(&table, &analyzer.context()));
             for log in logs {
                 if let Some(p) = progress {
                     p.done.fetch_add(log.bytes, Ordering::Relaxed);
@@ -138,10 +146,11 @@ fn log_input(log: zeek::LogSummary) -> InputReport {
 /// threads.
 pub fn read_captures(
     paths: &[PathBuf],
-    local: &LocalNets,
+    analyzer: &Analyzer,
     threads: usize,
     progress: Option<&Progress>,
 ) -> Traffic {
+    let ctx = analyzer.context();
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<(Gathered, InputReport)>>> =
         Mutex::new((0..paths.len()).map(|_| None).collect());
@@ -153,7 +162,7 @@ pub fn read_captures(
                 let Some(path) = paths.get(i) else { break };
                 let (table, input) = read_capture(path, progress);
                 // Gathered here, in the worker: the flow table is dropped before the next input.
-                let one = (enrich::gather(&table, local), input);
+                let one = (enrich::gather(&table, &ctx), input);
                 // A poisoned lock means another worker panicked; its panic is re-raised by
                 // the scope, so this worker's result no longer matters.
                 if let Ok(mut r) = results.lock() {
@@ -220,6 +229,15 @@ pub fn read_capture(path: &Path, progress: Option<&Progress>) -> (FlowTable, Inp
 }
 
 impl Analyzer {
+    /// What enrichment needs, borrowed from this analyzer.
+    pub fn context(&self) -> Context<'_> {
+        Context {
+            local: &self.local,
+            geoip: &self.geoip,
+            indicators: &self.indicators,
+        }
+    }
+
     /// Enriches, classifies and reports every local host of `traffic`.
     pub fn report(&self, traffic: Traffic) -> Report {
         self.report_on(traffic, 1)
@@ -228,11 +246,7 @@ impl Analyzer {
     /// [`Analyzer::report`] on `threads` threads (hosts are independent); the same report for
     /// any number.
     pub fn report_on(&self, traffic: Traffic, threads: usize) -> Report {
-        let ctx = Context {
-            local: &self.local,
-            geoip: &self.geoip,
-            indicators: &self.indicators,
-        };
+        let ctx = self.context();
         let (flows, span) = (
             traffic.gathered.flows,
             (traffic.gathered.first_ns, traffic.gathered.last_ns),

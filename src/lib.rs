@@ -23,7 +23,7 @@
 //!     local: LocalNets::new(Vec::new()),
 //! };
 //! let inputs = Inputs::expand(&["captures/tom-skype-cn-2011-login-beacon.pcap".into()]);
-//! let report = analyzer.report(inputs.read(&analyzer.local, 1, None));
+//! let report = analyzer.report(inputs.read(&analyzer, 1, None));
 //! for host in &report.hosts {
 //!     println!("{} {}", host.address, host.verdict.label.name());
 //! }

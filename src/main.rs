@@ -54,7 +54,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 );
             }
             let traffic = progress::run(inputs.total_bytes(), !args.no_progress, |p| {
-                inputs.read(&analyzer.local, threads, Some(p))
+                inputs.read(&analyzer, threads, Some(p))
             });
             let report = analyzer.report_on(traffic, threads);
             let code = emit(&report, &args.report, &expected);

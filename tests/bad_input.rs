@@ -635,7 +635,7 @@ mod pipeline {
         input.packets = summary.packets;
         input.problems = summary.problems;
         input.unreadable = summary.unreadable;
-        let traffic = Traffic::from_table(tracker.table(), &analyzer().local, vec![input]);
+        let traffic = Traffic::from_table(tracker.table(), analyzer(), vec![input]);
         let report = analyzer().report(traffic);
         serde_json::to_string(&report).expect("report serialises");
         summary.packets
@@ -686,7 +686,7 @@ mod pipeline {
                 tracker.packet(&Packet { data, ..*p });
             };
             capture::read_bytes(&samples()[which].bytes, &mut sink);
-            let traffic = Traffic::from_table(tracker.table(), &analyzer().local, Vec::new());
+            let traffic = Traffic::from_table(tracker.table(), analyzer(), Vec::new());
             analyzer().report(traffic);
         }
     }

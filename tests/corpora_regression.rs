@@ -82,11 +82,7 @@ fn every_corpus_capture_meets_its_expectations() {
     for file in &files {
         let rel = relative(&root, file);
         let report = analyzer.report(
-            tomskype::analyze::Inputs::expand(std::slice::from_ref(file)).read(
-                &analyzer.local,
-                1,
-                None,
-            ),
+            tomskype::analyze::Inputs::expand(std::slice::from_ref(file)).read(&analyzer, 1, None),
         );
         let input = &report.inputs[0];
         if input.unreadable {

@@ -89,11 +89,11 @@ fn reports_do_not_depend_on_the_number_of_threads() {
     let a = common::analyzer();
     for paths in sets {
         let inputs = tomskype::analyze::Inputs::expand(&paths);
-        let one = a.report_on(inputs.read(&a.local, 1, None), 1);
+        let one = a.report_on(inputs.read(&a, 1, None), 1);
         assert!(one.hosts.len() > 5, "{paths:?}: {} hosts", one.hosts.len());
         let one = serde_json::to_string(&one).unwrap();
         for (read, report) in [(2, 2), (3, 4), (1, 7)] {
-            let many = a.report_on(inputs.read(&a.local, read, None), report);
+            let many = a.report_on(inputs.read(&a, read, None), report);
             assert_eq!(
                 serde_json::to_string(&many).unwrap(),
                 one,

@@ -28,7 +28,7 @@ fn analyzer() -> Analyzer {
 
 fn analyse(paths: &[PathBuf]) -> Report {
     let a = analyzer();
-    let traffic = Inputs::expand(paths).read(&a.local, 1, None);
+    let traffic = Inputs::expand(paths).read(&a, 1, None);
     a.report(traffic)
 }
 

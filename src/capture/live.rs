@@ -328,7 +328,7 @@ pub fn run(opts: &Options, analyzer: &Analyzer) -> anyhow::Result<Traffic> {
     input.problems = problems;
     let (table, stats) = tracker.into_parts();
     input.decode = DecodeReport::from(&stats);
-    Ok(Traffic::from_table(&table, &analyzer.local, vec![input]))
+    Ok(Traffic::from_table(&table, analyzer, vec![input]))
 }
 
 /// Local sockets → programs, as the flow table keeps them.

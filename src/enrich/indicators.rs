@@ -297,13 +297,21 @@ impl IndicatorSet {
             .collect()
     }
 
+    /// Whether some port indicator names `port` (for any protocol): when not, no flow to it
+    /// can match one.
+    pub fn names_port(&self, port: u16) -> bool {
+        self.ports
+            .get(usize::from(port / 64))
+            .is_some_and(|w| w & 1 << (port % 64) != 0)
+    }
+
     /// Indicators matching a remote port.
     pub fn match_port(&self, proto: u8, port: u16) -> impl Iterator<Item = &Indicator> {
-        let any = self
-            .ports
-            .get(usize::from(port / 64))
-            .is_some_and(|w| w & 1 << (port % 64) != 0);
-        let candidates = if any { &self.indicators[..] } else { &[] };
+        let candidates = if self.names_port(port) {
+            &self.indicators[..]
+        } else {
+            &[]
+        };
         candidates.iter().filter(move |i| match i.matcher {
             Matcher::Port { proto: p, port: q } => q == port && (p == 0 || p == proto),
             _ => false,
@@ -759,6 +767,13 @@ mod tests {
             }
         }
         assert!(hits >= 3, "{hits}");
+        for port in 0..=u16::MAX {
+            let named = s
+                .indicators
+                .iter()
+                .any(|i| matches!(i.matcher, Matcher::Port { port: q, .. } if q == port));
+            assert_eq!(s.names_port(port), named, "{port}");
+        }
     }
 
     #[test]

@@ -187,11 +187,15 @@ fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
 
 /// Builds the per-host views of a flow table, sorted by host address.
 pub fn hosts_of<'s>(table: &FlowTable, ctx: &Context<'s>) -> Vec<HostView<'s>> {
-    hosts(gather(table, ctx.local), ctx)
+    hosts(gather(table, ctx), ctx)
 }
 
-/// Gathers a flow table's flows per host and endpoint; `local` says which end is the host.
-pub fn gather(table: &FlowTable, local: &LocalNets) -> Gathered {
+/// Gathers a flow table's flows per host and endpoint; `ctx.local` says which end is the host.
+/// Of the remote ports of flows the host opened, those that no indicator of `ctx.indicators`
+/// names are not kept (they cannot be evidence, and a scanning host opens thousands), so the
+/// result must be reported with the same indicator set.
+pub fn gather(table: &FlowTable, ctx: &Context<'_>) -> Gathered {
+    let (local, indicators) = (ctx.local, ctx.indicators);
     // Hash maps while gathering (one look-up per flow), sorted once at the end.
     let mut by_host: FxHashMap<IpAddr, HostAgg> = FxHashMap::default();
     for (key, flow) in table.flows.iter() {
@@ -238,7 +242,11 @@ pub fn gather(table: &FlowTable, local: &LocalNets) -> Gathered {
             }
             let opened = opened.unwrap_or(true);
             e.host_opened |= opened;
-            e.ports.add(key.proto, remote_port, opened);
+            e.ports.add(
+                key.proto,
+                remote_port,
+                opened && indicators.names_port(remote_port),
+            );
             if let Some(facts) = facts {
                 for (name, &ts) in &facts.sni {
                     let first = e.names.entry(name.clone()).or_insert(ts);

@@ -1,8 +1,9 @@
 //! The (protocol, remote port) pairs of the flows between a host and one endpoint, gathered one
-//! flow at a time: the lowest [`SHOWN`] of them for the report, and every pair of a flow the
-//! host opened (the port indicators must see them all). Most endpoints have a handful of
-//! ports, so these live in a fixed array beside the endpoint's counters with no allocation;
-//! only the opened pairs beyond the lowest [`SHOWN`] go to a list on the heap.
+//! flow at a time: the lowest [`SHOWN`] of them for the report, and every pair marked "opened"
+//! (gathering marks those of flows the host opened to a port that an indicator names: the
+//! port indicators must see them all). Most endpoints have a handful of ports, so these live
+//! in a fixed array beside the endpoint's counters with no allocation; only the opened pairs
+//! beyond the lowest [`SHOWN`] go to a list on the heap.
 
 use std::collections::BTreeSet;
 
@@ -35,7 +36,7 @@ pub struct Ports {
 }
 
 impl Ports {
-    /// Adds one flow's pair; `opened` when the host opened it.
+    /// Adds one flow's pair; `opened` to keep it among [`Ports::opened`].
     pub fn add(&mut self, proto: u8, port: u16, opened: bool) {
         let key = (proto, port);
         let len = usize::from(self.len);
@@ -140,7 +141,7 @@ impl Ports {
             .collect()
     }
 
-    /// Every pair of a flow the host opened, sorted, each once.
+    /// Every pair added as opened, sorted, each once.
     pub fn opened(&mut self) -> impl Iterator<Item = (u8, u16)> + '_ {
         let len = usize::from(self.len);
         let more = self.more.sorted_mut();

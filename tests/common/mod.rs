@@ -22,7 +22,7 @@ pub fn analyzer() -> Analyzer {
 /// Analyses `paths` as `tomskype analyze` would.
 pub fn analyze(paths: &[PathBuf]) -> Report {
     let a = analyzer();
-    let traffic = Inputs::expand(paths).read(&a.local, 2, None);
+    let traffic = Inputs::expand(paths).read(&a, 2, None);
     a.report(traffic)
 }
 

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use crate::analyze::Analyzer;
 use crate::classify::{self, Label};
+use crate::enrich;
 use crate::enrich::indicators::Role;
-use crate::enrich::{self, Context};
 use crate::flow::FlowTable;
 
 /// The status line is redrawn this often.
@@ -45,12 +45,7 @@ fn rank(label: Label) -> u8 {
 
 /// Runs enrich and classify on `table` as it stands.
 pub fn assess(table: &FlowTable, analyzer: &Analyzer) -> Assessment {
-    let ctx = Context {
-        local: &analyzer.local,
-        geoip: &analyzer.geoip,
-        indicators: &analyzer.indicators,
-    };
-    let views = enrich::hosts_of(table, &ctx);
+    let views = enrich::hosts_of(table, &analyzer.context());
     let is_sign = |r: Role| matches!(r, Role::Tom | Role::Skype);
     let mut skype_signs = 0;
     let mut best: Option<(u8, f64, u64, IpAddr, Label)> = None;
