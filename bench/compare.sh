@@ -2,13 +2,14 @@
 # Times `tomskype analyze` against the tools analysts use today (ndpiReader, tcpdump, tshark) on
 # the same capture, in one run, alternating the tools round by round so that they share the
 # machine's state; then times tomskype on two copies of the capture with --threads 1 and
-# --threads 2 (the parallel speed-up) and checks both give the same verdicts.
+# --threads 2 (the parallel speed-up) and checks both give the same verdicts; last, times
+# tomskype on a capture an eighth of the size, made the same way (cost linear in size?).
 #
 # Installs nothing: says what is missing
 #   (apt-get install -y libndpi-bin tcpdump tshark time; DEBIAN_FRONTEND=noninteractive for tshark).
 #
 # Usage: bench/compare.sh [--mb 1600] [--vary ports|hosts|none] [--rounds 3] [--tshark-rounds 1] [--skip-tshark]
-#                         [--skip-parallel] [--file CAPTURE] [--bin PATH]
+#                         [--skip-parallel] [--skip-linear] [--file CAPTURE] [--bin PATH]
 # The capture defaults to bench/out/bench-<mb>mb.pcap, made by bench/make_capture.py if absent.
 set -euo pipefail
 
@@ -20,6 +21,7 @@ rounds=3
 tshark_rounds=1
 skip_tshark=0
 skip_parallel=0
+skip_linear=0
 file=""
 bin=""
 while [ $# -gt 0 ]; do
@@ -30,6 +32,7 @@ while [ $# -gt 0 ]; do
         --tshark-rounds) tshark_rounds="$2"; shift 2 ;;
         --skip-tshark) skip_tshark=1; shift ;;
         --skip-parallel) skip_parallel=1; shift ;;
+        --skip-linear) skip_linear=1; shift ;;
         --file) file="$2"; shift 2 ;;
         --bin) bin="$2"; shift 2 ;;
         -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
@@ -69,13 +72,19 @@ bytes=$(stat -L -c %s "$file")
 packets=$("$bin" analyze --geoip-db embedded --format json --threads 1 "$file" \
     | python3 -c 'import json,sys; r=json.load(sys.stdin); print(sum(i["packets"] for i in r["inputs"]))')
 echo "capture: $file ($bytes bytes, $packets packets)"
-echo "warming the page cache"
-cat "$file" >/dev/null
 
-# run NAME CMD...: runs once, appends "NAME seconds maxrss_kb" to $work/times.
+# warm FILE...: reads the files so that they are in the page cache (the kernel may have
+# reclaimed cold pages since the last run: DAMON does on these machines).
+warm() { cat "$@" >/dev/null; }
+
+# run NAME CMD...: warms the files among CMD's arguments (the captures), runs once, appends
+# "NAME seconds maxrss_kb" to $work/times.
 run() {
-    local name="$1"
+    local name="$1" a
     shift
+    for a in "${@:2}"; do
+        [ ! -f "$a" ] || warm "$a"
+    done
     /usr/bin/time -f "%e %M" -o "$work/t" "$@" >/dev/null 2>"$work/err" || {
         echo "compare: $name failed:" >&2
         tail -5 "$work/err" >&2
@@ -99,7 +108,6 @@ if [ "$skip_parallel" = 0 ]; then
     # Two copies (a second file, so the inputs are two), both in the page cache.
     copy="$out/$(basename "$file" .pcap)-copy.pcap"
     [ -f "$copy" ] && [ "$(stat -L -c %s "$copy")" = "$bytes" ] || cp "$file" "$copy"
-    cat "$copy" >/dev/null
     for r in $(seq 1 "$rounds"); do
         echo "parallel round $r/$rounds"
         run two-t1 "$bin" analyze --geoip-db embedded --format json --threads 1 "$file" "$copy"
@@ -116,9 +124,24 @@ if [ "$skip_parallel" = 0 ]; then
     fi
 fi
 
-python3 - "$work/times" "$bytes" "$packets" <<'EOF'
+small_bytes=0
+if [ "$skip_linear" = 0 ]; then
+    # The same traffic, an eighth of the passes: timed alternating with the full capture.
+    small="$out/$(basename "$file" .pcap)-eighth.pcap"
+    if [ ! -f "$small" ]; then
+        python3 "$here/make_capture.py" --mb $((bytes / 8000000)) --vary "$vary" --out "$small"
+    fi
+    small_bytes=$(stat -L -c %s "$small")
+    for r in $(seq 1 "$rounds"); do
+        echo "linear round $r/$rounds"
+        run linear-full "${tom[@]}"
+        run linear-eighth "$bin" analyze --geoip-db embedded --format json --threads 1 "$small"
+    done
+fi
+
+python3 - "$work/times" "$bytes" "$packets" "$small_bytes" <<'EOF'
 import statistics, sys
-path, size, packets = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+path, size, packets, small = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 runs = {}
 for line in open(path):
     name, secs, rss = line.split()
@@ -145,5 +168,16 @@ if "two-t1" in runs and "two-t2" in runs:
     print(f"two files: --threads 1 {t1:.2f} s ({2 * size / t1 / 1e6:.0f} MB/s, {rss1:.0f} MB), "
           f"--threads 2 {t2:.2f} s ({2 * size / t2 / 1e6:.0f} MB/s, {rss2:.0f} MB): "
           f"speed-up {t1 / t2:.2f}x")
+    # The machine's speed drifts between rounds: the ratio within each round (the two runs
+    # back to back) is steadier than the ratio of the medians.
+    pairs = [a / b for (a, _), (b, _) in zip(runs["two-t1"], runs["two-t2"])]
+    print(f"speed-up within each round: {' '.join(f'{p:.2f}' for p in pairs)}; "
+          f"median {statistics.median(pairs):.2f}x")
+if "linear-full" in runs and "linear-eighth" in runs:
+    full, eighth = med("linear-full"), med("linear-eighth")
+    print()
+    print(f"linear: {size} bytes {full:.2f} s ({size / full / 1e6:.0f} MB/s), "
+          f"{small} bytes {eighth:.3f} s ({small / eighth / 1e6:.0f} MB/s): "
+          f"time per byte, full / small = {(full / size) / (eighth / small):.2f}")
 EOF
 [ ! -f "$work/verdicts" ]
