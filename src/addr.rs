@@ -252,12 +252,14 @@ impl LocalNets {
     pub fn place(&self, ip: IpAddr) -> Place {
         let range = special_range(ip);
         if never_endpoint_range(range) {
-            Place::Never
-        } else if if self.nets.is_empty() {
+            return Place::Never;
+        }
+        let local = if self.nets.is_empty() {
             local_by_default_range(range)
         } else {
             self.in_nets(ip)
-        } {
+        };
+        if local {
             Place::Local
         } else {
             Place::Remote

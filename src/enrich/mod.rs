@@ -356,8 +356,8 @@ fn sides(
     opener: Option<crate::flow::Dir>,
     local: &LocalNets,
 ) -> Option<(IpAddr, IpAddr, bool, bool)> {
-    // Traffic to a group or broadcast address: the sender is still a host, but the group is no
-    // endpoint. Count the host alone by giving it no remote.
+    // Traffic to a group or broadcast address counts for no host: the group is no endpoint,
+    // and the sender is a host through its other flows, if it has any.
     let a_local = match local.place(key.a) {
         Place::Never => return None,
         place => place == Place::Local,
