@@ -9,7 +9,8 @@
 #   (apt-get install -y libndpi-bin tcpdump tshark time; DEBIAN_FRONTEND=noninteractive for tshark).
 #
 # Usage: bench/compare.sh [--mb 1600] [--vary ports|hosts|none] [--rounds 3] [--tshark-rounds 1] [--skip-tshark]
-#                         [--skip-parallel] [--skip-linear] [--file CAPTURE] [--bin PATH]
+#                         [--skip-tools] [--skip-parallel] [--skip-linear] [--file CAPTURE] [--bin PATH]
+# --skip-tools times tomskype alone (no ndpiReader, tcpdump, tshark): a quick run.
 # The capture defaults to bench/out/bench-<mb>mb.pcap, made by bench/make_capture.py if absent.
 set -euo pipefail
 
@@ -20,6 +21,7 @@ vary=ports
 rounds=3
 tshark_rounds=1
 skip_tshark=0
+skip_tools=0
 skip_parallel=0
 skip_linear=0
 file=""
@@ -31,19 +33,21 @@ while [ $# -gt 0 ]; do
         --rounds) rounds="$2"; shift 2 ;;
         --tshark-rounds) tshark_rounds="$2"; shift 2 ;;
         --skip-tshark) skip_tshark=1; shift ;;
+        --skip-tools) skip_tools=1; skip_tshark=1; shift ;;
         --skip-parallel) skip_parallel=1; shift ;;
         --skip-linear) skip_linear=1; shift ;;
         --file) file="$2"; shift 2 ;;
         --bin) bin="$2"; shift 2 ;;
-        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
         *) echo "compare: unknown argument $1" >&2; exit 2 ;;
     esac
 done
 
 missing=()
-have() { command -v "$1" >/dev/null 2>&1; }
-have ndpiReader || missing+=("libndpi-bin (ndpiReader)")
-have tcpdump || missing+=("tcpdump")
+# have TOOL: whether TOOL is installed and to be timed.
+have() { { [ "$skip_tools" = 0 ] || [ "$1" = python3 ]; } && command -v "$1" >/dev/null 2>&1; }
+[ "$skip_tools" = 1 ] || have ndpiReader || missing+=("libndpi-bin (ndpiReader)")
+[ "$skip_tools" = 1 ] || have tcpdump || missing+=("tcpdump")
 [ "$skip_tshark" = 1 ] || have tshark || missing+=("tshark")
 [ -x /usr/bin/time ] || missing+=("time (/usr/bin/time, for peak memory)")
 have python3 || missing+=("python3 (to make the capture)")
