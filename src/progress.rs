@@ -19,10 +19,11 @@ pub fn run<T>(total: u64, wanted: bool, work: impl FnOnce(&Progress) -> T) -> T 
     }
     let done = AtomicBool::new(false);
     std::thread::scope(|s| {
-        s.spawn(|| {
+        let bar = s.spawn(|| {
             let start = Instant::now();
-            while !done.load(Ordering::Relaxed) {
-                std::thread::sleep(Duration::from_millis(200));
+            while !done.load(Ordering::Acquire) {
+                // Woken early when the work is done, so the bar never delays the exit.
+                std::thread::park_timeout(Duration::from_millis(200));
                 draw(
                     progress.done.load(Ordering::Relaxed),
                     total,
@@ -34,7 +35,8 @@ pub fn run<T>(total: u64, wanted: bool, work: impl FnOnce(&Progress) -> T) -> T 
             let _ = err.flush();
         });
         let out = work(&progress);
-        done.store(true, Ordering::Relaxed);
+        done.store(true, Ordering::Release);
+        bar.thread().unpark();
         out
     })
 }
