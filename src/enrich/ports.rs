@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 /// the order of the flows.
 pub const SHOWN: usize = 16;
 
-/// A (protocol, port) pair, and whether the host opened a flow to it.
+/// A (protocol, port) pair, and whether it was added as opened.
 #[derive(Debug, Clone, Copy, Default)]
 struct Pair {
     proto: u8,
@@ -31,7 +31,7 @@ impl Pair {
 pub struct Ports {
     low: [Pair; SHOWN],
     len: u8,
-    /// Pairs of opened flows that are not among `low`.
+    /// Pairs added as opened that are not among `low`.
     more: PortList,
 }
 
