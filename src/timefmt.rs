@@ -26,24 +26,26 @@ pub fn rfc3339(ts_ns: i64) -> String {
     let sod = secs.rem_euclid(86_400);
     // Nanoseconds in an i64 span the years 1677 to 2262: four digits always suffice.
     let year = y as u32;
-    {
-        let mut out = *b"0000-00-00T00:00:00.000Z";
-        let mut put = |at: usize, value: u32, digits: usize| {
-            let mut v = value;
-            for i in (at..at + digits).rev() {
-                out[i] = b'0' + (v % 10) as u8;
-                v /= 10;
-            }
-        };
-        put(0, year, 4);
-        put(5, mo, 2);
-        put(8, d, 2);
-        // `sod` is in 0..86400 and `millis` in 0..1000: the casts are exact.
-        put(11, (sod / 3600) as u32, 2);
-        put(14, (sod % 3600 / 60) as u32, 2);
-        put(17, (sod % 60) as u32, 2);
-        put(20, millis as u32, 3);
-        ascii(&out)
+    let mut out = *b"0000-00-00T00:00:00.000Z";
+    put_digits(&mut out[0..4], year);
+    put_digits(&mut out[5..7], mo);
+    put_digits(&mut out[8..10], d);
+    // `sod` is in 0..86400 and `millis` in 0..1000: the casts are exact.
+    put_digits(&mut out[11..13], (sod / 3600) as u32);
+    put_digits(&mut out[14..16], (sod % 3600 / 60) as u32);
+    put_digits(&mut out[17..19], (sod % 60) as u32);
+    put_digits(&mut out[20..23], millis as u32);
+    ascii(&out)
+}
+
+/// Writes the last `out.len()` decimal digits of `value` into `out`, zero-padded: the digit
+/// writer of the hand-made report strings (times here, `flow::PortName`).
+pub(crate) fn put_digits(out: &mut [u8], value: u32) {
+    let mut v = value;
+    for d in out.iter_mut().rev() {
+        // `v % 10` is below 10: the cast cannot truncate.
+        *d = b'0' + (v % 10) as u8;
+        v /= 10;
     }
 }
 

@@ -358,14 +358,11 @@ fn sides(
 ) -> Option<(IpAddr, IpAddr, bool, bool)> {
     // Traffic to a group or broadcast address counts for no host: the group is no endpoint,
     // and the sender is a host through its other flows, if it has any.
-    let a_local = match local.place(key.a) {
-        Place::Never => return None,
-        place => place == Place::Local,
+    let is_local = |ip| match local.place(ip) {
+        Place::Never => None,
+        place => Some(place == Place::Local),
     };
-    let b_local = match local.place(key.b) {
-        Place::Never => return None,
-        place => place == Place::Local,
-    };
+    let (a_local, b_local) = (is_local(key.a)?, is_local(key.b)?);
     let host_is_a = match (a_local, b_local) {
         (true, false) => true,
         (false, true) => false,

@@ -78,10 +78,11 @@ impl Ports {
     /// Adds `other`'s pairs: the two sorted arrays merged in one pass, the lists of opened
     /// pairs beyond them in another.
     pub fn merge(&mut self, mut other: Ports) {
-        let (mine, theirs) = (self.low, other.low);
+        // A copy of ours: `self.low` is rewritten as the merge goes.
+        let mine = self.low;
         let (mine, theirs) = (
             &mine[..usize::from(self.len)],
-            &theirs[..usize::from(other.len)],
+            &other.low[..usize::from(other.len)],
         );
         let (mut i, mut j, mut n) = (0, 0, 0);
         // Opened pairs that no longer fit, in order.

@@ -35,8 +35,8 @@ pub struct PortName {
 }
 
 impl PortName {
-    /// Writes the name into `out`, returning its length (at most 12).
-    fn write(self, out: &mut [u8; 16]) -> usize {
+    /// Writes the name into `out` and returns it.
+    fn write(self, out: &mut [u8; 16]) -> &str {
         let name: &[u8] = match self.proto {
             6 => b"tcp",
             17 => b"udp",
@@ -51,24 +51,21 @@ impl PortName {
         }
         out[len] = b'/';
         len += 1;
-        len + put_decimal(&mut out[len..], u32::from(self.port))
+        len += put_decimal(&mut out[len..], u32::from(self.port));
+        // ASCII only, so never the empty fallback.
+        std::str::from_utf8(&out[..len]).unwrap_or_default()
     }
 }
 
 impl std::fmt::Display for PortName {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut out = [0u8; 16];
-        let len = self.write(&mut out);
-        // ASCII only, so never the empty fallback.
-        f.write_str(std::str::from_utf8(&out[..len]).unwrap_or_default())
+        f.write_str(self.write(&mut [0u8; 16]))
     }
 }
 
 impl serde::Serialize for PortName {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = [0u8; 16];
-        let len = self.write(&mut out);
-        serializer.serialize_str(std::str::from_utf8(&out[..len]).unwrap_or_default())
+        serializer.serialize_str(self.write(&mut [0u8; 16]))
     }
 }
 
@@ -82,12 +79,7 @@ fn put_decimal(out: &mut [u8], n: u32) -> usize {
         1000..=9999 => 4,
         _ => 5,
     };
-    let mut v = n;
-    for d in out[..digits].iter_mut().rev() {
-        // `v % 10` is below 10: the cast cannot truncate.
-        *d = b'0' + (v % 10) as u8;
-        v /= 10;
-    }
+    crate::timefmt::put_digits(&mut out[..digits], n);
     digits
 }
 
