@@ -10,14 +10,17 @@
 //! `cargo run --example make_samples`. This module is outside the analysis pipeline: it only
 //! uses `capture::write`.
 
+mod middleboxes;
 mod other;
 mod packets;
 mod protocols;
+mod proxy;
 mod regular;
 mod render;
 mod sessions;
 mod tcp;
 mod tom;
+mod traps;
 
 use std::collections::BTreeMap;
 use std::io;
@@ -39,8 +42,10 @@ pub struct Sample {
     pub description: &'static str,
     /// The file's bytes.
     pub bytes: Vec<u8>,
-    /// Host address -> label (`tom-skype`, `regular-skype`, `no-skype`): what the simulated
-    /// host runs. Only client hosts are listed; the LAN's router/resolver is not.
+    /// Host address -> label (`tom-skype`, `regular-skype`, `no-skype`, or `inconclusive` when
+    /// the capture cannot show what the host runs): what a careful analyst would say of the
+    /// simulated host. Client hosts are listed, and a router, forwarder or proxy when the
+    /// scenario is about it; otherwise the LAN's router/resolver is not.
     pub expected: BTreeMap<String, String>,
 }
 
@@ -97,6 +102,14 @@ impl Scenario {
             description,
             expected: expected.to_vec(),
         }
+    }
+
+    /// Keeps only the frames `keep` accepts, as a capture filter or a one-direction mirror
+    /// port would. Applied after the trace is finished, so the kept packets carry the IP
+    /// identification numbers their senders gave them (with the gaps a filter leaves).
+    pub(crate) fn retain(mut self, keep: impl Fn(&Frame) -> bool) -> Scenario {
+        self.frames.retain(|f| keep(f));
+        self
     }
 }
 
@@ -197,6 +210,46 @@ fn outputs() -> Vec<(fn() -> Scenario, Output)> {
                 "lan-several-hosts",
                 Container::Pcapng,
                 &[(Ethernet, "eth1")],
+            ),
+        ),
+        (
+            traps::browser_on_tom_skype_pages,
+            output(
+                "no-skype-browser-on-tom-skype-pages",
+                PCAP_LE,
+                &[(Ethernet, "eth0")],
+            ),
+        ),
+        (
+            middleboxes::tom_skype_behind_dns_forwarder,
+            output(
+                "tom-skype-behind-dns-forwarder",
+                PCAP_LE,
+                &[(Ethernet, "eth0")],
+            ),
+        ),
+        (
+            traps::inbound_only_mirror,
+            output(
+                "tom-skype-inbound-only-mirror",
+                PCAP_LE,
+                &[(Ethernet, "mirror0")],
+            ),
+        ),
+        (
+            middleboxes::skype_through_http_proxy,
+            output(
+                "regular-skype-through-http-proxy",
+                PCAP_LE,
+                &[(Ethernet, "eth0")],
+            ),
+        ),
+        (
+            traps::busy_host,
+            output(
+                "tom-skype-busy-host",
+                Container::Pcapng,
+                &[(Ethernet, "eth0")],
             ),
         ),
     ]
