@@ -56,6 +56,8 @@ pub enum ReportFormat {
     Text,
     /// For scripts: the versioned schema of docs/REPORT.md.
     Json,
+    /// For pipelines: the same, one object a line (a header, one per host, a footer).
+    Jsonl,
     /// For people: one self-contained HTML file (no network needed to open it), with a map.
     Html,
 }
@@ -94,7 +96,7 @@ pub struct ReportArgs {
     /// Default: from LC_ALL, LC_MESSAGES or LANG, else English.
     #[arg(long, value_name = "LANG")]
     pub lang: Option<String>,
-    /// Also describe the machines with no sign of Skype (by default they are counted).
+    /// Also list the machines with no sign of Skype (by default they are counted).
     #[arg(long)]
     pub all_hosts: bool,
     /// Show each piece of evidence's kind, weight, basis and indicator id (for analysts).

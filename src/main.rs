@@ -115,7 +115,10 @@ fn emit(report: &Report, args: &ReportArgs, expected: &[expect::Expectation]) ->
     {
         let mut stdout = io::stdout().lock();
         match args.format {
-            ReportFormat::Json => report::json::write(report, &mut stdout)?,
+            ReportFormat::Json => report::json::write(report, &mut stdout, args.all_hosts)?,
+            ReportFormat::Jsonl => {
+                report::json::write_lines(report, &mut stdout, args.all_hosts)?
+            }
             ReportFormat::Text | ReportFormat::Html => {
                 let lang = config::lang(args.lang.as_deref())?;
                 let story = report::people::story(report, lang, args.all_hosts);

@@ -295,8 +295,23 @@ fn user_indicators_add_evidence() {
         "embedded",
         "--format",
         "json",
+        "--all-hosts",
         NONE,
     ]));
+    // By default a machine with no sign is counted, not listed.
+    let quiet = json(&tomskype(&[
+        "analyze",
+        "--geoip-db",
+        "embedded",
+        "--format",
+        "json",
+        NONE,
+    ]));
+    assert!(quiet["hosts"].as_array().unwrap().is_empty());
+    assert_eq!(
+        quiet["quiet_hosts"].as_u64(),
+        Some(report["hosts"].as_array().unwrap().len() as u64)
+    );
     let host = &report["hosts"]
         .as_array()
         .unwrap()
@@ -332,4 +347,32 @@ fn user_indicators_add_evidence() {
         .iter()
         .any(|e| e["indicator"] == "lab-1"));
     assert!(r["indicators"]["versions"].as_array().unwrap().len() == 2);
+}
+
+#[test]
+fn jsonl_streams_a_header_the_hosts_and_a_footer() {
+    let out = tomskype(&[
+        "analyze",
+        "--geoip-db",
+        "embedded",
+        "--format",
+        "jsonl",
+        "--all-hosts",
+        "captures/lan-several-hosts.pcapng",
+    ]);
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
+        .collect();
+    assert_eq!(lines[0]["type"], "header");
+    assert_eq!(lines[0]["schema"], "tomskype-report/2");
+    let hosts: Vec<&serde_json::Value> = lines.iter().filter(|l| l["type"] == "host").collect();
+    assert_eq!(hosts.len(), 5);
+    assert!(hosts
+        .iter()
+        .any(|h| h["address"] == "192.168.10.21" && h["verdict"]["label"] == "tom-skype"));
+    let footer = lines.last().unwrap();
+    assert_eq!(footer["type"], "footer");
+    assert_eq!(footer["totals"]["labels"]["tom-skype"], 1);
 }
