@@ -330,6 +330,7 @@ fn user_indicators_add_evidence() {
         "embedded",
         "--format",
         "json",
+        "--all-hosts",
         "--indicators",
         file.to_str().unwrap(),
         NONE,
