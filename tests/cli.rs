@@ -246,23 +246,44 @@ fn lookup_and_indicators() {
         "json",
         "218.30.111.75",
         "192.168.1.1",
+        "skypetools1.tom.com",
+        "http://skype.tom.com/script/skypeCheck40.js",
     ]);
     assert_eq!(out.status.code(), Some(0));
-    let r = json(&out);
+    let doc = json(&out);
+    assert_eq!(doc["schema"], "tomskype-lookup/1");
+    let r = &doc["answers"];
     assert_eq!(r[0]["country"], "CN");
     assert!(r[0]["indicators"]
         .as_array()
         .unwrap()
         .iter()
-        .any(|i| i["id"] == "tom-server-218.30.111.75"));
+        .any(|i| i["id"] == "tom-server-218.30.111.75" && i["role"] == "tom"));
     assert_eq!(r[1]["country"], serde_json::Value::Null);
     assert_eq!(r[1]["special"], "private");
+    assert_eq!(r[2]["kind"], "name");
+    assert_eq!(r[2]["indicators"][0]["id"], "tom-name-skypetools1");
+    assert_eq!(r[3]["kind"], "url");
+    assert!(r[3]["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["id"] == "tom-web-script" && i["role"] == "tom-web"));
     let out = tomskype(&["indicators"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("tom-url-keyfile-u") && text.contains("greatfire-2012"),
         "{text}"
     );
+    // People's words, not internal forms.
+    assert!(
+        text.contains("a sign of TOM-Skype")
+            && !text.contains("{\"")
+            && !text.contains("NotEvidence"),
+        "{text}"
+    );
+    let out = tomskype(&["indicators", "--format", "json"]);
+    assert_eq!(json(&out)["schema"], "tomskype-indicators/1");
 }
 
 #[test]
