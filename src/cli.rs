@@ -111,6 +111,9 @@ pub struct ReportArgs {
     /// Default: from LC_ALL, LC_MESSAGES or LANG, else English.
     #[arg(long, value_name = "LANG")]
     pub lang: Option<String>,
+    /// Also write the HTML report to this file (one self-contained page to keep or send).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Also list the machines with no sign of Skype (by default they are counted).
     #[arg(long)]
     pub all_hosts: bool,

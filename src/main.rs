@@ -161,6 +161,17 @@ fn emit(report: &Report, args: &ReportArgs, expected: &[expect::Expectation]) ->
         }
         stdout.flush()?;
     }
+    if let Some(path) = &args.html {
+        let lang = config::lang(args.lang.as_deref())?;
+        let story = report::people::story(report, lang, args.all_hosts);
+        let file = std::fs::File::create(path)
+            .with_context(|| format!("cannot write the HTML report to {}", path.display()))?;
+        let mut buf = io::BufWriter::new(file);
+        report::html::write(&story, report, &mut buf)
+            .and_then(|()| buf.flush())
+            .with_context(|| format!("cannot write the HTML report to {}", path.display()))?;
+        eprintln!("tomskype: HTML report written to {}", path.display());
+    }
     for input in &report.inputs {
         if input.unreadable {
             let why = input

@@ -276,7 +276,10 @@ fn the_corpus_folder_reads_in_one_screen_and_a_quiet_folder_in_a_few_lines() {
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines.len() < 100, "{} lines:\n{text}", lines.len());
     // The answer first; the real Skype host on the first screen (24 lines).
-    assert!(lines[..2].iter().any(|l| l.contains("192.168.1.34")), "{text}");
+    assert!(
+        lines[..2].iter().any(|l| l.contains("192.168.1.34")),
+        "{text}"
+    );
     assert!(
         lines[..24.min(lines.len())]
             .iter()

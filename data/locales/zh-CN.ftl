@@ -61,7 +61,7 @@ advisory-tom-web-visit = 这台机器上的网页浏览器打开了 TOM-Skype �
 role-dns-resolver = 它为另外 { $count } 台机器提供 DNS 解析：它替它们做的查询不算作它自己的。
 role-http-proxy = 它是另外 { $count } 台机器的网页代理：它替它们获取的内容不算作它自己的。
 
-rests-on = 依据：{ $first } 至 { $last } 共 { $duration } 内的 { $packets } 个数据包。
+rests-on = 依据：{ $first } 至 { $last }（共 { $duration }）的 { $packets } 个数据包。
 rests-on-little = 流量很少：一次 Skype 登录通常超过 30 秒、50 个数据包。
 rests-on-no-names = 没有看到任何名称（没有 DNS、TLS 或网页请求）：结论只依据 IP 地址。
 rests-on-inbound = 只抓到了发往这台机器的流量：其中没有任何内容能说明这台机器自己做了什么。
