@@ -127,7 +127,7 @@ pub(crate) fn read<I: Input, S: PacketSink>(
             return out;
         };
         let len = len as usize;
-        if len < 12 || len % 4 != 0 || len > MAX_BLOCK {
+        if len < 12 || !len.is_multiple_of(4) || len > MAX_BLOCK {
             let detail = format!("block of type {kind:#x} has an impossible length {len}");
             log.push(ProblemKind::BadRecord, Some(number), Some(offset), detail);
             if resync(input, log, number, offset) {
