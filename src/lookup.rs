@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::addr;
 use crate::enrich::geoip::{Country, GeoIp};
 use crate::enrich::indicators::IndicatorSet;
+use crate::textsafe::Safe;
 
 /// What is known of one address.
 #[derive(Debug, Clone, Serialize)]
@@ -78,7 +79,12 @@ pub fn write_text(infos: &[AddrInfo], out: &mut dyn Write) -> io::Result<()> {
             writeln!(
                 out,
                 "  {} ({:?}, weight {}, valid {}, source {}): {}",
-                r.id, r.role, r.weight, r.valid, r.source, r.description
+                Safe(&r.id),
+                r.role,
+                r.weight,
+                r.valid,
+                Safe(&r.source),
+                Safe(&r.description)
             )?;
         }
     }

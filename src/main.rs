@@ -2,6 +2,11 @@
 //! runs the library's pipeline and prints the report. Exit codes: 1 when a host is
 //! `tom-skype` (or, with `--expect`, when a verdict differs), 2 when an input could not be read
 //! at all, 0 otherwise.
+//!
+//! Everything printed for people that came from input (paths, problem details, errors that
+//! quote them) goes through [`tomskype::textsafe`]. Messages to stderr never panic: a full or
+//! closed stderr loses the message, not the exit code. A closed stdout (`| head -1`) ends the
+//! run quietly.
 
 mod cli;
 mod config;
@@ -16,6 +21,15 @@ use clap::Parser;
 use cli::{Cli, Command, Format, ReportArgs};
 use tomskype::classify::Label;
 use tomskype::report::{self, expect, Report};
+use tomskype::textsafe::{Safe, SafeDisplay};
+
+/// `eprintln!` that cannot panic: a message that cannot be written to stderr (a full device,
+/// a closed pipe) is dropped, and the run goes on to its exit code.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(io::stderr(), $($arg)*);
+    }};
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -25,7 +39,7 @@ fn main() -> ExitCode {
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("tomskype: error: {err:#}");
+            say!("tomskype: error: {:#}", SafeDisplay(&err));
             ExitCode::from(2)
         }
     }
@@ -35,6 +49,8 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {
         e.downcast_ref::<io::Error>()
             .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+            || e.downcast_ref::<serde_json::Error>()
+                .is_some_and(|e| e.io_error_kind() == Some(io::ErrorKind::BrokenPipe))
     })
 }
 
@@ -47,10 +63,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
             let inputs = tomskype::analyze::Inputs::expand(&args.paths);
             if !inputs.skipped.is_empty() {
-                eprintln!(
+                say!(
                     "tomskype: note: skipped {} file(s) in folders that are neither captures nor Zeek logs (first: {})",
                     inputs.skipped.len(),
-                    inputs.skipped[0].display()
+                    SafeDisplay(inputs.skipped[0].display())
                 );
             }
             let traffic = progress::run(inputs.total_bytes(), !args.no_progress, |p| {
@@ -71,7 +87,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let mut stdout = io::stdout().lock();
             match args.format {
                 Format::Json => {
-                    serde_json::to_writer_pretty(&mut stdout, &out)?;
+                    tomskype::textsafe::write_json_pretty(&mut stdout, &out)?;
                     writeln!(stdout)?;
                 }
                 Format::Text => tomskype::lookup::write_text(&out, &mut stdout)?,
@@ -104,25 +120,40 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Samples { out } => {
             let written = tomskype::samples::write_all(&out)
                 .with_context(|| format!("cannot write samples to {}", out.display()))?;
-            eprintln!("wrote {} files to {}", written.len(), out.display());
+            say!(
+                "wrote {} files to {}",
+                written.len(),
+                SafeDisplay(out.display())
+            );
             Ok(ExitCode::SUCCESS)
         }
     }
 }
 
-/// Prints the report and turns it into an exit code.
-fn emit(report: &Report, args: &ReportArgs, expected: &[expect::Expectation]) -> Result<ExitCode> {
-    {
-        let mut stdout = io::stdout().lock();
-        match args.format {
-            Format::Json => report::json::write(report, &mut stdout)?,
-            Format::Text => {
-                let mut buf = io::BufWriter::new(&mut stdout);
-                report::text::write(report, &mut buf, config::colour(args.color))?;
-                buf.flush()?;
-            }
+/// Writes the report to stdout.
+fn print_report(report: &Report, args: &ReportArgs) -> io::Result<()> {
+    let mut stdout = io::stdout().lock();
+    match args.format {
+        Format::Json => report::json::write(report, &mut stdout)?,
+        Format::Text => {
+            let mut buf = io::BufWriter::new(&mut stdout);
+            report::text::write(report, &mut buf, config::colour(args.color))?;
+            buf.flush()?;
         }
-        stdout.flush()?;
+    }
+    stdout.flush()
+}
+
+/// Prints the report and turns it into an exit code. A report that cannot be written (a full
+/// device) is an error, but the exit code still says tom-skype (1) when a host is; a closed
+/// stdout (`| head`) is the reader's choice and changes nothing.
+fn emit(report: &Report, args: &ReportArgs, expected: &[expect::Expectation]) -> Result<ExitCode> {
+    let mut output_failed = false;
+    if let Err(err) = print_report(report, args) {
+        if err.kind() != io::ErrorKind::BrokenPipe {
+            say!("tomskype: error: cannot write the report: {err}");
+            output_failed = true;
+        }
     }
     for input in &report.inputs {
         if input.unreadable {
@@ -131,21 +162,21 @@ fn emit(report: &Report, args: &ReportArgs, expected: &[expect::Expectation]) ->
                 .first()
                 .map(|p| p.detail.as_str())
                 .unwrap_or("unreadable");
-            eprintln!("tomskype: error: {}: {why}", input.path);
+            say!("tomskype: error: {}: {}", Safe(&input.path), Safe(why));
         } else if !input.problems.is_empty() {
-            eprintln!(
+            say!(
                 "tomskype: warning: {}: {} problem(s), analysed what could be read (first: {})",
-                input.path,
+                Safe(&input.path),
                 input.problems.len(),
-                input.problems[0].detail
+                Safe(&input.problems[0].detail)
             );
         }
     }
-    let unreadable = report.inputs.iter().any(|i| i.unreadable);
+    let unreadable = output_failed || report.inputs.iter().any(|i| i.unreadable);
     if !expected.is_empty() {
         let wrong = expect::mismatches(report, expected);
         for w in &wrong {
-            eprintln!("tomskype: expectation failed: {w}");
+            say!("tomskype: expectation failed: {}", SafeDisplay(w));
         }
         return Ok(if !wrong.is_empty() {
             ExitCode::from(1)

@@ -12,6 +12,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::enrich::indicators::{Indicator, IndicatorSet, SetInfo};
+use crate::textsafe::Safe;
 
 /// Export formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +51,8 @@ pub fn write(
                 sources: &set.sources,
                 indicators: &set.indicators,
             };
-            serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
+            // Keeps the error's kind: a closed pipe (`| head -1`) must stay recognisable.
+            crate::textsafe::write_json_pretty(&mut *out, &doc)?;
             out.write_all(b"\n")
         }
     }
@@ -62,7 +64,7 @@ pub fn write_listing(set: &IndicatorSet, out: &mut dyn Write) -> io::Result<()> 
     writeln!(
         out,
         "indicator set {} ({} indicators, sha256 {})",
-        info.versions.join(" + "),
+        Safe(&info.versions.join(" + ")),
         info.count,
         info.sha256
     )?;
@@ -76,17 +78,17 @@ pub fn write_listing(set: &IndicatorSet, out: &mut dyn Write) -> io::Result<()> 
         writeln!(
             out,
             "{:<34} {:<12} {:>4}  {:<44} valid {:<9} {}",
-            i.id,
+            Safe(&i.id),
             format!("{:?}", i.role).to_lowercase(),
             i.weight,
-            value,
+            Safe(&value),
             i.valid.to_string(),
-            i.source
+            Safe(&i.source)
         )?;
     }
     writeln!(out, "\nsources:")?;
     for (k, v) in &set.sources {
-        writeln!(out, "  {k}: {v}")?;
+        writeln!(out, "  {}: {}", Safe(k), Safe(v))?;
     }
     Ok(())
 }

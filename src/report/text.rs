@@ -1,11 +1,14 @@
 //! Stage 6, report: text rendering for people. Per host: the verdict first, in plain words;
 //! then the evidence as a short table; then advisories and coverage. Inputs and their problems
 //! close the report. Colour only when asked (the caller decides: a terminal, and no NO_COLOR).
+//! Every text that came from input (names, URLs, paths, problem details, indicator and GeoIP
+//! metadata) goes through [`crate::textsafe`], so the report is safe to print on a terminal.
 
 use std::io::{self, Write};
 
 use super::Report;
 use crate::classify::Label;
+use crate::textsafe::Safe;
 
 /// At most this many evidence rows are shown per host (the JSON report has them all).
 pub const MAX_ROWS: usize = 12;
@@ -33,12 +36,12 @@ pub fn write(report: &Report, out: &mut dyn Write, colour: bool) -> io::Result<(
         "{} {} · indicators {} ({} indicators, sha256 {}) · GeoIP {} {} ({})",
         report.tool.name,
         report.tool.version,
-        ind.versions.join(" + "),
+        Safe(&ind.versions.join(" + ")),
         ind.count,
-        ind.sha256.get(..12).unwrap_or(&ind.sha256),
-        report.geoip.database_type,
-        report.geoip.build_date,
-        report.geoip.source,
+        Safe(ind.sha256.get(..12).unwrap_or(&ind.sha256)),
+        Safe(&report.geoip.database_type),
+        Safe(&report.geoip.build_date.to_string()),
+        Safe(&report.geoip.source.to_string()),
     )?;
     if report.hosts.is_empty() {
         writeln!(out, "\nno hosts found in the input")?;
@@ -69,7 +72,7 @@ pub fn write(report: &Report, out: &mut dyn Write, colour: bool) -> io::Result<(
             st.paint(code, word),
             v.confidence
         )?;
-        writeln!(out, "  {}", v.summary)?;
+        writeln!(out, "  {}", Safe(&v.summary))?;
         if !h.evidence.is_empty() {
             writeln!(
                 out,
@@ -82,14 +85,17 @@ pub fn write(report: &Report, out: &mut dyn Write, colour: bool) -> io::Result<(
                 writeln!(
                     out,
                     "  {:<15} {:>6.2}  {:<24} {:<39} {:<3} {} ({id})",
-                    e.kind,
+                    Safe(&e.kind.to_string()),
                     e.weight,
-                    e.first_seen.as_deref().unwrap_or("-"),
-                    e.endpoint.as_deref().unwrap_or("(dns query)"),
-                    e.country
-                        .map(|c| c.to_string())
-                        .unwrap_or_else(|| "-".into()),
-                    truncate(&what, 70),
+                    Safe(e.first_seen.as_deref().unwrap_or("-")),
+                    Safe(e.endpoint.as_deref().unwrap_or("(dns query)")),
+                    Safe(
+                        &e.country
+                            .map(|c| c.to_string())
+                            .unwrap_or_else(|| "-".into())
+                    ),
+                    Safe(&truncate(&what, 70)),
+                    id = Safe(id),
                 )?;
             }
             if h.evidence.len() > MAX_ROWS {
@@ -105,25 +111,30 @@ pub fn write(report: &Report, out: &mut dyn Write, colour: bool) -> io::Result<(
             .iter()
             .filter(|e| !e.indicators.is_empty() && !e.programs.is_empty())
         {
-            writeln!(out, "  program: {} ↔ {}", e.programs.join(", "), e.address)?;
+            writeln!(
+                out,
+                "  program: {} ↔ {}",
+                Safe(&e.programs.join(", ")),
+                e.address
+            )?;
         }
         for a in &h.advisories {
             writeln!(
                 out,
                 "  {} {} ({})",
                 st.paint("33", "advisory:"),
-                a.detail,
-                a.endpoint
+                Safe(&a.detail),
+                Safe(&a.endpoint.to_string())
             )?;
         }
         let c = &h.coverage;
         writeln!(
             out,
             "  coverage: {} packets, {} flows, {} endpoints ({} named, {} located), {} DNS names asked; {} to {} ({:.1} s)",
-            c.packets, c.flows, c.endpoints, c.named_endpoints, c.located_endpoints, c.dns_queries, c.first_seen, c.last_seen, c.duration_s
+            c.packets, c.flows, c.endpoints, c.named_endpoints, c.located_endpoints, c.dns_queries, Safe(&c.first_seen.to_string()), Safe(&c.last_seen.to_string()), c.duration_s
         )?;
         for n in &c.notes {
-            writeln!(out, "  {} {n}", st.paint("2", "note:"))?;
+            writeln!(out, "  {} {}", st.paint("2", "note:"), Safe(n))?;
         }
     }
     writeln!(out)?;
@@ -137,12 +148,12 @@ pub fn write(report: &Report, out: &mut dyn Write, colour: bool) -> io::Result<(
         writeln!(
             out,
             "  {}  {}{}  {state}",
-            i.path,
-            i.format,
+            Safe(&i.path),
+            Safe(&i.format.to_string()),
             if i.gzip { "+gzip" } else { "" }
         )?;
         for (why, n) in &i.decode.skipped {
-            writeln!(out, "    skipped {n} packets: {why}")?;
+            writeln!(out, "    skipped {n} packets: {}", Safe(why))?;
         }
         for p in &i.problems {
             let at = match (p.packet, p.offset) {
@@ -151,7 +162,12 @@ pub fn write(report: &Report, out: &mut dyn Write, colour: bool) -> io::Result<(
                 (Some(n), None) => format!("packet {n}: "),
                 (None, None) => String::new(),
             };
-            writeln!(out, "    {} {at}{}", st.paint("33", "problem:"), p.detail)?;
+            writeln!(
+                out,
+                "    {} {at}{}",
+                st.paint("33", "problem:"),
+                Safe(&p.detail)
+            )?;
         }
     }
     let t = &report.totals;

@@ -13,6 +13,7 @@ use crate::classify::{self, Label};
 use crate::enrich;
 use crate::enrich::indicators::Role;
 use crate::flow::FlowTable;
+use crate::textsafe::Safe;
 
 /// The status line is redrawn this often.
 pub const DRAW_EVERY: Duration = Duration::from_millis(500);
@@ -86,7 +87,8 @@ pub fn line(iface: &str, elapsed: Duration, packets: u64, bytes: u64, a: &Assess
         None => "-".into(),
     };
     format!(
-        "live {iface} {}s · {packets} packets · {} · {} hosts · {} Skype/TOM signs · so far: {verdict}",
+        "live {} {}s · {packets} packets · {} · {} hosts · {} Skype/TOM signs · so far: {verdict}",
+        Safe(iface),
         elapsed.as_secs(),
         human_bytes(bytes),
         a.hosts,

@@ -1,0 +1,260 @@
+//! Hostile input, round two (issue 12), through the real binary: text from input never drives
+//! the analyst's terminal (escape sequences, bidi and format characters), output errors never
+//! panic and never hide the verdict, inputs that cannot be read are never lost silently, pipes
+//! and FIFOs are read once as streams, a capture cut while it is read is reported up to the
+//! cut, and indicator text cannot break the line structure of an export. Every input is made
+//! here, in a temporary folder.
+
+mod common;
+
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+const TOM: &str = "captures/tom-skype-cn-2011-login-beacon.pcap";
+
+fn tomskype() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tomskype"));
+    cmd.current_dir(common::root()).env("NO_COLOR", "1");
+    cmd
+}
+
+/// Runs `tomskype ARGS...` and checks it did not crash (no signal, no panic, exit 0..=2).
+fn run(args: &[&str]) -> Output {
+    let out = tomskype().args(args).output().expect("the binary runs");
+    no_crash(&out);
+    out
+}
+
+fn no_crash(out: &Output) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        matches!(out.status.code(), Some(0..=2)),
+        "exit status {:?}, stderr: {stderr}",
+        out.status
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Bytes no text output may hold: ESC, the C1 CSI, BEL, and UTF-8 RLO (U+202E), LINE
+/// SEPARATOR (U+2028), ZERO WIDTH SPACE (U+200B).
+fn assert_terminal_safe(what: &str, bytes: &[u8]) {
+    let bad: [&[u8]; 6] = [
+        b"\x1b",
+        "\u{9b}".as_bytes(),
+        b"\x07",
+        "\u{202e}".as_bytes(),
+        "\u{2028}".as_bytes(),
+        "\u{200b}".as_bytes(),
+    ];
+    for b in bad {
+        assert!(
+            !bytes.windows(b.len()).any(|w| w == b),
+            "{what} holds {b:02x?}: {}",
+            text(bytes)
+        );
+    }
+}
+
+const CONN_TSV: &str = "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents\n#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\tcount\tcount\tstring\tbool\tbool\tcount\tstring\tcount\tcount\tcount\tcount\tset[string]\n";
+const DNS_TSV: &str = "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tdns\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tquery\tanswers\n#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tvector[string]\n";
+const HTTP_TSV: &str = "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\thttp\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\ttrans_depth\tmethod\thost\turi\tuser_agent\n#types\ttime\tstring\taddr\tport\taddr\tport\tcount\tstring\tstring\tstring\tstring\n";
+
+/// What an attacker writes into a log, in Zeek's own escaped form: clear the screen and the
+/// scrollback, retitle the window, ring, and print a fake verdict.
+const EVIL: &str = "\\x1b[2J\\x1b[3J\\x1b]0;pwned\\x07NO SKYPE\u{202e}\u{2028}\u{200b}";
+
+/// Zeek logs of a TOM-Skype login beacon whose URL, DNS query and a damaged line carry
+/// [`EVIL`], plus a capture whose file name holds an escape sequence and a bidi override.
+fn hostile_logs(dir: &Path) {
+    let mut conn = String::from(CONN_TSV);
+    conn.push_str("1325412000.25\tC1\t192.168.7.20\t50000\t211.100.41.76\t80\ttcp\thttp\t1.5\t300\t500\tSF\tT\tF\t0\tShADadFf\t6\t620\t5\t760\t(empty)\n");
+    let mut dns = String::from(DNS_TSV);
+    dns.push_str(&format!("1325412000.25\tD1\t192.168.7.20\t40000\t8.8.8.8\t53\tudp\t{EVIL}skypetools1.tom.com\t211.100.41.76\n"));
+    let mut http = String::from(HTTP_TSV);
+    http.push_str(&format!("1325412000.25\tC1\t192.168.7.20\t50000\t211.100.41.76\t80\t1\tGET\tskypetools1.tom.com\t/en_return_time.php?login_id={EVIL}&code=1\t-\n"));
+    http.push_str(&format!("{EVIL}\n"));
+    std::fs::write(dir.join("conn.log"), conn).unwrap();
+    std::fs::write(dir.join("dns.log"), dns).unwrap();
+    std::fs::write(dir.join("http.log"), http).unwrap();
+}
+
+#[test]
+fn text_from_input_never_reaches_the_terminal_raw() {
+    let d = tempfile::tempdir().unwrap();
+    hostile_logs(d.path());
+    let evil_name = d.path().join("evil\x1b[2J\u{202e}gpj.pcap");
+    std::fs::write(&evil_name, b"not a capture").unwrap();
+    let dir = d.path().to_str().unwrap();
+    let named = evil_name.to_str().unwrap();
+    let out = run(&["analyze", "--geoip-db", "embedded", dir, named]);
+    // The TOM-Skype host is still found (exit 1), and the hostile text is shown, escaped.
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("TOM-SKYPE"), "{stdout}");
+    assert!(stdout.contains("login_id=\\x1b[2J"), "{stdout}");
+    assert!(stdout.contains("evil\\x1b[2J\\u{202e}gpj.pcap"), "{stdout}");
+    assert_terminal_safe("stdout", &out.stdout);
+    assert_terminal_safe("stderr", &out.stderr);
+    // With colours, the only escapes are the report's own SGR sequences (ESC [ digits ; m).
+    let out = run(&[
+        "analyze",
+        "--geoip-db",
+        "embedded",
+        "--color",
+        "always",
+        dir,
+    ]);
+    let s = text(&out.stdout);
+    for (i, _) in s.match_indices('\x1b') {
+        let sgr = s[i + 1..]
+            .strip_prefix('[')
+            .and_then(|r| r.split_once('m'))
+            .is_some_and(|(p, _)| p.chars().all(|c| c.is_ascii_digit() || c == ';'));
+        assert!(
+            sgr,
+            "a foreign escape at {i}: {:?}",
+            &s[i..(i + 20).min(s.len())]
+        );
+    }
+    // JSON keeps the data exact: the query as Zeek logged it, unescaped, as JSON escapes.
+    let out = run(&["analyze", "--geoip-db", "embedded", "--format", "json", dir]);
+    assert_terminal_safe("json", &out.stdout);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        report.to_string().contains("login_id=\\u001b[2J"),
+        "{report}"
+    );
+}
+
+#[test]
+fn indicator_text_is_safe_in_listings_and_lookups() {
+    let d = tempfile::tempdir().unwrap();
+    // A file name with an escape sequence: it becomes the set's version (no @set line).
+    let file = d.path().join("lab\x1b]0;pwned\x07\u{202e}.tsv");
+    let header = "id\trole\tkind\tvalue\tweight\tclients\tvalid\tsource\tdescription";
+    std::fs::write(
+        &file,
+        format!("@source\tlab\tnotes\n{header}\nlab-ip\ttom\tip\t192.0.2.7\t0.5\ttom\t-\tlab\tlab server\n"),
+    )
+    .unwrap();
+    let f = file.to_str().unwrap();
+    let out = run(&["indicators", "--indicators", f]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("lab\\x1b]0;pwned\\x07\\u{202e}.tsv"));
+    assert_terminal_safe("indicators", &out.stdout);
+    let out = run(&[
+        "lookup",
+        "--geoip-db",
+        "embedded",
+        "--indicators",
+        f,
+        "192.0.2.7",
+    ]);
+    assert_terminal_safe("lookup", &out.stdout);
+    // A missing file named with escapes: the error names it, escaped.
+    let missing = d.path().join("gone\x1b[2J.tsv");
+    let out = run(&["indicators", "--indicators", missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("gone\\x1b[2J.tsv"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_terminal_safe("stderr", &out.stderr);
+}
+
+/// A pipe whose read end is already closed: writing to the other end fails with EPIPE.
+fn closed_pipe() -> Stdio {
+    let mut fds = [0; 2];
+    // SAFETY: `pipe` fills `fds` with two new descriptors, each owned once below.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: fresh descriptors from `pipe`, not owned by anything else.
+    let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    drop(read);
+    Stdio::from(write)
+}
+
+fn full() -> Stdio {
+    Stdio::from(std::fs::File::create("/dev/full").expect("/dev/full"))
+}
+
+#[test]
+fn closed_stdout_ends_listings_and_exports_quietly() {
+    for args in [
+        &["indicators", "--format", "json"][..],
+        &["indicators"],
+        &["export", "--format", "json"],
+        &["export", "--format", "csv"],
+        &["export", "--format", "suricata"],
+        &["export", "--format", "zeek-intel"],
+        &[
+            "lookup",
+            "--geoip-db",
+            "embedded",
+            "--format",
+            "json",
+            "60.28.232.10",
+        ],
+    ] {
+        let out = tomskype()
+            .args(args)
+            .stdout(closed_pipe())
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(out.stderr.is_empty(), "{args:?}: {}", text(&out.stderr));
+    }
+}
+
+#[test]
+fn output_errors_keep_the_verdict_in_the_exit_code() {
+    let analyze = ["analyze", "--geoip-db", "embedded", "--no-progress", TOM];
+    // stdout closed: the reader chose to stop; the verdict (tom-skype) is still the exit code.
+    let out = tomskype()
+        .args(analyze)
+        .stdout(closed_pipe())
+        .output()
+        .unwrap();
+    no_crash(&out);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    // stderr full, or closed: no panic, the same exit code.
+    for err in [full(), closed_pipe()] {
+        let out = tomskype().args(analyze).stderr(err).output().unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert!(text(&out.stdout).contains("TOM-SKYPE"));
+    }
+    // An unreadable input with stderr on a full device: still 2, not a panic's 101.
+    let mut cmd = tomskype();
+    cmd.args(["analyze", "--geoip-db", "embedded", "/nonexistent/x.pcap"]);
+    let out = cmd.stderr(full()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    // stdout on a full device: the report is lost, which is an error (2) unless tom-skype.
+    let out = tomskype().args(analyze).stdout(full()).output().unwrap();
+    no_crash(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("cannot write the report"));
+    let regular = "captures/regular-skype-2012-servers-only.pcap.gz";
+    let out = tomskype()
+        .args(["analyze", "--geoip-db", "embedded", regular])
+        .stdout(full())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    // The error message of a failed run on a full stderr: no panic either.
+    let out = tomskype()
+        .args(["export", "--format", "csv", "--indicators", "/nonexistent"])
+        .stderr(full())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
