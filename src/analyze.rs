@@ -65,31 +65,54 @@ pub struct Inputs {
     pub zeek_logs: Vec<PathBuf>,
     /// Files found in folders that are neither captures nor Zeek logs: not read.
     pub skipped: Vec<PathBuf>,
+    /// Folders, entries and files found in folders that could not be listed or opened, with
+    /// the reason: each is reported as an unreadable input.
+    pub unreadable: Vec<(PathBuf, String)>,
 }
 
 impl Inputs {
     /// Expands folders (recursively, sorted by path) and sorts the files into captures and
     /// Zeek logs by their first bytes. Inside folders, files that are neither (notes, reports,
-    /// expected verdicts) are skipped and listed in `skipped`; a path named on the command line
-    /// is always read, so that reading it reports what is wrong with it.
+    /// expected verdicts) are skipped and listed in `skipped`, and folders or files that cannot
+    /// be listed or opened are listed in `unreadable`; a path named on the command line is
+    /// always read, so that reading it reports what is wrong with it. Only regular files are
+    /// sniffed: a pipe, a FIFO or a device (`-`, `/dev/stdin`, `<(cmd)`) gives its bytes once,
+    /// so it goes to the capture reader, which reads it once, as a stream.
     pub fn expand(paths: &[PathBuf]) -> Inputs {
         let mut inputs = Inputs::default();
         for path in paths {
             let in_folder = path.is_dir();
             for item in capture::expand_inputs(std::slice::from_ref(path)) {
-                let p = item.path().to_owned();
-                if p.as_os_str() == "-" {
+                let p = match item {
+                    capture::InputItem::Stdin => PathBuf::from("-"),
+                    capture::InputItem::Unlistable { path, reason } => {
+                        inputs.unreadable.push((path, reason));
+                        continue;
+                    }
+                    capture::InputItem::Path(p) => p,
+                };
+                let regular = std::fs::metadata(&p).is_ok_and(|m| m.is_file());
+                if !regular {
                     inputs.captures.push(p);
                 } else if zeek::sniff(&p).is_some() {
                     inputs.zeek_logs.push(p);
                 } else if !in_folder || capture::looks_like_capture(&p) {
                     inputs.captures.push(p);
+                } else if let Err(why) = probe(&p) {
+                    // Neither sniff could read it: an input lost to an I/O error (permissions,
+                    // too many open files), not a file of another kind.
+                    inputs.unreadable.push((p, why));
                 } else {
                     inputs.skipped.push(p);
                 }
             }
         }
         inputs
+    }
+
+    /// Whether there is nothing to read at all (no capture, log or unreadable input).
+    pub fn is_empty(&self) -> bool {
+        self.captures.is_empty() && self.zeek_logs.is_empty() && self.unreadable.is_empty()
     }
 
     /// Total size of the inputs in bytes, as far as known (for progress).
@@ -124,8 +147,30 @@ impl Inputs {
                 traffic.inputs.push(log_input(log));
             }
         }
+        for (path, why) in &self.unreadable {
+            let mut input = InputReport::new(path.display().to_string(), CaptureFormat::Unknown);
+            input.unreadable = true;
+            input.problems.push(capture::Problem {
+                kind: capture::ProblemKind::Io,
+                packet: None,
+                offset: None,
+                detail: why.clone(),
+            });
+            traffic.inputs.push(input);
+        }
         traffic
     }
+}
+
+/// Opens `path` and reads its first bytes; the reason in words when that fails.
+fn probe(path: &Path) -> Result<(), String> {
+    use std::io::Read;
+    let mut head = [0u8; 4];
+    std::fs::File::open(path)
+        .map_err(|e| capture::file::io_detail("cannot open", &e))?
+        .read(&mut head)
+        .map_err(|e| capture::file::io_detail("cannot read", &e))?;
+    Ok(())
 }
 
 /// The report of one Zeek log: `packets` counts its records.

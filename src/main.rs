@@ -1,7 +1,8 @@
 //! `tomskype`: the command line. Parses flags (`cli`), builds the working objects (`config`),
 //! runs the library's pipeline and prints the report. Exit codes: 1 when a host is
 //! `tom-skype` (or, with `--expect`, when a verdict differs), 2 when an input could not be read
-//! at all, 0 otherwise.
+//! at all, when nothing was read (no packets or log records in any input) or when the report
+//! could not be written, 0 otherwise.
 //!
 //! Everything printed for people that came from input (paths, problem details, errors that
 //! quote them) goes through [`tomskype::textsafe`]. Messages to stderr never panic: a full or
@@ -172,7 +173,19 @@ fn emit(report: &Report, args: &ReportArgs, expected: &[expect::Expectation]) ->
             );
         }
     }
-    let unreadable = output_failed || report.inputs.iter().any(|i| i.unreadable);
+    // Reading nothing at all (an empty folder, captures without packets) is not an all-clear.
+    let read_nothing = report.totals.packets == 0;
+    if read_nothing {
+        say!(
+            "tomskype: error: nothing was read: {}",
+            if report.inputs.is_empty() {
+                "no input was found (an empty folder?)"
+            } else {
+                "the inputs hold no packets or log records"
+            }
+        );
+    }
+    let unreadable = output_failed || read_nothing || report.inputs.iter().any(|i| i.unreadable);
     if !expected.is_empty() {
         let wrong = expect::mismatches(report, expected);
         for w in &wrong {

@@ -258,3 +258,136 @@ fn output_errors_keep_the_verdict_in_the_exit_code() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+fn json_of(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(&out.stdout)))
+}
+
+/// The inputs of a JSON report that are marked unreadable, with their first problem's detail.
+fn unreadable(report: &serde_json::Value) -> Vec<(String, String)> {
+    report["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["unreadable"] == true)
+        .map(|i| {
+            let path = i["path"].as_str().unwrap();
+            let name = Path::new(path).file_name().unwrap().to_string_lossy();
+            (
+                name.into_owned(),
+                i["problems"][0]["detail"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+const REGULAR: &str = "captures/regular-skype-2012-servers-only.pcap.gz";
+
+#[test]
+fn unreadable_entries_in_a_folder_are_listed_and_exit_2() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::copy(common::root().join(REGULAR), d.path().join("a.pcap.gz")).unwrap();
+    // A file that opens but cannot be read (EIO), and a link to nothing: even root gets these.
+    std::os::unix::fs::symlink("/proc/self/mem", d.path().join("mem.pcap")).unwrap();
+    std::os::unix::fs::symlink("/nonexistent/x", d.path().join("gone.pcap")).unwrap();
+    std::fs::write(d.path().join("notes.txt"), "just notes").unwrap();
+    let dir = d.path().to_str().unwrap();
+    let args = ["analyze", "--geoip-db", "embedded", "--format", "json", dir];
+    let out = run(&args);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let report = json_of(&out);
+    let bad = unreadable(&report);
+    assert_eq!(bad.len(), 2, "{bad:?}");
+    assert_eq!(bad[0].0, "gone.pcap");
+    assert!(bad[0].1.contains("cannot follow the link"), "{bad:?}");
+    assert_eq!(bad[1].0, "mem.pcap");
+    assert!(bad[1].1.contains("input/output error"), "{bad:?}");
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("gone.pcap: cannot follow the link"),
+        "{stderr}"
+    );
+    // Only the notes are "neither captures nor Zeek logs".
+    assert!(stderr.contains("skipped 1 file(s)"), "{stderr}");
+    assert_eq!(report["hosts"][0]["verdict"]["label"], "regular-skype");
+    // An expectation that holds does not hide the loss.
+    let mut with_expect = args.to_vec();
+    with_expect.extend(["--expect", "regular-skype"]);
+    assert_eq!(run(&with_expect).status.code(), Some(2));
+}
+
+#[test]
+fn running_out_of_file_descriptors_loses_no_input() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::copy(common::root().join(REGULAR), d.path().join("a.pcap.gz")).unwrap();
+    hostile_logs(d.path());
+    // Three descriptors for stdio, one to work with: sniffing a gzip capture or a log must not
+    // need a second one at the same time.
+    let bin = env!("CARGO_BIN_EXE_tomskype");
+    let script = format!(
+        "ulimit -n 4 && exec '{bin}' analyze --geoip-db embedded --format json --threads 1 '{}'",
+        d.path().display()
+    );
+    let out = Command::new("sh").args(["-c", &script]).output().unwrap();
+    no_crash(&out);
+    let report = json_of(&out);
+    assert_eq!(
+        report["inputs"].as_array().unwrap().len(),
+        4,
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(unreadable(&report).is_empty(), "{}", text(&out.stderr));
+    assert!(
+        !text(&out.stderr).contains("skipped"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn reading_nothing_is_an_error_not_an_all_clear() {
+    let d = tempfile::tempdir().unwrap();
+    let empty = d.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let e = empty.to_str().unwrap();
+    let out = run(&["analyze", "--geoip-db", "embedded", e]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("nothing was read"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(text(&out.stdout).contains("nothing was read"));
+    // --expect has no host to check: it fails.
+    let out = run(&[
+        "analyze",
+        "--geoip-db",
+        "embedded",
+        "--expect",
+        "no-skype",
+        e,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("no host in the report"),
+        "{}",
+        text(&out.stderr)
+    );
+    // A capture with a header and no packet.
+    let header_only = d.path().join("header-only.pcap");
+    let mut pcap = 0xa1b2_c3d4u32.to_le_bytes().to_vec();
+    pcap.extend([
+        2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0,
+    ]);
+    std::fs::write(&header_only, pcap).unwrap();
+    let out = run(&[
+        "analyze",
+        "--geoip-db",
+        "embedded",
+        header_only.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no packets or log records"));
+}

@@ -9,7 +9,7 @@
 //! Reading the formats themselves is `pcap.rs` and `pcapng.rs`'s work.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Seek};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -28,6 +28,14 @@ pub enum InputItem {
     Stdin,
     /// A path, which may not exist or not be readable (reading it reports why).
     Path(PathBuf),
+    /// A folder (or an entry of one) that could not be listed or inspected, with the reason:
+    /// an input that cannot be read, never a silent loss.
+    Unlistable {
+        /// The folder or entry.
+        path: PathBuf,
+        /// Why, in lowercase words (`cannot list the folder: permission denied`).
+        reason: String,
+    },
 }
 
 impl InputItem {
@@ -35,7 +43,7 @@ impl InputItem {
     pub fn path(&self) -> &Path {
         match self {
             InputItem::Stdin => Path::new("-"),
-            InputItem::Path(path) => path,
+            InputItem::Path(path) | InputItem::Unlistable { path, .. } => path,
         }
     }
 }
@@ -44,15 +52,19 @@ impl std::fmt::Display for InputItem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             InputItem::Stdin => f.write_str("<stdin>"),
-            InputItem::Path(path) => write!(f, "{}", path.display()),
+            InputItem::Path(path) | InputItem::Unlistable { path, .. } => {
+                write!(f, "{}", path.display())
+            }
         }
     }
 }
 
 /// Expands the inputs named by the user: `-` is stdin, a directory becomes every regular file
 /// under it (recursively, sorted by path; symbolic links to files count, links to directories
-/// are not followed), anything else (even a path that does not exist) stays as it is, so the
-/// reader can report what is wrong with it. The order of `paths` is kept.
+/// are not followed; FIFOs, sockets and devices inside folders are left alone), anything else
+/// (even a path that does not exist) stays as it is, so the reader can report what is wrong
+/// with it. A folder or entry that cannot be listed or inspected becomes
+/// [`InputItem::Unlistable`] with the reason. The order of `paths` is kept.
 pub fn expand_inputs(paths: &[PathBuf]) -> Vec<InputItem> {
     let mut items = Vec::new();
     for path in paths {
@@ -61,8 +73,8 @@ pub fn expand_inputs(paths: &[PathBuf]) -> Vec<InputItem> {
         } else if path.is_dir() {
             let mut found = Vec::new();
             walk(path, &mut found);
-            found.sort();
-            items.extend(found.into_iter().map(InputItem::Path));
+            found.sort_by(|a, b| a.path().cmp(b.path()));
+            items.extend(found);
         } else {
             items.push(InputItem::Path(path.clone()));
         }
@@ -70,20 +82,37 @@ pub fn expand_inputs(paths: &[PathBuf]) -> Vec<InputItem> {
     items
 }
 
-/// Collects the regular files under `dir`; a directory that cannot be listed is kept as an item
-/// so that reading it reports the problem.
-fn walk(dir: &Path, found: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        found.push(dir.to_path_buf());
-        return;
+/// Collects the regular files under `dir`; a folder that cannot be listed, an entry that cannot
+/// be inspected and a link that cannot be followed are kept as [`InputItem::Unlistable`].
+fn walk(dir: &Path, found: &mut Vec<InputItem>) {
+    let unlistable = |path: &Path, doing: &str, err: &io::Error| InputItem::Unlistable {
+        path: path.to_path_buf(),
+        reason: io_detail(doing, err),
     };
-    for entry in entries.flatten() {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(err) => return found.push(unlistable(dir, "cannot list the folder", &err)),
+    };
+    for entry in entries {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(err) => {
+                // The listing broke off: what it did not give is lost, so say so once.
+                found.push(unlistable(dir, "cannot list the whole folder", &err));
+                break;
+            }
+        };
         let path = entry.path();
         match entry.file_type() {
             Ok(kind) if kind.is_dir() => walk(&path, found),
-            Ok(kind) if kind.is_file() => found.push(path),
-            Ok(kind) if kind.is_symlink() && path.is_file() => found.push(path),
-            _ => {}
+            Ok(kind) if kind.is_file() => found.push(InputItem::Path(path)),
+            Ok(kind) if kind.is_symlink() => match std::fs::metadata(&path) {
+                Ok(meta) if meta.is_file() => found.push(InputItem::Path(path)),
+                Ok(_) => {}
+                Err(err) => found.push(unlistable(&path, "cannot follow the link", &err)),
+            },
+            Ok(_) => {}
+            Err(err) => found.push(unlistable(&path, "cannot inspect", &err)),
         }
     }
 }
@@ -297,7 +326,7 @@ fn failure(kind: ProblemKind, detail: String) -> ReadSummary {
 }
 
 /// Says what an I/O error means, in lowercase words.
-fn io_detail(doing: &str, err: &io::Error) -> String {
+pub(crate) fn io_detail(doing: &str, err: &io::Error) -> String {
     let what = match err.kind() {
         io::ErrorKind::NotFound => "no such file or directory".to_string(),
         io::ErrorKind::PermissionDenied => "permission denied".to_string(),
@@ -319,10 +348,11 @@ pub fn looks_like_capture(path: &Path) -> bool {
         return false;
     }
     if head[..2] == GZIP_MAGIC {
-        let Ok(file) = File::open(path) else {
+        // The same descriptor, rewound (a second open could fail: too many open files).
+        if raw.rewind().is_err() {
             return false;
-        };
-        let mut dec = MultiGzDecoder::new(BufReader::new(file));
+        }
+        let mut dec = MultiGzDecoder::new(raw);
         if dec.read_exact(&mut head).is_err() {
             return false;
         }

@@ -43,7 +43,12 @@ pub fn write(report: &Report, out: &mut dyn Write, colour: bool) -> io::Result<(
         Safe(&report.geoip.build_date.to_string()),
         Safe(&report.geoip.source.to_string()),
     )?;
-    if report.hosts.is_empty() {
+    if report.totals.packets == 0 {
+        writeln!(
+            out,
+            "\nnothing was read: no packets or log records in the inputs"
+        )?;
+    } else if report.hosts.is_empty() {
         writeln!(out, "\nno hosts found in the input")?;
     }
     for h in &report.hosts {
