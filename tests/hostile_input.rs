@@ -391,3 +391,90 @@ fn reading_nothing_is_an_error_not_an_all_clear() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("no packets or log records"));
 }
+
+/// Where the process `pid` is in its open descriptor of `path`, from `/proc/PID/fdinfo`.
+fn read_position(pid: u32, path: &Path) -> Option<u64> {
+    for fd in std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.flatten() {
+        if std::fs::read_link(fd.path()).ok().as_deref() != Some(path) {
+            continue;
+        }
+        let info = std::fs::read_to_string(format!(
+            "/proc/{pid}/fdinfo/{}",
+            fd.file_name().to_string_lossy()
+        ))
+        .ok()?;
+        let pos = info.lines().find_map(|l| l.strip_prefix("pos:"))?;
+        return pos.trim().parse().ok();
+    }
+    None
+}
+
+#[test]
+fn capture_cut_while_it_is_read_is_reported_up_to_the_cut() {
+    let d = tempfile::tempdir().unwrap();
+    let path = d.path().join("ring.pcap");
+    // The TOM-Skype sample's records, again and again, to some 96 MB.
+    let sample = std::fs::read(common::root().join(TOM)).unwrap();
+    let (header, records) = sample.split_at(24);
+    let mut bytes = header.to_vec();
+    while bytes.len() < 96 << 20 {
+        bytes.extend_from_slice(records);
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_tomskype"))
+        .args([
+            "analyze",
+            "--geoip-db",
+            "embedded",
+            "--format",
+            "json",
+            "--no-progress",
+        ])
+        .arg(&path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once the reader is past its first buffers (sniffing reads less than 1 MiB), cut the file
+    // a little ahead of it, as a `tcpdump -C` ring or logrotate's copytruncate would.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let mut cut = None;
+    let mut child = child;
+    while cut.is_none() && child.try_wait().unwrap().is_none() {
+        if let Some(pos) = read_position(child.id(), &path).filter(|&p| p >= 1 << 20) {
+            let at = pos + (8 << 20);
+            assert!(at < bytes.len() as u64, "the reader is too far already");
+            let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+            file.set_len(at).unwrap();
+            cut = Some(at);
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the reader never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let out = child.wait_with_output().unwrap();
+    // Not SIGBUS (a signal gives no exit code; a shell would say 135).
+    no_crash(&out);
+    let at = cut.expect("the read finished before the test could cut the file");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let report = json_of(&out);
+    let input = &report["inputs"][0];
+    assert!(input["packets"].as_u64().unwrap() > 0);
+    assert!(input["bytes"].as_u64().unwrap() <= at);
+    let shrank = input["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["detail"].as_str().unwrap().contains("shrank"))
+        .unwrap_or_else(|| panic!("{input}"));
+    assert_eq!(shrank["offset"], at);
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("warning") && stderr.contains("ring.pcap"),
+        "{stderr}"
+    );
+    let hosts = report["hosts"].as_array().unwrap();
+    assert!(hosts.iter().any(|h| h["verdict"]["label"] == "tom-skype"));
+}

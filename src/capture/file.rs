@@ -2,9 +2,10 @@
 //!
 //! [`read_path`] opens an input (a file, or `-` for stdin), [`read_bytes`] takes one already in
 //! memory; both tell pcap from pcapng (and gzip-compressed either) by the magic number, never
-//! by the name, and hand the packets to a [`PacketSink`]. Plain files are memory-mapped and
-//! read in place, giving back the pages already walked every 64 MiB so a multi-GB file does not
-//! fill the resident set; gzip streams and pipes are read through a bounded buffer, never whole.
+//! by the name, and hand the packets to a [`PacketSink`]. Files, gzip streams and pipes are all
+//! read with plain `read()` calls through a bounded buffer, never whole and never through a
+//! memory map (a file truncated while mapped kills the reader with SIGBUS); a file that shrinks
+//! while it is read is reported up to the cut.
 //! [`expand_inputs`] turns directories named on the command line into the files inside them.
 //! Reading the formats themselves is `pcap.rs` and `pcapng.rs`'s work.
 
@@ -15,7 +16,7 @@ use std::rc::Rc;
 
 use flate2::bufread::MultiGzDecoder;
 
-use super::input::{Input, MmapInput, Outcome, ProblemLog, ReaderInput, SliceInput};
+use super::input::{Input, Outcome, ProblemLog, ReaderInput, SliceInput};
 use super::{pcap, pcapng, CaptureFormat, PacketSink, ProblemKind, ReadSummary};
 
 /// The first two bytes of every gzip member.
@@ -143,20 +144,50 @@ pub fn read_path<S: PacketSink>(path: &Path, sink: &mut S) -> ReadSummary {
         return failure(ProblemKind::Io, "cannot read: is a directory".to_string());
     }
     if meta.is_file() {
-        // SAFETY: the mapping is read-only and private to this call. If another process
-        // truncates the file while it is mapped, touching the lost pages raises SIGBUS: the
-        // risk every mmap-based reader (ripgrep, tcpdump's peers) accepts for capture files,
-        // which are written once and then only read.
-        if let Ok(map) = unsafe { memmap2::Mmap::map(&file) } {
-            if !map.starts_with(&GZIP_MAGIC) {
-                return read_input(&mut MmapInput::new(&map), sink, false);
-            }
-            // gzip: decompress from the file as a stream (the map is not needed for that).
-        }
-        // Mapping failed (or gzip): read the file as a stream from its start; the mapping
-        // never moved the file position.
+        return read_file(file, meta.len(), sink);
     }
     read_stream(BufReader::with_capacity(1 << 20, file), sink)
+}
+
+/// Reads a regular file of `len` bytes with plain `read()` calls into a bounded buffer. Not
+/// through a memory map: a file truncated while mapped kills the process with SIGBUS when the
+/// reader touches the lost pages (a `tcpdump -C` ring, logrotate's `copytruncate`), and
+/// `read()` is as fast here (bench/RESULTS.md, "mmap or read()"). A file that shrinks while it
+/// is read is reported up to the cut, with an `Io` problem at the offset where it ended.
+fn read_file<S: PacketSink>(mut file: File, len: u64, sink: &mut S) -> ReadSummary {
+    let mut head = [0u8; 2];
+    let mut have = 0;
+    while have < head.len() {
+        match file.read(&mut head[have..]) {
+            Ok(0) => break,
+            Ok(n) => have += n,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) => return failure(ProblemKind::Io, io_detail("cannot read", &err)),
+        }
+    }
+    if let Err(err) = file.rewind() {
+        return failure(ProblemKind::Io, io_detail("cannot rewind", &err));
+    }
+    let gzip = head[..have] == GZIP_MAGIC;
+    let mut summary = if gzip {
+        read_gzip(BufReader::with_capacity(1 << 20, &file), sink)
+    } else {
+        read_input(&mut ReaderInput::new(&file, ProblemKind::Io), sink, false)
+    };
+    if let Ok(now) = file.metadata().map(|m| m.len()) {
+        if now < len {
+            summary.problems.push(super::Problem {
+                kind: ProblemKind::Io,
+                packet: None,
+                offset: Some(now),
+                detail: format!(
+                    "the file shrank from {len} to {now} bytes while it was read (truncated or \
+                     rewritten): analysed what was read before the cut"
+                ),
+            });
+        }
+    }
+    summary
 }
 
 /// Reads a stream (a pipe, stdin, a file that cannot be mapped), gunzipping it if it starts
@@ -538,6 +569,39 @@ mod tests {
         std::fs::write(&empty, b"").unwrap();
         let (_, s) = collect(|sink| read_path(&empty, &mut |p: &Packet<'_>| sink(p)));
         assert_eq!(kinds(&s.problems), vec![ProblemKind::Empty]);
+    }
+
+    #[test]
+    fn file_cut_while_read_is_reported_up_to_the_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ring.pcap");
+        let bytes = sample_pcap(6000);
+        assert!(bytes.len() > 3 * super::super::input::CHUNK_FOR_TESTS);
+        std::fs::write(&path, &bytes).unwrap();
+        let (all, _) = from_bytes(&bytes);
+        let cut = bytes.len() as u64 / 2;
+        let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        // The sink truncates the file under the reader at its tenth packet, as a `tcpdump -C`
+        // ring or logrotate's copytruncate would.
+        let (got, s) = collect(|sink| {
+            read_path(&path, &mut |p: &Packet<'_>| {
+                if p.number == 10 {
+                    file.set_len(cut).unwrap();
+                }
+                sink(p)
+            })
+        });
+        assert!(got.len() > 10 && got.len() < all.len(), "{}", got.len());
+        assert_eq!(got[..], all[..got.len()]);
+        assert!(got.iter().all(|p| p.1 < cut));
+        let shrank = s
+            .problems
+            .iter()
+            .find(|p| p.detail.contains("shrank"))
+            .unwrap();
+        assert_eq!(shrank.kind, ProblemKind::Io);
+        assert_eq!(shrank.offset, Some(cut));
+        assert!(!s.unreadable);
     }
 
     #[test]
