@@ -68,6 +68,9 @@ pub struct Inputs {
     /// Folders, entries and files found in folders that could not be listed or opened, with
     /// the reason: each is reported as an unreadable input.
     pub unreadable: Vec<(PathBuf, String)>,
+    /// How long a pipe or FIFO may take to give its first bytes before it is reported
+    /// unreadable; None for [`capture::STREAM_WAIT`].
+    pub stream_wait: Option<std::time::Duration>,
 }
 
 impl Inputs {
@@ -134,7 +137,8 @@ impl Inputs {
         threads: usize,
         progress: Option<&Progress>,
     ) -> Traffic {
-        let mut traffic = read_captures(&self.captures, analyzer, threads, progress);
+        let wait = self.stream_wait.unwrap_or(capture::STREAM_WAIT);
+        let mut traffic = read_captures_waiting(&self.captures, wait, analyzer, threads, progress);
         if !self.zeek_logs.is_empty() {
             let (table, logs) = zeek::read_logs(&self.zeek_logs);
             traffic
@@ -195,6 +199,17 @@ pub fn read_captures(
     threads: usize,
     progress: Option<&Progress>,
 ) -> Traffic {
+    read_captures_waiting(paths, capture::STREAM_WAIT, analyzer, threads, progress)
+}
+
+/// [`read_captures`], waiting at most `wait` for each pipe or FIFO to give its first bytes.
+pub fn read_captures_waiting(
+    paths: &[PathBuf],
+    wait: std::time::Duration,
+    analyzer: &Analyzer,
+    threads: usize,
+    progress: Option<&Progress>,
+) -> Traffic {
     let ctx = analyzer.context();
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<(Gathered, InputReport)>>> =
@@ -205,7 +220,7 @@ pub fn read_captures(
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(path) = paths.get(i) else { break };
-                let (table, input) = read_capture(path, progress);
+                let (table, input) = read_capture_waiting(path, wait, progress);
                 // Gathered here, in the worker: the flow table is dropped before the next input.
                 let one = (enrich::gather(&table, &ctx), input);
                 // A poisoned lock means another worker panicked; its panic is re-raised by
@@ -252,12 +267,21 @@ impl PacketSink for Counting<'_> {
 
 /// Reads one capture into a fresh flow table.
 pub fn read_capture(path: &Path, progress: Option<&Progress>) -> (FlowTable, InputReport) {
+    read_capture_waiting(path, capture::STREAM_WAIT, progress)
+}
+
+/// [`read_capture`], waiting at most `wait` for a pipe or FIFO to give its first bytes.
+pub fn read_capture_waiting(
+    path: &Path,
+    wait: std::time::Duration,
+    progress: Option<&Progress>,
+) -> (FlowTable, InputReport) {
     let mut sink = Counting {
         tracker: Tracker::new(),
         progress,
         last: 0,
     };
-    let summary = capture::read_path(path, &mut sink);
+    let summary = capture::read_path_waiting(path, wait, &mut sink);
     if let Some(p) = progress {
         p.done
             .fetch_add(summary.bytes.saturating_sub(sink.last), Ordering::Relaxed);

@@ -107,6 +107,10 @@ pub struct AnalyzeArgs {
     /// No progress bar on stderr (it shows only on a terminal, for large inputs).
     #[arg(long)]
     pub no_progress: bool,
+    /// Seconds to wait for a named pipe (or `<(cmd)`, `/dev/stdin`) to give its first bytes;
+    /// one that does not is reported unreadable and the others are still reported.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    pub input_timeout: f64,
     #[command(flatten)]
     pub report: ReportArgs,
 }

@@ -62,7 +62,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let threads = args
                 .threads
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-            let inputs = tomskype::analyze::Inputs::expand(&args.paths);
+            let mut inputs = tomskype::analyze::Inputs::expand(&args.paths);
+            inputs.stream_wait = Some(
+                std::time::Duration::try_from_secs_f64(args.input_timeout).map_err(|_| {
+                    anyhow::anyhow!(
+                        "--input-timeout {}: not a number of seconds ≥ 0",
+                        args.input_timeout
+                    )
+                })?,
+            );
             if !inputs.skipped.is_empty() {
                 say!(
                     "tomskype: note: skipped {} file(s) in folders that are neither captures nor Zeek logs (first: {})",

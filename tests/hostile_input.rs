@@ -7,6 +7,7 @@
 
 mod common;
 
+use std::io::Write;
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -477,4 +478,122 @@ fn capture_cut_while_it_is_read_is_reported_up_to_the_cut() {
     );
     let hosts = report["hosts"].as_array().unwrap();
     assert!(hosts.iter().any(|h| h["verdict"]["label"] == "tom-skype"));
+}
+
+fn mkfifo(path: &Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: `c` is a NUL-terminated path that outlives the call.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+}
+
+fn packets_of(report: &serde_json::Value, name: &str) -> u64 {
+    let input = report["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["path"].as_str().unwrap().ends_with(name))
+        .unwrap_or_else(|| panic!("no input {name}: {report}"));
+    input["packets"].as_u64().unwrap()
+}
+
+#[test]
+fn pipes_are_read_once_as_streams() {
+    let sample = common::root().join("captures/lan-several-hosts.pcapng");
+    // /dev/stdin from a pipe.
+    let mut child = tomskype()
+        .args([
+            "analyze",
+            "--geoip-db",
+            "embedded",
+            "--format",
+            "json",
+            "/dev/stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let bytes = std::fs::read(&sample).unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all(&bytes));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    no_crash(&out);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(packets_of(&json_of(&out), "/dev/stdin"), 1617);
+    // Process substitution, `<(cat x.pcapng)`: a /dev/fd path to a pipe.
+    let script = format!(
+        "exec '{}' analyze --geoip-db embedded --format json <(cat '{}')",
+        env!("CARGO_BIN_EXE_tomskype"),
+        sample.display()
+    );
+    let out = Command::new("bash").args(["-c", &script]).output().unwrap();
+    no_crash(&out);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let report = json_of(&out);
+    assert_eq!(report["inputs"][0]["packets"], 1617, "{report}");
+    // A named pipe whose writer comes late, beside a file.
+    let d = tempfile::tempdir().unwrap();
+    let fifo = d.path().join("late.fifo");
+    mkfifo(&fifo);
+    let writer = {
+        let fifo = fifo.clone();
+        let bytes = std::fs::read(common::root().join(TOM)).unwrap();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(&fifo)
+                .and_then(|mut f| f.write_all(&bytes))
+        })
+    };
+    let f = fifo.to_str().unwrap();
+    let out = run(&[
+        "analyze",
+        "--geoip-db",
+        "embedded",
+        "--format",
+        "json",
+        f,
+        REGULAR,
+    ]);
+    writer.join().unwrap().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let report = json_of(&out);
+    assert_eq!(packets_of(&report, "late.fifo"), 110);
+    assert_eq!(report["inputs"][0]["format"], "pcap");
+}
+
+#[test]
+fn a_pipe_that_never_delivers_does_not_stop_the_others() {
+    let d = tempfile::tempdir().unwrap();
+    let fifo = d.path().join("silent.fifo");
+    mkfifo(&fifo);
+    let started = std::time::Instant::now();
+    let f = fifo.to_str().unwrap();
+    for threads in ["1", "2"] {
+        let out = run(&[
+            "analyze",
+            "--geoip-db",
+            "embedded",
+            "--format",
+            "json",
+            "--input-timeout",
+            "0.5",
+            "--threads",
+            threads,
+            f,
+            REGULAR,
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+        let report = json_of(&out);
+        let bad = unreadable(&report);
+        assert_eq!(bad.len(), 1);
+        assert!(bad[0].1.contains("nothing arrived within 0.5 s"), "{bad:?}");
+        assert_eq!(report["hosts"][0]["verdict"]["label"], "regular-skype");
+        assert!(text(&out.stderr).contains("silent.fifo: nothing arrived"));
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
 }

@@ -13,6 +13,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::time::Duration;
 
 use flate2::bufread::MultiGzDecoder;
 
@@ -126,11 +127,32 @@ pub fn read_bytes<S: PacketSink>(bytes: &[u8], sink: &mut S) -> ReadSummary {
     read_input(&mut SliceInput::new(bytes), sink, false)
 }
 
-/// Reads a capture file, or stdin for `-`. Never fails: an input that cannot be opened or read
-/// gives a summary with an `Io` problem and `unreadable` set.
+/// How long [`read_path`] waits for a pipe, FIFO or device to give its first bytes.
+pub const STREAM_WAIT: Duration = Duration::from_secs(30);
+
+/// Reads a capture file, or stdin for `-`, waiting at most [`STREAM_WAIT`] for a pipe or FIFO
+/// to deliver (see [`read_path_waiting`]).
 pub fn read_path<S: PacketSink>(path: &Path, sink: &mut S) -> ReadSummary {
+    read_path_waiting(path, STREAM_WAIT, sink)
+}
+
+/// Reads a capture file, or stdin for `-`. Never fails: an input that cannot be opened or read
+/// gives a summary with an `Io` problem and `unreadable` set. A path that is not a regular
+/// file (a named pipe, `/dev/stdin`, `<(cmd)`) is opened and read once, as a stream; when it
+/// gives nothing (not even its end) within `wait`, as a FIFO without a writer, it is reported
+/// unreadable and the call returns, so the other inputs still get their report.
+pub fn read_path_waiting<S: PacketSink>(path: &Path, wait: Duration, sink: &mut S) -> ReadSummary {
     if path.as_os_str() == "-" {
         return read_stream(io::stdin().lock(), sink);
+    }
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        return match open_stream(path, wait) {
+            Ok((file, first)) => read_stream(
+                io::Cursor::new(first).chain(BufReader::with_capacity(1 << 20, file)),
+                sink,
+            ),
+            Err(detail) => failure(ProblemKind::Io, detail),
+        };
     }
     let file = match File::open(path) {
         Ok(file) => file,
@@ -147,6 +169,50 @@ pub fn read_path<S: PacketSink>(path: &Path, sink: &mut S) -> ReadSummary {
         return read_file(file, meta.len(), sink);
     }
     read_stream(BufReader::with_capacity(1 << 20, file), sink)
+}
+
+/// Opens a pipe, FIFO or device and reads its first bytes on a thread of its own, waiting at
+/// most `wait` for them: opening a FIFO blocks until a writer comes, and reading blocks until
+/// it writes. On time-out the thread is left blocked (it ends with the process) and the reason
+/// comes back in words.
+fn open_stream(path: &Path, wait: Duration) -> Result<(File, Vec<u8>), String> {
+    let owned = path.to_owned();
+    let first = move || -> io::Result<(File, Vec<u8>)> {
+        let mut file = File::open(&owned)?;
+        let mut buf = vec![0u8; 64 << 10];
+        loop {
+            match file.read(&mut buf) {
+                Ok(n) => {
+                    buf.truncate(n);
+                    return Ok((file, buf));
+                }
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => return Err(err),
+            }
+        }
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("open-stream".into())
+        .spawn(move || {
+            // The receiver is gone after a time-out: nothing is waiting for the result.
+            let _ = tx.send(first());
+        });
+    if spawned.is_err() {
+        return Err("cannot start a thread to read it".into());
+    }
+    match rx.recv_timeout(wait) {
+        Ok(Ok(opened)) => Ok(opened),
+        Ok(Err(err)) => Err(io_detail("cannot read", &err)),
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(format!(
+            "nothing arrived within {} s (a named pipe without a writer?); not read \
+             (--input-timeout sets the wait)",
+            wait.as_secs_f64()
+        )),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            Err("cannot read: the reading thread failed".into())
+        }
+    }
 }
 
 /// Reads a regular file of `len` bytes with plain `read()` calls into a bounded buffer. Not

@@ -22,7 +22,10 @@ mod corpora;
 #[cfg(test)]
 mod testcap;
 
-pub use file::{expand_inputs, looks_like_capture, read_bytes, read_path, InputItem};
+pub use file::{
+    expand_inputs, looks_like_capture, read_bytes, read_path, read_path_waiting, InputItem,
+    STREAM_WAIT,
+};
 
 use serde::Serialize;
 
