@@ -597,3 +597,131 @@ fn a_pipe_that_never_delivers_does_not_stop_the_others() {
     }
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
 }
+
+/// A CSV reader (RFC 4180) for the checks below: rows of cells.
+fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let (mut rows, mut row, mut cell, mut quoted) = (Vec::new(), Vec::new(), String::new(), false);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                cell.push('"');
+                chars.next();
+            }
+            (true, '"') => quoted = false,
+            (false, '"') => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut cell)),
+            (false, '\n') => {
+                row.push(std::mem::take(&mut cell));
+                rows.push(std::mem::take(&mut row));
+            }
+            (_, c) => cell.push(c),
+        }
+    }
+    rows
+}
+
+#[test]
+fn indicator_text_cannot_break_export_lines() {
+    let d = tempfile::tempdir().unwrap();
+    // No @set line: the file's name is the set's version, and it holds a working rule and a
+    // Zeek Intel item after a newline.
+    let name = "lab\nalert ip any any -> any any (msg:\"pwned\"; sid:1;)\n6.6.6.6\tIntel::ADDR\tx\ty\tz\n.tsv";
+    let file = d.path().join(name);
+    let header = "id\trole\tkind\tvalue\tweight\tclients\tvalid\tsource\tdescription";
+    let rows = [
+        "lab-ip\ttom\tip\t192.0.2.7\t0.5\ttom\t-\tlab\t=HYPERLINK(\"http://evil\",\"click\")",
+        "lab-ua\ttom\tuser-agent\t@SUM(1+1)*cmd|' /C calc'!A0\t0.5\ttom\t-\tlab\t-2+3+cmd|' /C calc'!A0",
+        "lab-url\ttom\thttp-url\tevil.example/x\t0.5\ttom\t-\tlab\tq\"; sid:1; content:\"x",
+    ];
+    std::fs::write(
+        &file,
+        format!(
+            "@source\tlab\t+notes; \"quoted\"\n{header}\n{}\n",
+            rows.join("\n")
+        ),
+    )
+    .unwrap();
+    let f = file.to_str().unwrap();
+    let export = |format: &str| {
+        let out = run(&["export", "--format", format, "--indicators", f]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{format}: {}",
+            text(&out.stderr)
+        );
+        text(&out.stdout)
+    };
+    let rules = export("suricata");
+    for line in rules.lines() {
+        assert!(
+            line.starts_with('#') || line.starts_with("alert ") && line.contains("msg:\"TOMSKYPE "),
+            "a line that is not one of ours: {line}"
+        );
+    }
+    // The name is there, in the comment line, escaped.
+    assert!(
+        rules
+            .lines()
+            .next()
+            .unwrap()
+            .contains("lab\\x0aalert ip any any"),
+        "{rules}"
+    );
+    let lab_rules: Vec<&str> = rules.lines().filter(|l| l.contains(" lab-")).collect();
+    assert_eq!(lab_rules.len(), 3, "{lab_rules:?}");
+    // One `sid` option per rule: the one in the text is escaped (`\;`), not an option.
+    let options = |r: &str| {
+        r.match_indices("; sid:")
+            .filter(|(i, _)| &r[i - 1..*i] != "\\")
+            .count()
+    };
+    assert!(lab_rules.iter().all(|r| options(r) == 1), "{lab_rules:?}");
+    let intel = export("zeek-intel");
+    for line in intel.lines().filter(|l| !l.starts_with('#')) {
+        assert_eq!(line.split('\t').count(), 5, "{line}");
+        assert!(!line.starts_with("6.6.6.6"), "{line}");
+    }
+    let csv = parse_csv(&export("csv"));
+    assert!(csv.iter().all(|r| r.len() == 9), "{csv:?}");
+    for r in &csv {
+        for cell in r {
+            let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+            assert!(
+                !risky || cell == "-" || cell.parse::<f64>().is_ok(),
+                "{cell:?}"
+            );
+        }
+    }
+    let ip = csv.iter().find(|r| r[0] == "lab-ip").unwrap();
+    assert_eq!(ip[8], "'=HYPERLINK(\"http://evil\",\"click\")");
+    let ua = csv.iter().find(|r| r[0] == "lab-ua").unwrap();
+    assert_eq!(ua[3], "'@SUM(1+1)*cmd|' /C calc'!A0");
+    // JSON keeps the name exact, escaped the JSON way.
+    let json: serde_json::Value = serde_json::from_str(&export("json")).unwrap();
+    assert_eq!(json["set"]["versions"][1], f);
+    // The loader refuses control characters in fields, naming the file and line.
+    let bad = d.path().join("bad.tsv");
+    std::fs::write(
+        &bad,
+        format!(
+            "@source\tlab\tnotes\n{header}\nx\ttom\tip\t192.0.2.8\t0.5\ttom\t-\tlab\tdesc\x1b[2J\n"
+        ),
+    )
+    .unwrap();
+    let out = run(&[
+        "export",
+        "--format",
+        "csv",
+        "--indicators",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("bad.tsv:3: control or format character U+001B"),
+        "{err}"
+    );
+    assert_terminal_safe("stderr", &out.stderr);
+}
