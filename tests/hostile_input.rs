@@ -725,3 +725,42 @@ fn indicator_text_cannot_break_export_lines() {
     );
     assert_terminal_safe("stderr", &out.stderr);
 }
+
+#[test]
+fn pcapng_block_of_4_gb_loses_only_itself() {
+    let sample = std::fs::read(common::root().join("captures/lan-several-hosts.pcapng")).unwrap();
+    let mut offsets = Vec::new();
+    let all = tomskype::capture::read_bytes(&sample, &mut |p: &tomskype::capture::Packet<'_>| {
+        offsets.push(p.offset)
+    });
+    assert!(all.problems.is_empty());
+    // The block of packet 3 claims 4 GB.
+    let at = offsets[2] as usize;
+    let mut bytes = sample.clone();
+    bytes[at + 4..at + 8].copy_from_slice(&0xffff_fff0u32.to_le_bytes());
+    let d = tempfile::tempdir().unwrap();
+    let path = d.path().join("huge-block.pcapng");
+    std::fs::write(&path, &bytes).unwrap();
+    let out = run(&[
+        "analyze",
+        "--geoip-db",
+        "embedded",
+        "--format",
+        "json",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let report = json_of(&out);
+    let input = &report["inputs"][0];
+    assert_eq!(input["packets"], all.packets - 1, "{input}");
+    assert_eq!(input["problems"][0]["offset"], at as u64, "{input}");
+    assert!(input["problems"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("impossible length"));
+    assert!(
+        text(&out.stderr).contains("huge-block.pcapng: 2 problem(s)"),
+        "{}",
+        text(&out.stderr)
+    );
+}
