@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use flate2::bufread::MultiGzDecoder;
 
-pub use read::{read_log, read_logs, LogSummary};
+pub use read::{read_log, read_log_bytes, read_logs, LogSummary};
 pub use value::Value;
 
 /// The longest line read; longer ones are bad records (and skipped, not kept in memory).
