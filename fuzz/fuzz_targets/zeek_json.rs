@@ -26,7 +26,11 @@ fuzz_target!(|data: &[u8]| {
     let mut table = FlowTable::default();
     let summary = tomskype::zeek::read_log_bytes(Path::new(name), log, &mut table);
     let lines = log.split(|&b| b == b'\n').count() as u64;
-    assert!(summary.records <= lines, "{} records in {lines} lines", summary.records);
+    assert!(
+        summary.records <= lines,
+        "{} records in {lines} lines",
+        summary.records
+    );
     for p in &summary.problems {
         if let Some(line) = p.packet {
             assert!(line <= lines, "problem on line {line} of {lines}");

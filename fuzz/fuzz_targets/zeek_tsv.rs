@@ -22,7 +22,11 @@ fuzz_target!(|data: &[u8]| {
     let mut table = FlowTable::default();
     let summary = tomskype::zeek::read_log_bytes(Path::new(name), log, &mut table);
     let lines = log.split(|&b| b == b'\n').count() as u64;
-    assert!(summary.records <= lines, "{} records in {lines} lines", summary.records);
+    assert!(
+        summary.records <= lines,
+        "{} records in {lines} lines",
+        summary.records
+    );
     assert!(summary.bytes <= log.len() as u64);
     for p in &summary.problems {
         if let Some(line) = p.packet {
