@@ -140,7 +140,7 @@ impl Inputs {
         let wait = self.stream_wait.unwrap_or(capture::STREAM_WAIT);
         let mut traffic = read_captures_waiting(&self.captures, wait, analyzer, threads, progress);
         if !self.zeek_logs.is_empty() {
-            let (table, logs) = zeek::read_logs(&self.zeek_logs);
+            let (table, logs) = zeek::read_logs(&self.zeek_logs, Some(analyzer.indicators.watch()));
             traffic
                 .gathered
                 .merge(enrich::gather(&table, &analyzer.context()));
@@ -220,7 +220,8 @@ pub fn read_captures_waiting(
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(path) = paths.get(i) else { break };
-                let (table, input) = read_capture_waiting(path, wait, progress);
+                let tracker = Tracker::with_watch(analyzer.indicators.watch());
+                let (table, input) = read_capture_with(path, tracker, wait, progress);
                 // Gathered here, in the worker: the flow table is dropped before the next input.
                 let one = (enrich::gather(&table, &ctx), input);
                 // A poisoned lock means another worker panicked; its panic is re-raised by
@@ -265,19 +266,22 @@ impl PacketSink for Counting<'_> {
     }
 }
 
-/// Reads one capture into a fresh flow table.
+/// Reads one capture into a fresh flow table (with no indicator set to keep evidence past the
+/// table's bounds: [`read_captures`] gives it the analyzer's).
 pub fn read_capture(path: &Path, progress: Option<&Progress>) -> (FlowTable, InputReport) {
-    read_capture_waiting(path, capture::STREAM_WAIT, progress)
+    read_capture_with(path, Tracker::new(), capture::STREAM_WAIT, progress)
 }
 
-/// [`read_capture`], waiting at most `wait` for a pipe or FIFO to give its first bytes.
-pub fn read_capture_waiting(
+/// [`read_capture`] into the table of `tracker`, waiting at most `wait` for a pipe or FIFO to
+/// give its first bytes.
+fn read_capture_with(
     path: &Path,
+    tracker: Tracker,
     wait: std::time::Duration,
     progress: Option<&Progress>,
 ) -> (FlowTable, InputReport) {
     let mut sink = Counting {
-        tracker: Tracker::new(),
+        tracker,
         progress,
         last: 0,
     };

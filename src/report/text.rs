@@ -8,6 +8,7 @@ use std::io::{self, Write};
 
 use super::Report;
 use crate::classify::Label;
+use crate::enrich::Basis;
 use crate::textsafe::Safe;
 
 /// At most this many evidence rows are shown per host (the JSON report has them all).
@@ -86,7 +87,17 @@ pub fn write(report: &Report, out: &mut dyn Write, colour: bool) -> io::Result<(
             )?;
             for e in h.evidence.iter().take(MAX_ROWS) {
                 let what = e.matched.clone().unwrap_or_else(|| e.detail.clone());
-                let id = e.indicator.as_deref().unwrap_or("rule");
+                // How the sign was obtained, where it is not the host's plain doing.
+                let id = match e.basis {
+                    Basis::Request | Basis::Contacted | Basis::Port => {
+                        e.indicator.as_deref().unwrap_or("rule").to_owned()
+                    }
+                    other => format!(
+                        "{}; {}",
+                        e.indicator.as_deref().unwrap_or("rule"),
+                        other.name()
+                    ),
+                };
                 writeln!(
                     out,
                     "  {:<15} {:>6.2}  {:<24} {:<39} {:<3} {} ({id})",
@@ -100,7 +111,7 @@ pub fn write(report: &Report, out: &mut dyn Write, colour: bool) -> io::Result<(
                             .unwrap_or_else(|| "-".into())
                     ),
                     Safe(&truncate(&what, 70)),
-                    id = Safe(id),
+                    id = Safe(&id),
                 )?;
             }
             if h.evidence.len() > MAX_ROWS {
