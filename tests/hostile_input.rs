@@ -764,3 +764,54 @@ fn pcapng_block_of_4_gb_loses_only_itself() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn folders_and_files_without_permission_are_unreadable_inputs() {
+    // Permissions mean nothing to root: run the binary as `nobody` (needs root and setpriv).
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    if !root || !Path::new("/usr/bin/setpriv").exists() {
+        println!("skipped: needs root and /usr/bin/setpriv to run the binary as nobody");
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let d = tempfile::tempdir().unwrap();
+    let top = d.path();
+    let mode = |p: &Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m));
+    for sub in ["ok", "locked", "sub"] {
+        std::fs::create_dir(top.join(sub)).unwrap();
+    }
+    std::fs::copy(common::root().join(REGULAR), top.join("ok/a.pcap.gz")).unwrap();
+    std::fs::copy(common::root().join(TOM), top.join("sub/secret.pcap")).unwrap();
+    mode(top, 0o755).unwrap();
+    mode(&top.join("ok"), 0o755).unwrap();
+    mode(&top.join("ok/a.pcap.gz"), 0o644).unwrap();
+    mode(&top.join("sub"), 0o755).unwrap();
+    mode(&top.join("sub/secret.pcap"), 0o000).unwrap();
+    mode(&top.join("locked"), 0o000).unwrap();
+    let out = Command::new("/usr/bin/setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_tomskype"))
+        .args(["analyze", "--geoip-db", "embedded", "--format", "json"])
+        .arg(top)
+        .arg(top.join("locked"))
+        .output()
+        .unwrap();
+    no_crash(&out);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let report = json_of(&out);
+    let bad = unreadable(&report);
+    let reasons: Vec<(&str, &str)> = bad.iter().map(|(n, r)| (n.as_str(), r.as_str())).collect();
+    assert_eq!(
+        reasons,
+        [
+            ("locked", "cannot list the folder: permission denied"),
+            ("secret.pcap", "cannot open: permission denied"),
+            ("locked", "cannot list the folder: permission denied"),
+        ],
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!text(&out.stderr).contains("neither captures nor Zeek logs"));
+    assert_eq!(report["hosts"][0]["verdict"]["label"], "regular-skype");
+}
