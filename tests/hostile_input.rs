@@ -593,7 +593,7 @@ fn a_pipe_that_never_delivers_does_not_stop_the_others() {
         assert_eq!(bad.len(), 1);
         assert!(bad[0].1.contains("nothing arrived within 0.5 s"), "{bad:?}");
         assert_eq!(report["hosts"][0]["verdict"]["label"], "regular-skype");
-        assert!(text(&out.stderr).contains("silent.fifo: nothing arrived"));
+        assert!(text(&out.stderr).contains("silent.fifo: cannot read: nothing arrived"));
     }
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
 }
@@ -814,4 +814,47 @@ fn folders_and_files_without_permission_are_unreadable_inputs() {
     );
     assert!(!text(&out.stderr).contains("neither captures nor Zeek logs"));
     assert_eq!(report["hosts"][0]["verdict"]["label"], "regular-skype");
+}
+
+#[test]
+fn a_pipe_that_stalls_is_reported_up_to_the_stall() {
+    let d = tempfile::tempdir().unwrap();
+    let fifo = d.path().join("stalled.fifo");
+    mkfifo(&fifo);
+    let bytes = std::fs::read(common::root().join(TOM)).unwrap();
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    let writer = {
+        let (fifo, bytes) = (fifo.clone(), bytes.clone());
+        std::thread::spawn(move || {
+            let mut f = std::fs::OpenOptions::new().write(true).open(&fifo)?;
+            f.write_all(&bytes[..bytes.len() / 2])?;
+            // Keep the pipe open and silent until the run is over.
+            let _ = stopped.recv();
+            Ok::<(), std::io::Error>(())
+        })
+    };
+    let f = fifo.to_str().unwrap();
+    let args = ["analyze", "--geoip-db", "embedded", "--format", "json"];
+    let out = run(&[&args[..], &["--input-timeout", "1", f, REGULAR]].concat());
+    drop(stop);
+    writer.join().unwrap().unwrap();
+    let report = json_of(&out);
+    let input = &report["inputs"][0];
+    assert_eq!(input["unreadable"], false, "{input}");
+    assert!(input["packets"].as_u64().unwrap() > 10, "{input}");
+    let problem = input["problems"].as_array().unwrap().last().unwrap();
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("nothing more arrived for 1 s after"),
+        "{detail}"
+    );
+    assert_eq!(
+        packets_of(&report, "regular-skype-2012-servers-only.pcap.gz"),
+        784
+    );
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        text(&out.stderr)
+    );
 }

@@ -18,6 +18,7 @@ use std::time::Duration;
 use flate2::bufread::MultiGzDecoder;
 
 use super::input::{Input, Outcome, ProblemLog, ReaderInput, SliceInput};
+use super::stream::{self, Source, TimedStream};
 use super::{pcap, pcapng, CaptureFormat, PacketSink, ProblemKind, ReadSummary};
 
 /// The first two bytes of every gzip member.
@@ -137,21 +138,27 @@ pub fn read_path<S: PacketSink>(path: &Path, sink: &mut S) -> ReadSummary {
 }
 
 /// Reads a capture file, or stdin for `-`. Never fails: an input that cannot be opened or read
-/// gives a summary with an `Io` problem and `unreadable` set. A path that is not a regular
-/// file (a named pipe, `/dev/stdin`, `<(cmd)`) is opened and read once, as a stream; when it
-/// gives nothing (not even its end) within `wait`, as a FIFO without a writer, it is reported
-/// unreadable and the call returns, so the other inputs still get their report.
+/// gives a summary with an `Io` problem and `unreadable` set. Stdin and a path that is not a
+/// regular file (a named pipe, `/dev/stdin`, `<(cmd)`) are opened and read once, as a stream,
+/// on a thread of their own ([`super::stream`]): when one gives nothing (not even its end)
+/// within `wait`, as a FIFO without a writer, it is reported unreadable; when it stalls for
+/// `wait` after some bytes, what came is analysed and the stall is a problem. Either way the
+/// call returns, so the other inputs still get their report.
 pub fn read_path_waiting<S: PacketSink>(path: &Path, wait: Duration, sink: &mut S) -> ReadSummary {
-    if path.as_os_str() == "-" {
-        return read_stream(io::stdin().lock(), sink);
-    }
-    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
-        return match open_stream(path, wait) {
-            Ok((file, first)) => read_stream(
-                io::Cursor::new(first).chain(BufReader::with_capacity(1 << 20, file)),
-                sink,
+    let source = if path.as_os_str() == "-" {
+        Some(Source::Stdin)
+    } else if stream::is_stream(path) {
+        Some(Source::Path(path.to_owned()))
+    } else {
+        None
+    };
+    if let Some(source) = source {
+        return match TimedStream::start(source, wait) {
+            Ok(stream) => read_stream(BufReader::with_capacity(64 << 10, stream), sink),
+            Err(err) => failure(
+                ProblemKind::Io,
+                io_detail("cannot start a thread to read", &err),
             ),
-            Err(detail) => failure(ProblemKind::Io, detail),
         };
     }
     let file = match File::open(path) {
@@ -169,50 +176,6 @@ pub fn read_path_waiting<S: PacketSink>(path: &Path, wait: Duration, sink: &mut 
         return read_file(file, meta.len(), sink);
     }
     read_stream(BufReader::with_capacity(1 << 20, file), sink)
-}
-
-/// Opens a pipe, FIFO or device and reads its first bytes on a thread of its own, waiting at
-/// most `wait` for them: opening a FIFO blocks until a writer comes, and reading blocks until
-/// it writes. On time-out the thread is left blocked (it ends with the process) and the reason
-/// comes back in words.
-fn open_stream(path: &Path, wait: Duration) -> Result<(File, Vec<u8>), String> {
-    let owned = path.to_owned();
-    let first = move || -> io::Result<(File, Vec<u8>)> {
-        let mut file = File::open(&owned)?;
-        let mut buf = vec![0u8; 64 << 10];
-        loop {
-            match file.read(&mut buf) {
-                Ok(n) => {
-                    buf.truncate(n);
-                    return Ok((file, buf));
-                }
-                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-                Err(err) => return Err(err),
-            }
-        }
-    };
-    let (tx, rx) = std::sync::mpsc::channel();
-    let spawned = std::thread::Builder::new()
-        .name("open-stream".into())
-        .spawn(move || {
-            // The receiver is gone after a time-out: nothing is waiting for the result.
-            let _ = tx.send(first());
-        });
-    if spawned.is_err() {
-        return Err("cannot start a thread to read it".into());
-    }
-    match rx.recv_timeout(wait) {
-        Ok(Ok(opened)) => Ok(opened),
-        Ok(Err(err)) => Err(io_detail("cannot read", &err)),
-        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(format!(
-            "nothing arrived within {} s (a named pipe without a writer?); not read \
-             (--input-timeout sets the wait)",
-            wait.as_secs_f64()
-        )),
-        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-            Err("cannot read: the reading thread failed".into())
-        }
-    }
 }
 
 /// Reads a regular file of `len` bytes with plain `read()` calls into a bounded buffer. Not

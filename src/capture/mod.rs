@@ -15,6 +15,7 @@ pub mod pcap;
 pub mod pcapng;
 #[cfg(target_os = "linux")]
 pub mod procnet;
+mod stream;
 pub mod write;
 
 #[cfg(test)]
