@@ -68,8 +68,8 @@ pub struct Inputs {
     /// Folders, entries and files found in folders that could not be listed or opened, with
     /// the reason: each is reported as an unreadable input.
     pub unreadable: Vec<(PathBuf, String)>,
-    /// How long a pipe or FIFO may take to give its first bytes before it is reported
-    /// unreadable; None for [`capture::STREAM_WAIT`].
+    /// How long a pipe or FIFO may keep the reader waiting for bytes (see
+    /// [`capture::read_path_waiting`]); None for [`capture::STREAM_WAIT`].
     pub stream_wait: Option<std::time::Duration>,
 }
 
@@ -202,7 +202,7 @@ pub fn read_captures(
     read_captures_waiting(paths, capture::STREAM_WAIT, analyzer, threads, progress)
 }
 
-/// [`read_captures`], waiting at most `wait` for each pipe or FIFO to give its first bytes.
+/// [`read_captures`], waiting at most `wait` each time a pipe or FIFO keeps the reader waiting.
 pub fn read_captures_waiting(
     paths: &[PathBuf],
     wait: std::time::Duration,
@@ -272,8 +272,8 @@ pub fn read_capture(path: &Path, progress: Option<&Progress>) -> (FlowTable, Inp
     read_capture_with(path, Tracker::new(), capture::STREAM_WAIT, progress)
 }
 
-/// [`read_capture`] into the table of `tracker`, waiting at most `wait` for a pipe or FIFO to
-/// give its first bytes.
+/// [`read_capture`] into the table of `tracker`, waiting at most `wait` each time a pipe or
+/// FIFO keeps the reader waiting.
 fn read_capture_with(
     path: &Path,
     tracker: Tracker,

@@ -128,7 +128,7 @@ pub fn read_bytes<S: PacketSink>(bytes: &[u8], sink: &mut S) -> ReadSummary {
     read_input(&mut SliceInput::new(bytes), sink, false)
 }
 
-/// How long [`read_path`] waits for a pipe, FIFO or device to give its first bytes.
+/// How long [`read_path`] waits for a pipe, FIFO or device to give bytes.
 pub const STREAM_WAIT: Duration = Duration::from_secs(30);
 
 /// Reads a capture file, or stdin for `-`, waiting at most [`STREAM_WAIT`] for a pipe or FIFO
