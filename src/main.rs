@@ -183,7 +183,9 @@ fn emit(report: &Report, args: &ReportArgs, expected: &[expect::Expectation]) ->
     }
     // Reading nothing at all (an empty folder, captures without packets) is not an all-clear.
     let read_nothing = report.totals.packets == 0;
-    if read_nothing {
+    let any_unreadable = report.inputs.iter().any(|i| i.unreadable);
+    // Said only when no input was unreadable: those have their own message above.
+    if read_nothing && !any_unreadable {
         say!(
             "tomskype: error: nothing was read: {}",
             if report.inputs.is_empty() {
@@ -193,7 +195,7 @@ fn emit(report: &Report, args: &ReportArgs, expected: &[expect::Expectation]) ->
             }
         );
     }
-    let unreadable = output_failed || read_nothing || report.inputs.iter().any(|i| i.unreadable);
+    let unreadable = output_failed || read_nothing || any_unreadable;
     if !expected.is_empty() {
         let wrong = expect::mismatches(report, expected);
         for w in &wrong {

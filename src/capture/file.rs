@@ -154,7 +154,16 @@ pub fn read_path_waiting<S: PacketSink>(path: &Path, wait: Duration, sink: &mut 
     };
     if let Some(source) = source {
         return match TimedStream::start(source, wait) {
-            Ok(stream) => read_stream(BufReader::with_capacity(64 << 10, stream), sink),
+            Ok(stream) => {
+                let mut summary = read_stream(BufReader::with_capacity(64 << 10, stream), sink);
+                if let Some(p) = summary.problems.first_mut() {
+                    if p.kind == ProblemKind::NotACapture {
+                        p.detail
+                            .push_str("; Zeek logs are read from files, not from pipes");
+                    }
+                }
+                summary
+            }
             Err(err) => failure(
                 ProblemKind::Io,
                 io_detail("cannot start a thread to read", &err),
