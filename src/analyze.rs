@@ -113,11 +113,6 @@ impl Inputs {
         inputs
     }
 
-    /// Whether there is nothing to read at all (no capture, log or unreadable input).
-    pub fn is_empty(&self) -> bool {
-        self.captures.is_empty() && self.zeek_logs.is_empty() && self.unreadable.is_empty()
-    }
-
     /// Total size of the inputs in bytes, as far as known (for progress).
     pub fn total_bytes(&self) -> u64 {
         self.captures

@@ -190,8 +190,9 @@ pub fn read_path_waiting<S: PacketSink>(path: &Path, wait: Duration, sink: &mut 
 /// Reads a regular file of `len` bytes with plain `read()` calls into a bounded buffer. Not
 /// through a memory map: a file truncated while mapped kills the process with SIGBUS when the
 /// reader touches the lost pages (a `tcpdump -C` ring, logrotate's `copytruncate`), and
-/// `read()` is as fast here (bench/RESULTS.md, "mmap or read()"). A file that shrinks while it
-/// is read is reported up to the cut, with an `Io` problem at the offset where it ended.
+/// `read()` costs only about 3% more CPU (bench/RESULTS.md, "mmap or read()"). A file that
+/// shrinks while it is read is reported up to the cut, with an `Io` problem at the offset
+/// where it ended.
 fn read_file<S: PacketSink>(mut file: File, len: u64, sink: &mut S) -> ReadSummary {
     let mut head = [0u8; 2];
     let mut have = 0;
