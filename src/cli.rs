@@ -109,7 +109,7 @@ pub struct AnalyzeArgs {
     pub no_progress: bool,
     /// Seconds to wait for a pipe (`-`, a named pipe, `<(cmd)`, `/dev/stdin`) to give bytes:
     /// one that gives none is reported unreadable, one that stalls is analysed up to the
-    /// stall, and the others are still reported.
+    /// stall, and the others are still reported. 0 waits for ever (`tcpdump -w - | ...`).
     #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
     pub input_timeout: f64,
     #[command(flatten)]

@@ -42,7 +42,8 @@ pub(crate) struct TimedStream {
 
 impl TimedStream {
     /// Starts reading `source` on a thread of its own; `wait` bounds every wait for bytes (the
-    /// first ones included, which covers opening a FIFO that has no writer yet).
+    /// first ones included, which covers opening a FIFO that has no writer yet); zero waits for
+    /// ever.
     pub(crate) fn start(source: Source, wait: Duration) -> io::Result<TimedStream> {
         let (tx, rx) = sync_channel(IN_FLIGHT);
         std::thread::Builder::new()
@@ -99,7 +100,13 @@ impl Read for TimedStream {
             if self.done {
                 return Ok(0);
             }
-            match self.rx.recv_timeout(self.wait) {
+            let next = if self.wait.is_zero() {
+                // No bound: wait for ever (a live `tcpdump -w -` on a quiet network).
+                self.rx.recv().map_err(|_| RecvTimeoutError::Disconnected)
+            } else {
+                self.rx.recv_timeout(self.wait)
+            };
+            match next {
                 Ok(Ok(chunk)) if chunk.is_empty() => self.done = true,
                 Ok(Ok(chunk)) => {
                     self.chunk = chunk;
@@ -172,6 +179,24 @@ mod tests {
         writer.join().unwrap().unwrap();
         assert_eq!(got, data);
         assert_eq!(s.given(), data.len() as u64);
+    }
+
+    #[test]
+    fn zero_waits_for_ever() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = fifo(dir.path());
+        let writer = {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(300));
+                std::fs::write(path, b"late")
+            })
+        };
+        let mut s = TimedStream::start(Source::Path(path), Duration::ZERO).unwrap();
+        let mut got = Vec::new();
+        s.read_to_end(&mut got).unwrap();
+        writer.join().unwrap().unwrap();
+        assert_eq!(got, b"late");
     }
 
     #[test]
