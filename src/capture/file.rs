@@ -140,7 +140,7 @@ pub fn read_path<S: PacketSink>(path: &Path, sink: &mut S) -> ReadSummary {
 /// Reads a capture file, or stdin for `-`. Never fails: an input that cannot be opened or read
 /// gives a summary with an `Io` problem and `unreadable` set. Stdin and a path that is not a
 /// regular file (a named pipe, `/dev/stdin`, `<(cmd)`) are opened and read once, as a stream,
-/// on a thread of their own ([`super::stream`]): when one gives nothing (not even its end)
+/// on a thread of their own (`capture/stream.rs`): when one gives nothing (not even its end)
 /// within `wait`, as a FIFO without a writer, it is reported unreadable; when it stalls for
 /// `wait` after some bytes, what came is analysed and the stall is a problem. Either way the
 /// call returns, so the other inputs still get their report.
