@@ -315,3 +315,41 @@ fn indicator_text_cannot_break_export_lines() {
     );
     assert_terminal_safe("stderr", &out.stderr);
 }
+
+#[test]
+fn bidi_and_format_characters_in_http_stay_escaped_on_the_packet_path() {
+    use etherparse::PacketBuilder;
+    use tomskype::capture::write::PcapWriter;
+    // A TOM-Skype login beacon whose URL carries a bidi override, a line separator and a
+    // zero-width space.
+    let request = "GET /en_return_time.php?login_id=\u{202e}\u{2028}\u{200b}alice&code=1 HTTP/1.1\r\nHost: skypetools1.tom.com\r\nUser-Agent: \u{202e}x\r\n\r\n";
+    let b = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+        .ipv4([10, 0, 0, 23], [60, 28, 232, 10], 64)
+        .tcp(50000, 80, 1000, 64240)
+        .psh()
+        .ack(1);
+    let mut frame = Vec::new();
+    b.write(&mut frame, request.as_bytes()).unwrap();
+    let mut w = PcapWriter::new(Vec::new(), 1, 65535, false).unwrap();
+    for i in 0..3 {
+        w.write_packet(
+            (1_300_000_000 + i) * 1_000_000_000,
+            frame.len() as u32,
+            &frame,
+        )
+        .unwrap();
+    }
+    let d = tempfile::tempdir().unwrap();
+    let path = d.path().join("beacon.pcap");
+    std::fs::write(&path, w.into_inner()).unwrap();
+    let p = path.to_str().unwrap();
+    let out = run(&["analyze", "--geoip-db", "embedded", p]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert_terminal_safe("stdout", &out.stdout);
+    assert_terminal_safe("stderr", &out.stderr);
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("\\u{202e}"), "{stdout}");
+    let out = run(&["analyze", "--geoip-db", "embedded", "--format", "json", p]);
+    assert_terminal_safe("json", &out.stdout);
+    assert!(text(&out.stdout).contains("\\u202e"));
+}
