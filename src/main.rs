@@ -19,7 +19,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Parser;
 
-use cli::{Cli, Command, Format, ReportArgs};
+use cli::{Cli, Command, Format, ReportArgs, ReportFormat};
 use tomskype::classify::Label;
 use tomskype::report::{self, expect, Report};
 use tomskype::textsafe::{Safe, SafeDisplay};
@@ -139,14 +139,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-/// Writes the report to stdout.
-fn print_report(report: &Report, args: &ReportArgs) -> io::Result<()> {
+/// Writes the report to stdout in the format asked, in `lang` for people.
+fn print_report(report: &Report, args: &ReportArgs, lang: report::lang::Lang) -> io::Result<()> {
     let mut stdout = io::stdout().lock();
     match args.format {
-        Format::Json => report::json::write(report, &mut stdout)?,
-        Format::Text => {
+        ReportFormat::Json => report::json::write(report, &mut stdout)?,
+        ReportFormat::Text | ReportFormat::Html => {
+            let story = report::people::story(report, lang, args.all_hosts);
             let mut buf = io::BufWriter::new(&mut stdout);
-            report::text::write(report, &mut buf, config::colour(args.color))?;
+            if args.format == ReportFormat::Html {
+                report::html::write(&story, report, &mut buf)?;
+            } else {
+                let style = report::text::Style {
+                    colour: config::colour(args.color),
+                    width: config::text_width(),
+                    verbose: args.verbose,
+                };
+                report::text::write(&story, &mut buf, style)?;
+            }
             buf.flush()?;
         }
     }
@@ -157,8 +167,9 @@ fn print_report(report: &Report, args: &ReportArgs) -> io::Result<()> {
 /// device) is an error, but the exit code still says tom-skype (1) when a host is; a closed
 /// stdout (`| head`) is the reader's choice and changes nothing.
 fn emit(report: &Report, args: &ReportArgs, expected: &[expect::Expectation]) -> Result<ExitCode> {
+    let lang = config::lang(args.lang.as_deref())?;
     let mut output_failed = false;
-    if let Err(err) = print_report(report, args) {
+    if let Err(err) = print_report(report, args, lang) {
         if err.kind() != io::ErrorKind::BrokenPipe {
             say!("tomskype: error: cannot write the report: {err}");
             output_failed = true;

@@ -44,15 +44,23 @@ pub fn safe(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Appends `c` to `out`, escaped if it is unsafe.
+/// Appends `c` to `out`, escaped if it is unsafe (a backslash doubled).
 fn push_char(out: &mut String, c: char) {
-    use fmt::Write as _;
     if c == '\\' {
         out.push_str("\\\\");
     } else if !is_unsafe(c) {
         out.push(c);
-    } else if (c as u32) < 0x100 {
-        // Writing to a String cannot fail.
+    } else {
+        push_escaped(out, c);
+    }
+}
+
+/// Appends the escape of `c` to `out`: `\xHH` below U+0100, `\u{HHHH}` above (for formats with
+/// their own escaping, as HTML, which still show unsafe characters the same way).
+pub fn push_escaped(out: &mut String, c: char) {
+    use fmt::Write as _;
+    // Writing to a String cannot fail.
+    if (c as u32) < 0x100 {
         let _ = write!(out, "\\x{:02x}", c as u32);
     } else {
         let _ = write!(out, "\\u{{{:x}}}", c as u32);

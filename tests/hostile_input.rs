@@ -88,7 +88,11 @@ fn reading_nothing_is_an_error_not_an_all_clear() {
         "{}",
         text(&out.stderr)
     );
-    assert!(text(&out.stdout).contains("nothing was read"));
+    assert!(
+        text(&out.stdout).contains("Nothing was read"),
+        "{}",
+        text(&out.stdout)
+    );
     // --expect has no host to check: it fails.
     let out = run(&[
         "analyze",

@@ -50,6 +50,26 @@ fn text_from_input_never_reaches_the_terminal_raw() {
             &s[i..(i + 20).min(s.len())]
         );
     }
+    // HTML too: escaped for HTML, and the acting characters shown as escapes.
+    for lang in ["en", "zh-CN"] {
+        let out = run(&[
+            "analyze",
+            "--geoip-db",
+            "embedded",
+            "--format",
+            "html",
+            "--lang",
+            lang,
+            dir,
+            named,
+        ]);
+        assert_terminal_safe("html", &out.stdout);
+        assert!(
+            text(&out.stdout).contains("login_id=\\x1b[2J"),
+            "{}",
+            text(&out.stdout)
+        );
+    }
     // JSON keeps the data exact: the query as Zeek logged it, unescaped, as JSON escapes.
     let out = run(&["analyze", "--geoip-db", "embedded", "--format", "json", dir]);
     assert_terminal_safe("json", &out.stdout);
