@@ -8,7 +8,9 @@
 //! general categories Cf (format: bidi embeddings, overrides and isolates, zero-width
 //! characters, the byte-order mark), Zl and Zp (line and paragraph separators) as `\u{HHHH}`.
 //! A backslash is doubled, so that an escape in the output always means an escaped character.
-//! Everything else, other scripts included, is kept as it is.
+//! Everything else, other scripts included, is kept as it is. The text report shows input
+//! through [`safe`]; the HTML report escapes for HTML and shows unsafe characters with
+//! [`push_escaped`], the same way.
 //!
 //! JSON keeps the data exact: [`write_json_pretty`] writes what `serde_json` writes, except
 //! that the same characters are written as JSON `\uXXXX` escapes (serde_json escapes only
