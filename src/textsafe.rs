@@ -111,6 +111,49 @@ pub fn write_json_pretty<W: io::Write, T: ?Sized + serde::Serialize>(
         })
 }
 
+/// [`write_json_pretty`] on one line, as `serde_json::to_writer` writes (for JSON lines).
+pub fn write_json_compact<W: io::Write, T: ?Sized + serde::Serialize>(
+    out: W,
+    value: &T,
+) -> io::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(out, SafeCompact);
+    value
+        .serialize(&mut ser)
+        .map_err(|e| match e.io_error_kind() {
+            Some(kind) => io::Error::new(kind, e),
+            None => io::Error::other(e),
+        })
+}
+
+/// Writes a piece of a JSON string with every unsafe character as `\uXXXX` (UTF-16 units).
+fn write_safe_fragment<W: ?Sized + io::Write>(w: &mut W, fragment: &str) -> io::Result<()> {
+    let mut start = 0;
+    for (i, c) in fragment.char_indices() {
+        if is_unsafe(c) {
+            w.write_all(&fragment.as_bytes()[start..i])?;
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                write!(w, "\\u{unit:04x}")?;
+            }
+            start = i + c.len_utf8();
+        }
+    }
+    w.write_all(&fragment.as_bytes()[start..])
+}
+
+/// serde_json's compact formatter (the trait's defaults), with unsafe characters escaped.
+struct SafeCompact;
+
+impl serde_json::ser::Formatter for SafeCompact {
+    fn write_string_fragment<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        write_safe_fragment(w, fragment)
+    }
+}
+
 /// serde_json's pretty formatter, with unsafe characters in strings escaped.
 #[derive(Default)]
 struct SafeJson {
@@ -123,18 +166,7 @@ impl serde_json::ser::Formatter for SafeJson {
         w: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
-        let mut start = 0;
-        for (i, c) in fragment.char_indices() {
-            if is_unsafe(c) {
-                w.write_all(&fragment.as_bytes()[start..i])?;
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    write!(w, "\\u{unit:04x}")?;
-                }
-                start = i + c.len_utf8();
-            }
-        }
-        w.write_all(&fragment.as_bytes()[start..])
+        write_safe_fragment(w, fragment)
     }
 
     fn begin_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
@@ -258,6 +290,16 @@ mod tests {
         let mut out = Vec::new();
         write_json_pretty(&mut out, &plain).unwrap();
         assert_eq!(out, serde_json::to_vec_pretty(&plain).unwrap());
+        let mut out = Vec::new();
+        write_json_compact(&mut out, &plain).unwrap();
+        assert_eq!(out, serde_json::to_vec(&plain).unwrap());
+        let mut out = Vec::new();
+        write_json_compact(&mut out, &value).unwrap();
+        assert!(!String::from_utf8_lossy(&out).chars().any(is_unsafe));
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&out).unwrap(),
+            value
+        );
     }
 
     #[test]

@@ -70,6 +70,19 @@ fn text_from_input_never_reaches_the_terminal_raw() {
             text(&out.stdout)
         );
     }
+    let out = run(&[
+        "analyze",
+        "--geoip-db",
+        "embedded",
+        "--format",
+        "jsonl",
+        dir,
+        named,
+    ]);
+    assert_terminal_safe("jsonl", &out.stdout);
+    for line in text(&out.stdout).lines() {
+        serde_json::from_str::<serde_json::Value>(line).unwrap();
+    }
     // JSON keeps the data exact: the query as Zeek logged it, unescaped, as JSON escapes.
     let out = run(&["analyze", "--geoip-db", "embedded", "--format", "json", dir]);
     assert_terminal_safe("json", &out.stdout);

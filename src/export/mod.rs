@@ -12,7 +12,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::enrich::indicators::{Indicator, IndicatorSet, SetInfo};
-use crate::textsafe::Safe;
+use crate::textsafe::{Safe, SafeDisplay};
 
 /// Export formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,8 +27,12 @@ pub enum Format {
     Json,
 }
 
+/// Version of the JSON of `tomskype indicators --format json` and `export --format json`.
+pub const SCHEMA: &str = "tomskype-indicators/1";
+
 #[derive(Serialize)]
 struct JsonExport<'a> {
+    schema: &'static str,
     set: SetInfo,
     sources: &'a std::collections::BTreeMap<String, String>,
     indicators: &'a [Indicator],
@@ -47,6 +51,7 @@ pub fn write(
         Format::Csv => csv::write(set, out),
         Format::Json => {
             let doc = JsonExport {
+                schema: SCHEMA,
                 set: set.info(),
                 sources: &set.sources,
                 indicators: &set.indicators,
@@ -69,20 +74,23 @@ pub fn write_listing(set: &IndicatorSet, out: &mut dyn Write) -> io::Result<()> 
         info.sha256
     )?;
     for i in &set.indicators {
-        let value = serde_json::to_value(&i.matcher).ok();
-        let value = value
-            .as_ref()
-            .and_then(|v| v.get("value"))
-            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
-            .unwrap_or_default();
+        let valid = if i.valid.is_always() {
+            String::new()
+        } else {
+            format!(", only in {}", i.valid)
+        };
         writeln!(
             out,
-            "{:<34} {:<12} {:>4}  {:<44} valid {:<9} {}",
+            "\n{} ({}): {}",
             Safe(&i.id),
-            format!("{:?}", i.role).to_lowercase(),
+            i.role.meaning(),
+            Safe(&i.description)
+        )?;
+        writeln!(
+            out,
+            "  matches {} · weight {}{valid} · source {}",
+            SafeDisplay(&i.matcher),
             i.weight,
-            Safe(&value),
-            i.valid.to_string(),
             Safe(&i.source)
         )?;
     }
