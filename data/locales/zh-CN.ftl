@@ -9,6 +9,7 @@ answer-unclear = 没有机器可以确定运行了 TOM-Skype，但有 { $count }
 answer-regular = 没有机器运行 TOM-Skype。运行正常版 Skype 的：{ $hosts }
 answer-none = 没有机器运行 TOM-Skype：{ $total } 台机器都没有任何使用 Skype 的迹象。
 answer-no-machines = 在这些流量中没有找到任何机器。
+answer-nothing-read = 什么也没有读到：输入中没有任何数据包或日志记录，因此无法对任何机器下结论。
 answer-also-unclear = 另有迹象不明的机器：{ $hosts }
 answer-also-regular = 另有运行正常版 Skype 的机器：{ $hosts }
 

@@ -9,6 +9,7 @@ answer-unclear = 沒有機器可以確定執行了 TOM-Skype，但有 { $count }
 answer-regular = 沒有機器執行 TOM-Skype。執行正常版 Skype 的：{ $hosts }
 answer-none = 沒有機器執行 TOM-Skype：{ $total } 台機器都沒有任何使用 Skype 的跡象。
 answer-no-machines = 在這些流量中沒有找到任何機器。
+answer-nothing-read = 什麼也沒有讀到：輸入中沒有任何封包或日誌記錄，因此無法對任何機器下結論。
 answer-also-unclear = 另有跡象不明的機器：{ $hosts }
 answer-also-regular = 另有執行正常版 Skype 的機器：{ $hosts }
 

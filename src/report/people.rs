@@ -199,7 +199,10 @@ fn answer(report: &Report, m: &Messages) -> Vec<String> {
     );
     let total = report.hosts.len();
     let mut lines = Vec::new();
-    if total == 0 {
+    if report.totals.packets == 0 {
+        // Not an all-clear: nothing was there to look at (the exit code says so too).
+        lines.push(m.text("answer-nothing-read"));
+    } else if total == 0 {
         lines.push(m.text("answer-no-machines"));
     } else if !tom.is_empty() {
         lines.push(m.get(
