@@ -488,7 +488,10 @@ fn sound_block(bytes: &[u8], s: &Section) -> Option<usize> {
     let be = s.big_endian;
     let kind = u32_at(bytes, 0, be)?;
     let len = u32_at(bytes, 4, be)? as usize;
-    if !RESYNC_KINDS.contains(&kind) || !(12..=MAX_BLOCK_RESYNC).contains(&len) || len % 4 != 0 {
+    if !RESYNC_KINDS.contains(&kind)
+        || !(12..=MAX_BLOCK_RESYNC).contains(&len)
+        || !len.is_multiple_of(4)
+    {
         return None;
     }
     if u32_at(bytes, len - 4, be)? as usize != len {
