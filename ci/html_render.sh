@@ -19,7 +19,7 @@ chromium_run() {
 for lang in en zh-CN; do
     page="$out/lan-$lang.html"
     set +e
-    "$bin" analyze --geoip-db embedded --lang "$lang" --format html \
+    TZ=UTC "$bin" analyze --geoip-db embedded --lang "$lang" --format html \
         "$root/captures/lan-several-hosts.pcapng" >"$page"
     rc=$?
     set -e

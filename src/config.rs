@@ -97,3 +97,28 @@ pub fn text_width() -> usize {
     }
     terminal_size::terminal_size().map_or(100, |(w, _)| usize::from(w.0))
 }
+
+/// The reader's time zone (`TZ`, else the system's), when it is not UTC: the people's reports
+/// then give capture times in it beside UTC.
+pub fn local_zone() -> Option<jiff::tz::TimeZone> {
+    let tz = jiff::tz::TimeZone::try_system().ok()?;
+    let utc_names = [
+        "UTC",
+        "Etc/UTC",
+        "Etc/Universal",
+        "Universal",
+        "Zulu",
+        "Etc/Zulu",
+    ];
+    match tz.iana_name() {
+        Some(name) if utc_names.contains(&name) => None,
+        // A fixed offset of zero is UTC too.
+        None if tz
+            .to_fixed_offset()
+            .is_ok_and(|o| o == jiff::tz::Offset::UTC) =>
+        {
+            None
+        }
+        _ => Some(tz),
+    }
+}

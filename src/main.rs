@@ -171,7 +171,14 @@ fn print_report(report: &Report, args: &ReportArgs, lang: report::lang::Lang) ->
         ReportFormat::Json => report::json::write(report, &mut stdout, args.all_hosts)?,
         ReportFormat::Jsonl => report::json::write_lines(report, &mut stdout, args.all_hosts)?,
         ReportFormat::Text | ReportFormat::Html => {
-            let story = report::people::story(report, lang, args.all_hosts);
+            let story = report::people::story(
+                report,
+                &report::people::Options {
+                    lang,
+                    all_hosts: args.all_hosts,
+                    local: config::local_zone(),
+                },
+            );
             let mut buf = io::BufWriter::new(&mut stdout);
             if args.format == ReportFormat::Html {
                 report::html::write(&story, report, &mut buf)?;
@@ -203,7 +210,14 @@ fn emit(report: &Report, args: &ReportArgs, expected: &[expect::Expectation]) ->
     }
     if let Some(path) = &args.html {
         let lang = config::lang(args.lang.as_deref())?;
-        let story = report::people::story(report, lang, args.all_hosts);
+        let story = report::people::story(
+            report,
+            &report::people::Options {
+                lang,
+                all_hosts: args.all_hosts,
+                local: config::local_zone(),
+            },
+        );
         let file = std::fs::File::create(path)
             .with_context(|| format!("cannot write the HTML report to {}", path.display()))?;
         let mut buf = io::BufWriter::new(file);

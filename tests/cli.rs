@@ -9,6 +9,8 @@ fn tomskype(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tomskype"))
         .current_dir(common::root())
         .env("NO_COLOR", "1")
+        // Reports give local times beside UTC; pin the zone so that outputs are stable.
+        .env("TZ", "UTC")
         .args(args)
         .output()
         .expect("the binary runs")

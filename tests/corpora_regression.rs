@@ -251,6 +251,7 @@ fn run_binary(file: &Path) -> Result<(i32, Vec<u8>, String), String> {
 fn text_report(path: &Path) -> String {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_tomskype"))
         .current_dir(common::root())
+        .env("TZ", "UTC")
         .args([
             "analyze",
             "--geoip-db",

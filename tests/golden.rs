@@ -26,6 +26,7 @@ fn run(capture: &str, format: &str, lang: &str) -> Vec<u8> {
     let out = Command::new(env!("CARGO_BIN_EXE_tomskype"))
         .current_dir(common::root())
         .env("NO_COLOR", "1")
+        .env("TZ", "UTC")
         .args([
             "analyze",
             "--geoip-db",

@@ -66,6 +66,7 @@ note-out-of-years = seen in { $year }, outside the years the address was TOM's: 
 note-lookup = only looked up: any web page can cause a lookup
 note-contact = a contact, not a request only TOM-Skype makes
 sources-heading = Published sources:
+local-time = ({ $time } local)
 source = Source: { $source }
 in-country = in { $country }
 

@@ -54,6 +54,7 @@ note-out-of-years = 出现在 { $year } 年，不在该地址属于 TOM 的年�
 note-lookup = 只是查询过：任何网页都可能引起一次查询
 note-contact = 只是一次连接，不是只有 TOM-Skype 才会发出的请求
 sources-heading = 公开出处：
+local-time = （本地时间 { $time }）
 source = 出处：{ $source }
 in-country = 位于{ $country }
 

@@ -54,6 +54,7 @@ note-out-of-years = 出現在 { $year } 年，不在該位址屬於 TOM 的年�
 note-lookup = 只是查詢過：任何網頁都可能引起一次查詢
 note-contact = 只是一次連線，不是只有 TOM-Skype 才會發出的請求
 sources-heading = 公開出處：
+local-time = （本地時間 { $time }）
 source = 出處：{ $source }
 in-country = 位於{ $country }
 

@@ -94,9 +94,57 @@ pub struct Step {
     pub technical: String,
 }
 
-/// Tells `report` in `lang`; `all_hosts` also tells the machines with no sign.
-pub fn story(report: &Report, lang: Lang, all_hosts: bool) -> Story {
+/// How to tell a report.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The language.
+    pub lang: Lang,
+    /// Also tell the machines with no sign.
+    pub all_hosts: bool,
+    /// The reader's time zone, when it is not UTC: times are then also given in it.
+    pub local: Option<jiff::tz::TimeZone>,
+}
+
+/// Capture times in words: UTC, and the reader's local time beside it.
+struct Clock<'a> {
+    local: Option<&'a jiff::tz::TimeZone>,
+    m: &'a Messages,
+}
+
+impl Clock<'_> {
+    /// `2011-06-09T02:15:37.402Z` as `2011-06-09 02:15:37 UTC`, then the local time
+    /// (`(10:15:37 local)`, with the date when it differs).
+    fn when(&self, rfc3339: &str) -> String {
+        let utc = when(rfc3339);
+        let Some(tz) = self.local else {
+            return utc;
+        };
+        let Ok(ts) = rfc3339.parse::<jiff::Timestamp>() else {
+            return utc;
+        };
+        let zoned = ts.to_zoned_datetime(tz.clone());
+        let local = if zoned.strftime("%F").to_string() == rfc3339.get(..10).unwrap_or("") {
+            zoned.strftime("%T").to_string()
+        } else {
+            zoned.strftime("%F %T").to_string()
+        };
+        let local = self.m.get("local-time", &[("time", Arg::Str(&local))]);
+        match self.m.lang() {
+            // Full-width brackets follow without a space.
+            Lang::ZhCn | Lang::ZhTw => format!("{utc}{local}"),
+            Lang::En => format!("{utc} {local}"),
+        }
+    }
+}
+
+/// Tells `report` as `options` say.
+pub fn story(report: &Report, options: &Options) -> Story {
+    let (lang, all_hosts) = (options.lang, options.all_hosts);
     let m = Messages::new(lang);
+    let clock = Clock {
+        local: options.local.as_ref(),
+        m: &m,
+    };
     let shows = |h: &&HostReport| all_hosts || h.has_sign();
     let mut shown: Vec<&HostReport> = report.hosts.iter().filter(shows).collect();
     shown.sort_by(|a, b| {
@@ -111,7 +159,10 @@ pub fn story(report: &Report, lang: Lang, all_hosts: bool) -> Story {
         .filter(|h| !shows(h))
         .map(|h| h.address)
         .collect();
-    let machines: Vec<Machine> = shown.iter().map(|h| machine(h, report, &m)).collect();
+    let machines: Vec<Machine> = shown
+        .iter()
+        .map(|h| machine(h, report, &m, &clock))
+        .collect();
     let quiet_line = (!quiet.is_empty()).then(|| {
         let count = m.get("quiet-machines", &[("count", quiet.len().into())]);
         match lang {
@@ -238,7 +289,7 @@ fn answer(report: &Report, m: &Messages) -> Vec<String> {
     lines
 }
 
-fn machine(h: &HostReport, report: &Report, m: &Messages) -> Machine {
+fn machine(h: &HostReport, report: &Report, m: &Messages, clock: &Clock<'_>) -> Machine {
     let v = &h.verdict;
     let (label_id, meaning, advice) = match v.label {
         Label::TomSkype => ("label-tom-skype", "meaning-tom-skype", "advice-tom-skype"),
@@ -265,7 +316,7 @@ fn machine(h: &HostReport, report: &Report, m: &Messages) -> Machine {
         c if c >= 0.6 => "confidence-medium",
         _ => "confidence-low",
     });
-    let (steps, more, keys) = steps(h, m);
+    let (steps, more, keys) = steps(h, m, clock);
     let sources: Vec<String> = keys
         .iter()
         .filter_map(|key| report.sources.get(key).cloned())
@@ -322,7 +373,7 @@ fn machine(h: &HostReport, report: &Report, m: &Messages) -> Machine {
             .filter(|e| !e.indicators.is_empty() && !e.programs.is_empty())
             .map(|e| format!("{} ↔ {}", e.programs.join(", "), e.address))
             .collect(),
-        rests_on: rests_on(h, m),
+        rests_on: rests_on(h, m, clock),
         sources_heading: m.text("sources-heading"),
         sources,
         countries: countries.into_iter().collect(),
@@ -365,15 +416,15 @@ pub fn duration(seconds: f64, m: &Messages) -> String {
     m.get("dur-days", &[("d", (minutes / (24 * 60)).into())])
 }
 
-fn rests_on(h: &HostReport, m: &Messages) -> Vec<String> {
+fn rests_on(h: &HostReport, m: &Messages, clock: &Clock<'_>) -> Vec<String> {
     let c = &h.coverage;
     let mut lines = vec![m.get(
         "rests-on",
         &[
             ("packets", c.packets.into()),
             ("duration", Arg::Str(&duration(c.duration_s, m))),
-            ("first", Arg::Str(&when(&c.first_seen))),
-            ("last", Arg::Str(&when(&c.last_seen))),
+            ("first", Arg::Str(&clock.when(&c.first_seen))),
+            ("last", Arg::Str(&clock.when(&c.last_seen))),
         ],
     )];
     if c.packets < 50 || c.duration_s < 30.0 {
@@ -391,7 +442,7 @@ fn rests_on(h: &HostReport, m: &Messages) -> Vec<String> {
 }
 
 /// What an evidence item says the machine did, with its notes.
-fn step(e: &Evidence, m: &Messages) -> Option<Step> {
+fn step(e: &Evidence, m: &Messages, clock: &Clock<'_>) -> Option<Step> {
     let endpoint = e.endpoint.as_deref().unwrap_or("");
     let what = e.matched.as_deref().unwrap_or(endpoint);
     let server = if endpoint.is_empty() { what } else { endpoint };
@@ -433,7 +484,11 @@ fn step(e: &Evidence, m: &Messages) -> Option<Step> {
         notes.push(m.get("note-out-of-years", &[("year", Arg::Str(year))]));
     }
     Some(Step {
-        when: e.first_seen.as_deref().map(when).unwrap_or_default(),
+        when: e
+            .first_seen
+            .as_deref()
+            .map(|t| clock.when(t))
+            .unwrap_or_default(),
         text,
         notes,
         counted: e.weight > 0.0,
@@ -450,7 +505,11 @@ fn step(e: &Evidence, m: &Messages) -> Option<Step> {
 /// The evidence as steps in time order: every TOM sign, the strongest Skype signs; one step
 /// per thing seen (a request that matches three indicators is one step). Also the sources of
 /// the steps told that counted.
-fn steps(h: &HostReport, m: &Messages) -> (Vec<Step>, Option<String>, Vec<String>) {
+fn steps(
+    h: &HostReport,
+    m: &Messages,
+    clock: &Clock<'_>,
+) -> (Vec<Step>, Option<String>, Vec<String>) {
     let is_skype = |e: &Evidence| e.kind.starts_with("skype-") && e.kind != "skype-to-china";
     // The strongest Skype signs, names and requests before addresses and ports.
     let mut skype: Vec<&Evidence> = h.evidence.iter().filter(|e| is_skype(e)).collect();
@@ -500,7 +559,7 @@ fn steps(h: &HostReport, m: &Messages) -> (Vec<Step>, Option<String>, Vec<String
         }
     }
     for e in told {
-        let Some(s) = step(e, m) else { continue };
+        let Some(s) = step(e, m, clock) else { continue };
         if steps.iter().any(|t| t.when == s.when && t.text == s.text) {
             continue;
         }
@@ -528,8 +587,31 @@ mod tests {
     }
 
     #[test]
-    fn times_read_as_utc() {
+    fn times_read_as_utc_and_local() {
         assert_eq!(when("2011-06-09T02:15:37.402Z"), "2011-06-09 02:15:37 UTC");
         assert_eq!(when("bad"), "bad");
+        let beijing = jiff::tz::TimeZone::fixed(jiff::tz::offset(8));
+        let zh = Messages::new(Lang::ZhCn);
+        let clock = Clock {
+            local: Some(&beijing),
+            m: &zh,
+        };
+        assert_eq!(
+            clock.when("2011-06-09T02:15:37.402Z"),
+            "2011-06-09 02:15:37 UTC（本地时间 10:15:37）"
+        );
+        assert_eq!(
+            clock.when("2011-06-09T20:15:37.402Z"),
+            "2011-06-09 20:15:37 UTC（本地时间 2011-06-10 04:15:37）"
+        );
+        let en = Messages::new(Lang::En);
+        let clock = Clock {
+            local: Some(&beijing),
+            m: &en,
+        };
+        assert_eq!(
+            clock.when("2011-06-09T02:15:37.402Z"),
+            "2011-06-09 02:15:37 UTC (10:15:37 local)"
+        );
     }
 }
