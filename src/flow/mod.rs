@@ -8,6 +8,7 @@
 
 pub mod key;
 pub mod map;
+pub mod streams;
 pub mod table;
 pub mod tracker;
 

@@ -1,11 +1,14 @@
-//! Stage 3, flows: the per-packet driver. Decodes each packet, updates the flow table, and
-//! hands the few packets that may carry names (DNS, TLS ClientHello, HTTP request) to the
-//! application parsers.
+//! Stage 3, flows: the per-packet driver. Decodes each packet (the fast path, else the general
+//! path with its tunnels and fragments), updates the flow table, and hands the few packets
+//! that may carry names (DNS, TLS ClientHello, HTTP request) to the application parsers,
+//! joining the first TCP segments of a direction when a message spans several
+//! ([`super::streams`]) and IP fragments into datagrams ([`decode::Reassembler`]).
 
-use crate::capture::{Packet, PacketSink};
+use crate::capture::{linktype, Packet, PacketSink};
 use crate::decode::app::{AppFact, Inspector, Malformed};
-use crate::decode::{self, tcp_flags, DecodeStats};
+use crate::decode::{self, layers, tcp_flags, DecodeStats, Decoded, Layer, Reassembler, Skip};
 
+use super::streams::{Segment, Streams, MAX_STREAM_BYTES};
 use super::{Dir, FlowKey, FlowTable, HttpFact, Probe};
 
 /// Builds a [`FlowTable`] from packets. Implements [`PacketSink`], so any capture source can
@@ -23,6 +26,8 @@ pub struct Tracker {
     /// Packets not counted yet: `[newest, older]`.
     pending: [Option<Pending>; 2],
     inspector: Inspector,
+    fragments: Reassembler,
+    streams: Streams,
 }
 
 /// A packet whose flow is still to be counted.
@@ -54,10 +59,23 @@ impl Tracker {
         &mut self.table
     }
 
-    /// The flows and names seen, and the decoder's statistics.
+    /// The flows and names seen, and the decoder's statistics. Datagrams still missing
+    /// fragments count as incomplete; TCP directions still buffered are read as far as they
+    /// go.
     pub fn into_parts(mut self) -> (FlowTable, DecodeStats) {
+        self.fragments.finish();
+        self.streams.finish();
+        self.read_given_up();
         self.flush();
+        self.stats.fragments = self.fragments.counts;
+        self.stats.tcp_reassembly = self.streams.counts;
         (self.table, self.stats)
+    }
+
+    /// Bytes held now for fragments and TCP streams (bounded by [`decode::fragments`]'s and
+    /// [`super::streams`]' limits: 4 MiB and 8 MiB).
+    pub fn buffered(&self) -> usize {
+        self.fragments.buffered() + self.streams.buffered()
     }
 
     /// Counts the packets still pending, oldest first.
@@ -93,16 +111,60 @@ impl Tracker {
 impl PacketSink for Tracker {
     #[inline]
     fn packet(&mut self, packet: &Packet<'_>) {
-        let d = match decode::decode(packet.link_type, packet.data) {
-            Ok(d) => d,
-            Err(why) => {
-                self.stats.skip(why);
-                return;
+        // The packet's bytes were cut by the snaplen: its payload cannot be joined to others.
+        let cut = packet.data.len() < packet.orig_len as usize;
+        match decode::fast_path(packet.link_type, packet.data) {
+            Some(d) => self.decoded(&d, packet.ts_nanos, packet.orig_len, cut),
+            None => self.general(
+                packet.link_type,
+                packet.data,
+                packet.ts_nanos,
+                packet.orig_len,
+                cut,
+            ),
+        }
+    }
+}
+
+impl Tracker {
+    /// A packet the fast path refused: tunnels, fragments, other link types, bad headers.
+    #[inline(never)]
+    fn general(&mut self, link_type: u32, data: &[u8], ts: i64, orig_len: u32, cut: bool) {
+        // The frame's bytes go to its first result (A-MSDU subframes after it count 0).
+        let mut bytes = orig_len;
+        let tunnels = layers::each(link_type, data, &mut |layer| {
+            self.layer(layer, ts, bytes, cut);
+            bytes = 0;
+        });
+        self.stats.count_tunnels(tunnels);
+    }
+
+    fn layer(&mut self, layer: Layer<'_>, ts: i64, bytes: u32, cut: bool) {
+        match layer {
+            Layer::Packet(d) => self.decoded(&d, ts, bytes, cut),
+            Layer::Skipped(why) => self.stats.skip(why),
+            Layer::Fragment(f) => {
+                let Some(datagram) = self.fragments.add(ts, &f) else {
+                    return;
+                };
+                // The whole datagram, behind a header without fragment fields, goes through
+                // the general path as one packet.
+                let len = u32::try_from(datagram.len()).unwrap_or(u32::MAX);
+                let tunnels = layers::each(linktype::RAW, &datagram, &mut |inner| match inner {
+                    Layer::Packet(d) => self.decoded(&d, ts, len, false),
+                    Layer::Skipped(why) => self.stats.skip(why),
+                    // Cannot happen: the header written has no fragment fields.
+                    Layer::Fragment(_) => self.stats.skip(Skip::Fragment),
+                });
+                self.stats.count_tunnels(tunnels);
             }
-        };
+        }
+    }
+
+    #[inline(always)]
+    fn decoded(&mut self, d: &Decoded<'_>, ts: i64, bytes: u32, cut: bool) {
         self.stats.decoded += 1;
-        if !decode::has_ports(&d)
-            && (d.proto == decode::proto::TCP || d.proto == decode::proto::UDP)
+        if !decode::has_ports(d) && (d.proto == decode::proto::TCP || d.proto == decode::proto::UDP)
         {
             self.stats.transport_truncated += 1;
         }
@@ -111,50 +173,117 @@ impl PacketSink for Tracker {
         let syn = is_tcp && d.tcp_flags & tcp_flags::SYN != 0;
         let syn_ack = syn && d.tcp_flags & tcp_flags::ACK != 0;
         let probe = self.table.flows.probe(&key);
+        let hash = probe.hash();
         self.enqueue(Pending {
             probe,
-            ts: packet.ts_nanos,
+            ts,
             dir,
-            bytes: packet.orig_len,
+            bytes,
             syn,
             syn_ack,
         });
-        if d.payload.is_empty() {
+        if d.payload.is_empty() && !syn {
             return;
         }
-        let ts = packet.ts_nanos;
-        match self.inspector.inspect(&d) {
-            Ok(None) => {}
-            Ok(Some(AppFact::Dns(msg))) => {
-                // The client is whoever sent the question, or receives the answer.
-                let client = if msg.is_response { d.dst } else { d.src };
-                for q in &msg.questions {
-                    if !msg.is_response {
-                        self.table.dns_query(ts, client, &q.name);
+        if is_tcp && decode::has_ports(d) {
+            match self.streams.segment(hash, key, dir, d, ts) {
+                Segment::InPlace => {}
+                Segment::Held => return self.read_given_up(),
+                Segment::Joined(joined) => {
+                    let full = joined.len() >= MAX_STREAM_BYTES;
+                    let whole = Decoded {
+                        payload: joined,
+                        ..*d
+                    };
+                    let found = if full {
+                        self.inspector.inspect_final(&whole)
+                    } else {
+                        self.inspector.inspect(&whole)
+                    };
+                    if record(&mut self.table, &mut self.stats, found, &whole, key, ts) {
+                        self.streams.close(hash, key, dir, !full);
                     }
-                }
-                if msg.is_response {
-                    for (name, addr) in msg.resolutions() {
-                        self.table.dns_answer(ts, name, addr);
-                    }
+                    return self.read_given_up();
                 }
             }
-            Ok(Some(AppFact::Sni(name))) => self.table.tls_sni(ts, key, &name),
-            Ok(Some(AppFact::Http(req))) => {
-                let fact = HttpFact {
-                    ts_ns: ts,
-                    method: req.method,
-                    host: req.host,
-                    target: req.target,
-                    user_agent: req.user_agent,
-                };
-                self.table.http_request(key, fact);
+            if d.payload.is_empty() {
+                return;
             }
-            Err(Malformed::Dns) => self.stats.app_malformed.dns += 1,
-            Err(Malformed::Tls) => self.stats.app_malformed.tls += 1,
-            Err(Malformed::Http) => self.stats.app_malformed.http += 1,
+            let found = self.inspector.inspect(d);
+            if matches!(found, Err(Malformed::NeedMore)) {
+                if cut {
+                    let found = self.inspector.inspect_final(d);
+                    record(&mut self.table, &mut self.stats, found, d, key, ts);
+                } else {
+                    self.streams.start(hash, key, dir, d, ts);
+                    self.read_given_up();
+                }
+                return;
+            }
+            record(&mut self.table, &mut self.stats, found, d, key, ts);
+            return;
+        }
+        let found = self.inspector.inspect(d);
+        record(&mut self.table, &mut self.stats, found, d, key, ts);
+    }
+
+    /// Reads the TCP directions the stream buffers gave up, as far as their bytes go.
+    fn read_given_up(&mut self) {
+        while let Some((head, bytes, ts)) = self.streams.take_given_up() {
+            let d = Decoded {
+                payload: &bytes,
+                ..head
+            };
+            let (key, _) = FlowKey::new(d.proto, d.src, d.sport, d.dst, d.dport);
+            let found = self.inspector.inspect_final(&d);
+            record(&mut self.table, &mut self.stats, found, &d, key, ts);
         }
     }
+}
+
+/// Records what the application parsers found in `d` (flow `key`, time `ts`). Returns false
+/// when the message goes on in later segments (nothing recorded).
+fn record(
+    table: &mut FlowTable,
+    stats: &mut DecodeStats,
+    found: Result<Option<AppFact<'_>>, Malformed>,
+    d: &Decoded<'_>,
+    key: FlowKey,
+    ts: i64,
+) -> bool {
+    match found {
+        Ok(None) => {}
+        Ok(Some(AppFact::Dns(msg))) => {
+            // The client is whoever sent the question, or receives the answer.
+            let client = if msg.is_response { d.dst } else { d.src };
+            for q in &msg.questions {
+                if !msg.is_response {
+                    table.dns_query(ts, client, &q.name);
+                }
+            }
+            if msg.is_response {
+                for (name, addr) in msg.resolutions() {
+                    table.dns_answer(ts, name, addr);
+                }
+            }
+        }
+        Ok(Some(AppFact::Sni(name))) => table.tls_sni(ts, key, &name),
+        Ok(Some(AppFact::Http(req))) => {
+            let fact = HttpFact {
+                ts_ns: ts,
+                method: req.method,
+                host: req.host,
+                target: req.target,
+                user_agent: req.user_agent,
+            };
+            table.http_request(key, fact);
+        }
+        Err(Malformed::Dns) => stats.app_malformed.dns += 1,
+        Err(Malformed::Tls) => stats.app_malformed.tls += 1,
+        Err(Malformed::Http) => stats.app_malformed.http += 1,
+        Err(Malformed::NeedMore) => return false,
+    }
+    true
 }
 
 #[cfg(test)]

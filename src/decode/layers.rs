@@ -1,0 +1,265 @@
+//! Stage 2, decode: the general path, layer by layer. Slices a frame with etherparse's lax
+//! slicing, opens the tunnels it finds ([`super::tunnel`]) down to [`MAX_DEPTH`] levels, and
+//! says what the innermost layer is: a packet ([`Decoded`]), an IP fragment for the
+//! reassembler ([`Fragment`]), or why neither. An 802.11 A-MSDU frame gives one result per
+//! subframe; every other frame gives one.
+//!
+//! A tunnel recognised by its protocol number or EtherType (GRE, ERSPAN, IP in IP, MPLS,
+//! PPPoE) is committed to: what is inside is the result, even when it is not IP. A tunnel
+//! recognised only by its UDP port (VXLAN, Geneve, GTP-U) whose inside does not decode gives
+//! the outer UDP packet, as before this decoder knew the port.
+//!
+//! Only packets the fast path ([`super::fast`]) refuses come here, so plain traffic never
+//! pays for tunnels.
+
+use std::net::IpAddr;
+
+use etherparse::{Ipv6ExtensionSlice, LaxNetSlice, LaxSlicedPacket, TransportSlice};
+
+use super::fragments::Fragment;
+use super::link::{self, Network};
+use super::tunnel::{self, Inner, TunnelKind};
+use super::{proto, Decoded, Skip};
+
+/// The most tunnels opened inside one another.
+pub const MAX_DEPTH: usize = 4;
+
+/// What one frame (or A-MSDU subframe) holds, innermost layer first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layer<'a> {
+    /// A packet with its transport facts.
+    Packet(Decoded<'a>),
+    /// An IP fragment, to reassemble.
+    Fragment(Fragment<'a>),
+    /// Nothing usable, and why.
+    Skipped(Skip),
+}
+
+/// The tunnel kinds a frame crossed, one bit per [`TunnelKind`] (`1 << kind as u16`).
+pub type Tunnels = u16;
+
+/// Decodes a frame of `link_type` through the general path, handing each result to `visit`.
+/// Returns the tunnels crossed.
+pub fn each<'a>(link_type: u32, data: &'a [u8], visit: &mut dyn FnMut(Layer<'a>)) -> Tunnels {
+    let mut tunnels = 0;
+    match link::network_layer(link_type, data) {
+        Err(why) => visit(Layer::Skipped(why)),
+        Ok(Network::Amsdu(mut area)) => {
+            tunnels |= bit(TunnelKind::Amsdu);
+            // Each pass consumes at least a subframe header, so the loop ends with the area.
+            while let Some((sub, rest)) = link::amsdu_next(area) {
+                visit(match sub {
+                    Ok(net) => frame(net, 1, &mut tunnels),
+                    Err(why) => Layer::Skipped(why),
+                });
+                area = rest;
+            }
+        }
+        Ok(net) => visit(frame(net, 0, &mut tunnels)),
+    }
+    tunnels
+}
+
+/// The bit of `kind` in [`Tunnels`].
+pub fn bit(kind: TunnelKind) -> Tunnels {
+    1 << kind as u16
+}
+
+fn frame<'a>(net: Network<'a>, depth: usize, tunnels: &mut Tunnels) -> Layer<'a> {
+    let sliced = match net {
+        Network::Ethernet(f) => match LaxSlicedPacket::from_ethernet(f) {
+            Ok(s) => s,
+            Err(_) => return Layer::Skipped(Skip::BadLinkHeader),
+        },
+        Network::EtherType(t, rest) => LaxSlicedPacket::from_ether_type(t, rest),
+        Network::Ip(rest) => match LaxSlicedPacket::from_ip(rest) {
+            Ok(s) => s,
+            Err(_) => return Layer::Skipped(Skip::BadIpHeader),
+        },
+        // An A-MSDU inside a tunnel cannot occur (802.11 is a link layer).
+        Network::Amsdu(_) => return Layer::Skipped(Skip::NotIp),
+    };
+    if depth < MAX_DEPTH {
+        if let Some((kind, inner, committed)) = tunnel_in(&sliced) {
+            let mut t = *tunnels | bit(kind);
+            let got = open(inner, depth + 1, &mut t);
+            if committed || !matches!(got, Layer::Skipped(_)) {
+                *tunnels = t;
+                return got;
+            }
+        }
+    }
+    from_sliced(&sliced)
+}
+
+/// Decodes what a tunnel carries.
+fn open<'a>(inner: Inner<'a>, depth: usize, tunnels: &mut Tunnels) -> Layer<'a> {
+    match inner {
+        Inner::Ethernet(f) => frame(Network::Ethernet(f), depth, tunnels),
+        Inner::Ip(p) => frame(Network::Ip(p), depth, tunnels),
+        Inner::Mpls(stack) => {
+            *tunnels |= bit(TunnelKind::Mpls);
+            match tunnel::mpls(stack) {
+                Some(inner) if depth < MAX_DEPTH => open(inner, depth + 1, tunnels),
+                _ => Layer::Skipped(Skip::NotIp),
+            }
+        }
+    }
+}
+
+/// The tunnel a sliced frame announces: its kind, its inside, and whether it is recognised
+/// by a protocol number (committed) rather than a port.
+fn tunnel_in<'a>(sliced: &LaxSlicedPacket<'a>) -> Option<(TunnelKind, Inner<'a>, bool)> {
+    match &sliced.net {
+        None => {
+            let ether = sliced.ether_payload()?;
+            match ether.ether_type.0 {
+                tunnel::ether_type::MPLS | tunnel::ether_type::MPLS_MULTICAST => {
+                    Some((TunnelKind::Mpls, tunnel::mpls(ether.payload)?, true))
+                }
+                tunnel::ether_type::PPPOE_SESSION => Some((
+                    TunnelKind::Pppoe,
+                    Inner::Ip(tunnel::pppoe(ether.payload)?),
+                    true,
+                )),
+                _ => None,
+            }
+        }
+        Some(LaxNetSlice::Ipv4(_)) | Some(LaxNetSlice::Ipv6(_)) => {
+            let ip = sliced.ip_payload()?;
+            if ip.fragmented {
+                return None;
+            }
+            match (ip.ip_number.0, &sliced.transport) {
+                (4 | 41, _) => Some((TunnelKind::IpInIp, Inner::Ip(ip.payload), true)),
+                (47, _) => {
+                    let (kind, inner) = tunnel::gre(ip.payload)?;
+                    Some((kind, inner, true))
+                }
+                (proto::UDP, Some(TransportSlice::Udp(udp)))
+                    if tunnel::UDP_PORTS.contains(&udp.destination_port()) =>
+                {
+                    let (kind, inner) = tunnel::udp(udp.destination_port(), udp.payload())?;
+                    Some((kind, inner, false))
+                }
+                _ => None,
+            }
+        }
+        Some(LaxNetSlice::Arp(_)) => None,
+    }
+}
+
+/// The innermost layer of a sliced frame.
+pub(super) fn from_sliced<'a>(sliced: &LaxSlicedPacket<'a>) -> Layer<'a> {
+    let (src, dst, payload) = match &sliced.net {
+        Some(LaxNetSlice::Ipv4(ip)) => (
+            IpAddr::V4(ip.header().source_addr()),
+            IpAddr::V4(ip.header().destination_addr()),
+            ip.payload(),
+        ),
+        Some(LaxNetSlice::Ipv6(ip)) => (
+            IpAddr::V6(ip.header().source_addr()),
+            IpAddr::V6(ip.header().destination_addr()),
+            ip.payload(),
+        ),
+        Some(LaxNetSlice::Arp(_)) => return Layer::Skipped(Skip::NotIp),
+        None => {
+            // Nothing at the network layer: either a frame of another protocol, or an IP
+            // header that failed to parse (then etherparse records where it stopped).
+            return Layer::Skipped(match &sliced.stop_err {
+                Some(_) => Skip::BadIpHeader,
+                None => Skip::NotIp,
+            });
+        }
+    };
+    let proto = payload.ip_number.0;
+    if payload.fragmented {
+        return fragment(
+            sliced,
+            src,
+            dst,
+            payload.ip_number.0,
+            payload.payload,
+            payload.incomplete,
+        );
+    }
+    let mut out = Decoded {
+        src,
+        dst,
+        proto,
+        sport: 0,
+        dport: 0,
+        tcp_flags: 0,
+        seq: 0,
+        payload: &[],
+    };
+    match &sliced.transport {
+        Some(TransportSlice::Tcp(tcp)) => {
+            out.sport = tcp.source_port();
+            out.dport = tcp.destination_port();
+            // The flags byte is byte 13 of the TCP header; the slice has at least 20 bytes.
+            out.tcp_flags = tcp.slice().get(13).copied().unwrap_or(0);
+            out.seq = tcp.sequence_number();
+            out.payload = tcp.payload();
+        }
+        Some(TransportSlice::Udp(udp)) => {
+            out.sport = udp.source_port();
+            out.dport = udp.destination_port();
+            out.payload = udp.payload();
+        }
+        Some(TransportSlice::Icmpv4(_)) | Some(TransportSlice::Icmpv6(_)) => {}
+        None => {
+            if proto != proto::TCP && proto != proto::UDP {
+                // Another transport (GRE, ESP, SCTP, ...): kept as an address-level flow.
+                out.payload = payload.payload;
+            }
+        }
+    }
+    Layer::Packet(out)
+}
+
+/// The fragment facts of a fragmented datagram's packet.
+fn fragment<'a>(
+    sliced: &LaxSlicedPacket<'a>,
+    src: IpAddr,
+    dst: IpAddr,
+    proto: u8,
+    payload: &'a [u8],
+    cut: bool,
+) -> Layer<'a> {
+    let (id, offset, more) = match &sliced.net {
+        Some(LaxNetSlice::Ipv4(ip)) => {
+            let h = ip.header();
+            (
+                u32::from(h.identification()),
+                h.fragments_offset().byte_offset(),
+                h.more_fragments(),
+            )
+        }
+        Some(LaxNetSlice::Ipv6(ip)) => {
+            let found = ip.extensions().clone().into_iter().find_map(|e| match e {
+                Ipv6ExtensionSlice::Fragment(f) => Some(f),
+                _ => None,
+            });
+            let Some(f) = found else {
+                return Layer::Skipped(Skip::Fragment);
+            };
+            (
+                f.identification(),
+                f.fragment_offset().byte_offset(),
+                f.more_fragments(),
+            )
+        }
+        _ => return Layer::Skipped(Skip::Fragment),
+    };
+    Layer::Fragment(Fragment {
+        src,
+        dst,
+        id,
+        proto,
+        offset: u32::from(offset),
+        more,
+        payload,
+        cut,
+    })
+}
