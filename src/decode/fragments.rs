@@ -357,3 +357,95 @@ fn checksum(h: &[u8; 20]) -> u16 {
     }
     !(sum as u16)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frag(id: u32, offset: u32, more: bool, payload: &[u8]) -> Fragment<'_> {
+        Fragment {
+            src: IpAddr::from([10, 0, 0, 1]),
+            dst: IpAddr::from([10, 0, 0, 2]),
+            id,
+            proto: 17,
+            offset,
+            more,
+            payload,
+            cut: false,
+        }
+    }
+
+    #[test]
+    fn ipv4_overlaps_keep_the_first_bytes() {
+        let mut r = Reassembler::new();
+        assert_eq!(r.add(0, &frag(1, 0, true, &[1; 16])), None);
+        // Overlaps the first 8 bytes with other data, adds 8 new ones.
+        assert_eq!(r.add(0, &frag(1, 8, true, &[2; 16])), None);
+        // An exact retransmission changes nothing.
+        assert_eq!(r.add(0, &frag(1, 8, true, &[3; 16])), None);
+        let whole = r.add(0, &frag(1, 24, false, &[4; 4])).unwrap();
+        assert_eq!(&whole[..2], &[0x45, 0]);
+        assert_eq!(u16::from_be_bytes([whole[2], whole[3]]), 20 + 28);
+        assert_eq!(checksum(whole[..20].try_into().unwrap()), 0);
+        let payload = &whole[20..];
+        assert_eq!(payload[..16], [1; 16]);
+        assert_eq!(payload[16..24], [2; 8]);
+        assert_eq!(payload[24..], [4; 4]);
+        assert_eq!(r.counts.reassembled, 1);
+        assert_eq!(r.buffered(), 0);
+    }
+
+    #[test]
+    fn timeouts_bounds_and_bad_fragments() {
+        let mut r = Reassembler::new();
+        r.add(0, &frag(1, 0, true, &[1; 8]));
+        // 31 s later the first datagram is gone.
+        r.add(31_000_000_000, &frag(2, 0, true, &[1; 8]));
+        assert_eq!(r.counts.incomplete, 1);
+        assert_eq!(r.add(31_000_000_000, &frag(1, 8, false, &[1; 8])), None);
+        // An unaligned middle fragment and one beyond 64 KiB are refused.
+        r.add(0, &frag(3, 0, true, &[1; 7]));
+        r.add(0, &frag(4, 65_512, false, &[1; 16]));
+        assert_eq!(r.counts.incomplete, 3);
+        // A last fragment that ends before data already held: inconsistent, dropped.
+        r.add(31_000_000_000, &frag(2, 0, false, &[1; 4]));
+        assert_eq!(r.counts.overlapping, 1);
+        // The count bound: the oldest goes first.
+        let mut r = Reassembler::new();
+        for id in 0..(MAX_PENDING as u32 + 10) {
+            r.add(i64::from(id), &frag(id, 0, true, &[0; 8]));
+        }
+        assert_eq!(r.counts.incomplete, 10);
+        assert!(r.buffered() <= MAX_PENDING_BYTES);
+        r.finish();
+        assert_eq!(r.counts.incomplete, 10 + MAX_PENDING as u64);
+        // The byte bound: big fragments push out the oldest.
+        let mut r = Reassembler::new();
+        let big = vec![0u8; 60_000];
+        for id in 0..100 {
+            r.add(id, &frag(id as u32, 0, true, &big));
+            assert!(r.buffered() <= MAX_PENDING_BYTES);
+        }
+        assert!(r.counts.incomplete > 0);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_fragments_never_panic_and_stay_bounded(
+            frags in proptest::collection::vec(
+                (0u32..3, 0u32..200, proptest::prelude::any::<bool>(), 0usize..300, 0i64..40),
+                0..60,
+            ),
+        ) {
+            let mut r = Reassembler::new();
+            let data = vec![7u8; 300];
+            for (id, off, more, len, t) in frags {
+                let f = frag(id, off * 8, more, &data[..len]);
+                if let Some(whole) = r.add(t * 1_000_000_000, &f) {
+                    proptest::prop_assert!(whole.len() >= 20);
+                }
+                proptest::prop_assert!(r.buffered() <= MAX_PENDING_BYTES);
+            }
+        }
+    }
+}

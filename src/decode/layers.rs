@@ -14,7 +14,9 @@
 
 use std::net::IpAddr;
 
-use etherparse::{Ipv6ExtensionSlice, LaxNetSlice, LaxSlicedPacket, TransportSlice};
+use etherparse::{
+    Ipv6ExtensionSlice, Ipv6ExtensionsSlice, LaxNetSlice, LaxSlicedPacket, TransportSlice,
+};
 
 use super::fragments::Fragment;
 use super::link::{self, Network};
@@ -173,15 +175,18 @@ pub(super) fn from_sliced<'a>(sliced: &LaxSlicedPacket<'a>) -> Layer<'a> {
         }
     };
     let proto = payload.ip_number.0;
-    if payload.fragmented {
-        return fragment(
-            sliced,
-            src,
-            dst,
-            payload.ip_number.0,
-            payload.payload,
-            payload.incomplete,
-        );
+    let v6_frag = match &sliced.net {
+        Some(LaxNetSlice::Ipv6(ip)) => v6_fragment(ip.extensions()),
+        _ => None,
+    };
+    let fragmented = match (&sliced.net, v6_frag) {
+        (Some(LaxNetSlice::Ipv6(_)), Some((_, offset, more))) => offset != 0 || more,
+        (Some(LaxNetSlice::Ipv6(_)), None) => false,
+        _ => payload.fragmented,
+    };
+    if fragmented {
+        let cut = payload.incomplete;
+        return fragment(sliced, v6_frag, src, dst, proto, payload.payload, cut);
     }
     let mut out = Decoded {
         src,
@@ -218,9 +223,25 @@ pub(super) fn from_sliced<'a>(sliced: &LaxSlicedPacket<'a>) -> Layer<'a> {
     Layer::Packet(out)
 }
 
+/// The identification, byte offset and more-fragments flag of an IPv6 fragment header, read
+/// from its bytes: etherparse 0.19 reads the offset and M flag from the wrong bits
+/// (etherparse issue #150, fixed in 0.20), and so also its `fragmented` flag.
+fn v6_fragment(exts: &Ipv6ExtensionsSlice<'_>) -> Option<(u32, u16, bool)> {
+    let f = exts.clone().into_iter().find_map(|e| match e {
+        Ipv6ExtensionSlice::Fragment(f) => Some(f),
+        _ => None,
+    })?;
+    let field = match f.slice() {
+        [_, _, a, b, ..] => u16::from_be_bytes([*a, *b]),
+        _ => return None,
+    };
+    Some((f.identification(), field & 0xfff8, field & 1 != 0))
+}
+
 /// The fragment facts of a fragmented datagram's packet.
 fn fragment<'a>(
     sliced: &LaxSlicedPacket<'a>,
+    v6_frag: Option<(u32, u16, bool)>,
     src: IpAddr,
     dst: IpAddr,
     proto: u8,
@@ -236,20 +257,10 @@ fn fragment<'a>(
                 h.more_fragments(),
             )
         }
-        Some(LaxNetSlice::Ipv6(ip)) => {
-            let found = ip.extensions().clone().into_iter().find_map(|e| match e {
-                Ipv6ExtensionSlice::Fragment(f) => Some(f),
-                _ => None,
-            });
-            let Some(f) = found else {
-                return Layer::Skipped(Skip::Fragment);
-            };
-            (
-                f.identification(),
-                f.fragment_offset().byte_offset(),
-                f.more_fragments(),
-            )
-        }
+        Some(LaxNetSlice::Ipv6(_)) => match v6_frag {
+            Some(f) => f,
+            None => return Layer::Skipped(Skip::Fragment),
+        },
         _ => return Layer::Skipped(Skip::Fragment),
     };
     Layer::Fragment(Fragment {

@@ -12,6 +12,9 @@ pub mod streams;
 pub mod table;
 pub mod tracker;
 
+#[cfg(test)]
+mod reassembly_tests;
+
 pub use key::{Dir, FlowKey, PortName};
 pub use map::{FlowMap, Probe};
 pub use table::{Flow, FlowFacts, FlowTable, HttpFact, NameSet, Opener};

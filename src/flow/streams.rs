@@ -378,3 +378,87 @@ fn append_at(s: &mut Stream, offset: usize, bytes: &[u8]) {
         s.data.extend_from_slice(new.get(..room).unwrap_or(new));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::IpAddr;
+
+    fn seg(sport: u16, seq: u32, payload: &[u8]) -> (FlowKey, Dir, Decoded<'_>) {
+        let (src, dst) = (IpAddr::from([10, 0, 0, 1]), IpAddr::from([10, 0, 0, 2]));
+        let (key, dir) = FlowKey::new(6, src, sport, dst, 443);
+        let d = Decoded {
+            src,
+            dst,
+            proto: 6,
+            sport,
+            dport: 443,
+            tcp_flags: tcp_flags::ACK,
+            seq,
+            payload,
+        };
+        (key, dir, d)
+    }
+
+    #[test]
+    fn a_direction_keeps_at_most_its_limit() {
+        let mut s = Streams::new();
+        let chunk = vec![1u8; 1000];
+        let (key, dir, d) = seg(1, 0, &chunk);
+        assert_eq!(s.segment(7, key, dir, &d, 0), Segment::InPlace);
+        s.start(7, key, dir, &d, 0);
+        let mut last = 0;
+        for i in 1..40u32 {
+            let (key, dir, d) = seg(1, i * 1000, &chunk);
+            if let Segment::Joined(b) = s.segment(7, key, dir, &d, 0) {
+                last = b.len();
+            }
+        }
+        assert_eq!(last, MAX_STREAM_BYTES);
+        assert!(s.is_full(key, dir));
+        assert_eq!(s.buffered(), MAX_STREAM_BYTES);
+        s.close(7, key, dir, false);
+        assert_eq!(s.buffered(), 0);
+        assert_eq!(s.counts.incomplete, 1);
+        // Closed: the next segment is read in place again.
+        let (key, dir, d) = seg(1, 50_000, &chunk);
+        assert_eq!(s.segment(7, key, dir, &d, 0), Segment::InPlace);
+    }
+
+    #[test]
+    fn the_total_budget_gives_up_the_oldest() {
+        let mut s = Streams::new();
+        let chunk = vec![1u8; MAX_STREAM_BYTES];
+        let n = MAX_TOTAL_BYTES / MAX_STREAM_BYTES + 5;
+        for i in 0..n {
+            let (key, dir, d) = seg(i as u16 + 1, 0, &chunk);
+            s.start(i as u64, key, dir, &d, i as i64);
+            assert!(s.buffered() <= MAX_TOTAL_BYTES);
+        }
+        let mut given_up = 0;
+        while let Some((head, bytes, ts)) = s.take_given_up() {
+            assert_eq!(bytes.len(), MAX_STREAM_BYTES);
+            assert!(
+                head.sport <= 5 && ts <= 4,
+                "the oldest first: {} {ts}",
+                head.sport
+            );
+            given_up += 1;
+        }
+        assert_eq!(given_up, n - MAX_TOTAL_BYTES / MAX_STREAM_BYTES);
+        s.finish();
+        assert_eq!(s.counts.incomplete as usize, n);
+        assert_eq!(s.buffered(), 0);
+    }
+
+    #[test]
+    fn a_late_timeout_gives_up_a_waiting_direction() {
+        let mut s = Streams::new();
+        let (key, dir, d) = seg(1, 0, b"\x16\x03\x01\x10\x00");
+        s.start(3, key, dir, &d, 0);
+        let (key2, dir2, d2) = seg(2, 0, b"x");
+        s.segment(9, key2, dir2, &d2, TIMEOUT_NS + 2_000_000_000);
+        assert!(s.take_given_up().is_some());
+        assert_eq!(s.buffered(), 0);
+    }
+}
