@@ -14,9 +14,7 @@
 
 use std::net::IpAddr;
 
-use etherparse::{
-    Ipv6ExtensionSlice, Ipv6ExtensionsSlice, LaxNetSlice, LaxSlicedPacket, TransportSlice,
-};
+use etherparse::{LaxNetSlice, LaxSlicedPacket, TransportSlice};
 
 use super::fragments::Fragment;
 use super::link::{self, Network};
@@ -176,7 +174,9 @@ pub(super) fn from_sliced<'a>(sliced: &LaxSlicedPacket<'a>) -> Layer<'a> {
     };
     let proto = payload.ip_number.0;
     let v6_frag = match &sliced.net {
-        Some(LaxNetSlice::Ipv6(ip)) => v6_fragment(ip.extensions()),
+        Some(LaxNetSlice::Ipv6(ip)) => {
+            v6_fragment(ip.header().next_header().0, ip.extensions().slice())
+        }
         _ => None,
     };
     let fragmented = match (&sliced.net, v6_frag) {
@@ -223,19 +223,28 @@ pub(super) fn from_sliced<'a>(sliced: &LaxSlicedPacket<'a>) -> Layer<'a> {
     Layer::Packet(out)
 }
 
-/// The identification, byte offset and more-fragments flag of an IPv6 fragment header, read
-/// from its bytes: etherparse 0.19 reads the offset and M flag from the wrong bits
-/// (etherparse issue #150, fixed in 0.20), and so also its `fragmented` flag.
-fn v6_fragment(exts: &Ipv6ExtensionsSlice<'_>) -> Option<(u32, u16, bool)> {
-    let f = exts.clone().into_iter().find_map(|e| match e {
-        Ipv6ExtensionSlice::Fragment(f) => Some(f),
-        _ => None,
-    })?;
-    let field = match f.slice() {
-        [_, _, a, b, ..] => u16::from_be_bytes([*a, *b]),
-        _ => return None,
-    };
-    Some((f.identification(), field & 0xfff8, field & 1 != 0))
+/// The identification, byte offset and more-fragments flag of the IPv6 fragment header among
+/// the extension headers `exts` (the first of type `first`), walked here with checked access:
+/// etherparse 0.19 reads the offset and M flag from the wrong bits (its issue #150, fixed in
+/// 0.20), so also its `fragmented` flag, and its extension iterator may read past a lax slice
+/// whose last header is cut short.
+fn v6_fragment(first: u8, exts: &[u8]) -> Option<(u32, u16, bool)> {
+    let (mut next, mut at) = (first, 0usize);
+    // Each pass moves forward by at least 8 bytes, so the walk ends with the slice.
+    loop {
+        let h = exts.get(at..at + 8)?;
+        match next {
+            44 => {
+                let field = u16::from_be_bytes([h[2], h[3]]);
+                let id = u32::from_be_bytes([h[4], h[5], h[6], h[7]]);
+                return Some((id, field & 0xfff8, field & 1 != 0));
+            }
+            0 | 43 | 60 => at += (usize::from(h[1]) + 1) * 8,
+            51 => at += (usize::from(h[1]) + 2) * 4,
+            _ => return None,
+        }
+        next = h[0];
+    }
 }
 
 /// The fragment facts of a fragmented datagram's packet.
