@@ -6,8 +6,9 @@
 //!
 //! A tunnel recognised by its protocol number or EtherType (GRE, ERSPAN, IP in IP, MPLS,
 //! PPPoE) is committed to: what is inside is the result, even when it is not IP. A tunnel
-//! recognised only by its UDP port (VXLAN, Geneve, GTP-U) whose inside does not decode gives
-//! the outer UDP packet, as before this decoder knew the port.
+//! recognised only by its UDP port (VXLAN, Geneve, GTP-U, MPLS in UDP) whose inside has a
+//! header that does not parse gives the outer UDP packet, as before this decoder knew the
+//! port.
 //!
 //! Only packets the fast path ([`super::fast`]) refuses come here, so plain traffic never
 //! pays for tunnels.
@@ -83,7 +84,10 @@ fn frame<'a>(net: Network<'a>, depth: usize, tunnels: &mut Tunnels) -> Layer<'a>
         if let Some((kind, inner, committed)) = tunnel_in(&sliced) {
             let mut t = *tunnels | bit(kind);
             let got = open(inner, depth + 1, &mut t);
-            if committed || !matches!(got, Layer::Skipped(_)) {
+            // A port-recognised tunnel whose inside is a well-formed frame of another protocol
+            // (ARP in VXLAN) is the tunnel's; one whose inside does not parse is not.
+            let parsed = !matches!(got, Layer::Skipped(Skip::BadLinkHeader | Skip::BadIpHeader));
+            if committed || parsed {
                 *tunnels = t;
                 return got;
             }

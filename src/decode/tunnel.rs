@@ -7,7 +7,7 @@
 //! Read here: GRE (RFC 2784/2890: checksum, key, sequence; the routing field of RFC 1701 is
 //! refused), PPTP's enhanced GRE (version 1, RFC 2637) with PPP inside, ERSPAN types I, II
 //! and III (GRE 0x88BE/0x22EB carrying Ethernet), VXLAN (UDP 4789, RFC 7348), Geneve (UDP
-//! 6081, RFC 8926), GTP-U G-PDUs (UDP 2152, 3GPP TS 29.281, with extension headers), IP in IP
+//! 6081, RFC 8926), MPLS in UDP (UDP 6635, RFC 7510), GTP-U G-PDUs (UDP 2152, 3GPP TS 29.281, with extension headers), IP in IP
 //! (protocol 4 and 41, both over IPv4 and IPv6), MPLS label stacks (EtherType 0x8847/0x8848;
 //! IPv4/IPv6 guessed from the first nibble after the bottom of the stack, nibble 0 read as an
 //! Ethernet pseudowire control word, RFC 4448), and PPPoE session frames (EtherType 0x8864,
@@ -92,8 +92,9 @@ pub enum Inner<'a> {
 
 /// UDP destination ports that announce a tunnel (the fast path leaves these to the general
 /// path).
-pub const UDP_PORTS: [u16; 3] = [VXLAN_PORT, GENEVE_PORT, GTPU_PORT];
+pub const UDP_PORTS: [u16; 4] = [VXLAN_PORT, GENEVE_PORT, GTPU_PORT, MPLS_UDP_PORT];
 const VXLAN_PORT: u16 = 4789;
+const MPLS_UDP_PORT: u16 = 6635;
 const GENEVE_PORT: u16 = 6081;
 const GTPU_PORT: u16 = 2152;
 
@@ -135,6 +136,8 @@ pub fn udp(dport: u16, payload: &[u8]) -> Option<(TunnelKind, Inner<'_>)> {
             Some((TunnelKind::Geneve, inner))
         }
         GTPU_PORT => gtpu(payload).map(|ip| (TunnelKind::GtpU, Inner::Ip(ip))),
+        // MPLS in UDP (RFC 7510): the label stack at once.
+        MPLS_UDP_PORT => Some((TunnelKind::Mpls, Inner::Mpls(payload))),
         _ => None,
     }
 }
