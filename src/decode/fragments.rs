@@ -6,7 +6,8 @@
 //! here and are never copied.
 //!
 //! Bounds (all in capture time and bytes, stated in the constants below): a datagram waits
-//! at most [`TIMEOUT_NS`] (30 s, Linux's `ipfrag_time`) from its first fragment; at most
+//! at most [`TIMEOUT_NS`] (30 s, Linux's `ipfrag_time`; looked for at most once a second of
+//! capture time, so up to 31 s) from its first fragment; at most
 //! [`MAX_PENDING_BYTES`] are buffered over all datagrams and at most [`MAX_PENDING`]
 //! datagrams wait at once (the oldest is dropped to make room); a datagram holds at most
 //! [`MAX_PIECES`] separate pieces and at most 65,535 bytes. Each dropped datagram is counted.
@@ -104,6 +105,8 @@ struct Datagram {
 pub struct Reassembler {
     pending: HashMap<Key, Datagram>,
     bytes: usize,
+    /// Capture time of the last look for timed-out datagrams (done at most once a second).
+    last_sweep_ns: i64,
     /// Counts so far.
     pub counts: FragmentCounts,
 }
@@ -189,18 +192,18 @@ impl Reassembler {
         self.bytes
     }
 
-    fn recount(&mut self) {
-        self.bytes = self.pending.values().map(|d| d.buf.len()).sum();
-    }
-
     fn expire(&mut self, now: i64) {
+        if self.pending.is_empty() || now.saturating_sub(self.last_sweep_ns) < 1_000_000_000 {
+            return;
+        }
+        self.last_sweep_ns = now;
         let before = self.pending.len();
         self.pending
             .retain(|_, d| now.saturating_sub(d.first_ns) <= TIMEOUT_NS);
         let gone = before - self.pending.len();
         if gone > 0 {
             self.counts.incomplete += gone as u64;
-            self.recount();
+            self.bytes = self.pending.values().map(|d| d.buf.len()).sum();
         }
     }
 

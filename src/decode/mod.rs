@@ -4,14 +4,21 @@
 //!
 //! Link layers ([`link::SUPPORTED`]): Ethernet II (with up to three 802.1Q/802.1ad tags),
 //! Linux cooked SLL and SLL2, raw IPv4/IPv6, BSD null/loopback, PPP, Cisco HDLC, NFLOG, and
-//! unencrypted 802.11 data frames (with or without radiotap). Packets are sliced with etherparse's lax slicing, so a
-//! packet cut short by the snaplen keeps whatever headers survived. A packet that cannot be
-//! decoded is not an error: it is counted in a [`DecodeStats`] by why it was skipped.
+//! unencrypted 802.11 data frames, A-MSDU included (with or without radiotap). Packets are
+//! sliced with etherparse's lax slicing, so a packet cut short by the snaplen keeps whatever
+//! headers survived. A packet that cannot be decoded is not an error: it is counted in a
+//! [`DecodeStats`] by why it was skipped.
 //!
-//! Left out on purpose: IP reassembly (non-first fragments are counted, not joined), TCP stream
-//! reassembly (the application parsers look at single segments: a ClientHello or an HTTP
-//! request header nearly always fits in the first one), tunnels (GRE, VXLAN, Teredo, ... are
-//! seen as their outer flow), QUIC (its ClientHello is encrypted).
+//! Two paths: [`fast`] reads plain Ethernet or raw IP carrying whole TCP/UDP packets (nearly
+//! all traffic) by hand; everything else takes the general path, [`layers`], which opens
+//! tunnels ([`tunnel`]: GRE, PPTP, ERSPAN, VXLAN, Geneve, GTP-U, IP in IP, MPLS, PPPoE; up to
+//! [`layers::MAX_DEPTH`] levels) and hands IP fragments to the flow tracker, which joins them
+//! with a bounded [`Reassembler`] ([`fragments`]) and decodes each whole datagram as one
+//! packet. The tracker also joins TCP segments when a parser says a message goes on
+//! ([`app::Malformed::NeedMore`]; see `flow::streams`).
+//!
+//! Left out on purpose: L2TP, Teredo and other tunnels, IPsec (encrypted), QUIC (its
+//! ClientHello is encrypted), and any TCP bytes beyond the first message of a direction.
 
 pub mod app;
 pub mod dns;
