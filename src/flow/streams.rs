@@ -14,9 +14,10 @@
 //!   segment that arrives ahead of that number is held until the bytes before it come. Two
 //!   handshakes whose keys share a slot: the later wins, the earlier loses only this.
 //!
-//! Bounds: [`MAX_STREAM_BYTES`] (16 KiB) per direction, [`MAX_TOTAL_BYTES`] over all
-//! directions and [`MAX_STREAMS`] directions at once (beyond either, the oldest is given up),
-//! [`MAX_HELD`] out-of-order pieces per direction, and [`TIMEOUT_NS`] of capture time. A
+//! Bounds: [`MAX_STREAM_BYTES`] (16 KiB) per direction from its start, as much again in at
+//! most [`MAX_HELD`] out-of-order pieces, [`MAX_TOTAL_BYTES`] over all directions and
+//! [`MAX_STREAMS`] directions at once (beyond either, the oldest is given up), and
+//! [`TIMEOUT_NS`] of capture time. A
 //! direction given up is read as far as its bytes go (see [`Streams::take_given_up`]); its
 //! state is freed once its message is read or it is given up.
 
@@ -191,6 +192,13 @@ impl Streams {
                 if after != before {
                     self.counts.segments_buffered += 1;
                 }
+                if self.bytes > MAX_TOTAL_BYTES {
+                    // Over the total: the oldest directions go (this one too, if it is).
+                    self.shrink_to(MAX_TOTAL_BYTES);
+                    if !self.open.contains_key(&(key, dir)) {
+                        return Segment::Held;
+                    }
+                }
                 if grew {
                     // Borrow again for the lifetime of the answer.
                     match self.open.get(&(key, dir)) {
@@ -298,18 +306,35 @@ impl Streams {
 
     /// Gives up the oldest directions until one more fits the bounds.
     fn make_room(&mut self) {
-        while !self.open.is_empty()
-            && (self.open.len() >= MAX_STREAMS || self.bytes + MAX_STREAM_BYTES > MAX_TOTAL_BYTES)
-        {
-            let oldest = self
-                .open
-                .iter()
-                .min_by_key(|(_, s)| s.first_ns)
-                .map(|(k, _)| *k);
-            match oldest {
-                Some(k) => self.give_up(k),
-                None => break,
+        while self.open.len() >= MAX_STREAMS {
+            if !self.give_up_oldest() {
+                break;
             }
+        }
+        self.shrink_to(MAX_TOTAL_BYTES.saturating_sub(MAX_STREAM_BYTES));
+    }
+
+    /// Gives up the oldest directions until at most `limit` bytes are held.
+    fn shrink_to(&mut self, limit: usize) {
+        while self.bytes > limit {
+            if !self.give_up_oldest() {
+                break;
+            }
+        }
+    }
+
+    fn give_up_oldest(&mut self) -> bool {
+        let oldest = self
+            .open
+            .iter()
+            .min_by_key(|(_, s)| s.first_ns)
+            .map(|(k, _)| *k);
+        match oldest {
+            Some(k) => {
+                self.give_up(k);
+                true
+            }
+            None => false,
         }
     }
 }
@@ -334,6 +359,11 @@ fn hold(s: &mut Stream, offset: usize, bytes: &[u8]) {
     }
     let room = MAX_STREAM_BYTES - offset;
     let keep = bytes.get(..room).unwrap_or(bytes);
+    // Held pieces together stay within one direction's limit too.
+    let held: usize = s.held.iter().map(|(_, b)| b.len()).sum();
+    if held + keep.len() > MAX_STREAM_BYTES {
+        return;
+    }
     if s.held
         .iter()
         .any(|(o, b)| *o == offset && b.len() >= keep.len())
