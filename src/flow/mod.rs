@@ -14,6 +14,8 @@ pub mod tracker;
 
 #[cfg(test)]
 mod reassembly_tests;
+#[cfg(test)]
+mod tunnel_tests;
 
 pub use key::{Dir, FlowKey, PortName};
 pub use map::{FlowMap, Probe};
