@@ -136,11 +136,13 @@ fn long_answer(qtype: u16, addr: IpAddr) -> Vec<u8> {
 }
 
 fn resolved(t: &FlowTable, addr: IpAddr) -> Vec<String> {
+    // Names resolved to `addr`, for any client.
     let mut v: Vec<String> = t
         .resolved
-        .get(&addr)
-        .map(|s| s.names.keys().cloned().collect())
-        .unwrap_or_default();
+        .iter()
+        .filter(|((_, a), _)| *a == addr)
+        .flat_map(|(_, s)| s.names.keys().cloned())
+        .collect();
     v.sort();
     v
 }

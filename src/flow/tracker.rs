@@ -2,12 +2,18 @@
 //! path with its tunnels and fragments), updates the flow table, and hands the few packets
 //! that may carry names (DNS, TLS ClientHello, HTTP request) to the application parsers,
 //! joining the first TCP segments of a direction when a message spans several
-//! ([`super::streams`]) and IP fragments into datagrams ([`decode::Reassembler`]).
+//! ([`super::streams`]) and IP fragments into datagrams ([`decode::Reassembler`]). It pairs
+//! each DNS answer with the question it answers (client and server address and port,
+//! transport, transaction id, name), so that the table can tell a client's own answers from
+//! ones nobody asked for, and records who sent each request.
 
 use crate::capture::{linktype, Packet, PacketSink};
 use crate::decode::app::{AppFact, Inspector, Malformed};
 use crate::decode::{self, layers, tcp_flags, DecodeStats, Decoded, Layer, Reassembler, Skip};
 
+use std::sync::Arc;
+
+use super::names::{DnsKey, PendingDns, Watch};
 use super::streams::{Segment, Streams, MAX_STREAM_BYTES};
 use super::{Dir, FlowKey, FlowTable, HttpFact, Probe};
 
@@ -26,6 +32,7 @@ pub struct Tracker {
     /// Packets not counted yet: `[newest, older]`.
     pending: [Option<Pending>; 2],
     inspector: Inspector,
+    dns_waiting: PendingDns,
     fragments: Reassembler,
     streams: Streams,
 }
@@ -45,6 +52,20 @@ impl Tracker {
     /// A tracker with an empty table.
     pub fn new() -> Tracker {
         Tracker::default()
+    }
+
+    /// A tracker whose table keeps what `watch` names past every bound.
+    pub fn with_watch(watch: Arc<dyn Watch>) -> Tracker {
+        Tracker {
+            table: FlowTable::with_watch(watch),
+            ..Tracker::default()
+        }
+    }
+
+    /// DNS questions that could not wait for their answer (the store of waiting questions was
+    /// full of recent ones): their answers read as unsolicited.
+    pub fn dns_questions_dropped(&self) -> u64 {
+        self.dns_waiting.dropped
     }
 
     /// The flows and names seen so far.
@@ -200,7 +221,15 @@ impl Tracker {
                     } else {
                         self.inspector.inspect(&whole)
                     };
-                    if record(&mut self.table, &mut self.stats, found, &whole, key, ts) {
+                    if record(
+                        &mut self.table,
+                        &mut self.dns_waiting,
+                        &mut self.stats,
+                        found,
+                        &whole,
+                        key,
+                        ts,
+                    ) {
                         self.streams.close(hash, key, dir, !full);
                     }
                     return self.read_given_up();
@@ -213,18 +242,42 @@ impl Tracker {
             if matches!(found, Err(Malformed::NeedMore)) {
                 if cut {
                     let found = self.inspector.inspect_final(d);
-                    record(&mut self.table, &mut self.stats, found, d, key, ts);
+                    record(
+                        &mut self.table,
+                        &mut self.dns_waiting,
+                        &mut self.stats,
+                        found,
+                        d,
+                        key,
+                        ts,
+                    );
                 } else {
                     self.streams.start(hash, key, dir, d, ts);
                     self.read_given_up();
                 }
                 return;
             }
-            record(&mut self.table, &mut self.stats, found, d, key, ts);
+            record(
+                &mut self.table,
+                &mut self.dns_waiting,
+                &mut self.stats,
+                found,
+                d,
+                key,
+                ts,
+            );
             return;
         }
         let found = self.inspector.inspect(d);
-        record(&mut self.table, &mut self.stats, found, d, key, ts);
+        record(
+            &mut self.table,
+            &mut self.dns_waiting,
+            &mut self.stats,
+            found,
+            d,
+            key,
+            ts,
+        );
     }
 
     /// Reads the TCP directions the stream buffers gave up, as far as their bytes go.
@@ -236,15 +289,25 @@ impl Tracker {
             };
             let (key, _) = FlowKey::new(d.proto, d.src, d.sport, d.dst, d.dport);
             let found = self.inspector.inspect_final(&d);
-            record(&mut self.table, &mut self.stats, found, &d, key, ts);
+            record(
+                &mut self.table,
+                &mut self.dns_waiting,
+                &mut self.stats,
+                found,
+                &d,
+                key,
+                ts,
+            );
         }
     }
 }
 
-/// Records what the application parsers found in `d` (flow `key`, time `ts`). Returns false
-/// when the message goes on in later segments (nothing recorded).
+/// Records what the application parsers found in `d` (flow `key`, time `ts`), pairing DNS
+/// answers with their questions in `dns_waiting`. Returns false when the message goes on in
+/// later segments (nothing recorded).
 fn record(
     table: &mut FlowTable,
+    dns_waiting: &mut PendingDns,
     stats: &mut DecodeStats,
     found: Result<Option<AppFact<'_>>, Malformed>,
     d: &Decoded<'_>,
@@ -254,20 +317,40 @@ fn record(
     match found {
         Ok(None) => {}
         Ok(Some(AppFact::Dns(msg))) => {
-            // The client is whoever sent the question, or receives the answer.
-            let client = if msg.is_response { d.dst } else { d.src };
-            for q in &msg.questions {
-                if !msg.is_response {
+            let first = msg.questions.first().map(|q| q.name.as_str());
+            if msg.is_response {
+                // Sent by the server to the client: paired with the client's question.
+                let (server, client) = (d.src, d.dst);
+                let key = DnsKey {
+                    client: (client, d.dport),
+                    server: (server, d.sport),
+                    proto: d.proto,
+                    id: msg.id,
+                };
+                let solicited = first.is_some_and(|name| dns_waiting.answer(&key, ts, name));
+                if solicited && d.sport == 53 {
+                    table.dns_served(server, client);
+                }
+                for (name, addr) in msg.resolutions() {
+                    table.dns_answer(ts, client, name, addr, solicited);
+                }
+            } else {
+                let client = d.src;
+                for q in &msg.questions {
                     table.dns_query(ts, client, &q.name);
                 }
-            }
-            if msg.is_response {
-                for (name, addr) in msg.resolutions() {
-                    table.dns_answer(ts, name, addr);
+                if let Some(name) = first {
+                    let key = DnsKey {
+                        client: (client, d.sport),
+                        server: (d.dst, d.dport),
+                        proto: d.proto,
+                        id: msg.id,
+                    };
+                    dns_waiting.ask(key, ts, name);
                 }
             }
         }
-        Ok(Some(AppFact::Sni(name))) => table.tls_sni(ts, key, &name),
+        Ok(Some(AppFact::Sni(name))) => table.tls_sni(ts, key, d.src, &name),
         Ok(Some(AppFact::Http(req))) => {
             let fact = HttpFact {
                 ts_ns: ts,
@@ -275,6 +358,9 @@ fn record(
                 host: req.host,
                 target: req.target,
                 user_agent: req.user_agent,
+                referer: req.referer,
+                via: req.via,
+                client: d.src,
             };
             table.http_request(key, fact);
         }

@@ -6,6 +6,7 @@ use std::io::{self, Write};
 
 use super::Report;
 use crate::classify::Label;
+use crate::enrich::Basis;
 
 /// At most this many evidence rows are shown per host (the JSON report has them all).
 pub const MAX_ROWS: usize = 12;
@@ -78,7 +79,17 @@ pub fn write(report: &Report, out: &mut dyn Write, colour: bool) -> io::Result<(
             )?;
             for e in h.evidence.iter().take(MAX_ROWS) {
                 let what = e.matched.clone().unwrap_or_else(|| e.detail.clone());
-                let id = e.indicator.as_deref().unwrap_or("rule");
+                // How the sign was obtained, where it is not the host's plain doing.
+                let id = match e.basis {
+                    Basis::Request | Basis::Contacted | Basis::Port => {
+                        e.indicator.as_deref().unwrap_or("rule").to_owned()
+                    }
+                    other => format!(
+                        "{}; {}",
+                        e.indicator.as_deref().unwrap_or("rule"),
+                        other.name()
+                    ),
+                };
                 writeln!(
                     out,
                     "  {:<15} {:>6.2}  {:<24} {:<39} {:<3} {} ({id})",
