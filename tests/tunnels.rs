@@ -181,6 +181,18 @@ fn ip_in_ip_mpls_and_pppoe() {
 }
 
 #[test]
+fn ah_protected_ping_in_fragments() {
+    // Four IPv4 fragments of an AH-protected ping: etherparse reads an AH at the start of each
+    // fragment, whose bytes must go back into the datagram.
+    let Some((t, input)) = read("libpcap/ah-ipip-ping.pcap") else {
+        return;
+    };
+    assert_eq!(input.decode.fragments.reassembled, 1);
+    assert_eq!(input.decode.fragments.incomplete, 0);
+    assert!(ends(&t).contains(&pair("10.1.48.19", "10.1.48.22")));
+}
+
+#[test]
 fn gtp_with_fragments_and_a_split_request() {
     // GTP-U over fragmented outer datagrams; the inner name needs IP and TCP reassembly.
     let Some(t) = check(

@@ -26,7 +26,7 @@ fuzz_target!(|data: &[u8]| {
         results += 1;
         match layer {
             Layer::Packet(d) => assert!(within(frame, d.payload)),
-            Layer::Fragment(f) => assert!(within(frame, f.payload)),
+            Layer::Fragment(f) => assert!(within(frame, f.head) && within(frame, f.payload)),
             Layer::Skipped(_) => {}
         }
     });

@@ -51,7 +51,10 @@ pub struct Fragment<'a> {
     pub offset: u32,
     /// More fragments follow (false for the last one).
     pub more: bool,
-    /// The fragment's bytes as captured.
+    /// Bytes of the fragment the decoder read as headers (an IPv4 AH, IPv6 extension headers
+    /// after the fragment header): they come first, then `payload`. Nearly always empty.
+    pub head: &'a [u8],
+    /// The fragment's bytes as captured (after `head`).
     pub payload: &'a [u8],
     /// The fragment's bytes were cut by the snaplen (the datagram can never complete).
     pub cut: bool,
@@ -128,7 +131,15 @@ impl Reassembler {
             id: f.id,
             proto: f.proto,
         };
-        let len = u32::try_from(f.payload.len()).ok()?;
+        // Rare: only when the decoder read some of the fragment as headers.
+        let joined;
+        let bytes: &[u8] = if f.head.is_empty() {
+            f.payload
+        } else {
+            joined = [f.head, f.payload].concat();
+            &joined
+        };
+        let len = u32::try_from(bytes.len()).ok()?;
         let start = f.offset;
         let stop = start.checked_add(len)?;
         let v6 = f.src.is_ipv6();
@@ -156,7 +167,7 @@ impl Reassembler {
             return None; // just inserted
         };
         let before = d.buf.len();
-        match merge(d, start, stop, f.more, f.payload, v6) {
+        match merge(d, start, stop, f.more, bytes, v6) {
             Merge::Kept => {}
             Merge::Drop => {
                 self.counts.overlapping += 1;
@@ -373,6 +384,7 @@ mod tests {
             proto: 17,
             offset,
             more,
+            head: &[],
             payload,
             cut: false,
         }

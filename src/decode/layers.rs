@@ -67,6 +67,9 @@ pub fn bit(kind: TunnelKind) -> Tunnels {
 }
 
 fn frame<'a>(net: Network<'a>, depth: usize, tunnels: &mut Tunnels) -> Layer<'a> {
+    let bytes = match net {
+        Network::Ethernet(b) | Network::EtherType(_, b) | Network::Ip(b) | Network::Amsdu(b) => b,
+    };
     let sliced = match net {
         Network::Ethernet(f) => match LaxSlicedPacket::from_ethernet(f) {
             Ok(s) => s,
@@ -93,7 +96,7 @@ fn frame<'a>(net: Network<'a>, depth: usize, tunnels: &mut Tunnels) -> Layer<'a>
             }
         }
     }
-    from_sliced(&sliced)
+    from_sliced(&sliced, bytes)
 }
 
 /// Decodes what a tunnel carries.
@@ -154,7 +157,7 @@ fn tunnel_in<'a>(sliced: &LaxSlicedPacket<'a>) -> Option<(TunnelKind, Inner<'a>,
 }
 
 /// The innermost layer of a sliced frame.
-pub(super) fn from_sliced<'a>(sliced: &LaxSlicedPacket<'a>) -> Layer<'a> {
+pub(super) fn from_sliced<'a>(sliced: &LaxSlicedPacket<'a>, bytes: &'a [u8]) -> Layer<'a> {
     let (src, dst, payload) = match &sliced.net {
         Some(LaxNetSlice::Ipv4(ip)) => (
             IpAddr::V4(ip.header().source_addr()),
@@ -184,13 +187,13 @@ pub(super) fn from_sliced<'a>(sliced: &LaxSlicedPacket<'a>) -> Layer<'a> {
         _ => None,
     };
     let fragmented = match (&sliced.net, v6_frag) {
-        (Some(LaxNetSlice::Ipv6(_)), Some((_, offset, more))) => offset != 0 || more,
+        (Some(LaxNetSlice::Ipv6(_)), Some(f)) => f.offset != 0 || f.more,
         (Some(LaxNetSlice::Ipv6(_)), None) => false,
         _ => payload.fragmented,
     };
     if fragmented {
         let cut = payload.incomplete;
-        return fragment(sliced, v6_frag, src, dst, proto, payload.payload, cut);
+        return fragment(sliced, bytes, v6_frag, src, dst, payload.payload, cut);
     }
     let mut out = Decoded {
         src,
@@ -227,12 +230,34 @@ pub(super) fn from_sliced<'a>(sliced: &LaxSlicedPacket<'a>) -> Layer<'a> {
     Layer::Packet(out)
 }
 
-/// The identification, byte offset and more-fragments flag of the IPv6 fragment header among
-/// the extension headers `exts` (the first of type `first`), walked here with checked access:
+/// `part` (a slice of `whole` that etherparse handed out with a shorter lifetime) as a slice
+/// of `whole`, found by its address; empty if it is not inside `whole`.
+fn within<'a>(whole: &'a [u8], part: &[u8]) -> &'a [u8] {
+    let start = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize);
+    start
+        .and_then(|s| whole.get(s..s.checked_add(part.len())?))
+        .unwrap_or_default()
+}
+
+/// An IPv6 fragment header's fields, and where the bytes after it start in the extension
+/// headers' slice.
+#[derive(Debug, Clone, Copy)]
+struct V6Frag {
+    id: u32,
+    offset: u16,
+    more: bool,
+    /// The header that follows (the datagram's payload protocol, or another extension).
+    next: u8,
+    /// Offset of the first byte after the fragment header in the extensions' slice.
+    after: usize,
+}
+
+/// The IPv6 fragment header among the extension headers `exts` (the first of type `first`),
+/// walked here with checked access:
 /// etherparse 0.19 reads the offset and M flag from the wrong bits (its issue #150, fixed in
 /// 0.20), so also its `fragmented` flag, and its extension iterator may read past a lax slice
 /// whose last header is cut short.
-fn v6_fragment(first: u8, exts: &[u8]) -> Option<(u32, u16, bool)> {
+fn v6_fragment(first: u8, exts: &[u8]) -> Option<V6Frag> {
     let (mut next, mut at) = (first, 0usize);
     // Each pass moves forward by at least 8 bytes, so the walk ends with the slice.
     loop {
@@ -240,8 +265,13 @@ fn v6_fragment(first: u8, exts: &[u8]) -> Option<(u32, u16, bool)> {
         match next {
             44 => {
                 let field = u16::from_be_bytes([h[2], h[3]]);
-                let id = u32::from_be_bytes([h[4], h[5], h[6], h[7]]);
-                return Some((id, field & 0xfff8, field & 1 != 0));
+                return Some(V6Frag {
+                    id: u32::from_be_bytes([h[4], h[5], h[6], h[7]]),
+                    offset: field & 0xfff8,
+                    more: field & 1 != 0,
+                    next: h[0],
+                    after: at + 8,
+                });
             }
             0 | 43 | 60 => at += (usize::from(h[1]) + 1) * 8,
             51 => at += (usize::from(h[1]) + 2) * 4,
@@ -251,27 +281,39 @@ fn v6_fragment(first: u8, exts: &[u8]) -> Option<(u32, u16, bool)> {
     }
 }
 
-/// The fragment facts of a fragmented datagram's packet.
+/// The fragment facts of a fragmented datagram's packet. The fragment's bytes are everything
+/// after the IP header (IPv4) or the fragment header (IPv6): etherparse may have read some of
+/// them as extension headers (an IPv4 AH, IPv6 headers after the fragment header, or garbage
+/// taken for one in a later fragment), so those go back in front as `head`, and the protocol
+/// is the IP header's (or the fragment header's next header).
 fn fragment<'a>(
     sliced: &LaxSlicedPacket<'a>,
-    v6_frag: Option<(u32, u16, bool)>,
+    bytes: &'a [u8],
+    v6_frag: Option<V6Frag>,
     src: IpAddr,
     dst: IpAddr,
-    proto: u8,
     payload: &'a [u8],
     cut: bool,
 ) -> Layer<'a> {
-    let (id, offset, more) = match &sliced.net {
+    let (id, offset, more, proto, head) = match &sliced.net {
         Some(LaxNetSlice::Ipv4(ip)) => {
             let h = ip.header();
+            let ah = ip.extensions().auth.map(|a| within(bytes, a.slice()));
+            let ah = ah.unwrap_or_default();
             (
                 u32::from(h.identification()),
                 h.fragments_offset().byte_offset(),
                 h.more_fragments(),
+                h.protocol().0,
+                ah,
             )
         }
-        Some(LaxNetSlice::Ipv6(_)) => match v6_frag {
-            Some(f) => f,
+        Some(LaxNetSlice::Ipv6(ip)) => match v6_frag {
+            Some(f) => {
+                let exts = ip.extensions().slice();
+                let head = exts.get(f.after..).unwrap_or_default();
+                (f.id, f.offset, f.more, f.next, head)
+            }
             None => return Layer::Skipped(Skip::Fragment),
         },
         _ => return Layer::Skipped(Skip::Fragment),
@@ -283,6 +325,7 @@ fn fragment<'a>(
         proto,
         offset: u32::from(offset),
         more,
+        head,
         payload,
         cut,
     })
