@@ -97,9 +97,7 @@ pub struct Step {
 /// Tells `report` in `lang`; `all_hosts` also tells the machines with no sign.
 pub fn story(report: &Report, lang: Lang, all_hosts: bool) -> Story {
     let m = Messages::new(lang);
-    let shows = |h: &&HostReport| {
-        all_hosts || h.verdict.label != Label::NoSkype || !h.advisories.is_empty()
-    };
+    let shows = |h: &&HostReport| all_hosts || h.has_sign();
     let mut shown: Vec<&HostReport> = report.hosts.iter().filter(shows).collect();
     shown.sort_by(|a, b| {
         rank(a.verdict.label)
@@ -201,7 +199,10 @@ fn answer(report: &Report, m: &Messages) -> Vec<String> {
     );
     let total = report.hosts.len();
     let mut lines = Vec::new();
-    if total == 0 {
+    if report.totals.packets == 0 {
+        // Not an all-clear: nothing was there to look at (the exit code says so too).
+        lines.push(m.text("answer-nothing-read"));
+    } else if total == 0 {
         lines.push(m.text("answer-no-machines"));
     } else if !tom.is_empty() {
         lines.push(m.get(
@@ -484,16 +485,22 @@ fn steps(h: &HostReport, m: &Messages) -> (Vec<Step>, Option<String>, Vec<String
             .then(a.indicator.cmp(&b.indicator))
     });
     let mut steps: Vec<Step> = Vec::new();
+    // The sources of what counted, TOM's first (they carry the verdict's weight).
     let mut sources: Vec<String> = Vec::new();
-    for e in told {
-        let Some(s) = step(e, m) else { continue };
-        if e.weight > 0.0 {
-            if let Some(key) = &e.source {
-                if !sources.contains(key) {
-                    sources.push(key.clone());
+    for tom_first in [true, false] {
+        for e in &told {
+            let is_tom = e.kind.starts_with("tom-") || e.kind == "skype-to-china";
+            if e.weight > 0.0 && is_tom == tom_first {
+                if let Some(key) = &e.source {
+                    if !sources.contains(key) {
+                        sources.push(key.clone());
+                    }
                 }
             }
         }
+    }
+    for e in told {
+        let Some(s) = step(e, m) else { continue };
         if steps.iter().any(|t| t.when == s.when && t.text == s.text) {
             continue;
         }
