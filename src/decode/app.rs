@@ -25,6 +25,10 @@ pub enum Malformed {
     Tls,
     /// An HTTP request that did not parse.
     Http,
+    /// Not malformed: a TLS ClientHello, HTTP request head or DNS-over-TCP message that goes
+    /// on in later TCP segments. Only [`Inspector::inspect`] says so (the flow tracker then
+    /// buffers the stream's first bytes); [`Inspector::inspect_final`] reads what is there.
+    NeedMore,
 }
 
 const DNS_PORTS: [u16; 3] = [53, 5353, 5355];
@@ -41,8 +45,25 @@ impl Inspector {
         Inspector::default()
     }
 
-    /// Looks for a DNS message, TLS server name or HTTP request in a decoded packet.
+    /// Looks for a DNS message, TLS server name or HTTP request in a decoded packet; says
+    /// [`Malformed::NeedMore`] for a TCP payload that starts a message but does not hold all
+    /// of it.
     pub fn inspect(&mut self, d: &Decoded<'_>) -> Result<Option<AppFact<'_>>, Malformed> {
+        self.inspect_with(d, false)
+    }
+
+    /// As [`Inspector::inspect`], for the last bytes there will be: a message cut short is
+    /// read as far as it goes (a ClientHello whose server name is missing gives nothing, and
+    /// is not malformed).
+    pub fn inspect_final(&mut self, d: &Decoded<'_>) -> Result<Option<AppFact<'_>>, Malformed> {
+        self.inspect_with(d, true)
+    }
+
+    fn inspect_with(
+        &mut self,
+        d: &Decoded<'_>,
+        last: bool,
+    ) -> Result<Option<AppFact<'_>>, Malformed> {
         let dns_port = DNS_PORTS.contains(&d.sport) || DNS_PORTS.contains(&d.dport);
         match d.proto {
             proto::UDP if dns_port => match self.dns.parse(d.payload) {
@@ -51,6 +72,15 @@ impl Inspector {
             },
             proto::TCP => {
                 if d.sport == 53 || d.dport == 53 {
+                    let whole = match d.payload {
+                        [a, b, rest @ ..] => {
+                            rest.len() >= usize::from(u16::from_be_bytes([*a, *b]))
+                        }
+                        _ => false,
+                    };
+                    if !whole && !last {
+                        return Err(Malformed::NeedMore);
+                    }
                     return match self.dns.parse_tcp(d.payload) {
                         Ok(msg) => Ok(Some(AppFact::Dns(msg))),
                         // A later segment of a long TCP answer: not the start of a message.
@@ -62,11 +92,18 @@ impl Inspector {
                         Ok(Some(name)) => Ok(Some(AppFact::Sni(name))),
                         Ok(None) => Ok(None),
                         Err(tls::TlsError::NotClientHello { .. }) => Ok(None),
+                        Err(tls::TlsError::Incomplete) if last => Ok(None),
+                        Err(tls::TlsError::Incomplete) => Err(Malformed::NeedMore),
                         Err(_) => Err(Malformed::Tls),
                     };
                 }
                 if http::looks_like_request(d.payload) {
                     return match http::parse_request(d.payload) {
+                        Ok(req)
+                            if !req.complete && !last && d.payload.len() < http::MAX_HEAD_LEN =>
+                        {
+                            Err(Malformed::NeedMore)
+                        }
                         Ok(req) => Ok(Some(AppFact::Http(req))),
                         Err(_) => Err(Malformed::Http),
                     };

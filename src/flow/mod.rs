@@ -9,8 +9,14 @@
 pub mod key;
 pub mod map;
 pub mod names;
+pub mod streams;
 pub mod table;
 pub mod tracker;
+
+#[cfg(test)]
+mod reassembly_tests;
+#[cfg(test)]
+mod tunnel_tests;
 
 pub use key::{Dir, FlowKey, PortName};
 pub use map::{FlowMap, Probe};
