@@ -18,6 +18,7 @@ pub mod dns;
 pub mod fast;
 pub mod http;
 pub mod link;
+pub mod quic;
 pub mod tls;
 
 use std::net::IpAddr;

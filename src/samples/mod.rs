@@ -13,6 +13,7 @@
 mod other;
 mod packets;
 mod protocols;
+pub(crate) mod quic;
 mod regular;
 mod sessions;
 mod tcp;
@@ -231,6 +232,14 @@ fn outputs() -> Vec<(fn() -> Scenario, Output)> {
         (
             other::no_skype_browsing,
             output("no-skype-browsing", PCAP_LE, &[(Ethernet, "eth0")]),
+        ),
+        (
+            quic::regular_quic_only,
+            output(
+                "regular-skype-quic-only",
+                Container::Pcapng,
+                &[(Ethernet, "eth0")],
+            ),
         ),
         (
             other::lan_several_hosts,
