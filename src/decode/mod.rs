@@ -1,6 +1,8 @@
 //! Stage 2, decode: turns one captured packet into a small summary of its IP and transport
 //! headers, and picks out the application facts the later stages care about (DNS answers, the
-//! TLS server name, the HTTP request line, Host and User-Agent).
+//! TLS server name over TCP and in QUIC v1/v2 Initial packets, the HTTP request line, Host and
+//! User-Agent, and signs of Skype's own protocols: Microsoft's STUN attributes and Skype's
+//! classic UDP framing).
 //!
 //! Link layers ([`link::SUPPORTED`]): Ethernet II (with up to three 802.1Q/802.1ad tags),
 //! Linux cooked SLL and SLL2, raw IPv4/IPv6, BSD null/loopback, PPP, Cisco HDLC, NFLOG, and
@@ -11,7 +13,8 @@
 //! Left out on purpose: IP reassembly (non-first fragments are counted, not joined), TCP stream
 //! reassembly (the application parsers look at single segments: a ClientHello or an HTTP
 //! request header nearly always fits in the first one), tunnels (GRE, VXLAN, Teredo, ... are
-//! seen as their outer flow), QUIC (its ClientHello is encrypted).
+//! seen as their outer flow), QUIC packets other than Initial (their keys come from the TLS
+//! exchange), Google's older gQUIC, Skype's classic TCP framing (too weak a sign alone).
 
 pub mod app;
 pub mod dns;
@@ -19,6 +22,7 @@ pub mod fast;
 pub mod http;
 pub mod link;
 pub mod quic;
+pub mod skype;
 pub mod tls;
 
 use std::net::IpAddr;
@@ -130,6 +134,8 @@ pub struct AppCounts {
     pub tls: u64,
     /// HTTP requests.
     pub http: u64,
+    /// QUIC Initial packets (undecryptable, cut short, or with a bad ClientHello).
+    pub quic: u64,
 }
 
 impl DecodeStats {
@@ -153,6 +159,7 @@ impl DecodeStats {
         self.app_malformed.dns += other.app_malformed.dns;
         self.app_malformed.tls += other.app_malformed.tls;
         self.app_malformed.http += other.app_malformed.http;
+        self.app_malformed.quic += other.app_malformed.quic;
     }
 }
 

@@ -1,17 +1,19 @@
 //! Stage 3, flows: what each machine talked to. The [`Tracker`] takes packets from any capture
 //! source, decodes them (stage 2) and keeps a [`FlowTable`]: per direction-free flow, packets,
 //! bytes, times and who opened it, plus the names seen beside the flows (DNS answers and
-//! questions, TLS server names, HTTP requests).
+//! questions, TLS server names, HTTP requests, Skype protocol signs).
 //!
 //! This stage does not decide which end is "the host": that needs the local networks, which
 //! is the next stage's knowledge (`enrich`).
 
 pub mod key;
 pub mod map;
+pub mod skype;
 pub mod table;
 pub mod tracker;
 
 pub use key::{Dir, FlowKey, PortName};
 pub use map::{FlowMap, Probe};
+pub use skype::SkypeFacts;
 pub use table::{Flow, FlowFacts, FlowTable, HttpFact, NameSet, Opener};
 pub use tracker::Tracker;

@@ -1,7 +1,8 @@
 //! Stage 3, flows: the flow table. One entry per direction-free flow with packet and byte
 //! counts per direction, first and last time, and who opened it; beside it, the names seen in
 //! the traffic: DNS answers (which name resolved to which address), DNS queries (which client
-//! asked for which name), TLS server names and HTTP requests on the flows they were seen on.
+//! asked for which name), TLS server names, HTTP requests and signs of Skype's own protocols on
+//! the flows they were seen on.
 //!
 //! Memory grows with flows and distinct names, never with packets: each kind of name store is
 //! bounded, and what goes past a bound is counted, not kept.
@@ -14,6 +15,8 @@ use serde::Serialize;
 
 use super::key::{Dir, FlowKey};
 use super::map::{FlowMap, Probe};
+use super::skype::SkypeFacts;
+use crate::decode::skype::{SkypeProtocol, SkypeSign};
 
 /// At most this many HTTP requests are kept per flow (the rest are counted).
 pub const MAX_HTTP_PER_FLOW: usize = 32;
@@ -153,6 +156,8 @@ pub struct FlowFacts {
     pub http: Vec<HttpFact>,
     /// HTTP requests seen past the bound.
     pub http_dropped: u64,
+    /// Signs of Skype's own protocols (a few counters).
+    pub skype: SkypeFacts,
 }
 
 /// A set of names with the time each was first seen and how often, bounded.
@@ -276,6 +281,20 @@ impl FlowTable {
         let facts = self.facts.entry(key).or_default();
         let first = facts.sni.entry(name.to_owned()).or_insert(ts);
         *first = (*first).min(ts);
+    }
+
+    /// Records a sign of Skype's protocols seen on `key`.
+    pub fn skype_sign(&mut self, ts: i64, key: FlowKey, sign: SkypeSign) {
+        self.facts.entry(key).or_default().skype.add(ts, sign);
+    }
+
+    /// The Skype protocols flow `key` showed, judged over the whole flow (see
+    /// [`SkypeFacts::protocols`]).
+    pub fn skype_protocols(&self, key: &FlowKey) -> Vec<SkypeProtocol> {
+        match (self.facts.get(key), self.flows.get(key)) {
+            (Some(facts), Some(flow)) => facts.skype.protocols(flow.total_packets()),
+            _ => Vec::new(),
+        }
     }
 
     /// Records an HTTP request seen on `key`.

@@ -140,6 +140,7 @@ impl PacketSink for Tracker {
                 }
             }
             Ok(Some(AppFact::Sni(name))) => self.table.tls_sni(ts, key, &name),
+            Ok(Some(AppFact::Skype(sign))) => self.table.skype_sign(ts, key, sign),
             Ok(Some(AppFact::Http(req))) => {
                 let fact = HttpFact {
                     ts_ns: ts,
@@ -153,6 +154,7 @@ impl PacketSink for Tracker {
             Err(Malformed::Dns) => self.stats.app_malformed.dns += 1,
             Err(Malformed::Tls) => self.stats.app_malformed.tls += 1,
             Err(Malformed::Http) => self.stats.app_malformed.http += 1,
+            Err(Malformed::Quic) => self.stats.app_malformed.quic += 1,
         }
     }
 }
