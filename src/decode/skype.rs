@@ -13,8 +13,8 @@
 //!   with a 2-byte id and a function byte; function 0x02 marks an obfuscated payload (so nDPI:
 //!   `payload[2] == 0x02` on 16 bytes or more), and 3-byte datagrams end with a function whose
 //!   low nibble is 0x0d. One packet proves nothing (a random byte is 0x02 once in 256), so this
-//!   only says "candidate"; the flow table decides over the whole flow (see
-//!   [`crate::flow::SkypeFacts`]): at least two candidates, most of the flow's packets, and not
+//!   only says "candidate"; the flow table decides over the whole flow (stage 3's
+//!   `flow::SkypeFacts`): at least two candidates, most of the flow's packets, and not
 //!   the same first 8 bytes again (DNSCrypt's client magic, the classic false positive).
 //!   Packets to or from ports 53, 80, 443 and 1119 (DNS, HTTP, QUIC and DNSCrypt, Battle.net)
 //!   and RTP-looking first bytes are never candidates.
