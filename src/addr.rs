@@ -247,6 +247,27 @@ impl LocalNets {
         self.in_nets(ip)
     }
 
+    /// Whether `ip` may be a network's own address or its directed broadcast address, which
+    /// name no single machine: the first or last address of a `--local-net` network (of
+    /// prefix /30 or shorter); with the default ranges, where the netmask is unknown, an IPv4
+    /// address ending in `.0` or `.255`. Asked only of addresses that never sent a packet (a
+    /// machine that sends is a machine, whatever its address).
+    pub fn maybe_network_or_broadcast(&self, ip: IpAddr) -> bool {
+        if self.nets.is_empty() {
+            return match ip {
+                IpAddr::V4(v4) => matches!(v4.octets()[3], 0 | 255),
+                IpAddr::V6(_) => false,
+            };
+        }
+        self.nets.iter().any(|n| match (n, ip) {
+            (IpNetwork::V4(n), IpAddr::V4(v4)) => {
+                n.prefix() <= 30 && (v4 == n.network() || v4 == n.broadcast())
+            }
+            (IpNetwork::V6(n), IpAddr::V6(v6)) => n.prefix() <= 126 && v6 == n.network(),
+            _ => false,
+        })
+    }
+
     /// [`is_never_endpoint`] and [`LocalNets::is_local`] at once, classifying the address only
     /// once (enrichment asks both of both ends of every flow).
     pub fn place(&self, ip: IpAddr) -> Place {

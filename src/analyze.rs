@@ -113,7 +113,7 @@ impl Inputs {
     ) -> Traffic {
         let mut traffic = read_captures(&self.captures, analyzer, threads, progress);
         if !self.zeek_logs.is_empty() {
-            let (table, logs) = zeek::read_logs(&self.zeek_logs);
+            let (table, logs) = zeek::read_logs(&self.zeek_logs, Some(analyzer.indicators.watch()));
             traffic
                 .gathered
                 .merge(enrich::gather(&table, &analyzer.context()));
@@ -160,7 +160,8 @@ pub fn read_captures(
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(path) = paths.get(i) else { break };
-                let (table, input) = read_capture(path, progress);
+                let tracker = Tracker::with_watch(analyzer.indicators.watch());
+                let (table, input) = read_capture_with(path, tracker, progress);
                 // Gathered here, in the worker: the flow table is dropped before the next input.
                 let one = (enrich::gather(&table, &ctx), input);
                 // A poisoned lock means another worker panicked; its panic is re-raised by
@@ -205,10 +206,20 @@ impl PacketSink for Counting<'_> {
     }
 }
 
-/// Reads one capture into a fresh flow table.
+/// Reads one capture into a fresh flow table (with no indicator set to keep evidence past the
+/// table's bounds: [`read_captures`] gives it the analyzer's).
 pub fn read_capture(path: &Path, progress: Option<&Progress>) -> (FlowTable, InputReport) {
+    read_capture_with(path, Tracker::new(), progress)
+}
+
+/// [`read_capture`] into the table of `tracker`.
+fn read_capture_with(
+    path: &Path,
+    tracker: Tracker,
+    progress: Option<&Progress>,
+) -> (FlowTable, InputReport) {
     let mut sink = Counting {
-        tracker: Tracker::new(),
+        tracker,
         progress,
         last: 0,
     };

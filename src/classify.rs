@@ -3,28 +3,34 @@
 //! Evidence, strongest first (DESIGN.md): TOM-only network behaviour (names, URLs, query
 //! parameters), servers only TOM builds contacted, Skype-related traffic to endpoints in China,
 //! and regular Skype presence. Each matched indicator counts once per host (its strongest
-//! match), weighted by the indicator's weight; an address indicator seen outside its validity
-//! period counts for a fifth (addresses are reassigned). Weights of one role combine as
-//! independent signs: `1 - Π(1 - w)`.
+//! match). What a match is worth depends on whose it is ([`Basis`], see [`weigh`]): a request
+//! the host itself sent keeps the indicator's weight; a TOM name the host only contacted or
+//! only looked up, an answer nobody asked for, an address the host never contacted, or an
+//! address outside the indicator's validity years count for a fraction and are *soft*; a
+//! browser's visit or a relay for another machine is shown and not counted. Weights of one
+//! role combine as independent signs: `1 - Π(1 - w)`.
 //!
 //! Labels:
-//! - `tom-skype`: a strong TOM-only sign (weight ≥ 0.8), or a TOM score ≥ 0.5 backed by Skype
-//!   presence or by two distinct TOM servers;
-//! - `inconclusive`: some TOM signs (score ≥ 0.25) that do not reach that, or weak Skype signs
-//!   (score 0.3 to 0.5) and nothing else;
-//! - `regular-skype`: a Skype score ≥ 0.5 and no TOM signs worth the name;
+//! - `tom-skype`: a firm TOM sign (the host's own request) of weight ≥ 0.8, or firm TOM signs
+//!   worth ≥ 0.5 backed by Skype presence or by two distinct TOM server addresses;
+//! - `inconclusive`: TOM signs (firm or soft) worth ≥ 0.25 that do not reach that, or weak
+//!   Skype signs (0.3 to 0.5) and nothing else;
+//! - `regular-skype`: Skype signs worth ≥ 0.5 and no TOM signs worth the name;
 //! - `no-skype`: otherwise.
 //!
-//! A China-located endpoint with nothing tying it to Skype is never evidence; a regular client
-//! talking directly with a peer in China gets an advisory, not another label.
+//! Soft signs alone never reach `tom-skype`: anyone on the wire can send a DNS answer or a
+//! packet from a TOM address, and any web page can make a browser look a name up or fetch a
+//! URL. A China-located endpoint with nothing tying it to Skype is never evidence; a regular
+//! client talking directly with a peer in China gets an advisory, not another label. The
+//! confidence follows coverage ([`coverage`]): a verdict on little traffic never reads 1.00.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use crate::enrich::geoip::Country;
-use crate::enrich::indicators::{Indicator, Role};
-use crate::enrich::{HostView, Via};
+use crate::enrich::indicators::{Indicator, Matcher, Role};
+use crate::enrich::{Basis, Endpoint, HostView, Via};
 use crate::flow::key::PortName;
 use crate::timefmt;
 
@@ -81,17 +87,24 @@ pub enum Build {
 /// One piece of evidence (or a note that something is not evidence).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Evidence {
-    /// What kind of sign: `tom-name`, `tom-http`, `tom-server`, `skype-to-china`,
-    /// `skype-name`, `skype-http`, `skype-server`, `skype-port`, `not-evidence`.
+    /// What kind of sign: `tom-name`, `tom-http`, `tom-server`, `tom-web-http`,
+    /// `skype-to-china`, `skype-name`, `skype-http`, `skype-server`, `skype-port`,
+    /// `not-evidence`.
     pub kind: String,
     /// Id of the indicator that matched, if one did (rules have none).
     pub indicator: Option<String>,
     /// What was seen, in words.
     pub detail: String,
-    /// Weight it carried in the verdict (after validity), 0..1; 0 for notes.
+    /// Weight it carried in the verdict (after its basis and validity), 0..1; 0 for notes.
     pub weight: f64,
-    /// Indicator weight before the validity discount.
+    /// Indicator weight before any discount.
     pub indicator_weight: f64,
+    /// Whose the sign is and how it was obtained.
+    pub basis: Basis,
+    /// Whether it shows the host's own doing and can settle a `tom-skype` label; soft signs
+    /// (lookups, visits, answers nobody asked for, addresses never contacted or outside their
+    /// years) reach at most `inconclusive`.
+    pub firm: bool,
     /// The remote endpoint, if any.
     pub endpoint: Option<String>,
     /// Its country, if known.
@@ -113,7 +126,7 @@ pub struct Evidence {
 /// Something the user should know that does not change the host's label.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Advisory {
-    /// Stable kind: `peer-in-china`.
+    /// Stable kind: `peer-in-china`, `tom-web-visit`.
     pub kind: String,
     /// What it means, in words.
     pub detail: String,
@@ -128,12 +141,16 @@ pub struct Verdict {
     pub label: Label,
     /// The TOM build, for `tom-skype`.
     pub build: Option<Build>,
-    /// Confidence in the label, 0..1.
+    /// Confidence in the label, 0..1 (see [`coverage`]).
     pub confidence: f64,
-    /// Combined weight of the TOM signs, 0..1.
+    /// Combined weight of the TOM signs, firm and soft, 0..1.
     pub tom_score: f64,
+    /// Combined weight of the firm TOM signs, 0..1.
+    pub tom_firm_score: f64,
     /// Combined weight of the Skype signs, 0..1.
     pub skype_score: f64,
+    /// How much traffic the verdict rests on, 0..1 (see [`coverage`]).
+    pub coverage: f64,
     /// The verdict in one sentence.
     pub summary: String,
 }
@@ -151,12 +168,63 @@ pub struct Classification {
 
 /// Weight of the rule "Skype-related traffic to an endpoint in China", counted once per host.
 const SKYPE_TO_CHINA: f64 = 0.3;
+/// The years in which TOM-Skype was distributed (TOM Online, 2005 to November 2013): outside
+/// them, Skype traffic to China says nothing of TOM (Microsoft ran Skype in China itself).
+const TOM_YEARS: (i32, i32) = (2005, 2013);
+/// A Skype sign at least this strong ties an endpoint to Skype for the China rule (weaker ones,
+/// such as Microsoft's shared ranges and messenger gateways, also serve Microsoft's own
+/// services in China).
+const SPECIFIC_SKYPE_SIGN: f64 = 0.5;
 /// Factor applied to address indicators seen outside their validity period.
 const OUT_OF_VALIDITY: f64 = 0.2;
 /// Factor applied to a TOM address indicator on an endpoint named as something else.
 const NAMED_OTHERWISE: f64 = 0.2;
-/// A TOM sign at least this strong settles the label alone.
+/// A firm TOM sign at least this strong settles the label alone.
 const STRONG: f64 = 0.8;
+/// Below this many packets, or [`FULL_SECONDS`] of traffic, a verdict rests on little.
+const FULL_PACKETS: f64 = 50.0;
+/// See [`FULL_PACKETS`].
+const FULL_SECONDS: f64 = 30.0;
+
+/// What a match is worth for its basis and role: (factor on the indicator's weight, firm).
+///
+/// - The host's own request: full weight, firm.
+/// - A TOM name the host only contacted (a TLS server name, or its own lookup's answer then
+///   contacted): half, soft: a web page makes a browser do as much.
+/// - A Skype name the host contacted: full weight (that Skype is in use is no accusation).
+/// - A lookup only: 0.35, soft. An answer nobody was seen asking for: 0.1, soft.
+/// - An address the host contacted: full weight, firm; one it never contacted: a quarter, soft.
+/// - A port the host opened: full weight (Skype presence only).
+/// - A browser's visit or a relay for another machine: shown, not counted.
+pub fn weigh(basis: Basis, role: Role) -> (f64, bool) {
+    let tom = matches!(role, Role::Tom | Role::TomWeb);
+    match basis {
+        Basis::Request => (1.0, true),
+        Basis::ServerName | Basis::LookupAndContact if tom => (0.5, false),
+        Basis::ServerName | Basis::LookupAndContact => (1.0, true),
+        Basis::LookupOnly => (0.35, false),
+        Basis::Unsolicited => (0.1, false),
+        Basis::Contacted => (1.0, true),
+        Basis::ReceivedOnly => (0.25, false),
+        Basis::Port => (1.0, true),
+        Basis::Visit | Basis::Relayed => (0.0, false),
+    }
+}
+
+/// How much traffic a verdict rests on, 0..1: the product of `packets / 50`, `seconds / 30`
+/// (each at most 1) and a half when the host produced no name at all (no DNS question, TLS
+/// server name or HTTP request of its own). A confidence is scaled by it, so that a verdict on
+/// a few packets, a few seconds or addresses alone never reads 1.00.
+pub fn coverage(host: &HostView<'_>) -> f64 {
+    let packets = (host.packets as f64 / FULL_PACKETS).min(1.0);
+    let seconds = ((host.last_ns - host.first_ns) as f64 / 1e9 / FULL_SECONDS).clamp(0.0, 1.0);
+    let named = !host.queries.is_empty()
+        || host
+            .endpoints
+            .iter()
+            .any(|e| e.names.values().any(|n| n.is_own()));
+    packets * seconds * if named { 1.0 } else { 0.5 }
+}
 
 /// Classifies one host.
 pub fn classify(host: &HostView<'_>) -> Classification {
@@ -170,26 +238,21 @@ pub fn classify(host: &HostView<'_>) -> Classification {
             best.insert(evidence_key(&ev), ev);
         }
     };
+    // A resolver's lookups are its clients'.
+    let resolver = host.dns_clients > 0;
+    let basis_of = |b: Basis| {
+        if resolver && b == Basis::LookupOnly {
+            Basis::Relayed
+        } else {
+            b
+        }
+    };
     let mut advisories = Vec::new();
     let mut skype_to_china: Option<Evidence> = None;
-    let host_has_skype = host
-        .endpoints
-        .iter()
-        .any(|e| e.matches.iter().any(|m| m.indicator.role == Role::Skype))
-        || host
-            .queries
-            .iter()
-            .any(|q| q.matches.iter().any(|i| i.role == Role::Skype));
+    let mut tom_servers = std::collections::BTreeSet::new();
 
     for e in &host.endpoints {
-        // An endpoint known by names, none of them a Skype or TOM service: a TOM address
-        // indicator on it is explained by what the names are (TOM's web portal, a shared
-        // host), so it counts for little.
-        let named_otherwise = !e.names.is_empty()
-            && !e
-                .matches
-                .iter()
-                .any(|m| matches!(m.via, Via::Name(_) | Via::Http(_)));
+        let named_otherwise = is_named_otherwise(e);
         for m in &e.matches {
             let ind = m.indicator;
             let (matched, kind_suffix) = match &m.via {
@@ -210,48 +273,30 @@ pub fn classify(host: &HostView<'_>) -> Classification {
             let mut ev = evidence(
                 ind,
                 kind_suffix,
+                basis_of(m.basis),
                 matched,
                 Some(e.addr.to_string()),
                 e.country,
                 m.first_ns,
                 e.packets,
             );
-            if named_otherwise && m.via == Via::Address && ind.role == Role::Tom {
+            if named_otherwise && m.via == Via::Address && ind.role == Role::Tom && ev.weight > 0.0
+            {
                 ev.weight = round3(ev.weight * NAMED_OTHERWISE);
-                let names: Vec<&str> = e.names.iter().map(String::as_str).take(3).collect();
+                ev.firm = false;
+                let names: Vec<&str> = own_names(e).take(3).collect();
                 ev.detail.push_str(&format!(
                     " [the endpoint is {}, not a Skype service]",
                     names.join(", ")
                 ));
             }
+            if ev.firm && ev.kind == "tom-server" && ev.weight >= 0.3 {
+                tom_servers.insert(e.addr);
+            }
             keep(ev);
         }
-        let skype_related = e.matches.iter().any(|m| m.indicator.role == Role::Skype);
-        if e.country == Some(Country::CHINA) && skype_related && skype_to_china.is_none() {
-            let why: Vec<&str> = e
-                .matches
-                .iter()
-                .filter(|m| m.indicator.role == Role::Skype)
-                .map(|m| m.indicator.id.as_str())
-                .collect();
-            skype_to_china = Some(Evidence {
-                kind: "skype-to-china".into(),
-                indicator: None,
-                detail: format!(
-                    "Skype-related traffic to an endpoint in China ({})",
-                    why.join(", ")
-                ),
-                weight: SKYPE_TO_CHINA,
-                indicator_weight: SKYPE_TO_CHINA,
-                endpoint: Some(e.addr.to_string()),
-                country: e.country,
-                matched: None,
-                source: None,
-                first_seen: Some(timefmt::rfc3339(e.first_ns)),
-                packets: e.packets,
-                in_validity: true,
-                clients: Vec::new(),
-            });
+        if skype_to_china.is_none() {
+            skype_to_china = china_rule(e);
         }
         // A peer in China, reached directly over UDP with no name and no indicator: what a
         // Skype call with a contact in China looks like.
@@ -259,12 +304,7 @@ pub fn classify(host: &HostView<'_>) -> Classification {
             .ports
             .iter()
             .any(|&(proto, port)| proto == 17 && port >= 1024);
-        if host_has_skype
-            && e.country == Some(Country::CHINA)
-            && p2p
-            && e.names.is_empty()
-            && e.matches.is_empty()
-        {
+        if e.country == Some(Country::CHINA) && p2p && e.names.is_empty() && e.matches.is_empty() {
             advisories.push(Advisory {
                 kind: "peer-in-china".into(),
                 detail: "direct traffic with a peer in China: if this is a Skype contact, they may be using TOM-Skype, whose side logs the chat".into(),
@@ -272,11 +312,12 @@ pub fn classify(host: &HostView<'_>) -> Classification {
             });
         }
     }
-    for q in &host.queries {
+    for q in host.queries.iter().filter(|q| !q.explained) {
         for ind in &q.matches {
             keep(evidence(
                 ind,
                 "name",
+                basis_of(Basis::LookupOnly),
                 Some(q.name.clone()),
                 None,
                 None,
@@ -296,6 +337,25 @@ pub fn classify(host: &HostView<'_>) -> Classification {
             .then_with(|| a.indicator.cmp(&b.indicator))
             .then_with(|| a.endpoint.cmp(&b.endpoint))
     });
+    if let Some(visit) = evidence.iter().find(|e| {
+        e.basis == Basis::Visit && (e.kind.starts_with("tom-") || e.kind.starts_with("tom-web"))
+    }) {
+        advisories.push(Advisory {
+            kind: "tom-web-visit".into(),
+            detail: format!(
+                "a web browser on this machine opened TOM-Skype's web pages ({}): a visit, not the TOM-Skype client running; if TOM-Skype was downloaded here, check the installed programs",
+                visit.matched.as_deref().unwrap_or("skype.tom.com")
+            ),
+            endpoint: visit.endpoint.clone().unwrap_or_default(),
+        });
+    }
+    // Skype presence only matters where Skype itself was seen: the peer advisory needs it.
+    let skype_seen = evidence
+        .iter()
+        .any(|e| e.kind.starts_with("skype-") && e.firm && e.weight > 0.0);
+    if !skype_seen {
+        advisories.retain(|a| a.kind != "peer-in-china");
+    }
 
     let combine = |pred: &dyn Fn(&Evidence) -> bool| {
         1.0 - evidence
@@ -303,18 +363,28 @@ pub fn classify(host: &HostView<'_>) -> Classification {
             .filter(|e| pred(e))
             .fold(1.0, |acc, e| acc * (1.0 - e.weight))
     };
-    let tom_score = combine(&|e| e.kind.starts_with("tom-") || e.kind == "skype-to-china");
-    let skype_score = combine(&|e| e.kind.starts_with("skype-") && e.kind != "skype-to-china");
+    let is_tom = |e: &Evidence| e.kind.starts_with("tom-") || e.kind == "skype-to-china";
+    let is_skype = |e: &Evidence| e.kind.starts_with("skype-") && e.kind != "skype-to-china";
+    let tom_score = combine(&is_tom);
+    let tom_firm = combine(&|e| is_tom(e) && e.firm);
+    let skype_score = combine(&is_skype);
+    let skype_firm = combine(&|e| is_skype(e) && e.firm);
     let strong = evidence
         .iter()
-        .any(|e| e.kind.starts_with("tom-") && e.weight >= STRONG);
-    let tom_servers = evidence
-        .iter()
-        .filter(|e| e.kind == "tom-server" && e.weight >= 0.3)
-        .count();
+        .any(|e| is_tom(e) && e.firm && e.weight >= STRONG);
+    let cov = coverage(host);
+    // A verdict on less than full coverage never reads as certain.
+    let scaled = |c: f64, floor: f64| {
+        let c = c * (floor + (1.0 - floor) * cov);
+        if cov < 1.0 {
+            c.min(0.95)
+        } else {
+            c
+        }
+    };
 
     let (label, confidence, summary) = if strong
-        || (tom_score >= 0.5 && (skype_score >= 0.2 || tom_servers >= 2))
+        || (tom_firm >= 0.5 && (skype_firm >= 0.2 || tom_servers.len() >= 2))
     {
         let what = if strong {
             "it made requests that only TOM-Skype makes"
@@ -323,32 +393,36 @@ pub fn classify(host: &HostView<'_>) -> Classification {
         };
         (
             Label::TomSkype,
-            tom_score,
+            scaled(tom_score, 0.8),
             format!("TOM-Skype: {what}; its chats may be scanned and stored on servers in China"),
         )
     } else if tom_score >= 0.25 {
+        let why = if tom_firm > 0.0 {
+            "some signs point to TOM-Skype, too few to be sure"
+        } else {
+            "some signs point to TOM-Skype, but none shows this machine's own client at work (lookups, web pages, or traffic anyone could send)"
+        };
         (
             Label::Inconclusive,
-            1.0 - tom_score.max(skype_score) * 0.5,
-            "inconclusive: some signs point to TOM-Skype, too few to be sure".to_owned(),
+            scaled(1.0 - tom_score.max(skype_score) * 0.5, 0.5),
+            format!("inconclusive: {why}"),
         )
     } else if skype_score >= 0.5 {
         (
             Label::RegularSkype,
-            skype_score * (1.0 - tom_score),
+            scaled(skype_score * (1.0 - tom_score), 0.8),
             "regular Skype: Skype traffic and no sign of TOM-Skype".to_owned(),
         )
     } else if skype_score >= 0.3 {
         (
             Label::Inconclusive,
-            1.0 - skype_score,
+            scaled(1.0 - skype_score, 0.5),
             "inconclusive: weak signs of Skype, not enough to tell which client".to_owned(),
         )
     } else {
-        let coverage = (host.packets as f64 / 200.0).min(1.0);
         (
             Label::NoSkype,
-            (1.0 - skype_score) * (0.5 + 0.5 * coverage),
+            scaled(1.0 - skype_score, 0.3),
             "no Skype: nothing in this traffic ties the host to Skype".to_owned(),
         )
     };
@@ -359,7 +433,9 @@ pub fn classify(host: &HostView<'_>) -> Classification {
             build,
             confidence: round3(confidence),
             tom_score: round3(tom_score),
+            tom_firm_score: round3(tom_firm),
             skype_score: round3(skype_score),
+            coverage: round3(cov),
             summary,
         },
         evidence,
@@ -367,16 +443,90 @@ pub fn classify(host: &HostView<'_>) -> Classification {
     }
 }
 
-/// Whether `a` shows an indicator's match better than `b`: stronger; or as strong and with a
-/// server where `b` has none; or else seen earlier. A total order, so the choice does not
-/// depend on the order matches come in.
+/// The names the host itself produced for an endpoint (not answers nobody asked for).
+fn own_names<'e>(e: &'e Endpoint<'_>) -> impl Iterator<Item = &'e str> {
+    e.names
+        .iter()
+        .filter(|(_, n)| n.is_own())
+        .map(|(name, _)| name.as_str())
+}
+
+/// An endpoint known by the host's own names (its lookups, server names, Host headers), none
+/// of them a Skype or TOM service: a TOM address indicator on it is explained by what the
+/// names are (TOM's web portal, a shared host), so it counts for little. Names from answers
+/// nobody asked for are not the host's and cannot trigger this (a forger would use it to hide
+/// a TOM server); a proxy's names are where clients went through it, not what it is.
+fn is_named_otherwise(e: &Endpoint<'_>) -> bool {
+    !e.proxy
+        && own_names(e).next().is_some()
+        && !e
+            .matches
+            .iter()
+            .any(|m| matches!(m.via, Via::Name(_) | Via::Http(_)) && m.basis != Basis::Unsolicited)
+}
+
+/// "Skype-related traffic to an endpoint in China": within TOM-Skype's years, to a server the
+/// host contacted itself (not through a proxy), tied to Skype by a specific sign of the host's
+/// own (a Skype name it used or a Skype server address, not a port: peers on Skype's P2P
+/// ports are people, see the `peer-in-china` advisory).
+fn china_rule(e: &Endpoint<'_>) -> Option<Evidence> {
+    if e.country != Some(Country::CHINA) || !e.contacted() || e.proxy {
+        return None;
+    }
+    let year = timefmt::year(e.first_ns)?;
+    if year < TOM_YEARS.0 || year > TOM_YEARS.1 {
+        return None;
+    }
+    let why: Vec<&str> = e
+        .matches
+        .iter()
+        .filter(|m| {
+            m.indicator.role == Role::Skype
+                && m.indicator.weight >= SPECIFIC_SKYPE_SIGN
+                && matches!(
+                    m.basis,
+                    Basis::Request | Basis::ServerName | Basis::LookupAndContact | Basis::Contacted
+                )
+        })
+        .map(|m| m.indicator.id.as_str())
+        .collect();
+    if why.is_empty() {
+        return None;
+    }
+    Some(Evidence {
+        kind: "skype-to-china".into(),
+        indicator: None,
+        detail: format!(
+            "Skype-related traffic to a server in China in TOM-Skype's years ({})",
+            why.join(", ")
+        ),
+        weight: SKYPE_TO_CHINA,
+        indicator_weight: SKYPE_TO_CHINA,
+        basis: Basis::Contacted,
+        firm: false,
+        endpoint: Some(e.addr.to_string()),
+        country: e.country,
+        matched: None,
+        source: None,
+        first_seen: Some(timefmt::rfc3339(e.first_ns)),
+        packets: e.packets,
+        in_validity: true,
+        clients: Vec::new(),
+    })
+}
+
+/// Whether `a` shows an indicator's match better than `b`: stronger; or as strong and firm
+/// where `b` is soft; or as strong and with a server where `b` has none; or else seen earlier.
+/// A total order, so the choice does not depend on the order matches come in.
 fn better(a: &Evidence, b: &Evidence) -> bool {
     let key = |e: &Evidence| {
         (
+            !e.firm,
             e.endpoint.is_none(),
             e.first_seen.clone(),
             e.endpoint.clone(),
             e.matched.clone(),
+            e.basis,
         )
     };
     a.weight > b.weight || (a.weight == b.weight && key(a) < key(b))
@@ -393,40 +543,53 @@ fn evidence_key(ev: &Evidence) -> String {
     }
 }
 
+/// What one basis means, for the detail line.
+fn basis_note(basis: Basis) -> Option<&'static str> {
+    match basis {
+        Basis::Request | Basis::Contacted | Basis::Port => None,
+        Basis::ServerName => Some("a TLS server name it sent: a contact, not a request only the client makes"),
+        Basis::LookupAndContact => Some("a name it looked up and then contacted: a contact, not a request only the client makes"),
+        Basis::LookupOnly => Some("only looked up: any web page can cause a lookup"),
+        Basis::Visit => Some("a web browser's visit, not counted"),
+        Basis::Relayed => Some("relayed for another machine, not counted"),
+        Basis::Unsolicited => Some("named only by a DNS answer it never asked for: anyone can send one"),
+        Basis::ReceivedOnly => Some("the host never contacted this address: anyone can send packets from it"),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn evidence(
     ind: &Indicator,
     kind_suffix: &str,
+    basis: Basis,
     matched: Option<String>,
     endpoint: Option<String>,
     country: Option<Country>,
     first_ns: i64,
     packets: u64,
 ) -> Evidence {
-    let role = match ind.role {
-        Role::Tom => "tom",
-        Role::Skype => "skype",
-        Role::NotEvidence => "not-evidence",
-    };
-    let kind = if ind.role == Role::NotEvidence {
-        "not-evidence".to_owned()
-    } else {
-        format!("{role}-{kind_suffix}")
+    let kind = match ind.role {
+        Role::NotEvidence => "not-evidence".to_owned(),
+        Role::Tom => format!("tom-{kind_suffix}"),
+        Role::TomWeb => format!("tom-web-{kind_suffix}"),
+        Role::Skype => format!("skype-{kind_suffix}"),
     };
     let year = timefmt::year(first_ns);
     let in_validity = year.is_none_or(|y| ind.valid.contains(y));
-    let is_address = matches!(
-        ind.matcher,
-        crate::enrich::indicators::Matcher::Ip(_) | crate::enrich::indicators::Matcher::Net(_)
-    );
-    let mut weight = if ind.role == Role::NotEvidence {
-        0.0
-    } else {
-        ind.weight
+    let is_address = matches!(ind.matcher, Matcher::Ip(_) | Matcher::Net(_));
+    let (factor, mut firm) = weigh(basis, ind.role);
+    let mut weight = match ind.role {
+        Role::NotEvidence => 0.0,
+        _ => ind.weight * factor,
     };
     let mut detail = ind.description.clone();
+    if let Some(note) = basis_note(basis) {
+        detail.push_str(&format!(" [{note}]"));
+    }
     if !in_validity {
         if is_address {
             weight *= OUT_OF_VALIDITY;
+            firm = false;
         }
         detail.push_str(&format!(" [seen outside its validity {}]", ind.valid));
     }
@@ -436,6 +599,8 @@ fn evidence(
         detail,
         weight: round3(weight),
         indicator_weight: ind.weight,
+        basis,
+        firm: firm && weight > 0.0 && ind.role != Role::NotEvidence,
         endpoint,
         country,
         matched,
@@ -476,7 +641,7 @@ fn round3(x: f64) -> f64 {
 mod tests {
     use super::*;
     use crate::enrich::indicators::IndicatorSet;
-    use crate::enrich::{Endpoint, HostView, Match, Query};
+    use crate::enrich::{Dropped, Endpoint, HostView, Match, NameSeen, Query};
     use std::collections::BTreeSet;
     use std::net::IpAddr;
 
@@ -496,12 +661,26 @@ mod tests {
         names: &[&str],
         ts: i64,
     ) -> Endpoint<'s> {
+        endpoint_seen(set, addr, country, names, Basis::ServerName, ts)
+    }
+
+    /// An endpoint the host contacted, with names seen with `basis`.
+    fn endpoint_seen<'s>(
+        set: &'s IndicatorSet,
+        addr: &str,
+        country: &str,
+        names: &[&str],
+        basis: Basis,
+        ts: i64,
+    ) -> Endpoint<'s> {
         let ip: IpAddr = addr.parse().unwrap();
         let mut matches: Vec<Match<'s>> = set
-            .match_addr(ip)
+            .match_addr_most_specific(ip)
+            .into_iter()
             .map(|indicator| Match {
                 indicator,
                 via: Via::Address,
+                basis: Basis::Contacted,
                 first_ns: ts,
             })
             .collect();
@@ -510,10 +689,20 @@ mod tests {
                 matches.push(Match {
                     indicator,
                     via: Via::Name((*n).into()),
+                    basis,
                     first_ns: ts,
                 });
             }
         }
+        let seen = NameSeen {
+            first_ns: ts,
+            server_name: basis == Basis::ServerName,
+            request: basis == Basis::Request,
+            visit: basis == Basis::Visit,
+            relayed: basis == Basis::Relayed,
+            answered: matches!(basis, Basis::LookupAndContact | Basis::LookupOnly),
+            unsolicited: basis == Basis::Unsolicited,
+        };
         Endpoint {
             addr: ip,
             country: Country::parse(country),
@@ -521,12 +710,14 @@ mod tests {
             local: false,
             flows: 1,
             packets: 40,
+            sent: 20,
             bytes: 4000,
             first_ns: ts,
             last_ns: ts + 60_000_000_000,
             ports: BTreeSet::from([(6, 443)]),
             host_opened: true,
-            names: names.iter().map(|n| (*n).to_owned()).collect(),
+            proxy: false,
+            names: names.iter().map(|n| ((*n).to_owned(), seen)).collect(),
             http: Vec::new(),
             matches,
             programs: BTreeSet::new(),
@@ -538,9 +729,12 @@ mod tests {
             addr: "192.168.1.2".parse().unwrap(),
             endpoints,
             queries,
-            queries_dropped: 0,
+            dropped: Dropped::default(),
+            dns_clients: 0,
+            proxy_clients: 0,
             flows: 10,
             packets: 500,
+            sent: 250,
             bytes: 50_000,
             first_ns: T2012,
             last_ns: T2012 + 120_000_000_000,
@@ -587,20 +781,156 @@ mod tests {
     }
 
     #[test]
-    fn a_tom_name_alone_settles_it_in_any_year() {
+    fn a_tom_name_in_the_hosts_own_request_settles_it_in_any_year() {
+        let s = set();
+        let e = endpoint_seen(
+            &s,
+            "198.51.100.7",
+            "US",
+            &["skypetools1.tom.com"],
+            Basis::Request,
+            T2026,
+        );
+        let c = classify(&host(vec![e], vec![]));
+        assert_eq!(c.verdict.label, Label::TomSkype);
+        assert!(c.evidence[0].firm);
+    }
+
+    #[test]
+    fn a_tom_name_only_looked_up_or_contacted_is_at_most_inconclusive() {
         let s = set();
         let q = Query {
             name: "skypetools1.tom.com".into(),
             first_ns: T2026,
             count: 1,
             matches: s.match_name("skypetools1.tom.com"),
+            explained: false,
         };
-        let c = classify(&host(vec![], vec![q]));
-        assert_eq!(c.verdict.label, Label::TomSkype);
+        let c = classify(&host(vec![], vec![q.clone()]));
+        assert_eq!(c.verdict.label, Label::Inconclusive);
         assert!(
             c.evidence[0].endpoint.is_none(),
             "a DNS question has no endpoint"
         );
+        assert_eq!(c.evidence[0].basis, Basis::LookupOnly);
+        // Contacted by its TLS server name, beside regular Skype: still not an accusation.
+        let e = endpoint_seen(
+            &s,
+            "198.51.100.7",
+            "US",
+            &["skypetools1.tom.com"],
+            Basis::ServerName,
+            T2026,
+        );
+        let skype = endpoint(&s, "65.55.223.12", "US", &["api.skype.com"], T2026);
+        let c = classify(&host(vec![e, skype], vec![]));
+        assert_eq!(c.verdict.label, Label::Inconclusive);
+        // A resolver's lookups are its clients': not counted.
+        let mut resolver = host(vec![], vec![q]);
+        resolver.dns_clients = 3;
+        let c = classify(&resolver);
+        assert_eq!(c.verdict.label, Label::NoSkype);
+        assert_eq!(c.evidence[0].basis, Basis::Relayed);
+    }
+
+    #[test]
+    fn visits_and_relays_are_shown_not_counted() {
+        let s = set();
+        for basis in [Basis::Visit, Basis::Relayed] {
+            let e = endpoint_seen(
+                &s,
+                "198.51.100.7",
+                "US",
+                &["skypetools.tom.com", "mystatus.skype.com"],
+                basis,
+                T2012,
+            );
+            let c = classify(&host(vec![e], vec![]));
+            assert_eq!(c.verdict.label, Label::NoSkype, "{basis:?}");
+            assert!(c.evidence.iter().all(|e| e.weight == 0.0 && !e.firm));
+            assert_eq!(
+                c.advisories.iter().any(|a| a.kind == "tom-web-visit"),
+                basis == Basis::Visit
+            );
+        }
+    }
+
+    #[test]
+    fn unsolicited_names_count_for_little() {
+        let s = set();
+        let e = endpoint_seen(
+            &s,
+            "198.51.100.7",
+            "US",
+            &["skypetools.tom.com", "skypetools1.tom.com", "skype.tom.com"],
+            Basis::Unsolicited,
+            T2012,
+        );
+        let c = classify(&host(vec![e], vec![]));
+        assert_eq!(c.verdict.label, Label::Inconclusive);
+        assert!(c.verdict.tom_score < 0.3 && c.verdict.tom_firm_score == 0.0);
+    }
+
+    #[test]
+    fn one_address_is_one_server_and_old_addresses_stay_soft() {
+        let s = set();
+        // 211.100.41.76 is a TOM server and inside TOM's /23: one server, not two.
+        let one = host(
+            vec![endpoint(&s, "211.100.41.76", "CN", &[], T2012)],
+            vec![],
+        );
+        let c = classify(&one);
+        assert_eq!(c.evidence.len(), 1);
+        assert_ne!(c.verdict.label, Label::TomSkype);
+        // Six TOM servers of 2012 in a 2024 capture: at most inconclusive.
+        let t2024 = 1_704_067_200_000_000_000;
+        let six = [
+            "110.81.238.33",
+            "211.100.40.173",
+            "211.100.41.76",
+            "218.30.111.75",
+            "218.6.12.214",
+            "219.232.255.99",
+        ];
+        let mut eps: Vec<Endpoint<'_>> = six
+            .iter()
+            .map(|a| endpoint(&s, a, "CN", &[], t2024))
+            .collect();
+        eps.push(endpoint(
+            &s,
+            "65.55.223.12",
+            "US",
+            &["api.skype.com"],
+            t2024,
+        ));
+        let c = classify(&host(eps, vec![]));
+        assert_eq!(c.verdict.label, Label::Inconclusive, "{:?}", c.verdict);
+    }
+
+    #[test]
+    fn confidence_follows_coverage() {
+        let s = set();
+        let e = endpoint_seen(
+            &s,
+            "198.51.100.7",
+            "US",
+            &["skypetools1.tom.com"],
+            Basis::Request,
+            T2012,
+        );
+        let mut h = host(vec![e], vec![]);
+        let full = classify(&h).verdict;
+        assert_eq!((full.coverage, full.confidence), (1.0, full.tom_score));
+        h.packets = 20;
+        h.last_ns = h.first_ns + 1_500_000_000;
+        let short = classify(&h).verdict;
+        assert_eq!(short.label, Label::TomSkype);
+        assert!(short.confidence < 0.95 && short.coverage < 0.1, "{short:?}");
+        let mut empty = host(vec![], vec![]);
+        empty.last_ns = empty.first_ns + 1_500_000_000;
+        let none = classify(&empty).verdict;
+        assert_eq!(none.label, Label::NoSkype);
+        assert!(none.confidence < 0.5, "{none:?}");
     }
 
     #[test]
@@ -659,6 +989,48 @@ mod tests {
         let c = classify(&h);
         assert!(c.evidence.iter().any(|e| e.kind == "skype-to-china"));
         assert_eq!(c.verdict.label, Label::Inconclusive, "{:?}", c.verdict);
+        // Not after TOM-Skype's years (Azure China), not for Microsoft's shared names, not
+        // for a peer reached on a Skype port.
+        let t2024 = 1_704_067_200_000_000_000;
+        let later = host(
+            vec![endpoint(
+                &s,
+                "58.215.118.1",
+                "CN",
+                &["api.skype.com"],
+                t2024,
+            )],
+            vec![],
+        );
+        let c = classify(&later);
+        assert!(!c.evidence.iter().any(|e| e.kind == "skype-to-china"));
+        assert_eq!(c.verdict.label, Label::RegularSkype);
+        let msn = host(
+            vec![endpoint(
+                &s,
+                "58.215.118.1",
+                "CN",
+                &["client-s.gateway.messenger.live.com"],
+                T2012,
+            )],
+            vec![],
+        );
+        assert!(!classify(&msn)
+            .evidence
+            .iter()
+            .any(|e| e.kind == "skype-to-china"));
+        let mut peer = endpoint(&s, "58.215.118.1", "CN", &[], T2012);
+        peer.matches
+            .extend(s.match_port(17, 33033).map(|indicator| Match {
+                indicator,
+                via: Via::Port(17, 33033),
+                basis: Basis::Port,
+                first_ns: T2012,
+            }));
+        assert!(!classify(&host(vec![peer], vec![]))
+            .evidence
+            .iter()
+            .any(|e| e.kind == "skype-to-china"));
     }
 
     #[test]
@@ -688,6 +1060,7 @@ mod tests {
             .extend(s.match_port(17, 33033).map(|indicator| Match {
                 indicator,
                 via: Via::Port(17, 33033),
+                basis: Basis::Port,
                 first_ns: T2012,
             }));
         let one_port = classify(&host(vec![e.clone()], vec![]));
@@ -697,6 +1070,7 @@ mod tests {
             .extend(s.match_port(6, 9010).map(|indicator| Match {
                 indicator,
                 via: Via::Port(6, 9010),
+                basis: Basis::Port,
                 first_ns: T2012,
             }));
         let two_ports = classify(&host(vec![e], vec![]));
@@ -714,11 +1088,12 @@ mod tests {
         )
         .unwrap();
         let en = host(
-            vec![endpoint(
+            vec![endpoint_seen(
                 &s,
                 "198.51.100.7",
                 "US",
                 &["en.example.test"],
+                Basis::Request,
                 T2012,
             )],
             vec![],
@@ -726,8 +1101,22 @@ mod tests {
         assert_eq!(classify(&en).verdict.build, Some(Build::English));
         let both = host(
             vec![
-                endpoint(&s, "198.51.100.7", "US", &["en.example.test"], T2012),
-                endpoint(&s, "198.51.100.8", "US", &["cn.example.test"], T2012),
+                endpoint_seen(
+                    &s,
+                    "198.51.100.7",
+                    "US",
+                    &["en.example.test"],
+                    Basis::Request,
+                    T2012,
+                ),
+                endpoint_seen(
+                    &s,
+                    "198.51.100.8",
+                    "US",
+                    &["cn.example.test"],
+                    Basis::Request,
+                    T2012,
+                ),
             ],
             vec![],
         );

@@ -125,7 +125,7 @@ fn expect_passes_and_fails_with_a_message() {
 fn json_report_has_the_documented_fields() {
     let out = tomskype(&["analyze", "--geoip-db", "embedded", "--format", "json", TOM]);
     let r = json(&out);
-    assert_eq!(r["schema"], "tomskype-report/1");
+    assert_eq!(r["schema"], "tomskype-report/2");
     assert_eq!(r["tool"]["name"], "tomskype");
     assert!(r["indicators"]["sha256"].as_str().unwrap().len() == 64);
     assert!(r["geoip"]["build_date"].as_str().unwrap().starts_with("20"));

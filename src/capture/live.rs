@@ -235,7 +235,7 @@ pub fn run(opts: &Options, analyzer: &Analyzer) -> anyhow::Result<Traffic> {
         );
     }
 
-    let mut tracker = Tracker::new();
+    let mut tracker = Tracker::with_watch(analyzer.indicators.watch());
     let mut packets = 0u64;
     let mut bytes = 0u64;
     let mut problems = Vec::new();

@@ -1,8 +1,8 @@
 //! Stage 2, decode: the request line and a few headers of an HTTP/1.x request.
 //!
 //! [`looks_like_request`] is the cheap test for the first bytes a client sends on a TCP
-//! connection; [`parse_request`] then reads the request line, the `Host` and `User-Agent`
-//! headers, and whether the end of the headers was seen, from at most [`MAX_HEAD_LEN`]
+//! connection; [`parse_request`] then reads the request line, the `Host`, `User-Agent` and
+//! `Referer` headers, whether a `Via` header is present, and whether the end of the headers was seen, from at most [`MAX_HEAD_LEN`]
 //! bytes and [`MAX_HEADERS`] header lines. [`HttpRequest::path`] and
 //! [`HttpRequest::query_param_names`] give what the classifier matches on (TOM-Skype's
 //! `/agent/...` downloads and `skype_id=`/`login_id=` beacons).
@@ -56,6 +56,11 @@ pub struct HttpRequest {
     pub host: Option<String>,
     /// The first `User-Agent` header, trimmed.
     pub user_agent: Option<String>,
+    /// The first `Referer` header, trimmed: a browser sends it for what a page made it fetch
+    /// (scripts, images, frames), so the request was the page's doing, not the user's program.
+    pub referer: Option<String>,
+    /// Whether a `Via` header was present: a proxy relayed the request for someone else.
+    pub via: bool,
     /// The empty line ending the headers (CRLF CRLF or LF LF) was seen within the limits.
     pub complete: bool,
 }
@@ -154,6 +159,8 @@ pub fn parse_request(payload: &[u8]) -> Result<HttpRequest, HttpError> {
         version,
         host: None,
         user_agent: None,
+        referer: None,
+        via: false,
         complete: false,
     };
     if terminated {
@@ -199,6 +206,10 @@ fn read_headers<'a>(lines: impl Iterator<Item = &'a [u8]>, req: &mut HttpRequest
             req.host = normalize_host(&text(value));
         } else if name.eq_ignore_ascii_case(b"user-agent") && req.user_agent.is_none() {
             req.user_agent = Some(text(value));
+        } else if name.eq_ignore_ascii_case(b"referer") && req.referer.is_none() {
+            req.referer = Some(text(value)).filter(|r| !r.is_empty());
+        } else if name.eq_ignore_ascii_case(b"via") {
+            req.via = true;
         }
     }
 }

@@ -10,11 +10,14 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use ipnetwork::IpNetwork;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+
+use crate::flow::Watch;
 
 /// The shipped indicator set.
 pub const EMBEDDED: &str = include_str!("../../data/indicators/tomskype.tsv");
@@ -27,6 +30,9 @@ pub const EMBEDDED_NAME: &str = "<embedded>/data/indicators/tomskype.tsv";
 pub enum Role {
     /// Seen only from TOM-Skype builds.
     Tom,
+    /// A web page of TOM's Skype service (download site, button scripts): a browser visiting
+    /// it is not the client running, so a match is shown as a visit, not counted.
+    TomWeb,
     /// A sign that Skype (of either kind) is in use.
     Skype,
     /// Known not to be evidence (e.g. a forged DNS answer); shown as a note.
@@ -246,9 +252,35 @@ impl IndicatorSet {
         })
     }
 
+    /// The one address indicator that speaks for `ip`: of those matching it, the most
+    /// specific (an `ip` before any `net`, a longer prefix before a shorter one; the first in
+    /// file order among equals). One address is one server, however many ranges hold it.
+    pub fn match_addr_most_specific(&self, ip: IpAddr) -> Option<&Indicator> {
+        let prefix = |i: &Indicator| match &i.matcher {
+            Matcher::Ip(_) => 129,
+            Matcher::Net(n) => n.prefix(),
+            _ => 0,
+        };
+        let mut best: Option<&Indicator> = None;
+        for i in self.match_addr(ip) {
+            if best.is_none_or(|b| prefix(i) > prefix(b)) {
+                best = Some(i);
+            }
+        }
+        best
+    }
+
     /// Indicators matching a DNS name (also the host of an HTTP request or a TLS name): those
     /// whose name is `name` or a parent of it (see [`name_under`]), in file order.
     pub fn match_name(&self, name: &str) -> Vec<&Indicator> {
+        self.name_positions(name)
+            .into_iter()
+            .filter_map(|i| self.indicators.get(i))
+            .collect()
+    }
+
+    /// Positions in `indicators` of the indicators [`IndicatorSet::match_name`] returns.
+    fn name_positions(&self, name: &str) -> Vec<usize> {
         if self.by_name.is_empty() {
             return Vec::new();
         }
@@ -269,9 +301,7 @@ impl IndicatorSet {
             .collect();
         at.sort_unstable();
         at.dedup();
-        at.into_iter()
-            .filter_map(|i| self.indicators.get(i))
-            .collect()
+        at
     }
 
     /// Indicators matching an HTTP request (URL, query parameter, User-Agent).
@@ -281,10 +311,23 @@ impl IndicatorSet {
         target: &str,
         user_agent: Option<&str>,
     ) -> Vec<&Indicator> {
+        self.http_positions(host, target, user_agent)
+            .filter_map(|at| self.indicators.get(at))
+            .collect()
+    }
+
+    /// Positions in `indicators` of the indicators [`IndicatorSet::match_http`] returns.
+    fn http_positions<'a>(
+        &'a self,
+        host: Option<&'a str>,
+        target: &'a str,
+        user_agent: Option<&'a str>,
+    ) -> impl Iterator<Item = usize> + 'a {
         let (req_host, path) = split_target(host, target);
         self.indicators
             .iter()
-            .filter(|i| match &i.matcher {
+            .enumerate()
+            .filter(move |(_, i)| match &i.matcher {
                 Matcher::HttpUrl { host: h, path: p } => {
                     req_host.is_some_and(|rh| name_under(rh, h)) && path.starts_with(p.as_str())
                 }
@@ -294,7 +337,13 @@ impl IndicatorSet {
                 Matcher::UserAgent(ua) => user_agent == Some(ua.as_str()),
                 _ => false,
             })
-            .collect()
+            .map(|(at, _)| at)
+    }
+
+    /// The set as a [`Watch`] for the flow stage: names and requests that some indicator
+    /// matches are kept past the flow table's bounds (a copy of the set, shared by workers).
+    pub fn watch(&self) -> Arc<dyn Watch> {
+        Arc::new(self.clone())
     }
 
     /// Whether some port indicator names `port` (for any protocol): when not, no flow to it
@@ -316,6 +365,27 @@ impl IndicatorSet {
             Matcher::Port { proto: p, port: q } => q == port && (p == 0 || p == proto),
             _ => false,
         })
+    }
+}
+
+/// Watch groups are indicator positions: one name per matching indicator is kept past a bound.
+impl Watch for IndicatorSet {
+    fn watch_name(&self, name: &str) -> Option<u32> {
+        let at = self.name_positions(name).into_iter().next()?;
+        u32::try_from(at).ok()
+    }
+
+    fn watch_request(
+        &self,
+        host: Option<&str>,
+        target: &str,
+        user_agent: Option<&str>,
+    ) -> Option<u32> {
+        let at = self
+            .http_positions(host, target, user_agent)
+            .next()
+            .or_else(|| host.and_then(|h| self.name_positions(h).into_iter().next()))?;
+        u32::try_from(at).ok()
     }
 }
 
@@ -450,11 +520,12 @@ fn parse_row(f: &[&str], origin: &str) -> Result<Indicator, String> {
     }
     let role = match f[1] {
         "tom" => Role::Tom,
+        "tom-web" => Role::TomWeb,
         "skype" => Role::Skype,
         "not-evidence" => Role::NotEvidence,
         other => {
             return Err(format!(
-                "unknown role `{other}` (expected tom, skype or not-evidence)"
+                "unknown role `{other}` (expected tom, tom-web, skype or not-evidence)"
             ))
         }
     };

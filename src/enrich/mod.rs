@@ -1,30 +1,45 @@
 //! Stage 4, enrich: from a flow table to a view per local host. Decides which end of each flow
 //! is the host (the local one; with no local end, the one that opened the flow), gathers each
-//! host's remote endpoints with their traffic, the names seen for them (DNS answers, TLS server
-//! names, HTTP hosts), their country (GeoIP) and the indicators they match; also the names each
-//! host asked DNS for. Every endpoint address is looked up once, however many packets it had.
+//! host's remote endpoints with their traffic, the names seen for them, their country (GeoIP)
+//! and the indicators they match; also the names each host asked DNS for. Every endpoint
+//! address is looked up once, however many packets it had.
 //!
-//! Multicast, broadcast and unspecified addresses are never hosts nor endpoints. Nothing here
-//! weighs evidence: that is `classify`'s work.
+//! Every name and match says whose it is and how it was obtained ([`Basis`]): only what the
+//! host itself sent counts as its own (its requests, TLS server names, lookups whose answers it
+//! then contacted), and a DNS answer names addresses only for the client it was sent to.
+//! Hosts that answer DNS or relay HTTP for others are recognised (resolvers, proxies), so that
+//! what they do on their clients' behalf is not taken for their own.
+//!
+//! Multicast, broadcast and unspecified addresses are never hosts nor endpoints; a host that
+//! only received traffic is still a host (a one-direction capture), unless its address may be
+//! a network or broadcast address. Nothing here weighs evidence: that is `classify`'s work.
 
 pub mod geoip;
 pub mod indicators;
 mod ports;
+mod view;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use crate::addr::{self, LocalNets, Place, SpecialRange};
+use crate::addr::{LocalNets, Place, SpecialRange};
+use crate::flow::names::Clients;
 use crate::flow::table::{MAX_NAMES_PER_ADDR, MAX_QUERIES_PER_CLIENT};
-use crate::flow::{FlowKey, FlowTable, HttpFact, NameSet};
+use crate::flow::{FlowKey, FlowTable, HttpFact, NameSet, Watch};
 use geoip::{Country, GeoIp};
 use indicators::{Indicator, IndicatorSet};
 use ports::Ports;
 
+pub use view::{hosts, hosts_map, hosts_of};
+
 /// At most this many HTTP requests are kept per endpoint.
 const MAX_HTTP_PER_ENDPOINT: usize = 64;
+/// At most this many distinct target names are remembered per proxy (then every request
+/// and server name it sends counts as relayed: see [`Basis::Relayed`]).
+const MAX_PROXIED_NAMES: usize = 4096;
 
 /// How an indicator matched.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -39,15 +54,94 @@ pub enum Via {
     Port(u8, u16),
 }
 
-/// One indicator match, with when it was first seen.
+/// Whose a sign is and how it was obtained: what the host itself did, or what reached it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Basis {
+    /// An HTTP request the host sent on its own: no Referer, and either a request only a
+    /// client makes (an indicator's URL or parameter) or not a browser's.
+    Request,
+    /// A TLS server name the host sent.
+    ServerName,
+    /// A name the host looked up, whose answer (to its own question) named the endpoint, which
+    /// the host then contacted.
+    LookupAndContact,
+    /// A name the host looked up, with no contact with the answered addresses and no request
+    /// naming it (a web page's `<img>` causes as much).
+    LookupOnly,
+    /// A browser's request made for a web page (it carried a Referer, or a browser's
+    /// User-Agent on a request no client makes), or a page of TOM's Skype web site.
+    Visit,
+    /// A request or server name the host relayed for another machine (it is a proxy, or the
+    /// request carried `Via`), or a lookup a resolver made for its clients.
+    Relayed,
+    /// A name only a DNS answer nobody was seen asking for gave the endpoint: anyone can send
+    /// one.
+    Unsolicited,
+    /// The endpoint's address, contacted by the host (it opened a flow and sent packets).
+    Contacted,
+    /// The endpoint's address; the host never contacted it (it only received, or only
+    /// answered): anyone can send packets from any address.
+    ReceivedOnly,
+    /// The remote port of a flow the host opened.
+    Port,
+}
+
+impl Basis {
+    /// Stable name, as in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Basis::Request => "request",
+            Basis::ServerName => "server-name",
+            Basis::LookupAndContact => "lookup-and-contact",
+            Basis::LookupOnly => "lookup-only",
+            Basis::Visit => "visit",
+            Basis::Relayed => "relayed",
+            Basis::Unsolicited => "unsolicited",
+            Basis::Contacted => "contacted",
+            Basis::ReceivedOnly => "received-only",
+            Basis::Port => "port",
+        }
+    }
+}
+
+/// One indicator match, with when it was first seen and how.
 #[derive(Debug, Clone)]
 pub struct Match<'s> {
     /// The indicator.
     pub indicator: &'s Indicator,
     /// What matched it.
     pub via: Via,
+    /// Whose it is and how it was obtained.
+    pub basis: Basis,
     /// Capture time of the first packet (or name) that matched, ns since the epoch.
     pub first_ns: i64,
+}
+
+/// How a name was seen for an endpoint.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NameSeen {
+    /// First seen, ns since the epoch.
+    pub first_ns: i64,
+    /// The host sent it as a TLS server name.
+    pub server_name: bool,
+    /// The host sent its own HTTP request for it.
+    pub request: bool,
+    /// The host's browser requested it for a web page.
+    pub visit: bool,
+    /// The host relayed a request or server name for it on another machine's behalf.
+    pub relayed: bool,
+    /// An answer to the host's own question named the endpoint's address.
+    pub answered: bool,
+    /// An answer nobody was seen asking for named the endpoint's address.
+    pub unsolicited: bool,
+}
+
+impl NameSeen {
+    /// Whether the host itself produced the name (anything but an unsolicited answer).
+    pub fn is_own(&self) -> bool {
+        self.server_name || self.request || self.visit || self.relayed || self.answered
+    }
 }
 
 /// A remote end a host talked to.
@@ -65,6 +159,8 @@ pub struct Endpoint<'s> {
     pub flows: u64,
     /// Packets both ways.
     pub packets: u64,
+    /// Packets the host sent it.
+    pub sent: u64,
     /// Bytes both ways.
     pub bytes: u64,
     /// First packet, ns since the epoch.
@@ -75,8 +171,12 @@ pub struct Endpoint<'s> {
     pub ports: BTreeSet<(u8, u16)>,
     /// Whether any flow with it was opened by the host.
     pub host_opened: bool,
-    /// Names seen for it (DNS answers, TLS server names, HTTP hosts).
-    pub names: BTreeSet<String>,
+    /// Whether the host sent it requests in proxy form (CONNECT, absolute URIs): it is the
+    /// host's proxy, and the names are where the host went through it.
+    pub proxy: bool,
+    /// Names seen for it, and how (DNS answers to the host, TLS server names and HTTP hosts
+    /// the host sent).
+    pub names: BTreeMap<String, NameSeen>,
     /// HTTP requests the host sent it.
     pub http: Vec<HttpFact>,
     /// Indicators it matches.
@@ -84,6 +184,13 @@ pub struct Endpoint<'s> {
     /// Local programs that owned the host's side of its flows (live capture only), as
     /// `name (pid N)`.
     pub programs: BTreeSet<String>,
+}
+
+impl Endpoint<'_> {
+    /// Whether the host contacted it: opened a flow to it and sent it packets.
+    pub fn contacted(&self) -> bool {
+        self.host_opened && self.sent > 0
+    }
 }
 
 /// A DNS question a host asked.
@@ -97,6 +204,27 @@ pub struct Query<'s> {
     pub count: u64,
     /// Indicators the name matches.
     pub matches: Vec<&'s Indicator>,
+    /// Whether an endpoint of the host carries the name as its own (its answer led to a
+    /// contact, or a request or server name named it): the endpoint's match then speaks for it.
+    pub explained: bool,
+}
+
+/// What the bounds of the name stores dropped for one host: counted, never silent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Dropped {
+    /// Distinct names the host asked DNS for that were not kept.
+    pub dns_questions: u64,
+    /// Distinct names in DNS answers to the host that were not kept.
+    pub dns_answer_names: u64,
+    /// HTTP requests on the host's flows that were not kept.
+    pub http_requests: u64,
+}
+
+impl Dropped {
+    /// Whether anything was dropped.
+    pub fn any(&self) -> bool {
+        self.dns_questions + self.dns_answer_names + self.http_requests > 0
+    }
 }
 
 /// Everything known about one local host.
@@ -108,12 +236,18 @@ pub struct HostView<'s> {
     pub endpoints: Vec<Endpoint<'s>>,
     /// DNS questions it asked, by name.
     pub queries: Vec<Query<'s>>,
-    /// Distinct names it asked for that were not kept (bound reached).
-    pub queries_dropped: u64,
+    /// What the bounds dropped.
+    pub dropped: Dropped,
+    /// Distinct other machines whose DNS questions it answered: it is a resolver or forwarder.
+    pub dns_clients: u64,
+    /// Distinct other machines that sent it proxy requests: it is an HTTP proxy.
+    pub proxy_clients: u64,
     /// Flows it took part in.
     pub flows: u64,
     /// Packets of those flows.
     pub packets: u64,
+    /// Packets it sent.
+    pub sent: u64,
     /// Bytes of those flows.
     pub bytes: u64,
     /// First packet, ns since the epoch.
@@ -133,14 +267,18 @@ pub struct Context<'a> {
 }
 
 /// The part of enrichment that looks at every flow: per host and remote endpoint, traffic,
-/// ports, names and requests, plus the DNS names of the table. Built from each input's flow
-/// table on its own (in parallel), then merged: merging these is cheap, merging flow tables is
-/// not. A flow that spans two inputs counts once in each.
+/// ports, names and requests, plus the DNS names of the table and who served or relayed for
+/// whom. Built from each input's flow table on its own (in parallel), then merged: merging
+/// these is cheap, merging flow tables is not. A flow that spans two inputs counts once in
+/// each.
 #[derive(Debug, Default)]
 pub struct Gathered {
     hosts: FxHashMap<IpAddr, HostAgg>,
-    resolved: FxHashMap<IpAddr, NameSet>,
+    resolved: FxHashMap<(IpAddr, IpAddr), NameSet>,
     queries: FxHashMap<IpAddr, NameSet>,
+    dns_servers: FxHashMap<IpAddr, Clients>,
+    proxies: FxHashMap<IpAddr, ProxyAgg>,
+    watch: Option<Arc<dyn Watch>>,
     /// Flows gathered.
     pub flows: u64,
     /// Time of the earliest packet, ns since the epoch.
@@ -152,6 +290,10 @@ pub struct Gathered {
 impl Gathered {
     /// Adds `other` (the next input's) to this.
     pub fn merge(&mut self, other: Gathered) {
+        if self.watch.is_none() {
+            self.watch = other.watch.clone();
+        }
+        let watch = self.watch.as_deref();
         for (addr, h) in other.hosts {
             match self.hosts.get_mut(&addr) {
                 Some(mine) => mine.merge(h),
@@ -160,17 +302,23 @@ impl Gathered {
                 }
             }
         }
-        for (addr, names) in other.resolved {
+        for (key, names) in other.resolved {
             self.resolved
-                .entry(addr)
+                .entry(key)
                 .or_default()
-                .merge(&names, MAX_NAMES_PER_ADDR);
+                .merge(&names, MAX_NAMES_PER_ADDR, watch);
         }
         for (client, names) in other.queries {
             self.queries
                 .entry(client)
                 .or_default()
-                .merge(&names, MAX_QUERIES_PER_CLIENT);
+                .merge(&names, MAX_QUERIES_PER_CLIENT, watch);
+        }
+        for (server, clients) in other.dns_servers {
+            self.dns_servers.entry(server).or_default().merge(&clients);
+        }
+        for (proxy, p) in other.proxies {
+            self.proxies.entry(proxy).or_default().merge(p);
         }
         self.flows += other.flows;
         self.first_ns = min_opt(self.first_ns, other.first_ns);
@@ -185,9 +333,38 @@ fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
     }
 }
 
-/// Builds the per-host views of a flow table, sorted by host address.
-pub fn hosts_of<'s>(table: &FlowTable, ctx: &Context<'s>) -> Vec<HostView<'s>> {
-    hosts(gather(table, ctx), ctx)
+/// What a proxy was asked to do: by whom, and for which names.
+#[derive(Debug, Default)]
+struct ProxyAgg {
+    clients: Clients,
+    names: BTreeSet<String>,
+    /// More names than [`MAX_PROXIED_NAMES`] were asked for.
+    overflow: bool,
+}
+
+impl ProxyAgg {
+    fn add(&mut self, client: IpAddr, name: Option<&str>) {
+        self.clients.add(client);
+        if let Some(name) = name {
+            if self.names.len() < MAX_PROXIED_NAMES {
+                self.names.insert(name.to_owned());
+            } else if !self.names.contains(name) {
+                self.overflow = true;
+            }
+        }
+    }
+
+    fn merge(&mut self, other: ProxyAgg) {
+        self.clients.merge(&other.clients);
+        for name in other.names {
+            if self.names.len() < MAX_PROXIED_NAMES {
+                self.names.insert(name);
+            } else if !self.names.contains(&name) {
+                self.overflow = true;
+            }
+        }
+        self.overflow |= other.overflow;
+    }
 }
 
 /// Gathers a flow table's flows per host and endpoint; `ctx.local` says which end is the host.
@@ -198,7 +375,17 @@ pub fn gather(table: &FlowTable, ctx: &Context<'_>) -> Gathered {
     let (local, indicators) = (ctx.local, ctx.indicators);
     // Hash maps while gathering (one look-up per flow), sorted once at the end.
     let mut by_host: FxHashMap<IpAddr, HostAgg> = FxHashMap::default();
+    let mut proxies: FxHashMap<IpAddr, ProxyAgg> = FxHashMap::default();
     for (key, flow) in table.flows.iter() {
+        let facts = table.facts.get(&key);
+        // Requests in proxy form name their receiver a proxy, whoever the hosts are.
+        for req in facts.iter().flat_map(|f| &f.http).filter(|r| r.to_proxy()) {
+            let server = if req.client == key.a { key.b } else { key.a };
+            proxies
+                .entry(server)
+                .or_default()
+                .add(req.client, req.host.as_deref());
+        }
         let Some((host, remote, host_is_a, remote_local)) = sides(&key, flow.opener.side(), local)
         else {
             continue;
@@ -212,7 +399,6 @@ pub fn gather(table: &FlowTable, ctx: &Context<'_>) -> Gathered {
         } else {
             (key.b_port, key.a_port)
         };
-        let facts = table.facts.get(&key);
         let mut add = |host: IpAddr,
                        remote: IpAddr,
                        host_port: u16,
@@ -220,7 +406,8 @@ pub fn gather(table: &FlowTable, ctx: &Context<'_>) -> Gathered {
                        opened: Option<bool>| {
             let h = by_host.entry(host).or_insert_with(|| HostAgg::new(host));
             let host_dir = if host == key.a { 0 } else { 1 };
-            h.sent += flow.packets[host_dir];
+            let sent = flow.packets[host_dir];
+            h.sent += sent;
             h.flows += 1;
             h.packets += flow.total_packets();
             h.bytes += flow.total_bytes();
@@ -232,6 +419,7 @@ pub fn gather(table: &FlowTable, ctx: &Context<'_>) -> Gathered {
                 .or_insert_with(|| EndpointAgg::new(flow.first_ns));
             e.flows += 1;
             e.packets += flow.total_packets();
+            e.sent += sent;
             e.bytes += flow.total_bytes();
             e.first_ns = e.first_ns.min(flow.first_ns);
             e.last_ns = e.last_ns.max(flow.last_ns);
@@ -247,17 +435,20 @@ pub fn gather(table: &FlowTable, ctx: &Context<'_>) -> Gathered {
                 remote_port,
                 opened && indicators.names_port(remote_port),
             );
+            // Names and requests count only for the end that sent them.
             if let Some(facts) = facts {
-                for (name, &ts) in &facts.sni {
-                    let first = e.names.entry(name.clone()).or_insert(ts);
-                    *first = (*first).min(ts);
-                }
-                for req in &facts.http {
-                    if let Some(h) = &req.host {
-                        let first = e.names.entry(h.clone()).or_insert(req.ts_ns);
-                        *first = (*first).min(req.ts_ns);
+                for (name, &(ts, sender)) in &facts.sni {
+                    if sender == host {
+                        let first = e.sni.entry(name.clone()).or_insert(ts);
+                        *first = (*first).min(ts);
                     }
+                }
+                for req in facts.http.iter().filter(|r| r.client == host) {
+                    e.proxy |= req.to_proxy();
                     e.http.push(req.clone());
+                }
+                if opened {
+                    h.http_dropped += facts.http_dropped;
                 }
             }
         };
@@ -275,78 +466,13 @@ pub fn gather(table: &FlowTable, ctx: &Context<'_>) -> Gathered {
         hosts: by_host,
         resolved: table.resolved.clone(),
         queries: table.queries.clone(),
+        dns_servers: table.dns_servers.clone(),
+        proxies,
+        watch: table.watch.clone(),
         flows: table.flows.len() as u64,
         first_ns: table.first_ns,
         last_ns: table.last_ns,
     }
-}
-
-/// Builds the per-host views of gathered traffic, sorted by host address: looks up each
-/// endpoint once (country, indicators) and matches the names and requests seen.
-pub fn hosts<'s>(gathered: Gathered, ctx: &Context<'s>) -> Vec<HostView<'s>> {
-    hosts_map(gathered, ctx, 1, |view| view)
-}
-
-/// [`hosts`], with `each` applied to every view as it is made, on `threads` threads (each
-/// takes a run of hosts in address order); the results come in host address order, the same
-/// for any number of threads.
-pub fn hosts_map<'s, T, F>(gathered: Gathered, ctx: &Context<'s>, threads: usize, each: F) -> Vec<T>
-where
-    T: Send,
-    F: Fn(HostView<'s>) -> T + Sync,
-{
-    let Gathered {
-        hosts,
-        resolved,
-        queries,
-        ..
-    } = gathered;
-    let names = Names {
-        resolved: &resolved,
-        queries: &queries,
-    };
-    let mut hosts: Vec<HostAgg> = hosts
-        .into_values()
-        // An address that never sent a packet is no machine we can judge (often a subnet's
-        // broadcast address, or a host seen only as a target).
-        .filter(|h| h.sent > 0)
-        .collect();
-    hosts.sort_unstable_by_key(|h| h.addr);
-    // Each run has its own cache of address facts (pure functions of the address).
-    let run = |part: Vec<HostAgg>| -> Vec<T> {
-        let mut cache: FxHashMap<IpAddr, AddrFacts<'s>> = FxHashMap::default();
-        part.into_iter()
-            .map(|h| each(h.finish(&names, ctx, &mut cache)))
-            .collect()
-    };
-    let threads = threads.clamp(1, hosts.len().max(1));
-    if threads == 1 {
-        return run(hosts);
-    }
-    let per = hosts.len().div_ceil(threads);
-    let mut parts = Vec::with_capacity(threads);
-    while hosts.len() > per {
-        let rest = hosts.split_off(per);
-        parts.push(std::mem::replace(&mut hosts, rest));
-    }
-    parts.push(hosts);
-    std::thread::scope(|s| {
-        let run = &run;
-        let handles: Vec<_> = parts
-            .into_iter()
-            .map(|part| s.spawn(move || run(part)))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    })
-}
-
-/// The DNS names of gathered traffic, for [`HostAgg::finish`].
-struct Names<'g> {
-    resolved: &'g FxHashMap<IpAddr, NameSet>,
-    queries: &'g FxHashMap<IpAddr, NameSet>,
 }
 
 /// Which end of a flow is the host: `(host, remote, host_is_a, remote_is_local)`, or None when
@@ -385,6 +511,7 @@ struct HostAgg {
     bytes: u64,
     first_ns: i64,
     last_ns: i64,
+    http_dropped: u64,
     endpoints: FxHashMap<IpAddr, EndpointAgg>,
 }
 
@@ -392,12 +519,15 @@ struct HostAgg {
 struct EndpointAgg {
     flows: u64,
     packets: u64,
+    sent: u64,
     bytes: u64,
     first_ns: i64,
     last_ns: i64,
     ports: Ports,
     host_opened: bool,
-    names: BTreeMap<String, i64>,
+    proxy: bool,
+    /// TLS server names the host sent it, with the time first seen.
+    sni: BTreeMap<String, i64>,
     http: Vec<HttpFact>,
     programs: BTreeSet<String>,
 }
@@ -406,13 +536,15 @@ impl EndpointAgg {
     fn merge(&mut self, o: EndpointAgg) {
         self.flows += o.flows;
         self.packets += o.packets;
+        self.sent += o.sent;
         self.bytes += o.bytes;
         self.first_ns = self.first_ns.min(o.first_ns);
         self.last_ns = self.last_ns.max(o.last_ns);
         self.ports.merge(o.ports);
         self.host_opened |= o.host_opened;
-        for (name, ts) in o.names {
-            let first = self.names.entry(name).or_insert(ts);
+        self.proxy |= o.proxy;
+        for (name, ts) in o.sni {
+            let first = self.sni.entry(name).or_insert(ts);
             *first = (*first).min(ts);
         }
         self.http.extend(o.http);
@@ -423,24 +555,18 @@ impl EndpointAgg {
         EndpointAgg {
             flows: 0,
             packets: 0,
+            sent: 0,
             bytes: 0,
             first_ns: ts,
             last_ns: ts,
             ports: Ports::default(),
             host_opened: false,
-            names: BTreeMap::new(),
+            proxy: false,
+            sni: BTreeMap::new(),
             http: Vec::new(),
             programs: BTreeSet::new(),
         }
     }
-}
-
-/// What is known of an address regardless of which host talked to it.
-#[derive(Clone)]
-struct AddrFacts<'s> {
-    country: Option<Country>,
-    special: Option<SpecialRange>,
-    matches: Vec<&'s Indicator>,
 }
 
 impl HostAgg {
@@ -451,6 +577,7 @@ impl HostAgg {
         self.bytes += o.bytes;
         self.first_ns = self.first_ns.min(o.first_ns);
         self.last_ns = self.last_ns.max(o.last_ns);
+        self.http_dropped += o.http_dropped;
         for (addr, e) in o.endpoints {
             match self.endpoints.get_mut(&addr) {
                 Some(mine) => mine.merge(e),
@@ -470,133 +597,8 @@ impl HostAgg {
             bytes: 0,
             first_ns: i64::MAX,
             last_ns: i64::MIN,
+            http_dropped: 0,
             endpoints: FxHashMap::default(),
-        }
-    }
-
-    fn finish<'s>(
-        self,
-        names: &Names<'_>,
-        ctx: &Context<'s>,
-        cache: &mut FxHashMap<IpAddr, AddrFacts<'s>>,
-    ) -> HostView<'s> {
-        let set = ctx.indicators;
-        let mut sorted: Vec<(IpAddr, EndpointAgg)> = self.endpoints.into_iter().collect();
-        sorted.sort_unstable_by_key(|(addr, _)| *addr);
-        let endpoints = sorted
-            .into_iter()
-            .map(|(addr, mut e)| {
-                let facts = cache
-                    .entry(addr)
-                    .or_insert_with(|| AddrFacts {
-                        country: ctx.geoip.country(addr),
-                        special: addr::special_range(addr),
-                        matches: set.match_addr(addr).collect(),
-                    })
-                    .clone();
-                // Names from DNS answers that resolved to this address.
-                if let Some(resolved) = names.resolved.get(&addr) {
-                    for (name, &(ts, _)) in &resolved.names {
-                        let first = e.names.entry(name.clone()).or_insert(ts);
-                        *first = (*first).min(ts);
-                    }
-                }
-                let mut matches: Vec<Match<'s>> = facts
-                    .matches
-                    .iter()
-                    .map(|&indicator| Match {
-                        indicator,
-                        via: Via::Address,
-                        first_ns: e.first_ns,
-                    })
-                    .collect();
-                for (name, &ts) in &e.names {
-                    for indicator in set.match_name(name) {
-                        matches.push(Match {
-                            indicator,
-                            via: Via::Name(name.clone()),
-                            first_ns: ts,
-                        });
-                    }
-                }
-                // In time order, whatever the table's order.
-                e.http
-                    .sort_by(|a, b| (a.ts_ns, &a.target).cmp(&(b.ts_ns, &b.target)));
-                for req in &e.http {
-                    let shown = format!("{}{}", req.host.as_deref().unwrap_or(""), req.target);
-                    for indicator in
-                        set.match_http(req.host.as_deref(), &req.target, req.user_agent.as_deref())
-                    {
-                        let via = match (&indicator.matcher, &req.user_agent) {
-                            (indicators::Matcher::UserAgent(_), Some(ua)) => {
-                                Via::Http(format!("User-Agent: {ua} ({shown})"))
-                            }
-                            _ => Via::Http(shown.clone()),
-                        };
-                        matches.push(Match {
-                            indicator,
-                            via,
-                            first_ns: req.ts_ns,
-                        });
-                    }
-                }
-                for (proto, port) in e.ports.opened() {
-                    for indicator in set.match_port(proto, port) {
-                        matches.push(Match {
-                            indicator,
-                            via: Via::Port(proto, port),
-                            first_ns: e.first_ns,
-                        });
-                    }
-                }
-                // Keep the earliest requests (the bound must not depend on the table's order).
-                e.http.truncate(MAX_HTTP_PER_ENDPOINT);
-                Endpoint {
-                    addr,
-                    country: facts.country,
-                    special: facts.special,
-                    local: ctx.local.is_local(addr),
-                    flows: e.flows,
-                    packets: e.packets,
-                    bytes: e.bytes,
-                    first_ns: e.first_ns,
-                    last_ns: e.last_ns,
-                    ports: e.ports.shown(),
-                    host_opened: e.host_opened,
-                    names: e.names.into_keys().collect(),
-                    http: e.http,
-                    matches,
-                    programs: e.programs,
-                }
-            })
-            .collect();
-        let (queries, queries_dropped) = match names.queries.get(&self.addr) {
-            Some(asked) => {
-                let mut queries: Vec<Query<'s>> = asked
-                    .names
-                    .iter()
-                    .map(|(name, &(first_ns, count))| Query {
-                        name: name.clone(),
-                        first_ns,
-                        count,
-                        matches: set.match_name(name),
-                    })
-                    .collect();
-                queries.sort_unstable_by(|a, b| a.name.cmp(&b.name));
-                (queries, asked.dropped)
-            }
-            None => (Vec::new(), 0),
-        };
-        HostView {
-            addr: self.addr,
-            endpoints,
-            queries,
-            queries_dropped,
-            flows: self.flows,
-            packets: self.packets,
-            bytes: self.bytes,
-            first_ns: self.first_ns,
-            last_ns: self.last_ns,
         }
     }
 }
@@ -636,7 +638,7 @@ mod tests {
             t.flows.reserve(capacity);
             for &(k, d, ts) in order {
                 t.packet(ts, k, d, 60, true, false);
-                t.tls_sni(ts, k, "api.skype.com");
+                t.tls_sni(ts, k, ip("192.168.1.2"), "api.skype.com");
                 t.http_request(
                     k,
                     HttpFact {
@@ -645,6 +647,9 @@ mod tests {
                         host: Some("ui.skype.com".into()),
                         target: format!("/ui/0/{ts}"),
                         user_agent: None,
+                        referer: None,
+                        via: false,
+                        client: ip("192.168.1.2"),
                     },
                 );
             }

@@ -52,7 +52,8 @@ pub fn source_url(set: &IndicatorSet, key: &str) -> Option<String> {
     Some(url)
 }
 
-/// Whether an indicator is exported at all (notes are not evidence).
+/// Whether an indicator is exported at all (notes are not evidence, and neither is a visit to
+/// TOM's web pages: an engine would alert on every browser that opens them).
 pub fn exported(i: &Indicator) -> bool {
     matches!(i.role, Role::Tom | Role::Skype)
 }
@@ -61,6 +62,7 @@ pub fn exported(i: &Indicator) -> bool {
 pub fn role_name(r: Role) -> &'static str {
     match r {
         Role::Tom => "tom",
+        Role::TomWeb => "tom-web",
         Role::Skype => "skype",
         Role::NotEvidence => "not-evidence",
     }

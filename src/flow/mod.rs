@@ -1,19 +1,22 @@
 //! Stage 3, flows: what each machine talked to. The [`Tracker`] takes packets from any capture
 //! source, decodes them (stage 2) and keeps a [`FlowTable`]: per direction-free flow, packets,
 //! bytes, times and who opened it, plus the names seen beside the flows (DNS answers and
-//! questions, TLS server names, HTTP requests, Skype protocol signs).
+//! questions, TLS server names, HTTP requests, Skype protocol signs), each with the machine it
+//! belongs to.
 //!
 //! This stage does not decide which end is "the host": that needs the local networks, which
 //! is the next stage's knowledge (`enrich`).
 
 pub mod key;
 pub mod map;
+pub mod names;
 pub mod skype;
 pub mod table;
 pub mod tracker;
 
 pub use key::{Dir, FlowKey, PortName};
 pub use map::{FlowMap, Probe};
+pub use names::{NameSet, Seen, Watch};
 pub use skype::SkypeFacts;
-pub use table::{Flow, FlowFacts, FlowTable, HttpFact, NameSet, Opener};
+pub use table::{Flow, FlowFacts, FlowTable, HttpFact, Opener};
 pub use tracker::Tracker;

@@ -1,20 +1,24 @@
 //! Stage 3, flows: the flow table. One entry per direction-free flow with packet and byte
 //! counts per direction, first and last time, and who opened it; beside it, the names seen in
-//! the traffic: DNS answers (which name resolved to which address), DNS queries (which client
-//! asked for which name), TLS server names, HTTP requests and signs of Skype's own protocols on
-//! the flows they were seen on.
+//! the traffic, each with whose it is: DNS answers (which name resolved to which address, for
+//! which client, asked for or not), DNS queries (which client asked for which name), which
+//! hosts answered DNS for others, TLS server names and HTTP requests with who sent them, and
+//! signs of Skype's own protocols per flow.
 //!
 //! Memory grows with flows and distinct names, never with packets: each kind of name store is
-//! bounded, and what goes past a bound is counted, not kept.
+//! bounded, and what goes past a bound is counted, not kept, except what could be evidence
+//! (see [`super::names`]).
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use super::key::{Dir, FlowKey};
 use super::map::{FlowMap, Probe};
+use super::names::{Clients, NameSet, Seen, Watch};
 use super::skype::SkypeFacts;
 use crate::decode::skype::{SkypeProtocol, SkypeSign};
 
@@ -145,60 +149,39 @@ pub struct HttpFact {
     pub target: String,
     /// User-Agent header.
     pub user_agent: Option<String>,
+    /// Referer header: present when a web page made the browser fetch it.
+    pub referer: Option<String>,
+    /// A `Via` header was present: a proxy relayed the request for someone else.
+    pub via: bool,
+    /// Who sent the request.
+    pub client: IpAddr,
+}
+
+impl HttpFact {
+    /// Whether the request is in a form that only a proxy receives: `CONNECT host:port`, or an
+    /// absolute URI (`GET http://host/path`). Its host is then where the client wanted to go,
+    /// and the server it was sent to is a proxy.
+    pub fn to_proxy(&self) -> bool {
+        self.method.eq_ignore_ascii_case("CONNECT")
+            || ["http://", "https://"].iter().any(|scheme| {
+                self.target
+                    .get(..scheme.len())
+                    .is_some_and(|s| s.eq_ignore_ascii_case(scheme))
+            })
+    }
 }
 
 /// Names seen on one flow.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FlowFacts {
-    /// TLS server names (SNI), with the time first seen.
-    pub sni: BTreeMap<String, i64>,
+    /// TLS server names (SNI): name → (time first seen, who sent the ClientHello).
+    pub sni: BTreeMap<String, (i64, IpAddr)>,
     /// HTTP requests, in order, at most [`MAX_HTTP_PER_FLOW`].
     pub http: Vec<HttpFact>,
     /// HTTP requests seen past the bound.
     pub http_dropped: u64,
     /// Signs of Skype's own protocols (a few counters).
     pub skype: SkypeFacts,
-}
-
-/// A set of names with the time each was first seen and how often, bounded.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NameSet {
-    /// Name → (first seen, times seen).
-    /// (A hash map: looked up for every DNS message; sort before showing it.)
-    pub names: FxHashMap<String, (i64, u64)>,
-    /// Distinct names not kept because of the bound.
-    pub dropped: u64,
-}
-
-impl NameSet {
-    fn add(&mut self, name: &str, ts: i64, bound: usize) {
-        if let Some(entry) = self.names.get_mut(name) {
-            entry.0 = entry.0.min(ts);
-            entry.1 += 1;
-        } else if self.names.len() < bound {
-            self.names.insert(name.to_owned(), (ts, 1));
-        } else {
-            self.dropped += 1;
-        }
-    }
-
-    /// Adds the names of `other`, keeping at most `bound` distinct names.
-    pub fn merge(&mut self, other: &NameSet, bound: usize) {
-        // In name order, so that which names the bound keeps does not depend on hashing.
-        let mut theirs: Vec<(&String, &(i64, u64))> = other.names.iter().collect();
-        theirs.sort_unstable_by_key(|(name, _)| *name);
-        for (name, &(ts, n)) in theirs {
-            if let Some(entry) = self.names.get_mut(name) {
-                entry.0 = entry.0.min(ts);
-                entry.1 += n;
-            } else if self.names.len() < bound {
-                self.names.insert(name.clone(), (ts, n));
-            } else {
-                self.dropped += 1;
-            }
-        }
-        self.dropped += other.dropped;
-    }
 }
 
 /// The flow table and the names seen beside it.
@@ -208,10 +191,16 @@ pub struct FlowTable {
     pub flows: FlowMap,
     /// Names seen on flows (only flows that had any).
     pub facts: FxHashMap<FlowKey, FlowFacts>,
-    /// DNS answers: address → names that resolved to it (through CNAME chains too).
-    pub resolved: FxHashMap<IpAddr, NameSet>,
+    /// DNS answers: (client, address) → names that resolved to the address (through CNAME
+    /// chains too) in answers sent to the client, solicited or not.
+    pub resolved: FxHashMap<(IpAddr, IpAddr), NameSet>,
     /// DNS questions: client address → names it asked for.
     pub queries: FxHashMap<IpAddr, NameSet>,
+    /// DNS servers: address → the clients whose questions it answered (from port 53; paired
+    /// answers only, so that a forged answer cannot make a host a resolver).
+    pub dns_servers: FxHashMap<IpAddr, Clients>,
+    /// Which names and requests could be evidence (kept past every bound); none by default.
+    pub watch: Option<Arc<dyn Watch>>,
     /// Time of the earliest packet, ns since the epoch.
     pub first_ns: Option<i64>,
     /// Time of the latest packet, ns since the epoch.
@@ -260,27 +249,66 @@ impl FlowTable {
         self.flows.add(&key, &flow);
     }
 
+    /// An empty table that keeps what `watch` names past every bound.
+    pub fn with_watch(watch: Arc<dyn Watch>) -> FlowTable {
+        FlowTable {
+            watch: Some(watch),
+            ..FlowTable::default()
+        }
+    }
+
     /// Records that `client` asked for `name`.
     pub fn dns_query(&mut self, ts: i64, client: IpAddr, name: &str) {
-        self.queries
-            .entry(client)
-            .or_default()
-            .add(name, ts, MAX_QUERIES_PER_CLIENT);
+        let seen = Seen {
+            first_ns: ts,
+            count: 1,
+            solicited: true,
+        };
+        self.queries.entry(client).or_default().add(
+            name,
+            seen,
+            MAX_QUERIES_PER_CLIENT,
+            self.watch.as_deref(),
+        );
     }
 
-    /// Records that `name` resolved to `addr`.
-    pub fn dns_answer(&mut self, ts: i64, name: &str, addr: IpAddr) {
-        self.resolved
-            .entry(addr)
-            .or_default()
-            .add(name, ts, MAX_NAMES_PER_ADDR);
+    /// Records that an answer sent to `client` resolved `name` to `addr`; `solicited` when it
+    /// answered a question the client was seen asking.
+    pub fn dns_answer(
+        &mut self,
+        ts: i64,
+        client: IpAddr,
+        name: &str,
+        addr: IpAddr,
+        solicited: bool,
+    ) {
+        let seen = Seen {
+            first_ns: ts,
+            count: 1,
+            solicited,
+        };
+        self.resolved.entry((client, addr)).or_default().add(
+            name,
+            seen,
+            MAX_NAMES_PER_ADDR,
+            self.watch.as_deref(),
+        );
     }
 
-    /// Records a TLS server name seen on `key`.
-    pub fn tls_sni(&mut self, ts: i64, key: FlowKey, name: &str) {
+    /// Records that `server` answered a question `client` asked it.
+    pub fn dns_served(&mut self, server: IpAddr, client: IpAddr) {
+        if server != client {
+            self.dns_servers.entry(server).or_default().add(client);
+        }
+    }
+
+    /// Records a TLS server name that `client` sent on `key`.
+    pub fn tls_sni(&mut self, ts: i64, key: FlowKey, client: IpAddr, name: &str) {
         let facts = self.facts.entry(key).or_default();
-        let first = facts.sni.entry(name.to_owned()).or_insert(ts);
-        *first = (*first).min(ts);
+        let first = facts.sni.entry(name.to_owned()).or_insert((ts, client));
+        if ts < first.0 {
+            *first = (ts, client);
+        }
     }
 
     /// Records a sign of Skype's protocols seen on `key`.
@@ -297,10 +325,26 @@ impl FlowTable {
         }
     }
 
-    /// Records an HTTP request seen on `key`.
+    /// Records an HTTP request seen on `key`. Past [`MAX_HTTP_PER_FLOW`] requests on the flow,
+    /// only those a watch names are kept (the rest are counted).
     pub fn http_request(&mut self, key: FlowKey, fact: HttpFact) {
+        let watched = || {
+            self.watch.as_deref().is_some_and(|w| {
+                w.watch_request(
+                    fact.host.as_deref(),
+                    &fact.target,
+                    fact.user_agent.as_deref(),
+                )
+                .is_some()
+            })
+        };
+        let full = self
+            .facts
+            .get(&key)
+            .is_some_and(|f| f.http.len() >= MAX_HTTP_PER_FLOW);
+        let keep = !full || watched();
         let facts = self.facts.entry(key).or_default();
-        if facts.http.len() < MAX_HTTP_PER_FLOW {
+        if keep {
             facts.http.push(fact);
         } else {
             facts.http_dropped += 1;
@@ -382,16 +426,23 @@ mod tests {
     }
 
     #[test]
-    fn name_sets_are_bounded() {
+    fn name_sets_are_bounded_per_client() {
         let mut t = FlowTable::default();
+        let (client, addr) = (ip("10.0.0.2"), ip("1.2.3.4"));
         for i in 0..(MAX_NAMES_PER_ADDR + 5) {
-            t.dns_answer(i as i64, &format!("n{i}.example"), ip("1.2.3.4"));
+            t.dns_answer(i as i64, client, &format!("n{i}.example"), addr, true);
         }
-        t.dns_answer(100, "n0.example", ip("1.2.3.4"));
-        let set = &t.resolved[&ip("1.2.3.4")];
+        t.dns_answer(100, client, "n0.example", addr, false);
+        let set = &t.resolved[&(client, addr)];
         assert_eq!(set.names.len(), MAX_NAMES_PER_ADDR);
         assert_eq!(set.dropped, 5);
-        assert_eq!(set.names["n0.example"], (0, 2));
+        let n0 = set.names["n0.example"];
+        assert_eq!((n0.first_ns, n0.count, n0.solicited), (0, 2, true));
+        // Another client's answers are its own.
+        t.dns_answer(5, ip("10.0.0.3"), "other.example", addr, false);
+        assert!(!t.resolved[&(client, addr)]
+            .names
+            .contains_key("other.example"));
     }
 
     #[test]

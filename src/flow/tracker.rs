@@ -1,11 +1,16 @@
 //! Stage 3, flows: the per-packet driver. Decodes each packet, updates the flow table, and
 //! hands the few packets that may carry names (DNS, TLS ClientHello, HTTP request) to the
-//! application parsers.
+//! application parsers. It pairs each DNS answer with the question it answers (client and
+//! server address and port, transport, transaction id, name), so that the table can tell a
+//! client's own answers from ones nobody asked for, and records who sent each request.
 
 use crate::capture::{Packet, PacketSink};
 use crate::decode::app::{AppFact, Inspector, Malformed};
 use crate::decode::{self, tcp_flags, DecodeStats};
 
+use std::sync::Arc;
+
+use super::names::{DnsKey, PendingDns, Watch};
 use super::{Dir, FlowKey, FlowTable, HttpFact, Probe};
 
 /// Builds a [`FlowTable`] from packets. Implements [`PacketSink`], so any capture source can
@@ -23,6 +28,7 @@ pub struct Tracker {
     /// Packets not counted yet: `[newest, older]`.
     pending: [Option<Pending>; 2],
     inspector: Inspector,
+    dns_waiting: PendingDns,
 }
 
 /// A packet whose flow is still to be counted.
@@ -40,6 +46,20 @@ impl Tracker {
     /// A tracker with an empty table.
     pub fn new() -> Tracker {
         Tracker::default()
+    }
+
+    /// A tracker whose table keeps what `watch` names past every bound.
+    pub fn with_watch(watch: Arc<dyn Watch>) -> Tracker {
+        Tracker {
+            table: FlowTable::with_watch(watch),
+            ..Tracker::default()
+        }
+    }
+
+    /// DNS questions that could not wait for their answer (the store of waiting questions was
+    /// full of recent ones): their answers read as unsolicited.
+    pub fn dns_questions_dropped(&self) -> u64 {
+        self.dns_waiting.dropped
     }
 
     /// The flows and names seen so far.
@@ -126,20 +146,41 @@ impl PacketSink for Tracker {
         match self.inspector.inspect(&d) {
             Ok(None) => {}
             Ok(Some(AppFact::Dns(msg))) => {
-                // The client is whoever sent the question, or receives the answer.
-                let client = if msg.is_response { d.dst } else { d.src };
-                for q in &msg.questions {
-                    if !msg.is_response {
+                let first = msg.questions.first().map(|q| q.name.as_str());
+                if msg.is_response {
+                    // Sent by the server to the client: paired with the client's question.
+                    let (server, client) = (d.src, d.dst);
+                    let key = DnsKey {
+                        client: (client, d.dport),
+                        server: (server, d.sport),
+                        proto: d.proto,
+                        id: msg.id,
+                    };
+                    let solicited =
+                        first.is_some_and(|name| self.dns_waiting.answer(&key, ts, name));
+                    if solicited && d.sport == 53 {
+                        self.table.dns_served(server, client);
+                    }
+                    for (name, addr) in msg.resolutions() {
+                        self.table.dns_answer(ts, client, name, addr, solicited);
+                    }
+                } else {
+                    let client = d.src;
+                    for q in &msg.questions {
                         self.table.dns_query(ts, client, &q.name);
                     }
-                }
-                if msg.is_response {
-                    for (name, addr) in msg.resolutions() {
-                        self.table.dns_answer(ts, name, addr);
+                    if let Some(name) = first {
+                        let key = DnsKey {
+                            client: (client, d.sport),
+                            server: (d.dst, d.dport),
+                            proto: d.proto,
+                            id: msg.id,
+                        };
+                        self.dns_waiting.ask(key, ts, name);
                     }
                 }
             }
-            Ok(Some(AppFact::Sni(name))) => self.table.tls_sni(ts, key, &name),
+            Ok(Some(AppFact::Sni(name))) => self.table.tls_sni(ts, key, d.src, &name),
             Ok(Some(AppFact::Skype(sign))) => self.table.skype_sign(ts, key, sign),
             Ok(Some(AppFact::Http(req))) => {
                 let fact = HttpFact {
@@ -148,6 +189,9 @@ impl PacketSink for Tracker {
                     host: req.host,
                     target: req.target,
                     user_agent: req.user_agent,
+                    referer: req.referer,
+                    via: req.via,
+                    client: d.src,
                 };
                 self.table.http_request(key, fact);
             }

@@ -16,7 +16,7 @@ use crate::flow::key::PortName;
 use crate::timefmt;
 
 /// Version of the JSON schema. Bumped on any change that could break a reader.
-pub const SCHEMA: &str = "tomskype-report/1";
+pub const SCHEMA: &str = "tomskype-report/2";
 
 /// At most this many endpoints without evidence are listed per host (busiest first).
 pub const MAX_PLAIN_ENDPOINTS: usize = 20;
@@ -138,10 +138,36 @@ pub struct HostReport {
     pub evidence: Vec<Evidence>,
     /// Advisories that do not change the label.
     pub advisories: Vec<Advisory>,
+    /// What the host does for other machines (answers their DNS, relays their HTTP): what it
+    /// does on their behalf is not counted as its own.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<HostRole>,
     /// How much traffic the verdict rests on.
     pub coverage: Coverage,
     /// Remote endpoints: every one with evidence, then the busiest others.
     pub endpoints: Vec<EndpointReport>,
+}
+
+/// A service a host gives other machines.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HostRole {
+    /// `dns-resolver` (it answered other machines' DNS questions) or `http-proxy` (other
+    /// machines sent it CONNECT or absolute-URI requests).
+    pub role: &'static str,
+    /// How many distinct machines it served (at least).
+    pub clients: u64,
+}
+
+/// What the bounds of the name stores dropped for a host (nothing that matches an indicator
+/// is ever dropped).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct DroppedReport {
+    /// Distinct names it asked DNS for, not kept.
+    pub dns_questions: u64,
+    /// Distinct names in DNS answers to it, not kept.
+    pub dns_answer_names: u64,
+    /// HTTP requests on its flows, not kept.
+    pub http_requests: u64,
 }
 
 /// How much traffic a verdict rests on.
@@ -149,6 +175,8 @@ pub struct HostReport {
 pub struct Coverage {
     /// Packets of the host's flows.
     pub packets: u64,
+    /// Of those, packets the host sent.
+    pub packets_sent: u64,
     /// Bytes of the host's flows.
     pub bytes: u64,
     /// Flows.
@@ -167,6 +195,8 @@ pub struct Coverage {
     pub last_seen: String,
     /// Seconds between them.
     pub duration_s: f64,
+    /// What the bounds of the name stores dropped (counted, never silent).
+    pub dropped: DroppedReport,
     /// Warnings about how little the verdict rests on.
     pub notes: Vec<String>,
 }
@@ -180,14 +210,23 @@ pub struct EndpointReport {
     pub country: Option<Country>,
     /// Its special-purpose range, if any.
     pub special: Option<&'static str>,
-    /// Names seen for it.
+    /// Names the host itself produced for it (its DNS answers, TLS server names, HTTP hosts;
+    /// for a proxy, where the host went through it).
     pub names: Vec<String>,
+    /// Names only DNS answers the host never asked for gave it: not the host's.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unsolicited_names: Vec<String>,
+    /// Whether the host used it as an HTTP proxy.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub proxy: bool,
     /// Remote ports, shown `tcp/443`-style (the lowest 16).
     pub ports: Vec<PortName>,
     /// Flows.
     pub flows: u64,
     /// Packets both ways.
     pub packets: u64,
+    /// Packets the host sent it.
+    pub packets_sent: u64,
     /// Bytes both ways.
     pub bytes: u64,
     /// First packet (capture time, UTC).
@@ -242,10 +281,43 @@ impl HostReport {
         let named = view
             .endpoints
             .iter()
-            .filter(|e| !e.names.is_empty())
+            .filter(|e| e.names.values().any(|n| n.is_own()))
             .count();
         if !view.endpoints.is_empty() && named == 0 && view.queries.is_empty() {
             notes.push("no names seen (no DNS, TLS or HTTP): the verdict rests on addresses and ports alone".into());
+        }
+        if view.sent == 0 {
+            notes.push("the capture holds only traffic sent to this machine (one direction): what it sent itself, its requests among it, is not in the capture, so nothing here can show its own doing".into());
+        } else if view.sent == view.packets && view.packets > 0 {
+            notes.push("the capture holds only traffic this machine sent (one direction): no answer to it was captured".into());
+        }
+        let d = view.dropped;
+        if d.any() {
+            notes.push(format!(
+                "some names were not kept (bounds on memory): {} DNS questions, {} names in DNS answers, {} HTTP requests; none that matches an indicator",
+                d.dns_questions, d.dns_answer_names, d.http_requests
+            ));
+        }
+        let mut roles = Vec::new();
+        if view.dns_clients > 0 {
+            roles.push(HostRole {
+                role: "dns-resolver",
+                clients: view.dns_clients,
+            });
+            notes.push(format!(
+                "it answers DNS for {} other machine(s): its own lookups are made for them and are not counted",
+                view.dns_clients
+            ));
+        }
+        if view.proxy_clients > 0 {
+            roles.push(HostRole {
+                role: "http-proxy",
+                clients: view.proxy_clients,
+            });
+            notes.push(format!(
+                "it is an HTTP proxy for {} other machine(s): requests it relays for them are not counted as its own",
+                view.proxy_clients
+            ));
         }
         let mut with_evidence: Vec<&crate::enrich::Endpoint<'_>> = view
             .endpoints
@@ -271,7 +343,19 @@ impl HostReport {
                     address: e.addr,
                     country: e.country,
                     special: e.special.map(|s| s.name()),
-                    names: e.names.iter().cloned().collect(),
+                    names: e
+                        .names
+                        .iter()
+                        .filter(|(_, n)| n.is_own())
+                        .map(|(name, _)| name.clone())
+                        .collect(),
+                    unsolicited_names: e
+                        .names
+                        .iter()
+                        .filter(|(_, n)| !n.is_own())
+                        .map(|(name, _)| name.clone())
+                        .collect(),
+                    proxy: e.proxy,
                     ports: e
                         .ports
                         .iter()
@@ -279,6 +363,7 @@ impl HostReport {
                         .collect(),
                     flows: e.flows,
                     packets: e.packets,
+                    packets_sent: e.sent,
                     bytes: e.bytes,
                     first_seen: timefmt::rfc3339(e.first_ns),
                     last_seen: timefmt::rfc3339(e.last_ns),
@@ -293,8 +378,10 @@ impl HostReport {
             verdict: c.verdict,
             evidence: c.evidence,
             advisories: c.advisories,
+            roles,
             coverage: Coverage {
                 packets: view.packets,
+                packets_sent: view.sent,
                 bytes: view.bytes,
                 flows: view.flows,
                 endpoints: view.endpoints.len(),
@@ -308,6 +395,11 @@ impl HostReport {
                 first_seen: timefmt::rfc3339(view.first_ns),
                 last_seen: timefmt::rfc3339(view.last_ns),
                 duration_s: (duration_s * 1000.0).round() / 1000.0,
+                dropped: DroppedReport {
+                    dns_questions: d.dns_questions,
+                    dns_answer_names: d.dns_answer_names,
+                    http_requests: d.http_requests,
+                },
                 notes,
             },
             endpoints,

@@ -10,25 +10,29 @@
 //! `cargo run --example make_samples`. This module is outside the analysis pipeline: it only
 //! uses `capture::write`.
 
+mod middleboxes;
 mod other;
 mod packets;
 mod protocols;
+mod proxy;
 pub(crate) mod quic;
 mod regular;
+mod render;
 mod sessions;
 mod tcp;
 mod tom;
+mod traps;
 
 use std::collections::BTreeMap;
-use std::io::{self, Write};
+use std::io;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use flate2::{Compression, GzBuilder};
 use serde::Serialize;
 
-use crate::capture::write::{ByteOrder, PcapWriter, PcapngWriter};
-use packets::{frame_bytes, Frame, Link, Trace};
+use crate::capture::write::ByteOrder;
+use packets::{Frame, Link, Trace};
+use render::{output, render, Container, Output, PCAP_LE};
 
 /// One generated capture and its ground truth.
 #[derive(Debug, Clone)]
@@ -39,8 +43,10 @@ pub struct Sample {
     pub description: &'static str,
     /// The file's bytes.
     pub bytes: Vec<u8>,
-    /// Host address -> label (`tom-skype`, `regular-skype`, `no-skype`): what the simulated
-    /// host runs. Only client hosts are listed; the LAN's router/resolver is not.
+    /// Host address -> label (`tom-skype`, `regular-skype`, `no-skype`, or `inconclusive` when
+    /// the capture cannot show what the host runs): what a careful analyst would say of the
+    /// simulated host. Client hosts are listed, and a router, forwarder or proxy when the
+    /// scenario is about it; otherwise the LAN's router/resolver is not.
     pub expected: BTreeMap<String, String>,
 }
 
@@ -98,47 +104,13 @@ impl Scenario {
             expected: expected.to_vec(),
         }
     }
-}
 
-/// The container a sample is written in.
-#[derive(Debug, Clone, Copy)]
-enum Container {
-    Pcap { nanos: bool, order: ByteOrder },
-    PcapGz,
-    Pcapng,
-}
-
-/// How one sample file is made from a scenario.
-struct Output {
-    stem: &'static str,
-    container: Container,
-    /// Link type (and pcapng interface name) per interface; pcap uses the first.
-    links: &'static [(Link, &'static str)],
-    snaplen: u32,
-    /// Cut the last record's data in half, as a capture killed mid-write.
-    truncate_last: bool,
-    /// Replaces the scenario's description (for variants).
-    description: Option<&'static str>,
-}
-
-const PCAP_LE: Container = Container::Pcap {
-    nanos: false,
-    order: ByteOrder::Little,
-};
-const FULL: u32 = 65535;
-
-fn output(
-    stem: &'static str,
-    container: Container,
-    links: &'static [(Link, &'static str)],
-) -> Output {
-    Output {
-        stem,
-        container,
-        links,
-        snaplen: FULL,
-        truncate_last: false,
-        description: None,
+    /// Keeps only the frames `keep` accepts, as a capture filter or a one-direction mirror
+    /// port would. Applied after the trace is finished, so the kept packets carry the IP
+    /// identification numbers their senders gave them (with the gaps a filter leaves).
+    pub(crate) fn retain(mut self, keep: impl Fn(&Frame) -> bool) -> Scenario {
+        self.frames.retain(|f| keep(f));
+        self
     }
 }
 
@@ -249,6 +221,46 @@ fn outputs() -> Vec<(fn() -> Scenario, Output)> {
                 &[(Ethernet, "eth1")],
             ),
         ),
+        (
+            traps::browser_on_tom_skype_pages,
+            output(
+                "no-skype-browser-on-tom-skype-pages",
+                PCAP_LE,
+                &[(Ethernet, "eth0")],
+            ),
+        ),
+        (
+            middleboxes::tom_skype_behind_dns_forwarder,
+            output(
+                "tom-skype-behind-dns-forwarder",
+                PCAP_LE,
+                &[(Ethernet, "eth0")],
+            ),
+        ),
+        (
+            traps::inbound_only_mirror,
+            output(
+                "tom-skype-inbound-only-mirror",
+                PCAP_LE,
+                &[(Ethernet, "mirror0")],
+            ),
+        ),
+        (
+            middleboxes::skype_through_http_proxy,
+            output(
+                "regular-skype-through-http-proxy",
+                PCAP_LE,
+                &[(Ethernet, "eth0")],
+            ),
+        ),
+        (
+            traps::busy_host,
+            output(
+                "tom-skype-busy-host",
+                Container::Pcapng,
+                &[(Ethernet, "eth0")],
+            ),
+        ),
     ]
 }
 
@@ -297,69 +309,6 @@ pub fn write_all(dir: &Path) -> io::Result<Vec<PathBuf>> {
         written.push(path);
     }
     Ok(written)
-}
-
-fn render(scenario: &Scenario, out: &Output) -> Vec<u8> {
-    // Writing into a Vec cannot fail, and every timestamp and length is in range, so the
-    // writers' errors cannot happen here; an empty file would make the reproducibility test fail.
-    render_into(scenario, out).unwrap_or_default()
-}
-
-fn render_into(scenario: &Scenario, out: &Output) -> io::Result<Vec<u8>> {
-    let records: Vec<(usize, i64, u32, Vec<u8>)> = scenario
-        .frames
-        .iter()
-        .map(|f| {
-            let (link, _) = out.links.get(f.iface).copied().unwrap_or((Link::Raw, ""));
-            let mut data = frame_bytes(link, f, &scenario.locals);
-            let orig = data.len() as u32;
-            data.truncate(out.snaplen as usize);
-            (f.iface, f.ts, orig, data)
-        })
-        .collect();
-    let pcap = match out.container {
-        Container::Pcap { nanos, order } => Some((nanos, order)),
-        Container::PcapGz => Some((false, ByteOrder::Little)),
-        Container::Pcapng => None,
-    };
-    let mut bytes = if let Some((nanos, order)) = pcap {
-        let link = out.links.first().map_or(Link::Ethernet, |l| l.0);
-        let mut w =
-            PcapWriter::with_byte_order(Vec::new(), link.link_type(), out.snaplen, nanos, order)?;
-        // Offset of the last record: the 24-byte file header, then 16 bytes + data per record.
-        let mut last_start = 24;
-        let mut offset = 24;
-        for (_, ts, orig, data) in &records {
-            last_start = offset;
-            offset += 16 + data.len();
-            w.write_packet(*ts, *orig, data)?;
-        }
-        let mut bytes = w.into_inner();
-        if out.truncate_last {
-            if let Some((_, _, _, data)) = records.last() {
-                bytes.truncate(last_start + 16 + data.len() / 2);
-            }
-        }
-        bytes
-    } else {
-        let mut w = PcapngWriter::new(Vec::new())?;
-        for (link, name) in out.links {
-            w.add_interface(link.link_type(), out.snaplen, Some(name), false)?;
-        }
-        for (iface, ts, orig, data) in &records {
-            w.write_packet(*iface as u32, *ts, *orig, data)?;
-        }
-        w.into_inner()
-    };
-    if let Container::PcapGz = out.container {
-        let mut gz = GzBuilder::new()
-            .mtime(0)
-            .operating_system(255)
-            .write(Vec::new(), Compression::best());
-        gz.write_all(&bytes)?;
-        bytes = gz.finish()?;
-    }
-    Ok(bytes)
 }
 
 #[cfg(test)]

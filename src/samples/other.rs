@@ -85,7 +85,7 @@ pub(crate) fn browse_http(
 }
 
 /// Ordinary browsing, some of it to China sites.
-fn everyday_browsing(tr: &mut Trace, host: IpAddr, dns: IpAddr, t0: i64) -> i64 {
+pub(crate) fn everyday_browsing(tr: &mut Trace, host: IpAddr, dns: IpAddr, t0: i64) -> i64 {
     let google = [Answer::Addr(ip(216, 58, 210, 36))];
     let t = browse_https(tr, t0, host, dns, "www.google.com", &google, 21 * MS);
     let wiki = [

@@ -83,6 +83,31 @@ pub(crate) struct Frame {
     pub(crate) ip: Vec<u8>,
 }
 
+impl Frame {
+    /// The IP destination address, if the packet has a whole IP header.
+    pub(crate) fn destination(&self) -> Option<IpAddr> {
+        ip_ends(&self.ip).1
+    }
+
+    /// Source, destination and payload of a TCP segment or UDP datagram (for tests).
+    #[cfg(test)]
+    pub(crate) fn parts(&self) -> Option<(SocketAddr, SocketAddr, &[u8])> {
+        use etherparse::{SlicedPacket, TransportSlice};
+        let (src, dst, _) = ip_ends(&self.ip);
+        let packet = SlicedPacket::from_ip(&self.ip).ok()?;
+        let (sport, dport, payload) = match packet.transport? {
+            TransportSlice::Udp(u) => (u.source_port(), u.destination_port(), u.payload()),
+            TransportSlice::Tcp(t) => (t.source_port(), t.destination_port(), t.payload()),
+            _ => return None,
+        };
+        Some((
+            SocketAddr::new(src?, sport),
+            SocketAddr::new(dst?, dport),
+            payload,
+        ))
+    }
+}
+
 /// The packets of a scenario, in any order until [`Trace::finish`] sorts them.
 #[derive(Debug)]
 pub(crate) struct Trace {
@@ -91,6 +116,8 @@ pub(crate) struct Trace {
     /// The capturing side's hosts and their MAC addresses.
     locals: BTreeMap<IpAddr, [u8; 6]>,
     ports: BTreeMap<IpAddr, u16>,
+    /// DNS forwarders on the capturing side and the upstream resolver each one asks.
+    upstreams: BTreeMap<IpAddr, SocketAddr>,
     /// Interface new packets are put on.
     pub(crate) iface: usize,
 }
@@ -105,6 +132,7 @@ impl Trace {
             frames: Vec::new(),
             locals: BTreeMap::new(),
             ports: BTreeMap::new(),
+            upstreams: BTreeMap::new(),
             iface: 0,
         }
     }
@@ -112,6 +140,17 @@ impl Trace {
     /// Declares a host on the capturing side (its MAC, for Ethernet framing).
     pub(crate) fn local(&mut self, ip: IpAddr, mac: [u8; 6]) {
         self.locals.insert(ip, mac);
+    }
+
+    /// Declares `forwarder` a DNS forwarder: it answers its clients' questions by asking
+    /// `upstream` itself (see `sessions::resolve`).
+    pub(crate) fn forward_dns(&mut self, forwarder: IpAddr, upstream: SocketAddr) {
+        self.upstreams.insert(forwarder, upstream);
+    }
+
+    /// The upstream resolver `resolver` forwards questions to, if it is a forwarder.
+    pub(crate) fn upstream_of(&self, resolver: IpAddr) -> Option<SocketAddr> {
+        self.upstreams.get(&resolver).copied()
     }
 
     fn is_local(&self, ip: IpAddr) -> bool {

@@ -16,7 +16,9 @@ fn resolver_rtt(tr: &mut Trace) -> i64 {
 }
 
 /// Looks `name` up through `resolver` (A, and AAAA too when `aaaa`); returns the time the
-/// last answer arrived.
+/// last answer arrived. When the trace declares `resolver` a forwarder, its own question to
+/// the upstream resolver and the upstream answer come between the client's question and
+/// answer.
 pub(crate) fn resolve(
     tr: &mut Trace,
     t: i64,
@@ -39,6 +41,19 @@ pub(crate) fn resolve(
         let r = SocketAddr::new(resolver, 53);
         let sent = t + i as i64 * tr.rng.range(60, 250) * 1000;
         tr.udp(sent, c, r, &protocols::dns_query(id, name, qtype));
+        if let Some(upstream) = tr.upstream_of(resolver) {
+            let answered = forward(
+                tr,
+                sent,
+                resolver,
+                upstream,
+                (c, id),
+                (name, qtype),
+                answers,
+            );
+            end = end.max(answered);
+            continue;
+        }
         let answered = sent + resolver_rtt(tr);
         let ttl = tr.rng.range(30, 3600) as u32;
         tr.udp(
@@ -50,6 +65,34 @@ pub(crate) fn resolve(
         end = end.max(answered);
     }
     end
+}
+
+/// A forwarder's part of one lookup, the client's question having been sent at `asked`: its
+/// own question upstream (a fresh transaction id, a random source port as dnsmasq uses), the
+/// upstream answer, then its answer to `client` (the client's id, the upstream TTL). Returns
+/// the time the client got its answer.
+fn forward(
+    tr: &mut Trace,
+    asked: i64,
+    forwarder: IpAddr,
+    upstream: SocketAddr,
+    (client, id): (SocketAddr, u16),
+    (name, qtype): (&str, u16),
+    answers: &[Answer],
+) -> i64 {
+    let up_id = tr.rng.next_u64() as u16;
+    let f = SocketAddr::new(forwarder, tr.rng.range(1024, 65535) as u16);
+    let out = asked + tr.rng.range(150, 900) * 1000;
+    tr.udp(out, f, upstream, &protocols::dns_query(up_id, name, qtype));
+    let back = out + resolver_rtt(tr);
+    let ttl = tr.rng.range(30, 3600) as u32;
+    let upstream_answer = protocols::dns_response(up_id, name, qtype, answers, ttl);
+    tr.udp(back, upstream, f, &upstream_answer);
+    let answered = back + tr.rng.range(80, 400) * 1000;
+    let r = SocketAddr::new(forwarder, 53);
+    let answer = protocols::dns_response(id, name, qtype, answers, ttl);
+    tr.udp(answered, r, client, &answer);
+    answered
 }
 
 /// An HTTPS session: TLS ClientHello naming `sni`, a resumed handshake, then `rounds` of

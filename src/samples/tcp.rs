@@ -69,6 +69,23 @@ impl TcpConn {
         self.now += dt;
     }
 
+    /// The time of the connection's last packet (or of the end of its last wait).
+    pub(crate) fn now(&self) -> i64 {
+        self.now
+    }
+
+    /// Lets time pass until `t`, if that is later (a relay waiting for its other side).
+    pub(crate) fn wait_until(&mut self, t: i64) {
+        self.now = self.now.max(t);
+    }
+
+    /// The server sends `data` unprompted at `t` (or now, if later), as a proxy relaying what
+    /// its upstream sent; the client ACKs it.
+    pub(crate) fn push_from_server(&mut self, tr: &mut Trace, t: i64, data: &[u8]) {
+        let last = self.send(tr, false, t.max(self.now), data);
+        self.now = last + 300 * 1000;
+    }
+
     fn header(&self, from_client: bool, ack: bool) -> TcpHeader {
         let mut h = if from_client {
             let mut h = TcpHeader::new(

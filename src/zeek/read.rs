@@ -6,11 +6,12 @@
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use flate2::bufread::MultiGzDecoder;
 
 use crate::capture::{Problem, ProblemKind};
-use crate::flow::FlowTable;
+use crate::flow::{FlowTable, Watch};
 
 use super::{json, record, sniff, tsv, LogFormat, LogKind, Sniffed, MAX_LINE, MAX_PROBLEMS};
 
@@ -51,8 +52,12 @@ impl LogSummary {
 
 /// Reads every log in `paths` into one table: conn logs first, then dns, ssl and http, each
 /// kind in the order given. Summaries come back in the order of `paths`.
-pub fn read_logs(paths: &[PathBuf]) -> (FlowTable, Vec<LogSummary>) {
-    let mut table = FlowTable::default();
+/// `watch`, when given, keeps what it names past the table's bounds.
+pub fn read_logs(paths: &[PathBuf], watch: Option<Arc<dyn Watch>>) -> (FlowTable, Vec<LogSummary>) {
+    let mut table = FlowTable {
+        watch,
+        ..FlowTable::default()
+    };
     let sniffed: Vec<Option<Sniffed>> = paths.iter().map(|p| sniff(p)).collect();
     let mut order: Vec<usize> = (0..paths.len()).collect();
     order.sort_by_key(|&i| sniffed.get(i).cloned().flatten().map(|s| s.kind));
@@ -341,7 +346,7 @@ mod tests {
             format!("{{\"ts\":1,{id},\"proto\":\"udp\"}}\n").as_bytes(),
         );
         let files = write(d.path(), "files.log", b"{\"ts\":1}\n");
-        let (t, s) = read_logs(&[ssl.clone(), files, conn]);
+        let (t, s) = read_logs(&[ssl.clone(), files, conn], None);
         assert_eq!(s.len(), 3);
         assert_eq!(s[0].path, ssl);
         assert!(s[1].skipped && s[1].problems[0].kind == ProblemKind::SkippedLog);

@@ -134,6 +134,18 @@ fn dns(r: &dyn Record, table: &mut FlowTable) -> Result<(), String> {
         return Ok(());
     }
     table.dns_query(ts, client, query);
+    // Zeek pairs answers with their question (id and ports) and measures the round trip; an
+    // answer logged without a round trip answered no question Zeek saw.
+    let solicited = text(r, "rtt").is_some();
+    if solicited {
+        if let Ok(server) = addr(r, "id.resp_h") {
+            if r.field("answers").is_some_and(|a| !a.items().is_empty())
+                && port(r, "id.resp_p") == Ok(53)
+            {
+                table.dns_served(server, client);
+            }
+        }
+    }
     let answers = r.field("answers").map(Value::items).unwrap_or_default();
     let (ips, names): (Vec<&str>, Vec<&str>) =
         answers.into_iter().partition(|a| parse_addr(a).is_some());
@@ -145,9 +157,9 @@ fn dns(r: &dyn Record, table: &mut FlowTable) -> Result<(), String> {
         .filter(|n| !n.is_empty() && !n.contains([' ', '\t']))
         .collect();
     for ip in ips.iter().filter_map(|a| parse_addr(a)) {
-        table.dns_answer(ts, query, ip);
+        table.dns_answer(ts, client, query, ip, solicited);
         for name in &names {
-            table.dns_answer(ts, name, ip);
+            table.dns_answer(ts, client, name, ip, solicited);
         }
     }
     Ok(())
@@ -166,7 +178,7 @@ fn ssl(r: &dyn Record, table: &mut FlowTable) -> Result<(), String> {
     } else {
         tcp
     };
-    table.tls_sni(ts, key, name);
+    table.tls_sni(ts, key, addr(r, "id.orig_h")?, name);
     Ok(())
 }
 
@@ -188,6 +200,10 @@ fn http(r: &dyn Record, table: &mut FlowTable) -> Result<(), String> {
             host,
             target: uri.unwrap_or_default().to_owned(),
             user_agent: text(r, "user_agent").map(str::to_owned),
+            referer: text(r, "referrer").map(str::to_owned),
+            // Zeek lists proxy headers (Via, X-Forwarded-For, ...) in `proxied`.
+            via: r.field("proxied").is_some_and(|p| !p.items().is_empty()),
+            client: addr(r, "id.orig_h")?,
         },
     );
     Ok(())
@@ -309,9 +325,17 @@ mod tests {
             .names
             .contains_key("skype.tom.com"));
         for a in ["211.100.41.6", "2001:db8::1"] {
-            let names = &t.resolved[&ip(a)].names;
+            let names = &t.resolved[&(ip("192.168.1.2"), ip(a))].names;
             assert!(names.contains_key("skype.tom.com") && names.contains_key("cdn.tom.com"));
+            // No round trip: Zeek saw no question for it.
+            assert!(!names["skype.tom.com"].solicited);
         }
+        // With a round trip, the answer is the client's own, and the server a resolver.
+        run(LogKind::Dns, r#"{"ts":5,"id.orig_h":"192.168.1.3","id.orig_p":3000,"id.resp_h":"8.8.8.8","id.resp_p":53,"query":"skype.tom.com","rtt":0.02,"answers":["211.100.41.6"]}"#, &mut t).unwrap();
+        assert!(
+            t.resolved[&(ip("192.168.1.3"), ip("211.100.41.6"))].names["skype.tom.com"].solicited
+        );
+        assert_eq!(t.dns_servers[&ip("8.8.8.8")].kept, vec![ip("192.168.1.3")]);
         // A question without an answer is still a question.
         run(
             LogKind::Dns,

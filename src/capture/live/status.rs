@@ -202,6 +202,9 @@ mod tests {
                 target: "/en_return_time.php?login_id=ci&code=0123456789abcdef0123456789abcdef"
                     .into(),
                 user_agent: None,
+                referer: None,
+                via: false,
+                client: ip("192.0.2.2"),
             },
         );
         let a = assess(&t, &analyzer);

@@ -1,0 +1,428 @@
+//! Stage 4, enrich: from gathered traffic to one [`HostView`] per host. Looks up each endpoint
+//! once (country, the one address indicator that speaks for it), gives it the names the host
+//! itself produced for it (its own DNS answers, TLS server names, HTTP hosts), sorts the
+//! host's HTTP requests into its own, a browser's visits and relays for others, and matches
+//! every name, request and port against the indicator set, each match with its [`Basis`].
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use rustc_hash::FxHashMap;
+
+use super::geoip::Country;
+use super::indicators::{Indicator, IndicatorSet, Matcher, Role};
+use super::{
+    Basis, Context, Dropped, Endpoint, EndpointAgg, Gathered, HostAgg, HostView, Match, NameSeen,
+    ProxyAgg, Query, Via, MAX_HTTP_PER_ENDPOINT,
+};
+use crate::addr::{self, SpecialRange};
+use crate::flow::names::Clients;
+use crate::flow::{FlowTable, HttpFact, NameSet};
+
+/// Builds the per-host views of a flow table, sorted by host address.
+pub fn hosts_of<'s>(table: &FlowTable, ctx: &Context<'s>) -> Vec<HostView<'s>> {
+    hosts(super::gather(table, ctx), ctx)
+}
+
+/// Builds the per-host views of gathered traffic, sorted by host address: looks up each
+/// endpoint once (country, indicators) and matches the names and requests seen.
+pub fn hosts<'s>(gathered: Gathered, ctx: &Context<'s>) -> Vec<HostView<'s>> {
+    hosts_map(gathered, ctx, 1, |view| view)
+}
+
+/// [`hosts`], with `each` applied to every view as it is made, on `threads` threads (each
+/// takes a run of hosts in address order); the results come in host address order, the same
+/// for any number of threads.
+pub fn hosts_map<'s, T, F>(gathered: Gathered, ctx: &Context<'s>, threads: usize, each: F) -> Vec<T>
+where
+    T: Send,
+    F: Fn(HostView<'s>) -> T + Sync,
+{
+    let Gathered {
+        hosts,
+        resolved,
+        queries,
+        dns_servers,
+        proxies,
+        ..
+    } = gathered;
+    let known = Known {
+        resolved: &resolved,
+        queries: &queries,
+        dns_servers: &dns_servers,
+        proxies: &proxies,
+    };
+    let mut hosts: Vec<HostAgg> = hosts
+        .into_values()
+        // A machine that sent nothing is still a machine (a one-direction capture), unless its
+        // address may be a network's or its broadcast address.
+        .filter(|h| h.sent > 0 || !ctx.local.maybe_network_or_broadcast(h.addr))
+        .collect();
+    hosts.sort_unstable_by_key(|h| h.addr);
+    // Each run has its own cache of address facts (pure functions of the address).
+    let run = |part: Vec<HostAgg>| -> Vec<T> {
+        let mut cache: FxHashMap<IpAddr, AddrFacts<'s>> = FxHashMap::default();
+        part.into_iter()
+            .map(|h| each(h.finish(&known, ctx, &mut cache)))
+            .collect()
+    };
+    let threads = threads.clamp(1, hosts.len().max(1));
+    if threads == 1 {
+        return run(hosts);
+    }
+    let per = hosts.len().div_ceil(threads);
+    let mut parts = Vec::with_capacity(threads);
+    while hosts.len() > per {
+        let rest = hosts.split_off(per);
+        parts.push(std::mem::replace(&mut hosts, rest));
+    }
+    parts.push(hosts);
+    std::thread::scope(|s| {
+        let run = &run;
+        let handles: Vec<_> = parts
+            .into_iter()
+            .map(|part| s.spawn(move || run(part)))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
+/// What gathering learnt beside the hosts, for [`HostAgg::finish`].
+struct Known<'g> {
+    resolved: &'g FxHashMap<(IpAddr, IpAddr), NameSet>,
+    queries: &'g FxHashMap<IpAddr, NameSet>,
+    dns_servers: &'g FxHashMap<IpAddr, Clients>,
+    proxies: &'g FxHashMap<IpAddr, ProxyAgg>,
+}
+
+/// What is known of an address regardless of which host talked to it.
+#[derive(Clone)]
+struct AddrFacts<'s> {
+    country: Option<Country>,
+    special: Option<SpecialRange>,
+    indicator: Option<&'s Indicator>,
+}
+
+/// Whose an HTTP request is, from the host's side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Asked {
+    /// The host's own request.
+    Own,
+    /// A browser's request for a web page.
+    Visit,
+    /// Relayed for another machine.
+    Relayed,
+}
+
+impl Asked {
+    fn basis(self) -> Basis {
+        match self {
+            Asked::Own => Basis::Request,
+            Asked::Visit => Basis::Visit,
+            Asked::Relayed => Basis::Relayed,
+        }
+    }
+}
+
+/// Whether a User-Agent is a web browser's. Browsers all announce `Mozilla/`; so does the
+/// Delphi Indy library's default that TOM's ContentFilter sent, which is a program, not a
+/// browser.
+fn is_browser(user_agent: Option<&str>) -> bool {
+    user_agent.is_some_and(|ua| {
+        (ua.starts_with("Mozilla/") || ua.starts_with("Opera/")) && !ua.contains("Indy Library")
+    })
+}
+
+/// Sorts one request: relayed when it carries `Via` or the host is a proxy that was asked for
+/// that name; a visit when a web page made it (Referer); the host's own when it is a request
+/// only a client makes (an indicator's URL, parameter or User-Agent, not of TOM's web site) or
+/// not a browser's; a visit otherwise (a browser's request for a page).
+fn sort_request(req: &HttpFact, set: &IndicatorSet, relays: Option<&ProxyAgg>) -> Asked {
+    let relayed_name = relays
+        .is_some_and(|p| p.overflow || req.host.as_ref().is_some_and(|h| p.names.contains(h)));
+    if req.via || (relayed_name && !req.to_proxy()) {
+        return Asked::Relayed;
+    }
+    if req.referer.is_some() {
+        return Asked::Visit;
+    }
+    let client_only = set
+        .match_http(req.host.as_deref(), &req.target, req.user_agent.as_deref())
+        .iter()
+        .any(|i| matches!(i.role, Role::Tom | Role::Skype));
+    if client_only || !is_browser(req.user_agent.as_deref()) {
+        Asked::Own
+    } else {
+        Asked::Visit
+    }
+}
+
+/// How a name match counts, from how the name was seen: the host's own request first, then
+/// its server name, then its browser's visit or a relay, then its own lookup (with or without
+/// a contact), and last an answer it never asked for.
+fn name_basis(seen: &NameSeen, contacted: bool) -> Basis {
+    if seen.request {
+        Basis::Request
+    } else if seen.server_name {
+        Basis::ServerName
+    } else if seen.visit {
+        Basis::Visit
+    } else if seen.relayed {
+        Basis::Relayed
+    } else if seen.answered && contacted {
+        Basis::LookupAndContact
+    } else if seen.answered {
+        Basis::LookupOnly
+    } else {
+        Basis::Unsolicited
+    }
+}
+
+impl HostAgg {
+    fn finish<'s>(
+        self,
+        known: &Known<'_>,
+        ctx: &Context<'s>,
+        cache: &mut FxHashMap<IpAddr, AddrFacts<'s>>,
+    ) -> HostView<'s> {
+        let set = ctx.indicators;
+        let relays = known.proxies.get(&self.addr);
+        let proxy_clients = relays.map_or(0, |p| p.clients.count());
+        let dns_clients = known.dns_servers.get(&self.addr).map_or(0, Clients::count);
+        let mut dns_answer_names = 0;
+        let mut sorted: Vec<(IpAddr, EndpointAgg)> = self.endpoints.into_iter().collect();
+        sorted.sort_unstable_by_key(|(addr, _)| *addr);
+        let endpoints: Vec<Endpoint<'s>> = sorted
+            .into_iter()
+            .map(|(addr, e)| {
+                let facts = cache
+                    .entry(addr)
+                    .or_insert_with(|| AddrFacts {
+                        country: ctx.geoip.country(addr),
+                        special: addr::special_range(addr),
+                        indicator: set.match_addr_most_specific(addr),
+                    })
+                    .clone();
+                let resolved = known.resolved.get(&(self.addr, addr));
+                dns_answer_names += resolved.map_or(0, |r| r.dropped);
+                endpoint(addr, e, &facts, resolved, set, relays, ctx)
+            })
+            .collect();
+        let (queries, dns_questions) = match known.queries.get(&self.addr) {
+            Some(asked) => {
+                let mut queries: Vec<Query<'s>> = asked
+                    .names
+                    .iter()
+                    .map(|(name, seen)| Query {
+                        name: name.clone(),
+                        first_ns: seen.first_ns,
+                        count: seen.count,
+                        matches: set.match_name(name),
+                        explained: endpoints.iter().any(|e| {
+                            e.names.get(name.as_str()).is_some_and(|n| {
+                                !matches!(
+                                    name_basis(n, e.contacted()),
+                                    Basis::LookupOnly | Basis::Unsolicited
+                                )
+                            })
+                        }),
+                    })
+                    .collect();
+                queries.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+                (queries, asked.dropped)
+            }
+            None => (Vec::new(), 0),
+        };
+        HostView {
+            addr: self.addr,
+            endpoints,
+            queries,
+            dropped: Dropped {
+                dns_questions,
+                dns_answer_names,
+                http_requests: self.http_dropped,
+            },
+            dns_clients,
+            proxy_clients,
+            flows: self.flows,
+            packets: self.packets,
+            sent: self.sent,
+            bytes: self.bytes,
+            first_ns: self.first_ns,
+            last_ns: self.last_ns,
+        }
+    }
+}
+
+/// One endpoint of a host, with its names and matches.
+fn endpoint<'s>(
+    addr: IpAddr,
+    mut e: EndpointAgg,
+    facts: &AddrFacts<'s>,
+    resolved: Option<&NameSet>,
+    set: &'s IndicatorSet,
+    relays: Option<&ProxyAgg>,
+    ctx: &Context<'s>,
+) -> Endpoint<'s> {
+    let contacted = e.host_opened && e.sent > 0;
+    // In time order, whatever the table's order.
+    e.http
+        .sort_by(|a, b| (a.ts_ns, &a.target).cmp(&(b.ts_ns, &b.target)));
+    let mut names: BTreeMap<String, NameSeen> = BTreeMap::new();
+    let mut note = |name: &str, ts: i64, mark: &dyn Fn(&mut NameSeen)| {
+        let seen = names.entry(name.to_owned()).or_insert(NameSeen {
+            first_ns: ts,
+            ..NameSeen::default()
+        });
+        seen.first_ns = seen.first_ns.min(ts);
+        mark(seen);
+    };
+    // A proxy's server names are relayed when a client asked it for them.
+    let relayed_sni = |name: &str| relays.is_some_and(|p| p.overflow || p.names.contains(name));
+    for (name, &ts) in &e.sni {
+        if relayed_sni(name) {
+            note(name, ts, &|s| s.relayed = true);
+        } else {
+            note(name, ts, &|s| s.server_name = true);
+        }
+    }
+    if let Some(resolved) = resolved {
+        for (name, seen) in &resolved.names {
+            let solicited = seen.solicited;
+            note(name, seen.first_ns, &|s| {
+                if solicited {
+                    s.answered = true;
+                } else {
+                    s.unsolicited = true;
+                }
+            });
+        }
+    }
+    let mut matches: Vec<Match<'s>> = Vec::new();
+    for req in &e.http {
+        let asked = sort_request(req, set, relays);
+        if let Some(h) = &req.host {
+            note(h, req.ts_ns, &|s| match asked {
+                Asked::Own => s.request = true,
+                Asked::Visit => s.visit = true,
+                Asked::Relayed => s.relayed = true,
+            });
+        }
+        let shown = format!("{}{}", req.host.as_deref().unwrap_or(""), req.target);
+        for indicator in set.match_http(req.host.as_deref(), &req.target, req.user_agent.as_deref())
+        {
+            let via = match (&indicator.matcher, &req.user_agent) {
+                (Matcher::UserAgent(_), Some(ua)) => {
+                    Via::Http(format!("User-Agent: {ua} ({shown})"))
+                }
+                _ => Via::Http(shown.clone()),
+            };
+            let basis = if indicator.role == Role::TomWeb && asked == Asked::Own {
+                Basis::Visit
+            } else {
+                asked.basis()
+            };
+            matches.push(Match {
+                indicator,
+                via,
+                basis,
+                first_ns: req.ts_ns,
+            });
+        }
+    }
+    if let Some(indicator) = facts.indicator {
+        matches.push(Match {
+            indicator,
+            via: Via::Address,
+            basis: if contacted {
+                Basis::Contacted
+            } else {
+                Basis::ReceivedOnly
+            },
+            first_ns: e.first_ns,
+        });
+    }
+    for (name, seen) in &names {
+        for indicator in set.match_name(name) {
+            let basis = if indicator.role == Role::TomWeb {
+                Basis::Visit
+            } else {
+                name_basis(seen, contacted)
+            };
+            matches.push(Match {
+                indicator,
+                via: Via::Name(name.clone()),
+                basis,
+                first_ns: seen.first_ns,
+            });
+        }
+    }
+    for (proto, port) in e.ports.opened() {
+        for indicator in set.match_port(proto, port) {
+            matches.push(Match {
+                indicator,
+                via: Via::Port(proto, port),
+                basis: Basis::Port,
+                first_ns: e.first_ns,
+            });
+        }
+    }
+    // Keep the earliest requests (the bound must not depend on the table's order).
+    e.http.truncate(MAX_HTTP_PER_ENDPOINT);
+    Endpoint {
+        addr,
+        country: facts.country,
+        special: facts.special,
+        local: ctx.local.is_local(addr),
+        flows: e.flows,
+        packets: e.packets,
+        sent: e.sent,
+        bytes: e.bytes,
+        first_ns: e.first_ns,
+        last_ns: e.last_ns,
+        ports: e.ports.shown(),
+        host_opened: e.host_opened,
+        proxy: e.proxy,
+        names,
+        http: e.http,
+        matches,
+        programs: e.programs,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn browsers_are_told_from_programs() {
+        assert!(is_browser(Some(
+            "Mozilla/4.0 (compatible; MSIE 8.0; Windows NT 5.1; Trident/4.0)"
+        )));
+        assert!(!is_browser(Some("Mozilla/3.0 (compatible; Indy Library)")));
+        assert!(!is_browser(Some("Skype/6.21")));
+        assert!(!is_browser(None));
+    }
+
+    #[test]
+    fn name_basis_prefers_the_hosts_own_request() {
+        let mut seen = NameSeen {
+            answered: true,
+            ..NameSeen::default()
+        };
+        assert_eq!(name_basis(&seen, false), Basis::LookupOnly);
+        assert_eq!(name_basis(&seen, true), Basis::LookupAndContact);
+        seen.visit = true;
+        assert_eq!(name_basis(&seen, true), Basis::Visit);
+        seen.request = true;
+        assert_eq!(name_basis(&seen, true), Basis::Request);
+        let only = NameSeen {
+            unsolicited: true,
+            ..NameSeen::default()
+        };
+        assert_eq!(name_basis(&only, true), Basis::Unsolicited);
+    }
+}

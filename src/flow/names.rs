@@ -1,0 +1,276 @@
+//! Stage 3, flows: the name stores beside the flow table, and who each name belongs to.
+//!
+//! A name counts for a machine only when that machine itself produced it (DESIGN.md, "Whose
+//! evidence is it?"), so every name is stored with its owner:
+//! - DNS questions per client ([`NameSet`] per client address);
+//! - DNS answers per client and answered address, each marked *solicited* when it answered a
+//!   question that client was seen asking (same transaction id, ports and name, as Zeek pairs
+//!   them) and *unsolicited* otherwise: anyone can put an answer on the wire;
+//! - which hosts answered DNS questions for others ([`Clients`] per server): resolvers and
+//!   forwarders, whose own lookups are made on their clients' behalf.
+//!
+//! Every store is bounded, and what goes past a bound is counted, never silently lost. A name
+//! that a [`Watch`] says could be evidence (an indicator names it) is kept past the bound: a
+//! busy host's thousands of lookups, or junk names sent ahead of the real one, must not push
+//! evidence out. At most one name per watched group is kept past the bound, so the stores stay
+//! bounded by the size of the indicator set even under a flood of watched names.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use rustc_hash::FxHashMap;
+
+/// Tells the flow stage which names and requests could be evidence, so that no bound drops
+/// them. Implemented by the indicator set (stage 4 knowledge handed down as a predicate).
+pub trait Watch: Send + Sync + fmt::Debug {
+    /// The group (e.g. the index of the first indicator) a DNS name, TLS server name or HTTP
+    /// host falls in, if any indicator could match it.
+    fn watch_name(&self, name: &str) -> Option<u32>;
+    /// The group an HTTP request falls in, if any indicator could match it.
+    fn watch_request(
+        &self,
+        host: Option<&str>,
+        target: &str,
+        user_agent: Option<&str>,
+    ) -> Option<u32>;
+}
+
+/// How and when one name was seen in a [`NameSet`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seen {
+    /// First seen, ns since the epoch.
+    pub first_ns: i64,
+    /// Times seen.
+    pub count: u64,
+    /// For DNS answers: whether at least one answered a question the client was seen asking.
+    /// Always true for questions.
+    pub solicited: bool,
+}
+
+/// A set of names with how each was seen, bounded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NameSet {
+    /// Name → how it was seen.
+    /// (A hash map: looked up for every DNS message; sort before showing it.)
+    pub names: FxHashMap<String, Seen>,
+    /// Distinct names not kept because of the bound.
+    pub dropped: u64,
+    /// Watch groups already holding a name kept past the bound.
+    over: Vec<u32>,
+}
+
+impl NameSet {
+    /// Adds one sighting of `name`, keeping at most `bound` distinct names (and past it, one
+    /// name per watch group).
+    pub fn add(&mut self, name: &str, seen: Seen, bound: usize, watch: Option<&dyn Watch>) {
+        if let Some(entry) = self.names.get_mut(name) {
+            entry.first_ns = entry.first_ns.min(seen.first_ns);
+            entry.count += seen.count;
+            entry.solicited |= seen.solicited;
+        } else if self.names.len() < bound || self.keep_past_bound(name, watch) {
+            self.names.insert(name.to_owned(), seen);
+        } else {
+            self.dropped += 1;
+        }
+    }
+
+    fn keep_past_bound(&mut self, name: &str, watch: Option<&dyn Watch>) -> bool {
+        match watch.and_then(|w| w.watch_name(name)) {
+            Some(group) if !self.over.contains(&group) => {
+                self.over.push(group);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Adds the names of `other` (with the same bound and watch).
+    pub fn merge(&mut self, other: &NameSet, bound: usize, watch: Option<&dyn Watch>) {
+        // In name order, so that which names the bound keeps does not depend on hashing.
+        let mut theirs: Vec<(&String, &Seen)> = other.names.iter().collect();
+        theirs.sort_unstable_by_key(|(name, _)| *name);
+        for (name, &seen) in theirs {
+            self.add(name, seen, bound, watch);
+        }
+        self.dropped += other.dropped;
+    }
+}
+
+/// At most this many distinct clients are kept per DNS server (the rest are counted).
+pub const MAX_CLIENTS_PER_SERVER: usize = 64;
+
+/// The distinct clients a DNS server answered, bounded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Clients {
+    /// Clients, in the order first answered.
+    pub kept: Vec<IpAddr>,
+    /// Further distinct clients past the bound (an upper estimate: they are not remembered).
+    pub more: u64,
+}
+
+impl Clients {
+    /// Records `client`.
+    pub fn add(&mut self, client: IpAddr) {
+        if self.kept.contains(&client) {
+            return;
+        }
+        if self.kept.len() < MAX_CLIENTS_PER_SERVER {
+            self.kept.push(client);
+        } else {
+            self.more += 1;
+        }
+    }
+
+    /// Adds the clients of `other`.
+    pub fn merge(&mut self, other: &Clients) {
+        for &c in &other.kept {
+            self.add(c);
+        }
+        self.more += other.more;
+    }
+
+    /// How many distinct clients (at least).
+    pub fn count(&self) -> u64 {
+        self.kept.len() as u64 + self.more
+    }
+}
+
+/// The key of a DNS question waiting for its answer: the client's and the server's address
+/// and port, the transport, and the transaction id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DnsKey {
+    /// The client that asked.
+    pub client: (IpAddr, u16),
+    /// The server it asked.
+    pub server: (IpAddr, u16),
+    /// IP protocol (UDP or TCP).
+    pub proto: u8,
+    /// DNS transaction id.
+    pub id: u16,
+}
+
+/// At most this many DNS questions wait for their answers at once.
+pub const MAX_PENDING_DNS: usize = 1 << 16;
+/// A question older than this (capture time) no longer waits: resolvers give up sooner.
+pub const DNS_ANSWER_WINDOW_NS: i64 = 30_000_000_000;
+
+/// DNS questions waiting for their answers, bounded in count and time.
+#[derive(Debug, Clone, Default)]
+pub struct PendingDns {
+    waiting: FxHashMap<DnsKey, (i64, Box<str>)>,
+    /// Questions that could not wait because the store was full of recent ones: their answers
+    /// will read as unsolicited.
+    pub dropped: u64,
+}
+
+impl PendingDns {
+    /// Records a question for `name` asked at `ts`.
+    pub fn ask(&mut self, key: DnsKey, ts: i64, name: &str) {
+        if self.waiting.len() >= MAX_PENDING_DNS && !self.waiting.contains_key(&key) {
+            self.waiting
+                .retain(|_, (asked, _)| ts.saturating_sub(*asked) <= DNS_ANSWER_WINDOW_NS);
+            if self.waiting.len() >= MAX_PENDING_DNS {
+                self.dropped += 1;
+                return;
+            }
+        }
+        self.waiting.insert(key, (ts, name.into()));
+    }
+
+    /// Whether an answer for `name` at `ts` answers a question that waits under `key`; the
+    /// question stops waiting either way when the key matches. Names compare without case
+    /// (resolvers may change it, RFC 4343).
+    pub fn answer(&mut self, key: &DnsKey, ts: i64, name: &str) -> bool {
+        match self.waiting.remove(key) {
+            Some((asked, q)) => {
+                q.eq_ignore_ascii_case(name) && ts.saturating_sub(asked) <= DNS_ANSWER_WINDOW_NS
+            }
+            None => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct TomWatch;
+    impl Watch for TomWatch {
+        fn watch_name(&self, name: &str) -> Option<u32> {
+            name.ends_with("tom.com").then_some(1)
+        }
+        fn watch_request(&self, host: Option<&str>, _: &str, _: Option<&str>) -> Option<u32> {
+            host.and_then(|h| self.watch_name(h))
+        }
+    }
+
+    fn seen(ts: i64) -> Seen {
+        Seen {
+            first_ns: ts,
+            count: 1,
+            solicited: true,
+        }
+    }
+
+    #[test]
+    fn bound_counts_what_it_drops_and_keeps_watched_names() {
+        let mut set = NameSet::default();
+        for i in 0..10 {
+            set.add(&format!("n{i}.example"), seen(i), 4, Some(&TomWatch));
+        }
+        assert_eq!((set.names.len(), set.dropped), (4, 6));
+        set.add("skypetools.tom.com", seen(20), 4, Some(&TomWatch));
+        assert!(set.names.contains_key("skypetools.tom.com"));
+        // One per group past the bound: a flood of watched names stays bounded.
+        set.add("x1.skypetools.tom.com", seen(21), 4, Some(&TomWatch));
+        assert!(!set.names.contains_key("x1.skypetools.tom.com"));
+        assert_eq!(set.dropped, 7);
+        // Without a watch, nothing passes the bound.
+        let mut plain = NameSet::default();
+        for i in 0..5 {
+            plain.add(&format!("n{i}.tom.com"), seen(i), 4, None);
+        }
+        assert_eq!((plain.names.len(), plain.dropped), (4, 1));
+    }
+
+    #[test]
+    fn solicited_sticks_and_counts_add() {
+        let mut set = NameSet::default();
+        let mut s = seen(5);
+        s.solicited = false;
+        set.add("a.example", s, 4, None);
+        set.add("a.example", seen(3), 4, None);
+        assert_eq!(
+            set.names["a.example"],
+            Seen {
+                first_ns: 3,
+                count: 2,
+                solicited: true
+            }
+        );
+    }
+
+    #[test]
+    fn answers_pair_with_their_question_once() {
+        let ip = |s: &str| -> IpAddr { s.parse().unwrap() };
+        let key = DnsKey {
+            client: (ip("10.0.0.2"), 40000),
+            server: (ip("10.0.0.1"), 53),
+            proto: 17,
+            id: 7,
+        };
+        let mut p = PendingDns::default();
+        assert!(!p.answer(&key, 1, "a.example"), "no question yet");
+        p.ask(key, 1, "A.Example");
+        assert!(p.answer(&key, 2, "a.example"));
+        assert!(!p.answer(&key, 3, "a.example"), "answered already");
+        p.ask(key, 1, "a.example");
+        assert!(!p.answer(&key, 2, "b.example"), "another name");
+        p.ask(key, 1, "a.example");
+        assert!(
+            !p.answer(&key, 1 + DNS_ANSWER_WINDOW_NS + 1, "a.example"),
+            "too late"
+        );
+    }
+}
