@@ -17,6 +17,6 @@ pub mod tracker;
 pub use key::{Dir, FlowKey, PortName};
 pub use map::{FlowMap, Probe};
 pub use names::{NameSet, Seen, Watch};
-pub use skype::SkypeFacts;
+pub use skype::{SkypeFacts, SkypeProtocol};
 pub use table::{Flow, FlowFacts, FlowTable, HttpFact, Opener};
 pub use tracker::Tracker;

@@ -11,7 +11,8 @@
 
 use serde::Serialize;
 
-use crate::decode::skype::{SkypeProtocol, SkypeSign};
+pub use crate::decode::skype::SkypeProtocol;
+use crate::decode::skype::SkypeSign;
 
 /// Distinct classic-UDP candidates a flow needs.
 pub const MIN_CLASSIC_UDP: u32 = 2;
