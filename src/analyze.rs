@@ -266,6 +266,15 @@ impl Analyzer {
             HostReport::new(&v, classify::classify(&v))
         });
         let totals = Totals::of(&hosts, &traffic.inputs, flows, span);
+        let sources = hosts
+            .iter()
+            .flat_map(|h| &h.evidence)
+            .filter_map(|e| e.source.as_ref())
+            .filter_map(|key| {
+                let cite = self.indicators.sources.get(key)?;
+                Some((key.clone(), cite.clone()))
+            })
+            .collect();
         Report {
             schema: SCHEMA,
             tool: ToolInfo::default(),
@@ -273,6 +282,7 @@ impl Analyzer {
             geoip: self.geoip.info().clone(),
             inputs: traffic.inputs,
             hosts,
+            sources,
             totals,
         }
     }

@@ -323,11 +323,16 @@ pub fn classify(host: &HostView<'_>) -> Classification {
         }
     }
     for q in host.queries.iter().filter(|q| !q.explained) {
+        let basis = if q.relayed {
+            Basis::Relayed
+        } else {
+            basis_of(Basis::LookupOnly)
+        };
         for ind in &q.matches {
             keep(evidence(
                 ind,
                 "name",
-                basis_of(Basis::LookupOnly),
+                basis,
                 Some(q.name.clone()),
                 None,
                 None,
@@ -347,8 +352,10 @@ pub fn classify(host: &HostView<'_>) -> Classification {
             .then_with(|| a.indicator.cmp(&b.indicator))
             .then_with(|| a.endpoint.cmp(&b.endpoint))
     });
+    // A browser on TOM's Skype pages (not on another site that shares TOM's addresses).
     if let Some(visit) = evidence.iter().find(|e| {
-        e.basis == Basis::Visit && (e.kind.starts_with("tom-") || e.kind.starts_with("tom-web"))
+        e.basis == Basis::Visit && matches!(e.kind.as_str(), "tom-name" | "tom-http")
+            || e.kind.starts_with("tom-web-")
     }) {
         advisories.push(Advisory {
             kind: "tom-web-visit".into(),
@@ -897,6 +904,7 @@ mod tests {
             first_ns: T2026,
             count: 1,
             matches: s.match_name("skypetools1.tom.com"),
+            relayed: false,
             explained: false,
         };
         let c = classify(&host(vec![], vec![q.clone()]));

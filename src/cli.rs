@@ -49,6 +49,17 @@ pub enum Format {
     Json,
 }
 
+/// Formats of the report of `analyze` and `live`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// For people, in the terminal.
+    Text,
+    /// For scripts: the versioned schema of docs/REPORT.md.
+    Json,
+    /// For people: one self-contained HTML file (no network needed to open it), with a map.
+    Html,
+}
+
 /// When to colour text output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
@@ -77,8 +88,18 @@ pub struct KnowledgeArgs {
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// Report format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+    /// Language of the text and HTML reports: en, zh-CN (简体中文), zh-TW (繁體中文).
+    /// Default: from LC_ALL, LC_MESSAGES or LANG, else English.
+    #[arg(long, value_name = "LANG")]
+    pub lang: Option<String>,
+    /// Also describe the machines with no sign of Skype (by default they are counted).
+    #[arg(long)]
+    pub all_hosts: bool,
+    /// Show each piece of evidence's kind, weight, basis and indicator id (for analysts).
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
     /// A network whose addresses are the local hosts (CIDR). Repeatable. Default: private and
     /// other special-purpose ranges.
     #[arg(long = "local-net", value_name = "CIDR")]

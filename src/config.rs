@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use tomskype::report::lang::Lang;
 
 use crate::cli::{ColorChoice, KnowledgeArgs, ReportArgs};
 use tomskype::addr::LocalNets;
@@ -76,4 +77,23 @@ pub fn colour(choice: ColorChoice) -> bool {
                 && std::io::stdout().is_terminal()
         }
     }
+}
+
+/// The language of the people's reports: `--lang` when given (refused when it names no
+/// language of ours), else the environment's.
+pub fn lang(choice: Option<&str>) -> Result<Lang> {
+    match choice {
+        None => Ok(Lang::from_env()),
+        Some(tag) => Lang::parse(tag).ok_or_else(|| {
+            anyhow::anyhow!("--lang {tag}: not a language of the reports (en, zh-CN, zh-TW)")
+        }),
+    }
+}
+
+/// Columns for the text report: the terminal's when standard output is one, else 100.
+pub fn text_width() -> usize {
+    if !std::io::stdout().is_terminal() {
+        return 100;
+    }
+    terminal_size::terminal_size().map_or(100, |(w, _)| usize::from(w.0))
 }

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Parser;
 
-use cli::{Cli, Command, Format, ReportArgs};
+use cli::{Cli, Command, Format, ReportArgs, ReportFormat};
 use tomskype::classify::Label;
 use tomskype::report::{self, expect, Report};
 
@@ -115,10 +115,21 @@ fn emit(report: &Report, args: &ReportArgs, expected: &[expect::Expectation]) ->
     {
         let mut stdout = io::stdout().lock();
         match args.format {
-            Format::Json => report::json::write(report, &mut stdout)?,
-            Format::Text => {
+            ReportFormat::Json => report::json::write(report, &mut stdout)?,
+            ReportFormat::Text | ReportFormat::Html => {
+                let lang = config::lang(args.lang.as_deref())?;
+                let story = report::people::story(report, lang, args.all_hosts);
                 let mut buf = io::BufWriter::new(&mut stdout);
-                report::text::write(report, &mut buf, config::colour(args.color))?;
+                if args.format == ReportFormat::Html {
+                    report::html::write(&story, report, &mut buf)?;
+                } else {
+                    let style = report::text::Style {
+                        colour: config::colour(args.color),
+                        width: config::text_width(),
+                        verbose: args.verbose,
+                    };
+                    report::text::write(&story, &mut buf, style)?;
+                }
                 buf.flush()?;
             }
         }

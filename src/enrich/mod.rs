@@ -207,6 +207,8 @@ pub struct Query<'s> {
     pub count: u64,
     /// Indicators the name matches.
     pub matches: Vec<&'s Indicator>,
+    /// Whether the host is a proxy and a client asked it for the name: its lookup was for them.
+    pub relayed: bool,
     /// Whether an endpoint of the host carries the name as its own (its answer led to a
     /// contact, or a request or server name named it): the endpoint's match then speaks for it.
     pub explained: bool,

@@ -160,6 +160,26 @@ fn sort_request(req: &HttpFact, set: &IndicatorSet, relays: Option<&ProxyAgg>) -
     }
 }
 
+/// A request as shown in evidence: host and target, or the absolute URI a proxy was sent
+/// (without its scheme).
+fn shown_request(req: &HttpFact) -> String {
+    let target = req.target.as_str();
+    for scheme in ["http://", "https://"] {
+        if let Some(rest) = target
+            .get(..scheme.len())
+            .filter(|s| s.eq_ignore_ascii_case(scheme))
+            .and_then(|_| target.get(scheme.len()..))
+        {
+            return rest.to_owned();
+        }
+    }
+    if req.to_proxy() {
+        // CONNECT host:port: the target is the whole story.
+        return target.to_owned();
+    }
+    format!("{}{}", req.host.as_deref().unwrap_or(""), target)
+}
+
 /// How a name match counts, from how the name was seen: the host's own request first, then
 /// its server name, then its browser's visit or a relay, then its own lookup (with or without
 /// a contact), and last an answer it never asked for.
@@ -221,6 +241,8 @@ impl HostAgg {
                         first_ns: seen.first_ns,
                         count: seen.count,
                         matches: set.match_name(name),
+                        relayed: relays
+                            .is_some_and(|p| p.overflow || p.names.contains(name.as_str())),
                         explained: endpoints.iter().any(|e| {
                             e.names.get(name.as_str()).is_some_and(|n| {
                                 !matches!(
@@ -280,30 +302,30 @@ fn endpoint<'s>(
         seen.first_ns = seen.first_ns.min(ts);
         mark(seen);
     };
-    // A proxy's server names are relayed when a client asked it for them.
-    let relayed_sni = |name: &str| relays.is_some_and(|p| p.overflow || p.names.contains(name));
+    // A proxy's names (server names, lookups, addresses) are relayed when a client asked it
+    // for them; all of them when it was asked for more names than are remembered.
+    let relayed_name = |name: &str| relays.is_some_and(|p| p.overflow || p.names.contains(name));
+    let (mut sni_own, mut sni_relayed) = (0usize, 0usize);
     for (name, &ts) in &e.sni {
-        if relayed_sni(name) {
+        if relayed_name(name) {
+            sni_relayed += 1;
             note(name, ts, &|s| s.relayed = true);
         } else {
+            sni_own += 1;
             note(name, ts, &|s| s.server_name = true);
         }
     }
-    if let Some(resolved) = resolved {
-        for (name, seen) in &resolved.names {
-            let solicited = seen.solicited;
-            note(name, seen.first_ns, &|s| {
-                if solicited {
-                    s.answered = true;
-                } else {
-                    s.unsolicited = true;
-                }
-            });
-        }
-    }
     let mut matches: Vec<Match<'s>> = Vec::new();
+    // What the host did with the endpoint: its own requests and server names, its browser's
+    // visits, its relays for others.
+    let (mut own, mut visits, mut relayed) = (sni_own, 0usize, sni_relayed);
     for req in &e.http {
         let asked = sort_request(req, set, relays);
+        match asked {
+            Asked::Own => own += 1,
+            Asked::Visit => visits += 1,
+            Asked::Relayed => relayed += 1,
+        }
         if let Some(h) = &req.host {
             note(h, req.ts_ns, &|s| match asked {
                 Asked::Own => s.request = true,
@@ -311,7 +333,7 @@ fn endpoint<'s>(
                 Asked::Relayed => s.relayed = true,
             });
         }
-        let shown = format!("{}{}", req.host.as_deref().unwrap_or(""), req.target);
+        let shown = shown_request(req);
         for indicator in set.match_http(req.host.as_deref(), &req.target, req.user_agent.as_deref())
         {
             let via = match (&indicator.matcher, &req.user_agent) {
@@ -333,15 +355,36 @@ fn endpoint<'s>(
             });
         }
     }
+    if let Some(resolved) = resolved {
+        for (name, seen) in &resolved.names {
+            let (solicited, relay) = (seen.solicited, relayed_name(name));
+            note(name, seen.first_ns, &|s| {
+                if relay {
+                    s.relayed = true;
+                } else if solicited {
+                    s.answered = true;
+                } else {
+                    s.unsolicited = true;
+                }
+            });
+        }
+    }
+    // Whose the contact with the address was: the host's own, unless everything it did there
+    // was a browser's visit or a relay for others (or a client named the address to it).
+    let address_basis = if !contacted {
+        Basis::ReceivedOnly
+    } else if relayed_name(&addr.to_string()) || (own == 0 && relayed > 0) {
+        Basis::Relayed
+    } else if own == 0 && visits > 0 {
+        Basis::Visit
+    } else {
+        Basis::Contacted
+    };
     if let Some(indicator) = facts.indicator {
         matches.push(Match {
             indicator,
             via: Via::Address,
-            basis: if contacted {
-                Basis::Contacted
-            } else {
-                Basis::ReceivedOnly
-            },
+            basis: address_basis,
             first_ns: e.first_ns,
         });
     }
@@ -365,7 +408,10 @@ fn endpoint<'s>(
             matches.push(Match {
                 indicator,
                 via: Via::Port(proto, port),
-                basis: Basis::Port,
+                basis: match address_basis {
+                    Basis::Relayed | Basis::Visit => address_basis,
+                    _ => Basis::Port,
+                },
                 first_ns: e.first_ns,
             });
         }

@@ -154,10 +154,12 @@ pub const MAX_PENDING_DNS: usize = 1 << 16;
 /// A question older than this (capture time) no longer waits: resolvers give up sooner.
 pub const DNS_ANSWER_WINDOW_NS: i64 = 30_000_000_000;
 
-/// DNS questions waiting for their answers, bounded in count and time.
+/// DNS questions waiting for their answers, bounded in count and time. A question is kept as
+/// its time and a hash of its name without case (no allocation per question: DNS is most of
+/// the packets that reach the parsers).
 #[derive(Debug, Clone, Default)]
 pub struct PendingDns {
-    waiting: FxHashMap<DnsKey, (i64, Box<str>)>,
+    waiting: FxHashMap<DnsKey, (i64, u64)>,
     /// Questions that could not wait because the store was full of recent ones: their answers
     /// will read as unsolicited.
     pub dropped: u64,
@@ -174,7 +176,7 @@ impl PendingDns {
                 return;
             }
         }
-        self.waiting.insert(key, (ts, name.into()));
+        self.waiting.insert(key, (ts, name_hash(name)));
     }
 
     /// Whether an answer for `name` at `ts` answers a question that waits under `key`; the
@@ -183,11 +185,21 @@ impl PendingDns {
     pub fn answer(&mut self, key: &DnsKey, ts: i64, name: &str) -> bool {
         match self.waiting.remove(key) {
             Some((asked, q)) => {
-                q.eq_ignore_ascii_case(name) && ts.saturating_sub(asked) <= DNS_ANSWER_WINDOW_NS
+                q == name_hash(name) && ts.saturating_sub(asked) <= DNS_ANSWER_WINDOW_NS
             }
             None => false,
         }
     }
+}
+
+/// A hash of `name` that ignores ASCII case (resolvers may change it, RFC 4343).
+fn name_hash(name: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    for b in name.bytes() {
+        h.write_u8(b.to_ascii_lowercase());
+    }
+    h.finish()
 }
 
 #[cfg(test)]

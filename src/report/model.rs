@@ -36,6 +36,8 @@ pub struct Report {
     pub inputs: Vec<InputReport>,
     /// Every local host, by address.
     pub hosts: Vec<HostReport>,
+    /// The published sources the evidence cites: source key → citation.
+    pub sources: BTreeMap<String, String>,
     /// Counts over the whole run.
     pub totals: Totals,
 }

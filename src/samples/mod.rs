@@ -22,6 +22,8 @@ mod sessions;
 mod tcp;
 mod tom;
 mod traps;
+#[cfg(test)]
+mod trust_tests;
 
 use std::collections::BTreeMap;
 use std::io;

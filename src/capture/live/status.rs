@@ -12,6 +12,7 @@ use crate::analyze::Analyzer;
 use crate::classify::{self, Label};
 use crate::enrich;
 use crate::enrich::indicators::Role;
+use crate::enrich::Basis;
 use crate::flow::FlowTable;
 
 /// The status line is redrawn this often.
@@ -47,13 +48,19 @@ fn rank(label: Label) -> u8 {
 pub fn assess(table: &FlowTable, analyzer: &Analyzer) -> Assessment {
     let views = enrich::hosts_of(table, &analyzer.context());
     let is_sign = |r: Role| matches!(r, Role::Tom | Role::Skype);
+    // A browser's visit or a relay for another machine is no sign of the host's own client.
+    let counted = |b: Basis| !matches!(b, Basis::Visit | Basis::Relayed);
     let mut skype_signs = 0;
     let mut best: Option<(u8, f64, u64, IpAddr, Label)> = None;
     for v in &views {
         skype_signs += v
             .endpoints
             .iter()
-            .filter(|e| e.matches.iter().any(|m| is_sign(m.indicator.role)))
+            .filter(|e| {
+                e.matches
+                    .iter()
+                    .any(|m| is_sign(m.indicator.role) && counted(m.basis))
+            })
             .count();
         skype_signs += v
             .queries
