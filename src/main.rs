@@ -11,14 +11,13 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use clap::Parser;
 
 use cli::{Cli, Command, Format, ReportArgs, ReportFormat};
 use tomskype::classify::Label;
 use tomskype::report::{self, expect, Report};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse();
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
@@ -28,6 +27,32 @@ fn main() -> ExitCode {
             eprintln!("tomskype: error: {err:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// Parses the command line; `--version` also names the shipped knowledge (indicator set,
+/// GeoIP database), so that a report can be matched to the tool that made it.
+fn parse() -> Cli {
+    use clap::{CommandFactory, FromArgMatches};
+    let set = tomskype::enrich::indicators::IndicatorSet::embedded()
+        .map(|s| s.info().versions.join(" + "))
+        .unwrap_or_else(|e| format!("(unreadable: {e})"));
+    let geoip = tomskype::enrich::geoip::GeoIp::embedded()
+        .map(|g| {
+            let i = g.info();
+            format!("{} {}", i.database_type, i.build_date)
+        })
+        .unwrap_or_else(|e| format!("(unreadable: {e})"));
+    let long = format!(
+        "{}\nindicators: {set} (embedded; --indicators adds files)\nGeoIP: {geoip} (embedded; --geoip-db picks another)",
+        env!("CARGO_PKG_VERSION")
+    );
+    // Built once per process: a leaked string keeps clap from needing its "string" feature.
+    let long: &'static str = Box::leak(long.into_boxed_str());
+    let matches = Cli::command().long_version(long).get_matches();
+    match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
     }
 }
 
@@ -67,7 +92,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Interfaces => interfaces(),
         Command::Lookup(args) => {
             let (geoip, set) = config::knowledge(&args.knowledge)?;
-            let out = tomskype::lookup::lookup(&args.addrs, &geoip, &set);
+            let out = tomskype::lookup::lookup(&args.queries, &geoip, &set);
             let mut stdout = io::stdout().lock();
             match args.format {
                 Format::Json => {
@@ -115,7 +140,8 @@ fn emit(report: &Report, args: &ReportArgs, expected: &[expect::Expectation]) ->
     {
         let mut stdout = io::stdout().lock();
         match args.format {
-            ReportFormat::Json => report::json::write(report, &mut stdout)?,
+            ReportFormat::Json => report::json::write(report, &mut stdout, args.all_hosts)?,
+            ReportFormat::Jsonl => report::json::write_lines(report, &mut stdout, args.all_hosts)?,
             ReportFormat::Text | ReportFormat::Html => {
                 let lang = config::lang(args.lang.as_deref())?;
                 let story = report::people::story(report, lang, args.all_hosts);

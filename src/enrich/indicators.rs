@@ -74,6 +74,50 @@ pub enum Matcher {
     },
 }
 
+impl fmt::Display for Matcher {
+    /// What the indicator matches, in people's words (as `tomskype indicators` and `lookup`
+    /// show it).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Matcher::Ip(a) => write!(f, "{a}"),
+            Matcher::Net(n) => write!(f, "{n}"),
+            Matcher::Name(n) => write!(f, "{n} (and names under it)"),
+            Matcher::HttpUrl { host, path } => write!(f, "http://{host}{path}…"),
+            Matcher::HttpParam { host, param } => {
+                write!(f, "a request to *.{host} with ?{param}=")
+            }
+            Matcher::UserAgent(ua) => write!(f, "User-Agent \"{ua}\""),
+            Matcher::Port { proto, port } => match proto {
+                6 => write!(f, "tcp/{port}"),
+                17 => write!(f, "udp/{port}"),
+                _ => write!(f, "tcp or udp /{port}"),
+            },
+        }
+    }
+}
+
+impl Role {
+    /// Stable name, as in indicator files and JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Tom => "tom",
+            Role::TomWeb => "tom-web",
+            Role::Skype => "skype",
+            Role::NotEvidence => "not-evidence",
+        }
+    }
+
+    /// What a match means, in people's words.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Role::Tom => "a sign of TOM-Skype",
+            Role::TomWeb => "a page of TOM's Skype web site (a browser's visit, not counted)",
+            Role::Skype => "a sign of Skype, either build",
+            Role::NotEvidence => "known not to be evidence",
+        }
+    }
+}
+
 /// A range of years, inclusive, in which an indicator means what it says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Validity {

@@ -26,8 +26,12 @@ pub enum Format {
     Json,
 }
 
+/// Version of the JSON of `tomskype indicators --format json` and `export --format json`.
+pub const SCHEMA: &str = "tomskype-indicators/1";
+
 #[derive(Serialize)]
 struct JsonExport<'a> {
+    schema: &'static str,
     set: SetInfo,
     sources: &'a std::collections::BTreeMap<String, String>,
     indicators: &'a [Indicator],
@@ -46,6 +50,7 @@ pub fn write(
         Format::Csv => csv::write(set, out),
         Format::Json => {
             let doc = JsonExport {
+                schema: SCHEMA,
                 set: set.info(),
                 sources: &set.sources,
                 indicators: &set.indicators,
@@ -67,21 +72,16 @@ pub fn write_listing(set: &IndicatorSet, out: &mut dyn Write) -> io::Result<()> 
         info.sha256
     )?;
     for i in &set.indicators {
-        let value = serde_json::to_value(&i.matcher).ok();
-        let value = value
-            .as_ref()
-            .and_then(|v| v.get("value"))
-            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
-            .unwrap_or_default();
+        let valid = if i.valid.is_always() {
+            String::new()
+        } else {
+            format!(", only in {}", i.valid)
+        };
+        writeln!(out, "\n{} ({}): {}", i.id, i.role.meaning(), i.description)?;
         writeln!(
             out,
-            "{:<34} {:<12} {:>4}  {:<44} valid {:<9} {}",
-            i.id,
-            format!("{:?}", i.role).to_lowercase(),
-            i.weight,
-            value,
-            i.valid.to_string(),
-            i.source
+            "  matches {} · weight {}{valid} · source {}",
+            i.matcher, i.weight, i.source
         )?;
     }
     writeln!(out, "\nsources:")?;

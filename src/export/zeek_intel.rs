@@ -60,12 +60,7 @@ pub fn exported(i: &Indicator) -> bool {
 
 /// The role's name as in indicator files.
 pub fn role_name(r: Role) -> &'static str {
-    match r {
-        Role::Tom => "tom",
-        Role::TomWeb => "tom-web",
-        Role::Skype => "skype",
-        Role::NotEvidence => "not-evidence",
-    }
+    r.name()
 }
 
 /// Writes the Intel file.

@@ -265,6 +265,12 @@ pub struct Totals {
 }
 
 impl HostReport {
+    /// Whether the host shows any sign worth telling: a label other than `no-skype`, or an
+    /// advisory. The others are counted, not listed, unless asked for.
+    pub fn has_sign(&self) -> bool {
+        self.verdict.label != Label::NoSkype || !self.advisories.is_empty()
+    }
+
     /// The report of one host.
     pub fn new(view: &HostView<'_>, c: Classification) -> HostReport {
         let duration_s = ((view.last_ns - view.first_ns) as f64 / 1e9).max(0.0);

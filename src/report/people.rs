@@ -97,9 +97,7 @@ pub struct Step {
 /// Tells `report` in `lang`; `all_hosts` also tells the machines with no sign.
 pub fn story(report: &Report, lang: Lang, all_hosts: bool) -> Story {
     let m = Messages::new(lang);
-    let shows = |h: &&HostReport| {
-        all_hosts || h.verdict.label != Label::NoSkype || !h.advisories.is_empty()
-    };
+    let shows = |h: &&HostReport| all_hosts || h.has_sign();
     let mut shown: Vec<&HostReport> = report.hosts.iter().filter(shows).collect();
     shown.sort_by(|a, b| {
         rank(a.verdict.label)
