@@ -49,6 +49,8 @@ grep -v '^#' "$tsv" | grep -v '^id	' | grep -v '^$' | while IFS= read -r line; d
   n=$((n + 1))
   printf '%s\n%s\n' "$header" "$line" > "$out/indicators/line-$n"
 done
+# Zeek logs (TSV and JSON), generated: see seed_zeek.sh.
+bash "$here/seed_zeek.sh" "$out"
 for t in capture_read decode_packet dns tls http quic skype indicators; do
   echo "$t: $(ls "$out/$t" | wc -l) files"
 done

@@ -111,6 +111,9 @@ pub struct ReportArgs {
     /// Default: from LC_ALL, LC_MESSAGES or LANG, else English.
     #[arg(long, value_name = "LANG")]
     pub lang: Option<String>,
+    /// Also write the HTML report to this file (one self-contained page to keep or send).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Also list the machines with no sign of Skype (by default they are counted).
     #[arg(long)]
     pub all_hosts: bool,
@@ -145,6 +148,11 @@ pub struct AnalyzeArgs {
     /// No progress bar on stderr (it shows only on a terminal, for large inputs).
     #[arg(long)]
     pub no_progress: bool,
+    /// Seconds to wait for a pipe (`-`, a named pipe, `<(cmd)`, `/dev/stdin`) to give bytes:
+    /// one that gives none is reported unreadable, one that stalls is analysed up to the
+    /// stall, and the others are still reported. 0 waits for ever (`tcpdump -w - | ...`).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    pub input_timeout: f64,
     #[command(flatten)]
     pub report: ReportArgs,
 }

@@ -193,7 +193,7 @@ pub fn write_text(lookup: &Lookup, out: &mut dyn Write) -> io::Result<()> {
             )?;
         }
         for r in &a.indicators {
-            writeln!(out, "  {}: {}", r.role.meaning(), r.description)?;
+            writeln!(out, "  {}: {}", r.role.meaning(), visible(&r.description))?;
             let when = if r.valid == "always" {
                 String::new()
             } else {
@@ -202,9 +202,11 @@ pub fn write_text(lookup: &Lookup, out: &mut dyn Write) -> io::Result<()> {
             writeln!(
                 out,
                 "    matches {} · weight {}{when} · indicator {}",
-                r.matches, r.weight, r.id
+                visible(&r.matches),
+                r.weight,
+                visible(&r.id)
             )?;
-            writeln!(out, "    source: {}", r.citation)?;
+            writeln!(out, "    source: {}", visible(&r.citation))?;
         }
     }
     Ok(())

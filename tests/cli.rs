@@ -398,3 +398,29 @@ fn jsonl_streams_a_header_the_hosts_and_a_footer() {
     assert_eq!(footer["type"], "footer");
     assert_eq!(footer["totals"]["labels"]["tom-skype"], 1);
 }
+
+#[test]
+fn html_report_is_one_self_contained_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("report.html");
+    let out = tomskype(&[
+        "analyze",
+        "--geoip-db",
+        "embedded",
+        "--lang",
+        "zh-CN",
+        "--html",
+        page.to_str().unwrap(),
+        "captures/lan-several-hosts.pcapng",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "a TOM-Skype host");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.starts_with("<!doctype html>") && html.contains("lang=\"zh-CN\""));
+    assert!(html.contains("5 台机器中有 1 台运行了 TOM-Skype：192.168.10.21"));
+    // Nothing to fetch: no script, no external resource.
+    for needle in ["<script", "src=\"http", "href=\"http", "@import", "url("] {
+        assert!(!html.contains(needle), "{needle}");
+    }
+    // The stdout report is the text one, in the same language.
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("5 台机器中有 1 台运行了 TOM-Skype"));
+}

@@ -21,6 +21,7 @@ answer-none = No machine ran TOM-Skype: none of the { $total ->
    *[other] { $total } machines
 } shows any sign of Skype.
 answer-no-machines = No machine was found in this traffic.
+answer-nothing-read = Nothing was read: the inputs hold no packets or log records, so nothing can be said about any machine.
 answer-also-unclear = Unclear signs also on: { $hosts }
 answer-also-regular = Regular Skype also on: { $hosts }
 

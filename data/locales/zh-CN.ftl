@@ -9,6 +9,7 @@ answer-unclear = 没有机器可以确定运行了 TOM-Skype，但有 { $count }
 answer-regular = 没有机器运行 TOM-Skype。运行正常版 Skype 的：{ $hosts }
 answer-none = 没有机器运行 TOM-Skype：{ $total } 台机器都没有任何使用 Skype 的迹象。
 answer-no-machines = 在这些流量中没有找到任何机器。
+answer-nothing-read = 什么也没有读到：输入中没有任何数据包或日志记录，因此无法对任何机器下结论。
 answer-also-unclear = 另有迹象不明的机器：{ $hosts }
 answer-also-regular = 另有运行正常版 Skype 的机器：{ $hosts }
 
@@ -62,7 +63,7 @@ advisory-tom-web-visit = 这台机器上的网页浏览器打开了 TOM-Skype �
 role-dns-resolver = 它为另外 { $count } 台机器提供 DNS 解析：它替它们做的查询不算作它自己的。
 role-http-proxy = 它是另外 { $count } 台机器的网页代理：它替它们获取的内容不算作它自己的。
 
-rests-on = 依据：{ $first } 至 { $last } 共 { $duration } 内的 { $packets } 个数据包。
+rests-on = 依据：{ $first } 至 { $last }（共 { $duration }）的 { $packets } 个数据包。
 rests-on-little = 流量很少：一次 Skype 登录通常超过 30 秒、50 个数据包。
 rests-on-no-names = 没有看到任何名称（没有 DNS、TLS 或网页请求）：结论只依据 IP 地址。
 rests-on-inbound = 只抓到了发往这台机器的流量：其中没有任何内容能说明这台机器自己做了什么。

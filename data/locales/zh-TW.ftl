@@ -9,6 +9,7 @@ answer-unclear = 沒有機器可以確定執行了 TOM-Skype，但有 { $count }
 answer-regular = 沒有機器執行 TOM-Skype。執行正常版 Skype 的：{ $hosts }
 answer-none = 沒有機器執行 TOM-Skype：{ $total } 台機器都沒有任何使用 Skype 的跡象。
 answer-no-machines = 在這些流量中沒有找到任何機器。
+answer-nothing-read = 什麼也沒有讀到：輸入中沒有任何封包或日誌記錄，因此無法對任何機器下結論。
 answer-also-unclear = 另有跡象不明的機器：{ $hosts }
 answer-also-regular = 另有執行正常版 Skype 的機器：{ $hosts }
 
@@ -62,7 +63,7 @@ advisory-tom-web-visit = 這台機器上的網頁瀏覽器開啟了 TOM-Skype �
 role-dns-resolver = 它為另外 { $count } 台機器提供 DNS 解析：它替它們做的查詢不算作它自己的。
 role-http-proxy = 它是另外 { $count } 台機器的網頁代理：它替它們取得的內容不算作它自己的。
 
-rests-on = 依據：{ $first } 至 { $last } 共 { $duration } 內的 { $packets } 個封包。
+rests-on = 依據：{ $first } 至 { $last }（共 { $duration }）的 { $packets } 個封包。
 rests-on-little = 流量很少：一次 Skype 登入通常超過 30 秒、50 個封包。
 rests-on-no-names = 沒有看到任何名稱（沒有 DNS、TLS 或網頁請求）：結論只依據 IP 位址。
 rests-on-inbound = 只擷取到傳往這台機器的流量：其中沒有任何內容能說明這台機器自己做了什麼。

@@ -492,6 +492,8 @@ fn parse(file: &str, text: &str, existing: &[Indicator]) -> Result<Parsed, Indic
         indicators: Vec::new(),
     };
     let mut seen_header = false;
+    // A byte-order mark at the start of the file is an editor's, not data.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (n, raw) in text.lines().enumerate() {
         let line_no = n + 1;
         let err = |reason: String| IndicatorError::Syntax {
@@ -502,6 +504,19 @@ fn parse(file: &str, text: &str, existing: &[Indicator]) -> Result<Parsed, Indic
         let line = raw.trim_end_matches('\r');
         if line.trim().is_empty() || line.starts_with('#') {
             continue;
+        }
+        // Fields end up in exports (Zeek Intel, Suricata rules, CSV) and on terminals: a
+        // control, bidi or format character has no business in any of them.
+        if let Some((at, c)) = line
+            .chars()
+            .enumerate()
+            .find(|&(_, c)| c != '\t' && crate::textsafe::is_unsafe(c))
+        {
+            return Err(err(format!(
+                "control or format character U+{:04X} at column {} (not allowed in indicator files)",
+                u32::from(c),
+                at + 1
+            )));
         }
         if let Some(rest) = line.strip_prefix('@') {
             let (key, value) = rest
@@ -860,6 +875,22 @@ mod tests {
         ))
         .unwrap_err();
         assert!(e.to_string().starts_with("user.tsv:5:"), "{e}");
+        for bad in ["\x1b[2J", "\u{202e}", "\u{2028}", "\u{7f}", "\r"] {
+            let e = load(&format!(
+                "{head}a\ttom\tip\t1.2.3.4\t0.5\ttom\t-\tme\tdesc{bad}x"
+            ))
+            .unwrap_err()
+            .to_string();
+            assert!(
+                e.starts_with("user.tsv:3: control or format character U+"),
+                "{e}"
+            );
+        }
+        // A byte-order mark at the start is allowed.
+        assert!(load(&format!(
+            "\u{feff}{head}a\ttom\tip\t1.2.3.4\t0.5\ttom\t-\tme\td"
+        ))
+        .is_ok());
     }
 
     #[test]

@@ -12,6 +12,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::enrich::indicators::{Indicator, IndicatorSet, SetInfo};
+use crate::textsafe::{Safe, SafeDisplay};
 
 /// Export formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +56,8 @@ pub fn write(
                 sources: &set.sources,
                 indicators: &set.indicators,
             };
-            serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
+            // Keeps the error's kind: a closed pipe (`| head -1`) must stay recognisable.
+            crate::textsafe::write_json_pretty(&mut *out, &doc)?;
             out.write_all(b"\n")
         }
     }
@@ -67,7 +69,7 @@ pub fn write_listing(set: &IndicatorSet, out: &mut dyn Write) -> io::Result<()> 
     writeln!(
         out,
         "indicator set {} ({} indicators, sha256 {})",
-        info.versions.join(" + "),
+        Safe(&info.versions.join(" + ")),
         info.count,
         info.sha256
     )?;
@@ -77,16 +79,24 @@ pub fn write_listing(set: &IndicatorSet, out: &mut dyn Write) -> io::Result<()> 
         } else {
             format!(", only in {}", i.valid)
         };
-        writeln!(out, "\n{} ({}): {}", i.id, i.role.meaning(), i.description)?;
+        writeln!(
+            out,
+            "\n{} ({}): {}",
+            Safe(&i.id),
+            i.role.meaning(),
+            Safe(&i.description)
+        )?;
         writeln!(
             out,
             "  matches {} · weight {}{valid} · source {}",
-            i.matcher, i.weight, i.source
+            SafeDisplay(&i.matcher),
+            i.weight,
+            Safe(&i.source)
         )?;
     }
     writeln!(out, "\nsources:")?;
     for (k, v) in &set.sources {
-        writeln!(out, "  {k}: {v}")?;
+        writeln!(out, "  {}: {}", Safe(k), Safe(v))?;
     }
     Ok(())
 }

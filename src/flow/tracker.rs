@@ -262,7 +262,7 @@ mod tests {
                 reference.packet(p.ts_nanos, key, dir, p.orig_len, syn, syn_ack);
             }
             seen += 1;
-            if seen % 3 == 0 {
+            if seen.is_multiple_of(3) {
                 assert_eq!(flows(tracker.table()), flows(&reference), "packet {seen}");
             }
         });

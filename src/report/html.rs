@@ -291,7 +291,7 @@ pub fn esc(s: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
             c if c != '\n' && c != '\t' && super::text::acts(c) => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+                crate::textsafe::push_escaped(&mut out, c);
             }
             c => out.push(c),
         }
@@ -307,7 +307,7 @@ mod tests {
     fn input_text_cannot_act() {
         assert_eq!(
             esc("<script>\u{1b}[2J\u{202e}x\"'&"),
-            "&lt;script&gt;\\u{1b}[2J\\u{202e}x&quot;&#39;&amp;"
+            "&lt;script&gt;\\x1b[2J\\u{202e}x&quot;&#39;&amp;"
         );
     }
 }

@@ -3,7 +3,9 @@
 //! the model. Machines with no sign of Skype are counted (`quiet_hosts`), not listed, unless
 //! `--all-hosts` asks for them: a capture of a big network has hundreds of thousands.
 //! `--format jsonl` streams the same content one object a line for pipelines: a header (schema,
-//! tool, knowledge), one line per host, a footer (inputs, sources, totals).
+//! tool, knowledge), one line per host, a footer (inputs, sources, totals). Strings are exact;
+//! control, bidi and format characters in them are written as `\uXXXX` escapes
+//! ([`crate::textsafe::write_json_pretty`]) so the output is safe to print too.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -48,20 +50,13 @@ fn view(report: &Report, all_hosts: bool) -> View<'_> {
     }
 }
 
-fn io_error(e: serde_json::Error) -> io::Error {
-    match e.io_error_kind() {
-        // Keep the kind (a closed pipe must stay recognisable as one).
-        Some(kind) => io::Error::new(kind, e),
-        None => io::Error::other(e),
-    }
-}
-
 /// Writes `report` as pretty JSON, through a buffer: serde_json writes a few bytes at a time,
 /// and a locked stdout flushes at every newline, which made one system call per line.
 /// `all_hosts` lists the hosts with no sign too.
 pub fn write(report: &Report, out: &mut dyn Write, all_hosts: bool) -> io::Result<()> {
     let mut buf = io::BufWriter::with_capacity(1 << 16, out);
-    serde_json::to_writer_pretty(&mut buf, &view(report, all_hosts)).map_err(io_error)?;
+    // Keeps the error's kind (a closed pipe must stay recognisable as one).
+    crate::textsafe::write_json_pretty(&mut buf, &view(report, all_hosts))?;
     buf.write_all(b"\n")?;
     buf.flush()
 }
@@ -106,7 +101,7 @@ pub fn write_lines(report: &Report, out: &mut dyn Write, all_hosts: bool) -> io:
         .chain(v.hosts.iter().map(|h| Line::Host(h)))
         .chain(std::iter::once(footer));
     for line in lines {
-        serde_json::to_writer(&mut buf, &line).map_err(io_error)?;
+        crate::textsafe::write_json_compact(&mut buf, &line)?;
         buf.write_all(b"\n")?;
     }
     buf.flush()

@@ -199,7 +199,10 @@ fn answer(report: &Report, m: &Messages) -> Vec<String> {
     );
     let total = report.hosts.len();
     let mut lines = Vec::new();
-    if total == 0 {
+    if report.totals.packets == 0 {
+        // Not an all-clear: nothing was there to look at (the exit code says so too).
+        lines.push(m.text("answer-nothing-read"));
+    } else if total == 0 {
         lines.push(m.text("answer-no-machines"));
     } else if !tom.is_empty() {
         lines.push(m.get(
@@ -486,16 +489,22 @@ fn steps(h: &HostReport, m: &Messages) -> (Vec<Step>, Option<String>, Vec<String
             .then(a.indicator.cmp(&b.indicator))
     });
     let mut steps: Vec<Step> = Vec::new();
+    // The sources of what counted, TOM's first (they carry the verdict's weight).
     let mut sources: Vec<String> = Vec::new();
-    for e in told {
-        let Some(s) = step(e, m) else { continue };
-        if e.weight > 0.0 {
-            if let Some(key) = &e.source {
-                if !sources.contains(key) {
-                    sources.push(key.clone());
+    for tom_first in [true, false] {
+        for e in &told {
+            let is_tom = e.kind.starts_with("tom-") || e.kind == "skype-to-china";
+            if e.weight > 0.0 && is_tom == tom_first {
+                if let Some(key) = &e.source {
+                    if !sources.contains(key) {
+                        sources.push(key.clone());
+                    }
                 }
             }
         }
+    }
+    for e in told {
+        let Some(s) = step(e, m) else { continue };
         if steps.iter().any(|t| t.when == s.when && t.text == s.text) {
             continue;
         }

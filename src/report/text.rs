@@ -197,28 +197,15 @@ fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
 
 /// `s` with every character that would act on a terminal instead of showing shown as an
 /// escape: C0 and C1 controls (escape sequences start with one), DEL, and the Unicode
-/// bidirectional, line and paragraph separators and invisible formatting characters.
+/// bidirectional, line and paragraph separators and invisible formatting characters. The one
+/// place that decides is [`crate::textsafe`].
 pub fn visible(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(acts) {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if acts(c) {
-            let _ = write!(out, "\\u{{{:x}}}", c as u32);
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
+    crate::textsafe::safe(s)
 }
 
-/// Characters that act instead of showing (see [`visible`]).
+/// Characters that act instead of showing (see [`visible`]): [`crate::textsafe::is_unsafe`].
 pub fn acts(c: char) -> bool {
-    c.is_control()
-        || matches!(c,
-            '\u{200b}'..='\u{200f}' | '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}'
-            | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{feff}' | '\u{061c}')
+    crate::textsafe::is_unsafe(c)
 }
 
 #[cfg(test)]
@@ -230,7 +217,7 @@ mod tests {
         assert_eq!(visible("plain"), "plain");
         assert_eq!(
             visible("a\u{1b}]0;title\u{7}b\u{202e}c\u{2028}d\u{9b}"),
-            "a\\u{1b}]0;title\\u{7}b\\u{202e}c\\u{2028}d\\u{9b}"
+            "a\\x1b]0;title\\x07b\\u{202e}c\\u{2028}d\\x9b"
         );
     }
 

@@ -175,7 +175,7 @@ impl Trace {
             IpAddr::V4(a) => a.octets().iter().map(|&b| u32::from(b)).sum(),
             IpAddr::V6(a) => a.octets().iter().map(|&b| u32::from(b)).sum(),
         };
-        let base = if sum % 3 == 0 { 128 } else { 64 };
+        let base = if sum.is_multiple_of(3) { 128 } else { 64 };
         base - 8 - (sum % 14) as u8
     }
 

@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use std::net::IpAddr;
 
 use super::LiveError;
+use crate::textsafe::Safe;
 
 /// An interface as live capture sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,14 +130,19 @@ pub fn write_listing(list: &[Interface], out: &mut dyn Write) -> io::Result<()> 
                 .collect::<Vec<_>>()
                 .join(" ")
         };
-        write!(out, "{mark} {:<width$}  {flags:<24}  {addrs}", i.name)?;
+        // Names and descriptions come from the system: shown terminal-safe like any input.
+        write!(
+            out,
+            "{mark} {:<width$}  {flags:<24}  {addrs}",
+            Safe(&i.name)
+        )?;
         match &i.description {
-            Some(d) if !d.is_empty() => writeln!(out, "  ({d})")?,
+            Some(d) if !d.is_empty() => writeln!(out, "  ({})", Safe(d))?,
             _ => writeln!(out)?,
         }
     }
     match default {
-        Some(name) => writeln!(out, "* = default for `tomskype live`: {name}"),
+        Some(name) => writeln!(out, "* = default for `tomskype live`: {}", Safe(name)),
         None => writeln!(
             out,
             "no default: no interface is up, running, not loopback and has an address; \
