@@ -80,7 +80,9 @@ fuzz_target!(|data: &[u8]| {
             assert!(!name.is_empty());
             assert!(name.len() <= 255 * 4, "name too long: {}", name.len());
             assert!(
-                !name.chars().any(|c| c.is_control() || c.is_ascii_uppercase()),
+                !name
+                    .chars()
+                    .any(|c| c.is_control() || c.is_ascii_uppercase()),
                 "bad name {name:?}"
             );
         }
