@@ -56,6 +56,7 @@ step-tom-server = talked to { $what }, a server in China that only TOM-Skype con
 step-tom-visit = a web browser opened a page of TOM's Skype web site: { $what }
 step-skype = used Skype's service: { $what }
 step-skype-port = opened a connection to a port Skype's servers use: { $what }
+step-skype-protocol = spoke Skype's own protocol ({ $what }) with { $server }
 step-skype-china = sent Skype traffic to a server in China: { $what }
 step-relayed = relayed { $what } for another machine (not counted)
 step-visit = a web browser opened { $what } (a web page, not counted)

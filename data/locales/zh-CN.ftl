@@ -44,6 +44,7 @@ step-tom-server = 与 { $what } 通信；在 GreatFire 2012 年的测试中，�
 step-tom-visit = 网页浏览器打开了 TOM Skype 网站的页面：{ $what }
 step-skype = 使用了 Skype 的服务：{ $what }
 step-skype-port = 连接了 Skype 服务器使用的端口：{ $what }
+step-skype-protocol = 与 { $server } 使用了 Skype 自己的协议（{ $what }）
 step-skype-china = 向位于中国的服务器发送了 Skype 流量：{ $what }
 step-relayed = 替另一台机器转发了 { $what }（不计入）
 step-visit = 网页浏览器打开了 { $what }（是网页，不计入）

@@ -44,6 +44,7 @@ step-tom-server = 與 { $what } 通訊；在 GreatFire 2012 年的測試中，�
 step-tom-visit = 網頁瀏覽器開啟了 TOM Skype 網站的頁面：{ $what }
 step-skype = 使用了 Skype 的服務：{ $what }
 step-skype-port = 連線了 Skype 伺服器使用的連接埠：{ $what }
+step-skype-protocol = 與 { $server } 使用了 Skype 自己的協定（{ $what }）
 step-skype-china = 向位於中國的伺服器傳送了 Skype 流量：{ $what }
 step-relayed = 替另一台機器轉送了 { $what }（不計入）
 step-visit = 網頁瀏覽器開啟了 { $what }（是網頁，不計入）

@@ -1,6 +1,8 @@
 //! Stage 2, decode: turns one captured packet into a small summary of its IP and transport
 //! headers, and picks out the application facts the later stages care about (DNS answers, the
-//! TLS server name, the HTTP request line, Host and User-Agent).
+//! TLS server name over TCP and in QUIC v1/v2 Initial packets, the HTTP request line, Host and
+//! User-Agent, and signs of Skype's own protocols: Microsoft's STUN attributes and Skype's
+//! classic UDP framing).
 //!
 //! Link layers ([`link::SUPPORTED`]): Ethernet II (with up to three 802.1Q/802.1ad tags),
 //! Linux cooked SLL and SLL2, raw IPv4/IPv6, BSD null/loopback, PPP, Cisco HDLC, NFLOG, and
@@ -17,8 +19,13 @@
 //! packet. The tracker also joins TCP segments when a parser says a message goes on
 //! ([`app::Malformed::NeedMore`]; see `flow::streams`).
 //!
-//! Left out on purpose: L2TP, Teredo and other tunnels, IPsec (encrypted), QUIC (its
-//! ClientHello is encrypted), and any TCP bytes beyond the first message of a direction.
+//! QUIC Initial packets are decrypted to read their ClientHello's server name ([`quic`]), and
+//! Skype's own protocols are recognised from payload ([`skype`]).
+//!
+//! Left out on purpose: L2TP, Teredo and other tunnels, IPsec (encrypted), QUIC packets other
+//! than Initial (their keys come from the TLS exchange), Google's older gQUIC, Skype's classic
+//! TCP framing (too weak a sign alone), and any TCP bytes beyond the first message of a
+//! direction.
 
 pub mod app;
 pub mod dns;
@@ -27,6 +34,8 @@ pub mod fragments;
 pub mod http;
 pub mod layers;
 pub mod link;
+pub mod quic;
+pub mod skype;
 pub mod tls;
 pub mod tunnel;
 
@@ -172,6 +181,8 @@ pub struct AppCounts {
     pub tls: u64,
     /// HTTP requests.
     pub http: u64,
+    /// QUIC Initial packets (undecryptable, cut short, or with a bad ClientHello).
+    pub quic: u64,
 }
 
 impl DecodeStats {
@@ -195,6 +206,7 @@ impl DecodeStats {
         self.app_malformed.dns += other.app_malformed.dns;
         self.app_malformed.tls += other.app_malformed.tls;
         self.app_malformed.http += other.app_malformed.http;
+        self.app_malformed.quic += other.app_malformed.quic;
         self.fragments.merge(&other.fragments);
         for (a, b) in self.tunnels.iter_mut().zip(other.tunnels) {
             *a += b;

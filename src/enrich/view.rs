@@ -436,6 +436,7 @@ fn endpoint<'s>(
         http: e.http,
         matches,
         programs: e.programs,
+        skype_protocols: e.skype,
     }
 }
 

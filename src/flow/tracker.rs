@@ -351,6 +351,10 @@ fn record(
             }
         }
         Ok(Some(AppFact::Sni(name))) => table.tls_sni(ts, key, d.src, &name),
+        // Skype speaks to one peer at a time: a datagram to a group (HSRP hellos, say) that
+        // happens to look like Skype's framing is not Skype.
+        Ok(Some(AppFact::Skype(_))) if crate::addr::is_never_endpoint(d.dst) => {}
+        Ok(Some(AppFact::Skype(sign))) => table.skype_sign(ts, key, sign),
         Ok(Some(AppFact::Http(req))) => {
             let fact = HttpFact {
                 ts_ns: ts,
@@ -367,6 +371,7 @@ fn record(
         Err(Malformed::Dns) => stats.app_malformed.dns += 1,
         Err(Malformed::Tls) => stats.app_malformed.tls += 1,
         Err(Malformed::Http) => stats.app_malformed.http += 1,
+        Err(Malformed::Quic) => stats.app_malformed.quic += 1,
         Err(Malformed::NeedMore) => return false,
     }
     true

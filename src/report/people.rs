@@ -463,6 +463,10 @@ fn step(e: &Evidence, m: &Messages, clock: &Clock<'_>) -> Option<Step> {
         ("tom-server", _) | ("tom-port", _) => say("step-tom-server", server),
         ("skype-to-china", _) => say("step-skype-china", server),
         ("skype-port", _) => say("step-skype-port", what),
+        ("skype-protocol", _) => m.get(
+            "step-skype-protocol",
+            &[("what", Arg::Str(what)), ("server", Arg::Str(server))],
+        ),
         ("not-evidence", _) => say("step-not-evidence", server),
         (kind, _) if kind.starts_with("skype-") => say("step-skype", what),
         _ => return None,

@@ -15,6 +15,7 @@ mod other;
 pub(crate) mod packets;
 pub(crate) mod protocols;
 mod proxy;
+pub(crate) mod quic;
 mod regular;
 mod render;
 mod sessions;
@@ -215,6 +216,14 @@ fn outputs() -> Vec<(fn() -> Scenario, Output)> {
             wire::regular_split_client_hello,
             output(
                 "regular-skype-split-client-hello",
+                Container::Pcapng,
+                &[(Ethernet, "eth0")],
+            ),
+        ),
+        (
+            quic::regular_quic_only,
+            output(
+                "regular-skype-quic-only",
                 Container::Pcapng,
                 &[(Ethernet, "eth0")],
             ),
