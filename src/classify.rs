@@ -780,6 +780,7 @@ mod tests {
             ports: BTreeSet::from([(6, 443)]),
             host_opened: true,
             proxy: false,
+            through_proxy: false,
             names: names.iter().map(|n| ((*n).to_owned(), seen)).collect(),
             http: Vec::new(),
             matches,

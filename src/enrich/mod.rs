@@ -174,6 +174,9 @@ pub struct Endpoint<'s> {
     /// Whether the host sent it requests in proxy form (CONNECT, absolute URIs): it is the
     /// host's proxy, and the names are where the host went through it.
     pub proxy: bool,
+    /// Whether the host reached it through a proxy (a CONNECT or absolute URI naming this
+    /// address): its packets went to the proxy, so only the request is counted.
+    pub through_proxy: bool,
     /// Names seen for it, and how (DNS answers to the host, TLS server names and HTTP hosts
     /// the host sent).
     pub names: BTreeMap<String, NameSeen>,
@@ -440,6 +443,9 @@ pub fn gather(table: &FlowTable, ctx: &Context<'_>) -> Gathered {
                 remote_port,
                 opened && indicators.names_port(remote_port),
             );
+            // Addresses the host asked its proxy to reach (`CONNECT 1.2.3.4:443`,
+            // `GET http://1.2.3.4/...`): its own contacts, made through the proxy.
+            let mut proxied: Vec<(IpAddr, i64)> = Vec::new();
             // Names and requests count only for the end that sent them.
             if let Some(facts) = facts {
                 for (name, &(ts, sender)) in &facts.sni {
@@ -450,6 +456,12 @@ pub fn gather(table: &FlowTable, ctx: &Context<'_>) -> Gathered {
                 }
                 for req in facts.http.iter().filter(|r| r.client == host) {
                     e.proxy |= req.to_proxy();
+                    if req.to_proxy() {
+                        let target = req.host.as_deref().map(|h| h.trim_matches(['[', ']']));
+                        if let Some(ip) = target.and_then(|h| h.parse::<IpAddr>().ok()) {
+                            proxied.push((ip, req.ts_ns));
+                        }
+                    }
                     e.http.push(req.clone());
                 }
                 if opened {
@@ -461,6 +473,20 @@ pub fn gather(table: &FlowTable, ctx: &Context<'_>) -> Gathered {
                     let first = e.skype.entry(p).or_insert(ts);
                     *first = (*first).min(ts);
                 }
+            }
+            for (ip, ts) in proxied {
+                if ip == remote || ip == host {
+                    continue;
+                }
+                let t = h
+                    .endpoints
+                    .entry(ip)
+                    .or_insert_with(|| EndpointAgg::new(ts));
+                t.host_opened = true;
+                t.sent += 1;
+                t.through_proxy = true;
+                t.first_ns = t.first_ns.min(ts);
+                t.last_ns = t.last_ns.max(ts);
             }
         };
         add(host, remote, host_port, remote_port, opened);
@@ -537,6 +563,7 @@ struct EndpointAgg {
     ports: Ports,
     host_opened: bool,
     proxy: bool,
+    through_proxy: bool,
     /// TLS server names the host sent it, with the time first seen.
     sni: BTreeMap<String, i64>,
     http: Vec<HttpFact>,
@@ -556,6 +583,7 @@ impl EndpointAgg {
         self.ports.merge(o.ports);
         self.host_opened |= o.host_opened;
         self.proxy |= o.proxy;
+        self.through_proxy |= o.through_proxy;
         for (name, ts) in o.sni {
             let first = self.sni.entry(name).or_insert(ts);
             *first = (*first).min(ts);
@@ -579,6 +607,7 @@ impl EndpointAgg {
             ports: Ports::default(),
             host_opened: false,
             proxy: false,
+            through_proxy: false,
             sni: BTreeMap::new(),
             http: Vec::new(),
             programs: BTreeSet::new(),

@@ -432,6 +432,7 @@ fn endpoint<'s>(
         ports: e.ports.shown(),
         host_opened: e.host_opened,
         proxy: e.proxy,
+        through_proxy: e.through_proxy,
         names,
         http: e.http,
         matches,

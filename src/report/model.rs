@@ -241,6 +241,10 @@ pub struct EndpointReport {
     /// Whether the host used it as an HTTP proxy.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub proxy: bool,
+    /// Whether the host reached it only through its proxy (it named the address in a CONNECT
+    /// or an absolute URI).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub through_proxy: bool,
     /// Remote ports, shown `tcp/443`-style (the lowest 16).
     pub ports: Vec<PortName>,
     /// Flows.
@@ -384,6 +388,7 @@ impl HostReport {
                         .map(|(name, _)| name.clone())
                         .collect(),
                     proxy: e.proxy,
+                    through_proxy: e.through_proxy,
                     ports: e
                         .ports
                         .iter()

@@ -450,6 +450,17 @@ fn a_proxy_is_not_its_clients_and_its_clients_keep_their_names() {
     // The CONNECT target and the absolute URI are the client's names, reached via the proxy.
     let via = &client.endpoints[0];
     assert!(via.proxy && via.names.iter().any(|n| n == "api.skype.com"));
+    // An address named in a CONNECT is the client's own endpoint, reached through the proxy.
+    let login = client
+        .endpoints
+        .iter()
+        .find(|e| e.address.to_string() == "157.55.130.140")
+        .expect("the CONNECT target by address");
+    assert!(login.through_proxy && login.host_opened);
+    assert!(login
+        .indicators
+        .iter()
+        .any(|i| i.starts_with("microsoft-net")));
     assert_eq!(host(&r, "10.1.0.21").verdict.label, Label::TomSkype);
 }
 
