@@ -76,7 +76,9 @@ pub(crate) struct MmapInput<'a> {
 impl<'a> MmapInput<'a> {
     /// Reads the mapping from its first byte, telling the kernel it is read sequentially.
     pub(crate) fn new(map: &'a memmap2::Mmap) -> Self {
-        // Advice is a hint only: a kernel that refuses it changes nothing we rely on.
+        // Advice is a hint only: a kernel that refuses it changes nothing we rely on. Windows
+        // has no madvise; its mappings are read without the hint.
+        #[cfg(unix)]
         let _ = map.advise(memmap2::Advice::Sequential);
         let input = Self {
             map,
@@ -114,6 +116,8 @@ impl<'a> MmapInput<'a> {
             // in from the page cache or the file. No data can change or vanish, so references
             // into the range (there are none: the readers only look at bytes past `pos`) stay
             // valid. The range lies inside the mapping because `end <= pos <= map.len()`.
+            // Windows has no madvise: there the pages walked stay until the mapping is dropped.
+            #[cfg(unix)]
             let _ = unsafe {
                 self.map.unchecked_advise_range(
                     memmap2::UncheckedAdvice::DontNeed,

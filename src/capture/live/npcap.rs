@@ -1,0 +1,39 @@
+//! Stage 1, capture (live, Windows): finding Npcap before libpcap is first called. Npcap
+//! installs its `wpcap.dll` in `System32\Npcap` (and in `System32` itself only in "WinPcap
+//! API-compatible mode"), so that folder is added to the DLL search path, as Wireshark does,
+//! and the DLL is loaded once. If it is not there, live capture stops with an error that says
+//! to install Npcap, instead of Windows refusing to start the program.
+//!
+//! This relies on the executable importing `wpcap.dll` lazily (`/DELAYLOAD`, set by `build.rs`
+//! for MSVC builds): `tomskype analyze` then runs on a machine without Npcap. Compiled in CI
+//! for `x86_64-pc-windows-gnu`; the MSVC build and the calls themselves run only on the release
+//! workflow's Windows runner.
+
+use windows_sys::Win32::System::LibraryLoader::{LoadLibraryW, SetDllDirectoryW};
+use windows_sys::Win32::System::SystemInformation::GetSystemDirectoryW;
+
+/// A NUL-terminated UTF-16 copy of `s`, for the wide-string API.
+fn wide(s: &str) -> Vec<u16> {
+    s.encode_utf16().chain(std::iter::once(0)).collect()
+}
+
+/// Makes sure `wpcap.dll` can be loaded: Npcap's folder first, then the usual search path.
+pub(super) fn ensure() -> Result<(), super::LiveError> {
+    let mut buf = [0u16; 512];
+    // SAFETY: `buf` holds `buf.len()` UTF-16 units; the call writes at most that many and
+    // returns the length written (0 on failure, more than the buffer if it is too small).
+    let n = unsafe { GetSystemDirectoryW(buf.as_mut_ptr(), buf.len() as u32) } as usize;
+    if let Some(dir) = buf.get(..n).filter(|_| n > 0) {
+        let npcap = wide(&format!("{}\\Npcap", String::from_utf16_lossy(dir)));
+        // SAFETY: `npcap` is a NUL-terminated wide string that outlives the call.
+        unsafe { SetDllDirectoryW(npcap.as_ptr()) };
+    }
+    let dll = wide("wpcap.dll");
+    // SAFETY: `dll` is a NUL-terminated wide string that outlives the call. The module stays
+    // loaded for the life of the process (libpcap's functions are called through it).
+    let module = unsafe { LoadLibraryW(dll.as_ptr()) };
+    if module.is_null() {
+        return Err(super::LiveError::NoNpcap);
+    }
+    Ok(())
+}
