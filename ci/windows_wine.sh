@@ -46,4 +46,5 @@ echo "windows: \`tomskype.exe live\` without the feature says: $msg"
 
 # The socket-owner tables (GetExtendedTcpTable/GetExtendedUdpTable) for real, as Wine has them.
 CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$wine" cargo test --target "$target" --lib -- capture::owners
-"${wine%64}server" -k 2>/dev/null || wineserver -k 2>/dev/null || true
+ws="$(dirname "$wine")/wineserver"
+[[ -x $ws ]] && "$ws" -k 2>/dev/null || true
