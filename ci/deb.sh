@@ -5,10 +5,12 @@
 # installed `tomskype` giving the same reports as the development build on every sample.
 # Removes the package at the end. Run as root.
 #   usage: ci/deb.sh [LINUX_BINARY]     (default target/debug/tomskype; the reference reports)
+#          ci/deb.sh --build-only      (the release workflow: build the .deb, install nothing)
 # Needs: cargo-deb (`cargo install --locked cargo-deb`), dpkg-dev, man-db, libpcap-dev.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 linux=${1:-target/debug/tomskype}
+build_only=$([[ $linux == --build-only ]] && echo 1 || echo 0)
 
 cargo build --release --features live
 rm -rf target/assets
@@ -19,6 +21,7 @@ deb=$(cargo deb --no-build --output target/debian 2>&1 | tail -n 1)
 echo "deb: $deb"
 dpkg-deb --field "$deb" Package Version Architecture Depends
 dpkg-deb --field "$deb" Depends | grep -q 'libpcap0.8' || { echo "deb: no dependency on libpcap0.8" >&2; exit 1; }
+((build_only)) && exit 0
 
 dpkg -i "$deb"
 trap 'dpkg -r tomskype >/dev/null 2>&1 || true' EXIT
