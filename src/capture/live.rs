@@ -183,13 +183,23 @@ fn open(device: &str, iface: &str) -> Result<pcap::Capture<pcap::Active>, LiveEr
             }
         }
     };
-    pcap::Capture::from_device(device)
+    let cap = pcap::Capture::from_device(device)
         .map_err(fail)?
         .promisc(false)
         // SNAPLEN is 65535, well inside i32.
-        .snaplen(SNAPLEN as i32)
-        .immediate_mode(true)
-        .timeout(READ_TIMEOUT_MS)
+        .snaplen(SNAPLEN as i32);
+    // Immediate delivery where the library has it (on Windows, WinPcap 4.1 and Wine do not:
+    // there packets come at the read timeout instead).
+    #[cfg(windows)]
+    let immediate = npcap::has(c"pcap_set_immediate_mode");
+    #[cfg(not(windows))]
+    let immediate = true;
+    let cap = if immediate {
+        cap.immediate_mode(true)
+    } else {
+        cap
+    };
+    cap.timeout(READ_TIMEOUT_MS)
         .buffer_size(BUFFER_BYTES)
         .open()
         .map_err(fail)?

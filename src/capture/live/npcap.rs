@@ -4,12 +4,21 @@
 //! and the DLL is loaded once. If it is not there, live capture stops with an error that says
 //! to install Npcap, instead of Windows refusing to start the program.
 //!
+//! Calls through a lazily imported DLL crash the program if the function is missing, so
+//! functions that older capture libraries lack are looked up first ([`has`]):
+//! `pcap_set_immediate_mode` is in Npcap but not in WinPcap 4.1 (still found on old machines)
+//! nor in Wine's wpcap.dll.
+//!
 //! This relies on the executable importing `wpcap.dll` lazily (`/DELAYLOAD`, set by `build.rs`
 //! for MSVC builds): `tomskype analyze` then runs on a machine without Npcap. Compiled in CI
 //! for `x86_64-pc-windows-gnu`; the MSVC build and the calls themselves run only on the release
 //! workflow's Windows runner.
 
-use windows_sys::Win32::System::LibraryLoader::{LoadLibraryW, SetDllDirectoryW};
+use std::ffi::CStr;
+
+use windows_sys::Win32::System::LibraryLoader::{
+    GetModuleHandleW, GetProcAddress, LoadLibraryW, SetDllDirectoryW,
+};
 use windows_sys::Win32::System::SystemInformation::GetSystemDirectoryW;
 
 /// A NUL-terminated UTF-16 copy of `s`, for the wide-string API.
@@ -36,4 +45,14 @@ pub(super) fn ensure() -> Result<(), super::LiveError> {
         return Err(super::LiveError::NoNpcap);
     }
     Ok(())
+}
+
+/// Whether the loaded `wpcap.dll` exports `function` (false if it is not loaded).
+pub(super) fn has(function: &CStr) -> bool {
+    let dll = wide("wpcap.dll");
+    // SAFETY: both names are NUL-terminated and outlive the calls; a null module is checked.
+    unsafe {
+        let module = GetModuleHandleW(dll.as_ptr());
+        !module.is_null() && GetProcAddress(module, function.as_ptr().cast()).is_some()
+    }
 }
