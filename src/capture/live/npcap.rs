@@ -10,9 +10,9 @@
 //! nor in Wine's wpcap.dll.
 //!
 //! This relies on the executable importing `wpcap.dll` lazily (`/DELAYLOAD`, set by `build.rs`
-//! for MSVC builds): `tomskype analyze` then runs on a machine without Npcap. Compiled in CI
-//! for `x86_64-pc-windows-gnu`; the MSVC build and the calls themselves run only on the release
-//! workflow's Windows runner.
+//! for MSVC builds; CI's mingw build links a delay-import library made by `dlltool`):
+//! `tomskype analyze` then runs on a machine without Npcap. Run in CI under Wine, both without
+//! any `wpcap.dll` and with Wine's own (a bridge to Linux's libpcap); never with real Npcap.
 
 use std::ffi::CStr;
 
