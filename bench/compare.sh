@@ -117,8 +117,8 @@ if [ "$skip_parallel" = 0 ]; then
         run two-t1 "$bin" analyze --geoip-db embedded --format json --threads 1 "$file" "$copy"
         run two-t2 "$bin" analyze --geoip-db embedded --format json --threads 2 "$file" "$copy"
     done
-    "$bin" analyze --geoip-db embedded --format json --threads 1 "$file" "$copy" >"$work/t1.json"
-    "$bin" analyze --geoip-db embedded --format json --threads 2 "$file" "$copy" >"$work/t2.json"
+    "$bin" analyze --geoip-db embedded --format json --all-hosts --threads 1 "$file" "$copy" >"$work/t1.json"
+    "$bin" analyze --geoip-db embedded --format json --all-hosts --threads 2 "$file" "$copy" >"$work/t2.json"
     hosts() { python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["hosts"], sort_keys=True))' "$1"; }
     if [ "$(hosts "$work/t1.json")" = "$(hosts "$work/t2.json")" ]; then
         echo "verdicts: --threads 1 and --threads 2 give identical hosts"

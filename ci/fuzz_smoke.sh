@@ -35,7 +35,7 @@ cp captures/*.pcap captures/*.pcapng captures/*.pcap.gz "$work/seeds/capture_rea
 cp data/indicators/tomskype.tsv "$work/seeds/indicators/"
 
 failed=()
-for target in capture_read decode_packet dns tls http indicators; do
+for target in capture_read decode_packet dns tls http quic skype indicators zeek_tsv zeek_json tracker_sequence tunnel_decap; do
   seeds=fuzz/seeds/$target
   [ -d "$seeds" ] || seeds=$work/seeds/$target
   mkdir -p "$work/corpus/$target" "$work/artifacts/$target"

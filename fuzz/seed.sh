@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Fills fuzz/corpus/<target>/ with seeds (see fuzz/README.md). Idempotent: seeds are named by
 # content hash. Uses the project's own reader and decoder (examples/seed.rs) to pull DNS, TLS
-# and HTTP payloads and whole frames out of the sample captures and the shared test corpora.
+# and HTTP payloads, QUIC Initial datagrams, STUN/Skype UDP payloads and whole frames out of the sample captures and the shared test corpora.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 corpora=${TOMSKYPE_CORPORA:-$root/../shared/corpora}
 out=$here/corpus
-mkdir -p "$out"/{capture_read,decode_packet,dns,tls,http,indicators}
+mkdir -p "$out"/{capture_read,decode_packet,dns,tls,http,quic,skype,indicators}
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -49,6 +49,8 @@ grep -v '^#' "$tsv" | grep -v '^id	' | grep -v '^$' | while IFS= read -r line; d
   n=$((n + 1))
   printf '%s\n%s\n' "$header" "$line" > "$out/indicators/line-$n"
 done
-for t in capture_read decode_packet dns tls http indicators; do
+# Zeek logs (TSV and JSON), generated: see seed_zeek.sh.
+bash "$here/seed_zeek.sh" "$out"
+for t in capture_read decode_packet dns tls http quic skype indicators; do
   echo "$t: $(ls "$out/$t" | wc -l) files"
 done

@@ -65,25 +65,46 @@ pub struct Inputs {
     pub zeek_logs: Vec<PathBuf>,
     /// Files found in folders that are neither captures nor Zeek logs: not read.
     pub skipped: Vec<PathBuf>,
+    /// Folders, entries and files found in folders that could not be listed or opened, with
+    /// the reason: each is reported as an unreadable input.
+    pub unreadable: Vec<(PathBuf, String)>,
+    /// How long a pipe or FIFO may keep the reader waiting for bytes (see
+    /// [`capture::read_path_waiting`]); None for [`capture::STREAM_WAIT`].
+    pub stream_wait: Option<std::time::Duration>,
 }
 
 impl Inputs {
     /// Expands folders (recursively, sorted by path) and sorts the files into captures and
     /// Zeek logs by their first bytes. Inside folders, files that are neither (notes, reports,
-    /// expected verdicts) are skipped and listed in `skipped`; a path named on the command line
-    /// is always read, so that reading it reports what is wrong with it.
+    /// expected verdicts) are skipped and listed in `skipped`, and folders or files that cannot
+    /// be listed or opened are listed in `unreadable`; a path named on the command line is
+    /// always read, so that reading it reports what is wrong with it. Only regular files are
+    /// sniffed: a pipe, a FIFO or a device (`-`, `/dev/stdin`, `<(cmd)`) gives its bytes once,
+    /// so it goes to the capture reader, which reads it once, as a stream.
     pub fn expand(paths: &[PathBuf]) -> Inputs {
         let mut inputs = Inputs::default();
         for path in paths {
             let in_folder = path.is_dir();
             for item in capture::expand_inputs(std::slice::from_ref(path)) {
-                let p = item.path().to_owned();
-                if p.as_os_str() == "-" {
+                let p = match item {
+                    capture::InputItem::Stdin => PathBuf::from("-"),
+                    capture::InputItem::Unlistable { path, reason } => {
+                        inputs.unreadable.push((path, reason));
+                        continue;
+                    }
+                    capture::InputItem::Path(p) => p,
+                };
+                let regular = std::fs::metadata(&p).is_ok_and(|m| m.is_file());
+                if !regular {
                     inputs.captures.push(p);
                 } else if zeek::sniff(&p).is_some() {
                     inputs.zeek_logs.push(p);
                 } else if !in_folder || capture::looks_like_capture(&p) {
                     inputs.captures.push(p);
+                } else if let Err(why) = probe(&p) {
+                    // Neither sniff could read it: an input lost to an I/O error (permissions,
+                    // too many open files), not a file of another kind.
+                    inputs.unreadable.push((p, why));
                 } else {
                     inputs.skipped.push(p);
                 }
@@ -111,7 +132,8 @@ impl Inputs {
         threads: usize,
         progress: Option<&Progress>,
     ) -> Traffic {
-        let mut traffic = read_captures(&self.captures, analyzer, threads, progress);
+        let wait = self.stream_wait.unwrap_or(capture::STREAM_WAIT);
+        let mut traffic = read_captures_waiting(&self.captures, wait, analyzer, threads, progress);
         if !self.zeek_logs.is_empty() {
             let (table, logs) = zeek::read_logs(&self.zeek_logs, Some(analyzer.indicators.watch()));
             traffic
@@ -124,8 +146,30 @@ impl Inputs {
                 traffic.inputs.push(log_input(log));
             }
         }
+        for (path, why) in &self.unreadable {
+            let mut input = InputReport::new(path.display().to_string(), CaptureFormat::Unknown);
+            input.unreadable = true;
+            input.problems.push(capture::Problem {
+                kind: capture::ProblemKind::Io,
+                packet: None,
+                offset: None,
+                detail: why.clone(),
+            });
+            traffic.inputs.push(input);
+        }
         traffic
     }
+}
+
+/// Opens `path` and reads its first bytes; the reason in words when that fails.
+fn probe(path: &Path) -> Result<(), String> {
+    use std::io::Read;
+    let mut head = [0u8; 4];
+    std::fs::File::open(path)
+        .map_err(|e| capture::file::io_detail("cannot open", &e))?
+        .read(&mut head)
+        .map_err(|e| capture::file::io_detail("cannot read", &e))?;
+    Ok(())
 }
 
 /// The report of one Zeek log: `packets` counts its records.
@@ -150,6 +194,17 @@ pub fn read_captures(
     threads: usize,
     progress: Option<&Progress>,
 ) -> Traffic {
+    read_captures_waiting(paths, capture::STREAM_WAIT, analyzer, threads, progress)
+}
+
+/// [`read_captures`], waiting at most `wait` each time a pipe or FIFO keeps the reader waiting.
+pub fn read_captures_waiting(
+    paths: &[PathBuf],
+    wait: std::time::Duration,
+    analyzer: &Analyzer,
+    threads: usize,
+    progress: Option<&Progress>,
+) -> Traffic {
     let ctx = analyzer.context();
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<(Gathered, InputReport)>>> =
@@ -161,7 +216,7 @@ pub fn read_captures(
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(path) = paths.get(i) else { break };
                 let tracker = Tracker::with_watch(analyzer.indicators.watch());
-                let (table, input) = read_capture_with(path, tracker, progress);
+                let (table, input) = read_capture_with(path, tracker, wait, progress);
                 // Gathered here, in the worker: the flow table is dropped before the next input.
                 let one = (enrich::gather(&table, &ctx), input);
                 // A poisoned lock means another worker panicked; its panic is re-raised by
@@ -209,13 +264,15 @@ impl PacketSink for Counting<'_> {
 /// Reads one capture into a fresh flow table (with no indicator set to keep evidence past the
 /// table's bounds: [`read_captures`] gives it the analyzer's).
 pub fn read_capture(path: &Path, progress: Option<&Progress>) -> (FlowTable, InputReport) {
-    read_capture_with(path, Tracker::new(), progress)
+    read_capture_with(path, Tracker::new(), capture::STREAM_WAIT, progress)
 }
 
-/// [`read_capture`] into the table of `tracker`.
+/// [`read_capture`] into the table of `tracker`, waiting at most `wait` each time a pipe or
+/// FIFO keeps the reader waiting.
 fn read_capture_with(
     path: &Path,
     tracker: Tracker,
+    wait: std::time::Duration,
     progress: Option<&Progress>,
 ) -> (FlowTable, InputReport) {
     let mut sink = Counting {
@@ -223,7 +280,7 @@ fn read_capture_with(
         progress,
         last: 0,
     };
-    let summary = capture::read_path(path, &mut sink);
+    let summary = capture::read_path_waiting(path, wait, &mut sink);
     if let Some(p) = progress {
         p.done
             .fetch_add(summary.bytes.saturating_sub(sink.last), Ordering::Relaxed);
@@ -266,6 +323,15 @@ impl Analyzer {
             HostReport::new(&v, classify::classify(&v))
         });
         let totals = Totals::of(&hosts, &traffic.inputs, flows, span);
+        let sources = hosts
+            .iter()
+            .flat_map(|h| &h.evidence)
+            .filter_map(|e| e.source.as_ref())
+            .filter_map(|key| {
+                let cite = self.indicators.sources.get(key)?;
+                Some((key.clone(), cite.clone()))
+            })
+            .collect();
         Report {
             schema: SCHEMA,
             tool: ToolInfo::default(),
@@ -273,6 +339,7 @@ impl Analyzer {
             geoip: self.geoip.info().clone(),
             inputs: traffic.inputs,
             hosts,
+            sources,
             totals,
         }
     }

@@ -32,6 +32,7 @@ use crate::enrich::geoip::Country;
 use crate::enrich::indicators::{Indicator, Matcher, Role};
 use crate::enrich::{Basis, Endpoint, HostView, Via};
 use crate::flow::key::PortName;
+use crate::flow::SkypeProtocol;
 use crate::timefmt;
 
 /// A host's label.
@@ -89,7 +90,7 @@ pub enum Build {
 pub struct Evidence {
     /// What kind of sign: `tom-name`, `tom-http`, `tom-server`, `tom-web-http`,
     /// `skype-to-china`, `skype-name`, `skype-http`, `skype-server`, `skype-port`,
-    /// `not-evidence`.
+    /// `skype-protocol`, `not-evidence`.
     pub kind: String,
     /// Id of the indicator that matched, if one did (rules have none).
     pub indicator: Option<String>,
@@ -175,6 +176,12 @@ const TOM_YEARS: (i32, i32) = (2005, 2013);
 /// such as Microsoft's shared ranges and messenger gateways, also serve Microsoft's own
 /// services in China).
 const SPECIFIC_SKYPE_SIGN: f64 = 0.5;
+/// Weight of Microsoft's STUN attributes on a host's flow: Skype (2014 on) and Teams calls, no
+/// other known software sends them (see docs/INDICATORS.md).
+const SKYPE_PROTOCOL_MS_STUN: f64 = 0.6;
+/// Weight of Skype's classic UDP framing, judged over a whole flow: weaker, as its test is
+/// one byte per datagram (see docs/INDICATORS.md).
+const SKYPE_PROTOCOL_CLASSIC_UDP: f64 = 0.5;
 /// Factor applied to address indicators seen outside their validity period.
 const OUT_OF_VALIDITY: f64 = 0.2;
 /// Factor applied to a TOM address indicator on an endpoint named as something else.
@@ -294,6 +301,9 @@ pub fn classify(host: &HostView<'_>) -> Classification {
                 tom_servers.insert(e.addr);
             }
             keep(ev);
+        }
+        for (&proto, &first_ns) in &e.skype_protocols {
+            keep(protocol_evidence(e, proto, first_ns));
         }
         if skype_to_china.is_none() {
             skype_to_china = china_rule(e);
@@ -540,13 +550,59 @@ fn better(a: &Evidence, b: &Evidence) -> bool {
 }
 
 /// Key under which the strongest match of an indicator is kept: notes (`not-evidence`) are
-/// kept per endpoint, since each is worth showing.
+/// kept per endpoint, since each is worth showing; signs without an indicator (Skype's
+/// protocols) per kind and what they matched.
 fn evidence_key(ev: &Evidence) -> String {
     let id = ev.indicator.as_deref().unwrap_or("");
     if ev.kind == "not-evidence" {
         format!("{id}@{}", ev.endpoint.as_deref().unwrap_or(""))
+    } else if ev.indicator.is_none() {
+        format!("{}:{}", ev.kind, ev.matched.as_deref().unwrap_or(""))
     } else {
         id.to_owned()
+    }
+}
+
+/// "Skype's own protocol on a flow with this endpoint" (`skype-protocol`): Skype presence,
+/// either client. Firm when the host contacted the endpoint; when it only received (a
+/// one-way mirror), the sign still counts in full for Skype presence, which accuses no one,
+/// but cannot back a TOM label.
+fn protocol_evidence(e: &Endpoint<'_>, proto: SkypeProtocol, first_ns: i64) -> Evidence {
+    let (weight, what) = match proto {
+        SkypeProtocol::MsStun => (
+            SKYPE_PROTOCOL_MS_STUN,
+            "Microsoft's STUN attributes (MS-ICE2/MS-TURN), as Skype and Teams calls send them",
+        ),
+        SkypeProtocol::ClassicUdp => (
+            SKYPE_PROTOCOL_CLASSIC_UDP,
+            "Skype's classic UDP framing on most of a flow's datagrams",
+        ),
+    };
+    let contacted = e.contacted();
+    let mut detail = what.to_owned();
+    if !contacted {
+        detail.push_str(" [only received: the host did not open the flow]");
+    }
+    Evidence {
+        kind: "skype-protocol".into(),
+        indicator: None,
+        detail,
+        weight,
+        indicator_weight: weight,
+        basis: if contacted {
+            Basis::Contacted
+        } else {
+            Basis::ReceivedOnly
+        },
+        firm: contacted,
+        endpoint: Some(e.addr.to_string()),
+        country: e.country,
+        matched: Some(proto.name().to_owned()),
+        source: None,
+        first_seen: Some(timefmt::rfc3339(first_ns)),
+        packets: e.packets,
+        in_validity: true,
+        clients: Vec::new(),
     }
 }
 
@@ -649,7 +705,7 @@ mod tests {
     use super::*;
     use crate::enrich::indicators::IndicatorSet;
     use crate::enrich::{Dropped, Endpoint, HostView, Match, NameSeen, Query};
-    use std::collections::BTreeSet;
+    use std::collections::{BTreeMap, BTreeSet};
     use std::net::IpAddr;
 
     /// 2012-12-13, inside the validity of the 2012 server indicators.
@@ -728,6 +784,7 @@ mod tests {
             http: Vec::new(),
             matches,
             programs: BTreeSet::new(),
+            skype_protocols: BTreeMap::new(),
         }
     }
 
@@ -746,6 +803,42 @@ mod tests {
             first_ns: T2012,
             last_ns: T2012 + 120_000_000_000,
         }
+    }
+
+    #[test]
+    fn skype_protocols_are_skype_presence_of_their_weight() {
+        let s = set();
+        // A Teams call's STUN to an address no indicator names: regular Skype alone.
+        let mut stun = endpoint(&s, "52.115.136.55", "FR", &[], T2026);
+        stun.skype_protocols
+            .insert(SkypeProtocol::MsStun, T2026 + 5);
+        let c = classify(&host(vec![stun.clone()], vec![]));
+        assert_eq!(c.verdict.label, Label::RegularSkype);
+        let ev = &c.evidence[0];
+        assert_eq!(
+            (ev.kind.as_str(), ev.weight, ev.firm),
+            ("skype-protocol", 0.6, true)
+        );
+        assert_eq!(ev.matched.as_deref(), Some("ms-stun"));
+        // Classic UDP with two peers counts once; received only, it is soft but still counts.
+        let mut a = endpoint(&s, "24.224.190.149", "CA", &[], T2012);
+        a.skype_protocols.insert(SkypeProtocol::ClassicUdp, T2012);
+        let mut b = endpoint(&s, "83.31.12.173", "PL", &[], T2012);
+        b.skype_protocols.insert(SkypeProtocol::ClassicUdp, T2012);
+        b.host_opened = false;
+        let c = classify(&host(vec![a, b.clone()], vec![]));
+        assert_eq!(c.verdict.label, Label::RegularSkype);
+        assert_eq!(c.verdict.skype_score, 0.5);
+        let c = classify(&host(vec![b], vec![]));
+        assert_eq!(c.verdict.label, Label::RegularSkype);
+        assert!(!c.evidence[0].firm);
+        assert_eq!(c.evidence[0].basis, Basis::ReceivedOnly);
+        // Both kinds combine as independent signs.
+        let mut both = stun;
+        both.skype_protocols
+            .insert(SkypeProtocol::ClassicUdp, T2026);
+        let c = classify(&host(vec![both], vec![]));
+        assert_eq!(c.verdict.skype_score, 0.8);
     }
 
     #[test]

@@ -5,11 +5,24 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// The exit codes, as `--help` states them.
+pub const EXIT_CODES: &str = "Exit codes:
+  0  no machine ran TOM-Skype (with --expect: every verdict as expected)
+  1  a machine ran TOM-Skype (with --expect: a verdict differs)
+  2  an input could not be read, or nothing was read at all; or the command itself failed";
+
 /// Tell TOM-Skype from regular Skype in network traffic, per host, with the evidence.
 ///
 /// Nothing leaves the machine: no reverse DNS, no WHOIS, no online GeoIP, no telemetry.
 #[derive(Debug, Parser)]
-#[command(name = "tomskype", version, about, long_about = None, max_term_width = 100)]
+#[command(
+    name = "tomskype",
+    version,
+    about,
+    long_about = None,
+    max_term_width = 100,
+    after_help = EXIT_CODES
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -20,12 +33,14 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Analyse capture files (pcap, pcapng, gzip'd, directories, `-` for stdin) or Zeek logs.
+    #[command(after_help = EXIT_CODES)]
     Analyze(AnalyzeArgs),
     /// Capture live on an interface and analyse (needs the `live` feature and the right to capture).
+    #[command(after_help = EXIT_CODES)]
     Live(LiveArgs),
     /// List the interfaces live capture can use.
     Interfaces,
-    /// Show what is known of addresses: country, special range, indicators matched.
+    /// Show what is known of addresses, names or URLs: country, indicators, sources.
     Lookup(LookupArgs),
     /// List the loaded indicator set with its sources.
     Indicators(IndicatorsArgs),
@@ -56,6 +71,19 @@ pub enum Format {
     Json,
 }
 
+/// Formats of the report of `analyze` and `live`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// For people, in the terminal.
+    Text,
+    /// For scripts: the versioned schema of docs/REPORT.md.
+    Json,
+    /// For pipelines: the same, one object a line (a header, one per host, a footer).
+    Jsonl,
+    /// For people: one self-contained HTML file (no network needed to open it), with a map.
+    Html,
+}
+
 /// When to colour text output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
@@ -84,8 +112,21 @@ pub struct KnowledgeArgs {
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// Report format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+    /// Language of the text and HTML reports: en, zh-CN (简体中文), zh-TW (繁體中文).
+    /// Default: from LC_ALL, LC_MESSAGES or LANG, else English.
+    #[arg(long, value_name = "LANG")]
+    pub lang: Option<String>,
+    /// Also write the HTML report to this file (one self-contained page to keep or send).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Also list the machines with no sign of Skype (by default they are counted).
+    #[arg(long)]
+    pub all_hosts: bool,
+    /// Show each piece of evidence's kind, weight, basis and indicator id (for analysts).
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
     /// A network whose addresses are the local hosts (CIDR). Repeatable. Default: private and
     /// other special-purpose ranges.
     #[arg(long = "local-net", value_name = "CIDR")]
@@ -114,6 +155,11 @@ pub struct AnalyzeArgs {
     /// No progress bar on stderr (it shows only on a terminal, for large inputs).
     #[arg(long)]
     pub no_progress: bool,
+    /// Seconds to wait for a pipe (`-`, a named pipe, `<(cmd)`, `/dev/stdin`) to give bytes:
+    /// one that gives none is reported unreadable, one that stalls is analysed up to the
+    /// stall, and the others are still reported. 0 waits for ever (`tcpdump -w - | ...`).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    pub input_timeout: f64,
     #[command(flatten)]
     pub report: ReportArgs,
 }
@@ -137,9 +183,9 @@ pub struct LiveArgs {
 /// `tomskype lookup`.
 #[derive(Debug, Args)]
 pub struct LookupArgs {
-    /// Addresses to look up.
-    #[arg(required = true, value_name = "IP")]
-    pub addrs: Vec<std::net::IpAddr>,
+    /// Addresses, DNS names or URLs to look up (nothing is resolved or fetched).
+    #[arg(required = true, value_name = "IP|NAME|URL")]
+    pub queries: Vec<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,

@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use tomskype::report::lang::Lang;
 
 use crate::cli::{ColorChoice, KnowledgeArgs, ReportArgs};
 use tomskype::addr::LocalNets;
@@ -75,5 +76,49 @@ pub fn colour(choice: ColorChoice) -> bool {
             std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
                 && std::io::stdout().is_terminal()
         }
+    }
+}
+
+/// The language of the people's reports: `--lang` when given (refused when it names no
+/// language of ours), else the environment's.
+pub fn lang(choice: Option<&str>) -> Result<Lang> {
+    match choice {
+        None => Ok(Lang::from_env()),
+        Some(tag) => Lang::parse(tag).ok_or_else(|| {
+            anyhow::anyhow!("--lang {tag}: not a language of the reports (en, zh-CN, zh-TW)")
+        }),
+    }
+}
+
+/// Columns for the text report: the terminal's when standard output is one, else 100.
+pub fn text_width() -> usize {
+    if !std::io::stdout().is_terminal() {
+        return 100;
+    }
+    terminal_size::terminal_size().map_or(100, |(w, _)| usize::from(w.0))
+}
+
+/// The reader's time zone (`TZ`, else the system's), when it is not UTC: the people's reports
+/// then give capture times in it beside UTC.
+pub fn local_zone() -> Option<jiff::tz::TimeZone> {
+    let tz = jiff::tz::TimeZone::try_system().ok()?;
+    let utc_names = [
+        "UTC",
+        "Etc/UTC",
+        "Etc/Universal",
+        "Universal",
+        "Zulu",
+        "Etc/Zulu",
+    ];
+    match tz.iana_name() {
+        Some(name) if utc_names.contains(&name) => None,
+        // A fixed offset of zero is UTC too.
+        None if tz
+            .to_fixed_offset()
+            .is_ok_and(|o| o == jiff::tz::Offset::UTC) =>
+        {
+            None
+        }
+        _ => Some(tz),
     }
 }

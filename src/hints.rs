@@ -2,9 +2,8 @@
 //! the program computes.
 //!
 //! - Software prefetch: asking the CPU for a cache line before it is needed, where the access
-//!   pattern is known ahead but the hardware cannot guess it: the capture bytes ahead of the
-//!   reader (file pages are scattered in physical memory, and the hardware prefetchers stop at
-//!   page boundaries) and the flow table's entries (random by nature).
+//!   pattern is known ahead but the hardware cannot guess it: the flow table's entries (random
+//!   by nature).
 //! - Huge pages for the flow table: one random look-up per packet in tens of MB misses the
 //!   TLB on 4 KiB pages; 2 MiB pages make that rare.
 
@@ -21,34 +20,6 @@ pub(crate) fn prefetch<T>(at: &T) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = at;
-}
-
-/// Bytes per cache line (x86-64 and most others).
-pub(crate) const LINE: usize = 64;
-
-/// Prefetches a byte stream read front to back: [`Ahead::advance`] asks for every line up to
-/// `DISTANCE` bytes past the reader's position that was not asked for yet.
-#[derive(Debug, Default)]
-pub(crate) struct Ahead {
-    /// Offset up to which lines were asked for.
-    done: usize,
-}
-
-/// How far ahead of the reader the lines are asked for.
-pub(crate) const DISTANCE: usize = 4096;
-
-impl Ahead {
-    /// The reader of `data` is at `pos`.
-    #[inline(always)]
-    pub(crate) fn advance(&mut self, data: &[u8], pos: usize) {
-        let target = pos.saturating_add(DISTANCE).min(data.len());
-        while self.done < target {
-            if let Some(byte) = data.get(self.done) {
-                prefetch(byte);
-            }
-            self.done += LINE;
-        }
-    }
 }
 
 /// Asks the kernel to back the pages of `v`'s buffer (all of its capacity) with huge pages

@@ -42,5 +42,6 @@ mod hints;
 pub mod lookup;
 pub mod report;
 pub mod samples;
+pub mod textsafe;
 pub mod timefmt;
 pub mod zeek;

@@ -1,7 +1,13 @@
 //! `tomskype`: the command line. Parses flags (`cli`), builds the working objects (`config`),
 //! runs the library's pipeline and prints the report. Exit codes: 1 when a host is
 //! `tom-skype` (or, with `--expect`, when a verdict differs), 2 when an input could not be read
-//! at all, 0 otherwise.
+//! at all, when nothing was read (no packets or log records in any input) or when the report
+//! could not be written, 0 otherwise.
+//!
+//! Everything printed for people that came from input (paths, problem details, errors that
+//! quote them) goes through [`tomskype::textsafe`]. Messages to stderr never panic: a full or
+//! closed stderr loses the message, not the exit code. A closed stdout (`| head -1`) ends the
+//! run quietly.
 
 mod assets;
 mod cli;
@@ -12,23 +18,57 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use clap::Parser;
 
-use cli::{Cli, Command, Format, ReportArgs};
+use cli::{Cli, Command, Format, ReportArgs, ReportFormat};
 use tomskype::classify::Label;
 use tomskype::report::{self, expect, Report};
+use tomskype::textsafe::{Safe, SafeDisplay};
+
+/// `eprintln!` that cannot panic: a message that cannot be written to stderr (a full device,
+/// a closed pipe) is dropped, and the run goes on to its exit code.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(io::stderr(), $($arg)*);
+    }};
+}
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse();
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("tomskype: error: {err:#}");
+            say!("tomskype: error: {:#}", SafeDisplay(&err));
             ExitCode::from(2)
         }
+    }
+}
+
+/// Parses the command line; `--version` also names the shipped knowledge (indicator set,
+/// GeoIP database), so that a report can be matched to the tool that made it.
+fn parse() -> Cli {
+    use clap::{CommandFactory, FromArgMatches};
+    let set = tomskype::enrich::indicators::IndicatorSet::embedded()
+        .map(|s| s.info().versions.join(" + "))
+        .unwrap_or_else(|e| format!("(unreadable: {e})"));
+    let geoip = tomskype::enrich::geoip::GeoIp::embedded()
+        .map(|g| {
+            let i = g.info();
+            format!("{} {}", i.database_type, i.build_date)
+        })
+        .unwrap_or_else(|e| format!("(unreadable: {e})"));
+    let long = format!(
+        "{}\nindicators: {set} (embedded; --indicators adds files)\nGeoIP: {geoip} (embedded; --geoip-db picks another)",
+        env!("CARGO_PKG_VERSION")
+    );
+    // Built once per process: a leaked string keeps clap from needing its "string" feature.
+    let long: &'static str = Box::leak(long.into_boxed_str());
+    let matches = Cli::command().long_version(long).get_matches();
+    match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
     }
 }
 
@@ -36,6 +76,8 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {
         e.downcast_ref::<io::Error>()
             .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+            || e.downcast_ref::<serde_json::Error>()
+                .is_some_and(|e| e.io_error_kind() == Some(io::ErrorKind::BrokenPipe))
     })
 }
 
@@ -46,12 +88,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let threads = args
                 .threads
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-            let inputs = tomskype::analyze::Inputs::expand(&args.paths);
+            let mut inputs = tomskype::analyze::Inputs::expand(&args.paths);
+            inputs.stream_wait = Some(
+                std::time::Duration::try_from_secs_f64(args.input_timeout).map_err(|_| {
+                    anyhow::anyhow!(
+                        "--input-timeout {}: not a number of seconds ≥ 0",
+                        args.input_timeout
+                    )
+                })?,
+            );
             if !inputs.skipped.is_empty() {
-                eprintln!(
+                say!(
                     "tomskype: note: skipped {} file(s) in folders that are neither captures nor Zeek logs (first: {})",
                     inputs.skipped.len(),
-                    inputs.skipped[0].display()
+                    SafeDisplay(inputs.skipped[0].display())
                 );
             }
             let traffic = progress::run(inputs.total_bytes(), !args.no_progress, |p| {
@@ -68,11 +118,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Interfaces => interfaces(),
         Command::Lookup(args) => {
             let (geoip, set) = config::knowledge(&args.knowledge)?;
-            let out = tomskype::lookup::lookup(&args.addrs, &geoip, &set);
+            let out = tomskype::lookup::lookup(&args.queries, &geoip, &set);
             let mut stdout = io::stdout().lock();
             match args.format {
                 Format::Json => {
-                    serde_json::to_writer_pretty(&mut stdout, &out)?;
+                    tomskype::textsafe::write_json_pretty(&mut stdout, &out)?;
                     writeln!(stdout)?;
                 }
                 Format::Text => tomskype::lookup::write_text(&out, &mut stdout)?,
@@ -105,7 +155,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Samples { out } => {
             let written = tomskype::samples::write_all(&out)
                 .with_context(|| format!("cannot write samples to {}", out.display()))?;
-            eprintln!("wrote {} files to {}", written.len(), out.display());
+            say!(
+                "wrote {} files to {}",
+                written.len(),
+                SafeDisplay(out.display())
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Generate { out } => {
@@ -119,19 +173,67 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-/// Prints the report and turns it into an exit code.
-fn emit(report: &Report, args: &ReportArgs, expected: &[expect::Expectation]) -> Result<ExitCode> {
-    {
-        let mut stdout = io::stdout().lock();
-        match args.format {
-            Format::Json => report::json::write(report, &mut stdout)?,
-            Format::Text => {
-                let mut buf = io::BufWriter::new(&mut stdout);
-                report::text::write(report, &mut buf, config::colour(args.color))?;
-                buf.flush()?;
+/// Writes the report to stdout in the format asked, in `lang` for people.
+fn print_report(report: &Report, args: &ReportArgs, lang: report::lang::Lang) -> io::Result<()> {
+    let mut stdout = io::stdout().lock();
+    match args.format {
+        ReportFormat::Json => report::json::write(report, &mut stdout, args.all_hosts)?,
+        ReportFormat::Jsonl => report::json::write_lines(report, &mut stdout, args.all_hosts)?,
+        ReportFormat::Text | ReportFormat::Html => {
+            let story = report::people::story(
+                report,
+                &report::people::Options {
+                    lang,
+                    all_hosts: args.all_hosts,
+                    local: config::local_zone(),
+                },
+            );
+            let mut buf = io::BufWriter::new(&mut stdout);
+            if args.format == ReportFormat::Html {
+                report::html::write(&story, report, &mut buf)?;
+            } else {
+                let style = report::text::Style {
+                    colour: config::colour(args.color),
+                    width: config::text_width(),
+                    verbose: args.verbose,
+                };
+                report::text::write(&story, &mut buf, style)?;
             }
+            buf.flush()?;
         }
-        stdout.flush()?;
+    }
+    stdout.flush()
+}
+
+/// Prints the report and turns it into an exit code. A report that cannot be written (a full
+/// device) is an error, but the exit code still says tom-skype (1) when a host is; a closed
+/// stdout (`| head`) is the reader's choice and changes nothing.
+fn emit(report: &Report, args: &ReportArgs, expected: &[expect::Expectation]) -> Result<ExitCode> {
+    let lang = config::lang(args.lang.as_deref())?;
+    let mut output_failed = false;
+    if let Err(err) = print_report(report, args, lang) {
+        if err.kind() != io::ErrorKind::BrokenPipe {
+            say!("tomskype: error: cannot write the report: {err}");
+            output_failed = true;
+        }
+    }
+    if let Some(path) = &args.html {
+        let lang = config::lang(args.lang.as_deref())?;
+        let story = report::people::story(
+            report,
+            &report::people::Options {
+                lang,
+                all_hosts: args.all_hosts,
+                local: config::local_zone(),
+            },
+        );
+        let file = std::fs::File::create(path)
+            .with_context(|| format!("cannot write the HTML report to {}", path.display()))?;
+        let mut buf = io::BufWriter::new(file);
+        report::html::write(&story, report, &mut buf)
+            .and_then(|()| buf.flush())
+            .with_context(|| format!("cannot write the HTML report to {}", path.display()))?;
+        eprintln!("tomskype: HTML report written to {}", path.display());
     }
     for input in &report.inputs {
         if input.unreadable {
@@ -140,21 +242,35 @@ fn emit(report: &Report, args: &ReportArgs, expected: &[expect::Expectation]) ->
                 .first()
                 .map(|p| p.detail.as_str())
                 .unwrap_or("unreadable");
-            eprintln!("tomskype: error: {}: {why}", input.path);
+            say!("tomskype: error: {}: {}", Safe(&input.path), Safe(why));
         } else if !input.problems.is_empty() {
-            eprintln!(
+            say!(
                 "tomskype: warning: {}: {} problem(s), analysed what could be read (first: {})",
-                input.path,
+                Safe(&input.path),
                 input.problems.len(),
-                input.problems[0].detail
+                Safe(&input.problems[0].detail)
             );
         }
     }
-    let unreadable = report.inputs.iter().any(|i| i.unreadable);
+    // Reading nothing at all (an empty folder, captures without packets) is not an all-clear.
+    let read_nothing = report.totals.packets == 0;
+    let any_unreadable = report.inputs.iter().any(|i| i.unreadable);
+    // Said only when no input was unreadable: those have their own message above.
+    if read_nothing && !any_unreadable {
+        say!(
+            "tomskype: error: nothing was read: {}",
+            if report.inputs.is_empty() {
+                "no input was found (an empty folder?)"
+            } else {
+                "the inputs hold no packets or log records"
+            }
+        );
+    }
+    let unreadable = output_failed || read_nothing || any_unreadable;
     if !expected.is_empty() {
         let wrong = expect::mismatches(report, expected);
         for w in &wrong {
-            eprintln!("tomskype: expectation failed: {w}");
+            say!("tomskype: expectation failed: {}", SafeDisplay(w));
         }
         return Ok(if !wrong.is_empty() {
             ExitCode::from(1)

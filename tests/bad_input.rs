@@ -30,7 +30,14 @@ fn analyze(args: &[&Path]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tomskype"));
     cmd.current_dir(common::root())
         .env("NO_COLOR", "1")
-        .args(["analyze", "--geoip-db", "embedded", "--format", "json"])
+        .args([
+            "analyze",
+            "--geoip-db",
+            "embedded",
+            "--format",
+            "json",
+            "--all-hosts",
+        ])
         .args(args);
     let out = cmd.output().expect("the binary runs");
     no_crash(&out);
@@ -245,7 +252,14 @@ fn caplen_of_4_gb_does_not_allocate() {
         .arg("-c")
         .arg("ulimit -v 1048576 && exec \"$0\" \"$@\"")
         .arg(env!("CARGO_BIN_EXE_tomskype"))
-        .args(["analyze", "--geoip-db", "embedded", "--format", "json"])
+        .args([
+            "analyze",
+            "--geoip-db",
+            "embedded",
+            "--format",
+            "json",
+            "--all-hosts",
+        ])
         .arg(&path)
         .output()
         .expect("sh runs");

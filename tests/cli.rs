@@ -9,6 +9,8 @@ fn tomskype(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tomskype"))
         .current_dir(common::root())
         .env("NO_COLOR", "1")
+        // Reports give local times beside UTC; pin the zone so that outputs are stable.
+        .env("TZ", "UTC")
         .args(args)
         .output()
         .expect("the binary runs")
@@ -246,23 +248,44 @@ fn lookup_and_indicators() {
         "json",
         "218.30.111.75",
         "192.168.1.1",
+        "skypetools1.tom.com",
+        "http://skype.tom.com/script/skypeCheck40.js",
     ]);
     assert_eq!(out.status.code(), Some(0));
-    let r = json(&out);
+    let doc = json(&out);
+    assert_eq!(doc["schema"], "tomskype-lookup/1");
+    let r = &doc["answers"];
     assert_eq!(r[0]["country"], "CN");
     assert!(r[0]["indicators"]
         .as_array()
         .unwrap()
         .iter()
-        .any(|i| i["id"] == "tom-server-218.30.111.75"));
+        .any(|i| i["id"] == "tom-server-218.30.111.75" && i["role"] == "tom"));
     assert_eq!(r[1]["country"], serde_json::Value::Null);
     assert_eq!(r[1]["special"], "private");
+    assert_eq!(r[2]["kind"], "name");
+    assert_eq!(r[2]["indicators"][0]["id"], "tom-name-skypetools1");
+    assert_eq!(r[3]["kind"], "url");
+    assert!(r[3]["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["id"] == "tom-web-script" && i["role"] == "tom-web"));
     let out = tomskype(&["indicators"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("tom-url-keyfile-u") && text.contains("greatfire-2012"),
         "{text}"
     );
+    // People's words, not internal forms.
+    assert!(
+        text.contains("a sign of TOM-Skype")
+            && !text.contains("{\"")
+            && !text.contains("NotEvidence"),
+        "{text}"
+    );
+    let out = tomskype(&["indicators", "--format", "json"]);
+    assert_eq!(json(&out)["schema"], "tomskype-indicators/1");
 }
 
 #[test]
@@ -295,8 +318,23 @@ fn user_indicators_add_evidence() {
         "embedded",
         "--format",
         "json",
+        "--all-hosts",
         NONE,
     ]));
+    // By default a machine with no sign is counted, not listed.
+    let quiet = json(&tomskype(&[
+        "analyze",
+        "--geoip-db",
+        "embedded",
+        "--format",
+        "json",
+        NONE,
+    ]));
+    assert!(quiet["hosts"].as_array().unwrap().is_empty());
+    assert_eq!(
+        quiet["quiet_hosts"].as_u64(),
+        Some(report["hosts"].as_array().unwrap().len() as u64)
+    );
     let host = &report["hosts"]
         .as_array()
         .unwrap()
@@ -315,6 +353,7 @@ fn user_indicators_add_evidence() {
         "embedded",
         "--format",
         "json",
+        "--all-hosts",
         "--indicators",
         file.to_str().unwrap(),
         NONE,
@@ -332,4 +371,58 @@ fn user_indicators_add_evidence() {
         .iter()
         .any(|e| e["indicator"] == "lab-1"));
     assert!(r["indicators"]["versions"].as_array().unwrap().len() == 2);
+}
+
+#[test]
+fn jsonl_streams_a_header_the_hosts_and_a_footer() {
+    let out = tomskype(&[
+        "analyze",
+        "--geoip-db",
+        "embedded",
+        "--format",
+        "jsonl",
+        "--all-hosts",
+        "captures/lan-several-hosts.pcapng",
+    ]);
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
+        .collect();
+    assert_eq!(lines[0]["type"], "header");
+    assert_eq!(lines[0]["schema"], "tomskype-report/2");
+    let hosts: Vec<&serde_json::Value> = lines.iter().filter(|l| l["type"] == "host").collect();
+    assert_eq!(hosts.len(), 5);
+    assert!(hosts
+        .iter()
+        .any(|h| h["address"] == "192.168.10.21" && h["verdict"]["label"] == "tom-skype"));
+    let footer = lines.last().unwrap();
+    assert_eq!(footer["type"], "footer");
+    assert_eq!(footer["totals"]["labels"]["tom-skype"], 1);
+}
+
+#[test]
+fn html_report_is_one_self_contained_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("report.html");
+    let out = tomskype(&[
+        "analyze",
+        "--geoip-db",
+        "embedded",
+        "--lang",
+        "zh-CN",
+        "--html",
+        page.to_str().unwrap(),
+        "captures/lan-several-hosts.pcapng",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "a TOM-Skype host");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.starts_with("<!doctype html>") && html.contains("lang=\"zh-CN\""));
+    assert!(html.contains("5 台机器中有 1 台运行了 TOM-Skype：192.168.10.21"));
+    // Nothing to fetch: no script, no external resource.
+    for needle in ["<script", "src=\"http", "href=\"http", "@import", "url("] {
+        assert!(!html.contains(needle), "{needle}");
+    }
+    // The stdout report is the text one, in the same language.
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("5 台机器中有 1 台运行了 TOM-Skype"));
 }

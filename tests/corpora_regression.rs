@@ -246,3 +246,53 @@ fn run_binary(file: &Path) -> Result<(i32, Vec<u8>, String), String> {
     // A signal (no code) counts as a crash: report it as code -1.
     Ok((status.code().unwrap_or(-1), stdout, stderr))
 }
+
+/// The text report of the whole corpus folder, as a person would run it.
+fn text_report(path: &Path) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tomskype"))
+        .current_dir(common::root())
+        .env("TZ", "UTC")
+        .args([
+            "analyze",
+            "--geoip-db",
+            "embedded",
+            "--color",
+            "never",
+            "--lang",
+            "en",
+            "--no-progress",
+        ])
+        .arg(path)
+        .output()
+        .expect("the binary runs");
+    String::from_utf8(out.stdout).expect("UTF-8 text")
+}
+
+#[test]
+fn the_corpus_folder_reads_in_one_screen_and_a_quiet_folder_in_a_few_lines() {
+    let Some(root) = common::corpora() else {
+        return;
+    };
+    let text = text_report(&root);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.len() < 100, "{} lines:\n{text}", lines.len());
+    // The answer first; the real Skype host on the first screen (24 lines).
+    assert!(
+        lines[..2].iter().any(|l| l.contains("192.168.1.34")),
+        "{text}"
+    );
+    assert!(
+        lines[..24.min(lines.len())]
+            .iter()
+            .any(|l| l.starts_with("192.168.1.34  REGULAR SKYPE")),
+        "{text}"
+    );
+    assert!(text.contains("show no sign of Skype"), "{text}");
+    // A folder of Chinese services with no Skype: the answer and a count.
+    let quiet = text_report(&root.join("ndpi/china"));
+    assert!(
+        quiet.starts_with("No machine ran TOM-Skype: none of the"),
+        "{quiet}"
+    );
+    assert!(quiet.lines().count() < 15, "{quiet}");
+}

@@ -13,10 +13,20 @@ const CASES: [&str; 3] = [
     "lan-several-hosts.pcapng",
 ];
 
-fn run(capture: &str, format: &str) -> Vec<u8> {
+/// The reports kept: format, language, file extension.
+const VARIANTS: [(&str, &str, &str); 5] = [
+    ("json", "en", "json"),
+    ("text", "en", "txt"),
+    ("text", "zh-CN", "zh-CN.txt"),
+    ("text", "zh-TW", "zh-TW.txt"),
+    ("html", "en", "html"),
+];
+
+fn run(capture: &str, format: &str, lang: &str) -> Vec<u8> {
     let out = Command::new(env!("CARGO_BIN_EXE_tomskype"))
         .current_dir(common::root())
         .env("NO_COLOR", "1")
+        .env("TZ", "UTC")
         .args([
             "analyze",
             "--geoip-db",
@@ -25,6 +35,8 @@ fn run(capture: &str, format: &str) -> Vec<u8> {
             "never",
             "--format",
             format,
+            "--lang",
+            lang,
         ])
         .arg(format!("captures/{capture}"))
         .output()
@@ -42,8 +54,8 @@ fn reports_match_the_golden_files() {
     let bless = std::env::var_os("TOMSKYPE_BLESS").is_some();
     let mut stale = Vec::new();
     for capture in CASES {
-        for (format, ext) in [("json", "json"), ("text", "txt")] {
-            let got = run(capture, format);
+        for (format, lang, ext) in VARIANTS {
+            let got = run(capture, format, lang);
             let path = common::root().join(format!("tests/golden/{capture}.{ext}"));
             if bless {
                 std::fs::write(&path, &got).unwrap();
@@ -65,6 +77,8 @@ fn reports_match_the_golden_files() {
 #[test]
 fn golden_reports_are_stable_across_runs() {
     for capture in CASES {
-        assert_eq!(run(capture, "json"), run(capture, "json"));
+        for (format, lang, _) in VARIANTS {
+            assert_eq!(run(capture, format, lang), run(capture, format, lang));
+        }
     }
 }

@@ -1,6 +1,8 @@
 //! Writes seed corpora for the fuzz targets from capture files, using the project's own
 //! reader and decoder: whole files for `capture_read`, link-type-tagged frames for
-//! `decode_packet`, and the DNS, TLS and HTTP payloads for `dns`, `tls` and `http`.
+//! `decode_packet`, the DNS, TLS and HTTP payloads for `dns`, `tls` and `http`, QUIC Initial
+//! datagrams for `quic` (behind its one-byte header) and UDP payloads that look like Skype's or
+//! STUN for `skype` (behind their ports).
 //!
 //! Usage: `cargo run --example seed -- OUT_DIR CAPTURE...` (OUT_DIR gets one folder per
 //! target; files are named by a hash of their content, so reruns do not duplicate them).
@@ -11,7 +13,7 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 use tomskype::capture::{self, Packet};
-use tomskype::decode::{self, dns, http, tls};
+use tomskype::decode::{self, dns, http, quic, skype, tls};
 
 const LINK_TYPES: [u32; 10] = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276];
 /// At most this many seeds per target and per capture, so that one big capture does not
@@ -33,7 +35,7 @@ fn main() {
         eprintln!("usage: seed OUT_DIR CAPTURE...");
         std::process::exit(2);
     };
-    let targets = ["decode_packet", "dns", "tls", "http"];
+    let targets = ["decode_packet", "dns", "tls", "http", "quic", "skype"];
     for t in targets {
         if let Err(e) = std::fs::create_dir_all(out.join(t)) {
             eprintln!("seed: {}: {e}", out.join(t).display());
@@ -72,6 +74,14 @@ fn main() {
                 put("tls", payload);
             } else if http::looks_like_request(payload) {
                 put("http", payload);
+            } else if d.proto == decode::proto::UDP && quic::looks_like_initial(payload) {
+                put("quic", &[&[0u8][..], payload].concat());
+            } else if d.proto == decode::proto::UDP
+                && (skype::udp(d.sport, d.dport, payload).is_some()
+                    || payload.get(4..8) == Some(&[0x21, 0x12, 0xa4, 0x42][..]))
+            {
+                let ports = [d.sport.to_be_bytes(), d.dport.to_be_bytes()].concat();
+                put("skype", &[&ports[..], payload].concat());
             }
         };
         let summary = capture::read_path(input, &mut sink);

@@ -43,6 +43,8 @@ fuzz_target!(|data: &[u8]| {
                     let _ = req.path();
                     let _ = req.query_param_names().count();
                 }
+                // Only UDP carries Skype's signs here (STUN, classic framing).
+                app::AppFact::Skype(_) => assert_eq!(d.proto, decode::proto::UDP),
             }
         });
     }

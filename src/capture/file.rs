@@ -2,20 +2,23 @@
 //!
 //! [`read_path`] opens an input (a file, or `-` for stdin), [`read_bytes`] takes one already in
 //! memory; both tell pcap from pcapng (and gzip-compressed either) by the magic number, never
-//! by the name, and hand the packets to a [`PacketSink`]. Plain files are memory-mapped and
-//! read in place, giving back the pages already walked every 64 MiB so a multi-GB file does not
-//! fill the resident set; gzip streams and pipes are read through a bounded buffer, never whole.
+//! by the name, and hand the packets to a [`PacketSink`]. Files, gzip streams and pipes are all
+//! read with plain `read()` calls through a bounded buffer, never whole and never through a
+//! memory map (a file truncated while mapped kills the reader with SIGBUS); a file that shrinks
+//! while it is read is reported up to the cut.
 //! [`expand_inputs`] turns directories named on the command line into the files inside them.
 //! Reading the formats themselves is `pcap.rs` and `pcapng.rs`'s work.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Seek};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::time::Duration;
 
 use flate2::bufread::MultiGzDecoder;
 
-use super::input::{Input, MmapInput, Outcome, ProblemLog, ReaderInput, SliceInput};
+use super::input::{Input, Outcome, ProblemLog, ReaderInput, SliceInput};
+use super::stream::{self, Source, TimedStream};
 use super::{pcap, pcapng, CaptureFormat, PacketSink, ProblemKind, ReadSummary};
 
 /// The first two bytes of every gzip member.
@@ -28,6 +31,14 @@ pub enum InputItem {
     Stdin,
     /// A path, which may not exist or not be readable (reading it reports why).
     Path(PathBuf),
+    /// A folder (or an entry of one) that could not be listed or inspected, with the reason:
+    /// an input that cannot be read, never a silent loss.
+    Unlistable {
+        /// The folder or entry.
+        path: PathBuf,
+        /// Why, in lowercase words (`cannot list the folder: permission denied`).
+        reason: String,
+    },
 }
 
 impl InputItem {
@@ -35,7 +46,7 @@ impl InputItem {
     pub fn path(&self) -> &Path {
         match self {
             InputItem::Stdin => Path::new("-"),
-            InputItem::Path(path) => path,
+            InputItem::Path(path) | InputItem::Unlistable { path, .. } => path,
         }
     }
 }
@@ -44,15 +55,19 @@ impl std::fmt::Display for InputItem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             InputItem::Stdin => f.write_str("<stdin>"),
-            InputItem::Path(path) => write!(f, "{}", path.display()),
+            InputItem::Path(path) | InputItem::Unlistable { path, .. } => {
+                write!(f, "{}", path.display())
+            }
         }
     }
 }
 
 /// Expands the inputs named by the user: `-` is stdin, a directory becomes every regular file
 /// under it (recursively, sorted by path; symbolic links to files count, links to directories
-/// are not followed), anything else (even a path that does not exist) stays as it is, so the
-/// reader can report what is wrong with it. The order of `paths` is kept.
+/// are not followed; FIFOs, sockets and devices inside folders are left alone), anything else
+/// (even a path that does not exist) stays as it is, so the reader can report what is wrong
+/// with it. A folder or entry that cannot be listed or inspected becomes
+/// [`InputItem::Unlistable`] with the reason. The order of `paths` is kept.
 pub fn expand_inputs(paths: &[PathBuf]) -> Vec<InputItem> {
     let mut items = Vec::new();
     for path in paths {
@@ -61,8 +76,8 @@ pub fn expand_inputs(paths: &[PathBuf]) -> Vec<InputItem> {
         } else if path.is_dir() {
             let mut found = Vec::new();
             walk(path, &mut found);
-            found.sort();
-            items.extend(found.into_iter().map(InputItem::Path));
+            found.sort_by(|a, b| a.path().cmp(b.path()));
+            items.extend(found);
         } else {
             items.push(InputItem::Path(path.clone()));
         }
@@ -70,20 +85,37 @@ pub fn expand_inputs(paths: &[PathBuf]) -> Vec<InputItem> {
     items
 }
 
-/// Collects the regular files under `dir`; a directory that cannot be listed is kept as an item
-/// so that reading it reports the problem.
-fn walk(dir: &Path, found: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        found.push(dir.to_path_buf());
-        return;
+/// Collects the regular files under `dir`; a folder that cannot be listed, an entry that cannot
+/// be inspected and a link that cannot be followed are kept as [`InputItem::Unlistable`].
+fn walk(dir: &Path, found: &mut Vec<InputItem>) {
+    let unlistable = |path: &Path, doing: &str, err: &io::Error| InputItem::Unlistable {
+        path: path.to_path_buf(),
+        reason: io_detail(doing, err),
     };
-    for entry in entries.flatten() {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(err) => return found.push(unlistable(dir, "cannot list the folder", &err)),
+    };
+    for entry in entries {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(err) => {
+                // The listing broke off: what it did not give is lost, so say so once.
+                found.push(unlistable(dir, "cannot list the whole folder", &err));
+                break;
+            }
+        };
         let path = entry.path();
         match entry.file_type() {
             Ok(kind) if kind.is_dir() => walk(&path, found),
-            Ok(kind) if kind.is_file() => found.push(path),
-            Ok(kind) if kind.is_symlink() && path.is_file() => found.push(path),
-            _ => {}
+            Ok(kind) if kind.is_file() => found.push(InputItem::Path(path)),
+            Ok(kind) if kind.is_symlink() => match std::fs::metadata(&path) {
+                Ok(meta) if meta.is_file() => found.push(InputItem::Path(path)),
+                Ok(_) => {}
+                Err(err) => found.push(unlistable(&path, "cannot follow the link", &err)),
+            },
+            Ok(_) => {}
+            Err(err) => found.push(unlistable(&path, "cannot inspect", &err)),
         }
     }
 }
@@ -96,11 +128,47 @@ pub fn read_bytes<S: PacketSink>(bytes: &[u8], sink: &mut S) -> ReadSummary {
     read_input(&mut SliceInput::new(bytes), sink, false)
 }
 
-/// Reads a capture file, or stdin for `-`. Never fails: an input that cannot be opened or read
-/// gives a summary with an `Io` problem and `unreadable` set.
+/// How long [`read_path`] waits for a pipe, FIFO or device to give bytes.
+pub const STREAM_WAIT: Duration = Duration::from_secs(30);
+
+/// Reads a capture file, or stdin for `-`, waiting at most [`STREAM_WAIT`] for a pipe or FIFO
+/// to deliver (see [`read_path_waiting`]).
 pub fn read_path<S: PacketSink>(path: &Path, sink: &mut S) -> ReadSummary {
-    if path.as_os_str() == "-" {
-        return read_stream(io::stdin().lock(), sink);
+    read_path_waiting(path, STREAM_WAIT, sink)
+}
+
+/// Reads a capture file, or stdin for `-`. Never fails: an input that cannot be opened or read
+/// gives a summary with an `Io` problem and `unreadable` set. Stdin and a path that is not a
+/// regular file (a named pipe, `/dev/stdin`, `<(cmd)`) are opened and read once, as a stream,
+/// on a thread of their own (`capture/stream.rs`): when one gives nothing (not even its end)
+/// within `wait`, as a FIFO without a writer, it is reported unreadable; when it stalls for
+/// `wait` after some bytes, what came is analysed and the stall is a problem. Either way the
+/// call returns, so the other inputs still get their report.
+pub fn read_path_waiting<S: PacketSink>(path: &Path, wait: Duration, sink: &mut S) -> ReadSummary {
+    let source = if path.as_os_str() == "-" {
+        Some(Source::Stdin)
+    } else if stream::is_stream(path) {
+        Some(Source::Path(path.to_owned()))
+    } else {
+        None
+    };
+    if let Some(source) = source {
+        return match TimedStream::start(source, wait) {
+            Ok(stream) => {
+                let mut summary = read_stream(BufReader::with_capacity(64 << 10, stream), sink);
+                if let Some(p) = summary.problems.first_mut() {
+                    if p.kind == ProblemKind::NotACapture {
+                        p.detail
+                            .push_str("; Zeek logs are read from files, not from pipes");
+                    }
+                }
+                summary
+            }
+            Err(err) => failure(
+                ProblemKind::Io,
+                io_detail("cannot start a thread to read", &err),
+            ),
+        };
     }
     let file = match File::open(path) {
         Ok(file) => file,
@@ -114,20 +182,51 @@ pub fn read_path<S: PacketSink>(path: &Path, sink: &mut S) -> ReadSummary {
         return failure(ProblemKind::Io, "cannot read: is a directory".to_string());
     }
     if meta.is_file() {
-        // SAFETY: the mapping is read-only and private to this call. If another process
-        // truncates the file while it is mapped, touching the lost pages raises SIGBUS: the
-        // risk every mmap-based reader (ripgrep, tcpdump's peers) accepts for capture files,
-        // which are written once and then only read.
-        if let Ok(map) = unsafe { memmap2::Mmap::map(&file) } {
-            if !map.starts_with(&GZIP_MAGIC) {
-                return read_input(&mut MmapInput::new(&map), sink, false);
-            }
-            // gzip: decompress from the file as a stream (the map is not needed for that).
-        }
-        // Mapping failed (or gzip): read the file as a stream from its start; the mapping
-        // never moved the file position.
+        return read_file(file, meta.len(), sink);
     }
     read_stream(BufReader::with_capacity(1 << 20, file), sink)
+}
+
+/// Reads a regular file of `len` bytes with plain `read()` calls into a bounded buffer. Not
+/// through a memory map: a file truncated while mapped kills the process with SIGBUS when the
+/// reader touches the lost pages (a `tcpdump -C` ring, logrotate's `copytruncate`), and
+/// `read()` costs only about 3% more CPU (bench/RESULTS.md, "mmap or read()"). A file that
+/// shrinks while it is read is reported up to the cut, with an `Io` problem at the offset
+/// where it ended.
+fn read_file<S: PacketSink>(mut file: File, len: u64, sink: &mut S) -> ReadSummary {
+    let mut head = [0u8; 2];
+    let mut have = 0;
+    while have < head.len() {
+        match file.read(&mut head[have..]) {
+            Ok(0) => break,
+            Ok(n) => have += n,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) => return failure(ProblemKind::Io, io_detail("cannot read", &err)),
+        }
+    }
+    if let Err(err) = file.rewind() {
+        return failure(ProblemKind::Io, io_detail("cannot rewind", &err));
+    }
+    let gzip = head[..have] == GZIP_MAGIC;
+    let mut summary = if gzip {
+        read_gzip(BufReader::with_capacity(1 << 20, &file), sink)
+    } else {
+        read_input(&mut ReaderInput::new(&file, ProblemKind::Io), sink, false)
+    };
+    if let Ok(now) = file.metadata().map(|m| m.len()) {
+        if now < len {
+            summary.problems.push(super::Problem {
+                kind: ProblemKind::Io,
+                packet: None,
+                offset: Some(now),
+                detail: format!(
+                    "the file shrank from {len} to {now} bytes while it was read (truncated or \
+                     rewritten): analysed what was read before the cut"
+                ),
+            });
+        }
+    }
+    summary
 }
 
 /// Reads a stream (a pipe, stdin, a file that cannot be mapped), gunzipping it if it starts
@@ -297,7 +396,7 @@ fn failure(kind: ProblemKind, detail: String) -> ReadSummary {
 }
 
 /// Says what an I/O error means, in lowercase words.
-fn io_detail(doing: &str, err: &io::Error) -> String {
+pub(crate) fn io_detail(doing: &str, err: &io::Error) -> String {
     let what = match err.kind() {
         io::ErrorKind::NotFound => "no such file or directory".to_string(),
         io::ErrorKind::PermissionDenied => "permission denied".to_string(),
@@ -319,10 +418,11 @@ pub fn looks_like_capture(path: &Path) -> bool {
         return false;
     }
     if head[..2] == GZIP_MAGIC {
-        let Ok(file) = File::open(path) else {
+        // The same descriptor, rewound (a second open could fail: too many open files).
+        if raw.rewind().is_err() {
             return false;
-        };
-        let mut dec = MultiGzDecoder::new(BufReader::new(file));
+        }
+        let mut dec = MultiGzDecoder::new(raw);
         if dec.read_exact(&mut head).is_err() {
             return false;
         }
@@ -508,6 +608,39 @@ mod tests {
         std::fs::write(&empty, b"").unwrap();
         let (_, s) = collect(|sink| read_path(&empty, &mut |p: &Packet<'_>| sink(p)));
         assert_eq!(kinds(&s.problems), vec![ProblemKind::Empty]);
+    }
+
+    #[test]
+    fn file_cut_while_read_is_reported_up_to_the_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ring.pcap");
+        let bytes = sample_pcap(6000);
+        assert!(bytes.len() > 3 * super::super::input::CHUNK_FOR_TESTS);
+        std::fs::write(&path, &bytes).unwrap();
+        let (all, _) = from_bytes(&bytes);
+        let cut = bytes.len() as u64 / 2;
+        let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        // The sink truncates the file under the reader at its tenth packet, as a `tcpdump -C`
+        // ring or logrotate's copytruncate would.
+        let (got, s) = collect(|sink| {
+            read_path(&path, &mut |p: &Packet<'_>| {
+                if p.number == 10 {
+                    file.set_len(cut).unwrap();
+                }
+                sink(p)
+            })
+        });
+        assert!(got.len() > 10 && got.len() < all.len(), "{}", got.len());
+        assert_eq!(got[..], all[..got.len()]);
+        assert!(got.iter().all(|p| p.1 < cut));
+        let shrank = s
+            .problems
+            .iter()
+            .find(|p| p.detail.contains("shrank"))
+            .unwrap();
+        assert_eq!(shrank.kind, ProblemKind::Io);
+        assert_eq!(shrank.offset, Some(cut));
+        assert!(!s.unreadable);
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! Stage 1, capture: the byte sources the file readers walk, and the problem log they fill.
 //!
 //! The pcap and pcapng readers are written once against [`Input`], a peek/consume window over
-//! the input, and run over three sources: a whole slice in memory ([`SliceInput`], zero copy),
-//! a memory-mapped file that gives back the pages it has walked past ([`MmapInput`]), and any
-//! `Read` (a pipe, stdin, a gzip stream) through a bounded buffer ([`ReaderInput`]) that grows
-//! only to hold the record being read. [`ProblemLog`] caps how many problems of one kind an
+//! the input, and run over two sources: a whole slice in memory ([`SliceInput`], zero copy),
+//! and any `Read` (a file, a pipe, stdin, a gzip stream) through a bounded buffer
+//! ([`ReaderInput`]) that grows only to hold the record being read. Files are not
+//! memory-mapped: a file truncated while mapped kills the reader with SIGBUS, and plain reads
+//! cost little more (bench/RESULTS.md, "mmap or read()"). [`ProblemLog`] caps how many problems of one kind an
 //! input can report. Nothing here knows a file format.
 
 use std::io::{self, Read};
@@ -61,99 +62,12 @@ impl Input for SliceInput<'_> {
     }
 }
 
-/// How much of a mapping is walked before the pages behind the reader are given back.
-const RELEASE_REGION: usize = 16 << 20;
-
-/// A memory-mapped file, read in place; every [`RELEASE_REGION`] bytes the pages already walked
-/// are dropped from this process so a multi-GB file does not grow the resident set.
-pub(crate) struct MmapInput<'a> {
-    map: &'a memmap2::Mmap,
-    pos: usize,
-    released: usize,
-    ahead: crate::hints::Ahead,
-}
-
-impl<'a> MmapInput<'a> {
-    /// Reads the mapping from its first byte, telling the kernel it is read sequentially.
-    pub(crate) fn new(map: &'a memmap2::Mmap) -> Self {
-        // Advice is a hint only: a kernel that refuses it changes nothing we rely on. Windows
-        // has no madvise; its mappings are read without the hint.
-        #[cfg(unix)]
-        let _ = map.advise(memmap2::Advice::Sequential);
-        let input = Self {
-            map,
-            pos: 0,
-            released: 0,
-            ahead: crate::hints::Ahead::default(),
-        };
-        input.populate(0);
-        input.populate(RELEASE_REGION);
-        input
-    }
-
-    /// Maps the pages of the region that starts at `from` in one call (MADV_POPULATE_READ, Linux 5.14+)
-    /// instead of one page fault per 64 KiB as the walk reaches them. A hint: where the kernel
-    /// does not have it, the pages fault in as before.
-    #[cfg(target_os = "linux")]
-    fn populate(&self, from: usize) {
-        let len = RELEASE_REGION.min(self.map.len().saturating_sub(from));
-        if len > 0 {
-            let _ = self
-                .map
-                .advise_range(memmap2::Advice::PopulateRead, from, len);
-        }
-    }
-
-    #[cfg(not(target_os = "linux"))]
-    fn populate(&self, _from: usize) {}
-
-    #[cold]
-    fn release(&mut self) {
-        let end = self.pos / RELEASE_REGION * RELEASE_REGION;
-        if end > self.released {
-            // SAFETY: the map is a read-only, shared mapping of a file (`Mmap::map`): MADV_DONTNEED
-            // only drops the page-table entries, and any later access faults the same bytes back
-            // in from the page cache or the file. No data can change or vanish, so references
-            // into the range (there are none: the readers only look at bytes past `pos`) stay
-            // valid. The range lies inside the mapping because `end <= pos <= map.len()`.
-            // Windows has no madvise: there the pages walked stay until the mapping is dropped.
-            #[cfg(unix)]
-            let _ = unsafe {
-                self.map.unchecked_advise_range(
-                    memmap2::UncheckedAdvice::DontNeed,
-                    self.released,
-                    end - self.released,
-                )
-            };
-            self.released = end;
-            self.populate(end + RELEASE_REGION);
-        }
-    }
-}
-
-impl Input for MmapInput<'_> {
-    #[inline(always)]
-    fn peek(&mut self, _n: usize) -> Result<&[u8], InputError> {
-        Ok(self.map.get(self.pos..).unwrap_or_default())
-    }
-
-    #[inline(always)]
-    fn consume(&mut self, n: usize) {
-        self.pos = self.pos.saturating_add(n).min(self.map.len());
-        if self.pos - self.released >= RELEASE_REGION {
-            self.release();
-        }
-        self.ahead.advance(self.map, self.pos);
-    }
-
-    #[inline(always)]
-    fn offset(&self) -> u64 {
-        self.pos as u64
-    }
-}
-
-/// The buffer a [`ReaderInput`] starts with and reads by.
-const CHUNK: usize = 1 << 20;
+/// The buffer a [`ReaderInput`] starts with and reads by: small enough to stay in a core's
+/// L2 cache between the copy from the page cache and the walk over the records.
+const CHUNK: usize = 256 << 10;
+/// [`CHUNK`], for tests elsewhere in the crate.
+#[cfg(test)]
+pub(crate) const CHUNK_FOR_TESTS: usize = CHUNK;
 
 /// Any `Read`, through a buffer of about [`CHUNK`] bytes that grows only when one record needs
 /// more (and then only as far as the bytes that actually arrive).
@@ -455,29 +369,6 @@ mod tests {
         input.consume(9);
         assert!(input.peek(1).unwrap().is_empty());
         assert_eq!(input.offset(), 3);
-    }
-
-    #[test]
-    fn mmap_input_gives_back_walked_pages_and_still_reads() {
-        use std::io::Write;
-        let mut file = tempfile::tempfile().unwrap();
-        let block: Vec<u8> = (0..=255u8).cycle().take(1 << 20).collect();
-        for _ in 0..((2 * RELEASE_REGION) >> 20) + 1 {
-            file.write_all(&block).unwrap();
-        }
-        // SAFETY: a private temporary file that nothing else can truncate.
-        let map = unsafe { memmap2::Mmap::map(&file) }.unwrap();
-        let mut input = MmapInput::new(&map);
-        let mut sum = 0u64;
-        while let Some(&b) = input.peek(1).unwrap().first() {
-            sum += u64::from(b);
-            input.consume(4099);
-        }
-        assert_eq!(input.released, 2 * RELEASE_REGION);
-        assert!(sum > 0);
-        // Pages given back fault in again with the same bytes.
-        assert_eq!(&map[..4], &[0, 1, 2, 3]);
-        assert_eq!(map[RELEASE_REGION + 300], (300 % 256) as u8);
     }
 
     #[test]

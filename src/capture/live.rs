@@ -35,6 +35,7 @@ use crate::decode::link;
 use crate::flow::Tracker;
 use crate::report::model::DecodeReport;
 use crate::report::InputReport;
+use crate::textsafe::Safe;
 
 /// Bytes kept of each packet: all of them (the evidence is in headers and first segments,
 /// but a whole packet costs nothing on one machine's traffic).
@@ -266,8 +267,10 @@ pub fn run(opts: &Options, analyzer: &Analyzer) -> anyhow::Result<Traffic> {
             .context("cannot catch Ctrl-C")?;
     }
     if opts.status {
-        eprintln!(
-            "tomskype: capturing on {iface}{}; Ctrl-C to stop and report",
+        let _ = writeln!(
+            std::io::stderr(),
+            "tomskype: capturing on {}{}; Ctrl-C to stop and report",
+            Safe(&iface),
             opts.duration
                 .map(|d| format!(" for {:.1} s", d.as_secs_f64()))
                 .unwrap_or_default()
@@ -354,9 +357,11 @@ pub fn run(opts: &Options, analyzer: &Analyzer) -> anyhow::Result<Traffic> {
     if let Ok(stats) = cap.stats() {
         let lost = u64::from(stats.dropped) + u64::from(stats.if_dropped);
         if lost > 0 {
-            eprintln!(
-                "tomskype: warning: live:{iface}: {lost} packets were dropped before tomskype \
-                 could read them; the verdict rests on the {packets} read"
+            let _ = writeln!(
+                std::io::stderr(),
+                "tomskype: warning: live:{}: {lost} packets were dropped before tomskype \
+                 could read them; the verdict rests on the {packets} read",
+                Safe(&iface)
             );
         }
     }

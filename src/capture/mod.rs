@@ -16,6 +16,7 @@ pub mod pcap;
 pub mod pcapng;
 #[cfg(target_os = "linux")]
 pub mod procnet;
+mod stream;
 pub mod write;
 
 #[cfg(test)]
@@ -23,7 +24,10 @@ mod corpora;
 #[cfg(test)]
 mod testcap;
 
-pub use file::{expand_inputs, looks_like_capture, read_bytes, read_path, InputItem};
+pub use file::{
+    expand_inputs, looks_like_capture, read_bytes, read_path, read_path_waiting, InputItem,
+    STREAM_WAIT,
+};
 
 use serde::Serialize;
 

@@ -4,9 +4,12 @@
 //! starts a fresh list of interfaces), keeps each interface's link type, snaplen and timestamp
 //! resolution and offset (`if_tsresol`, `if_tsoffset`), and hands the packets of Enhanced,
 //! Simple and obsolete Packet Blocks to the sink without copying them. Every other block type
-//! (name resolution, statistics, decryption secrets, custom) is skipped by its length. A block
-//! whose length cannot be right ends the section: the reader reports it and scans forward for
-//! the next Section Header Block. Options are only read where a value is needed; an option that
+//! (name resolution, statistics, decryption secrets, custom) is skipped by its length. After a
+//! block whose length cannot be right (4 GB, beyond the end of the file, a trailer that
+//! disagrees), the reader reports it with its offset and scans forward for the next valid
+//! block: a sound Section Header Block, or a block of a known type of the current section whose
+//! length, trailer and interface hold and which is followed by another such block (or the end
+//! of the input), so every valid packet after the damage is kept. Options are only read where a value is needed; an option that
 //! overruns its block is reported and the rest of that block's options ignored.
 
 use super::input::{scan_forward, u16_at, u32_at, Input, Outcome, ProblemLog};
@@ -24,6 +27,12 @@ const BOM: u32 = 0x1a2b_3c4d;
 const MAX_BLOCK: usize = 16 << 20;
 /// Longest Section Header Block the resync recognises.
 const MAX_SHB_RESYNC: usize = 4096;
+/// Longest block of the current section the resync recognises (libpcap's usual snaplen).
+const MAX_BLOCK_RESYNC: usize = 256 * 1024;
+/// Block types the resync accepts inside a section: interface description, packet, simple
+/// packet, name resolution, interface statistics, enhanced packet, systemd journal export,
+/// decryption secrets.
+const RESYNC_KINDS: [u32; 8] = [IDB, PB, SPB, 4, 5, EPB, 9, 0x0a];
 
 /// True when `head` starts with a pcapng Section Header Block type.
 pub fn is_pcapng_magic(head: &[u8]) -> bool {
@@ -105,7 +114,7 @@ pub(crate) fn read<I: Input, S: PacketSink>(
                 Some(_) => {
                     let detail = "section header block with a bad byte-order magic".to_string();
                     log.push(ProblemKind::BadRecord, Some(number), Some(offset), detail);
-                    if resync(input, log, number, offset) {
+                    if resync(input, log, number, offset, section.as_ref()) {
                         continue;
                     }
                     return out;
@@ -127,10 +136,10 @@ pub(crate) fn read<I: Input, S: PacketSink>(
             return out;
         };
         let len = len as usize;
-        if len < 12 || len % 4 != 0 || len > MAX_BLOCK {
+        if len < 12 || !len.is_multiple_of(4) || len > MAX_BLOCK {
             let detail = format!("block of type {kind:#x} has an impossible length {len}");
             log.push(ProblemKind::BadRecord, Some(number), Some(offset), detail);
-            if resync(input, log, number, offset) {
+            if resync(input, log, number, offset, section.as_ref()) {
                 continue;
             }
             return out;
@@ -145,12 +154,12 @@ pub(crate) fn read<I: Input, S: PacketSink>(
             // Past the end: a file cut short, unless a sound section follows inside the block,
             // which makes the length the thing that is wrong.
             let have = block.len();
-            if (1..have).any(|p| sound_shb(block.get(p..).unwrap_or_default())) {
+            if (1..have).any(|p| valid_block_at(block, p, section.as_ref(), true)) {
                 let detail = format!(
-                    "block of type {kind:#x} claims {len} bytes, beyond the next section header"
+                    "block of type {kind:#x} claims {len} bytes, beyond the end of the input and past valid blocks"
                 );
                 log.push(ProblemKind::BadRecord, Some(number), Some(offset), detail);
-                if resync(input, log, number, offset) {
+                if resync(input, log, number, offset, section.as_ref()) {
                     continue;
                 }
                 return out;
@@ -162,7 +171,7 @@ pub(crate) fn read<I: Input, S: PacketSink>(
             let detail =
                 format!("block of type {kind:#x} has length {len} but its trailer says {trailer}");
             log.push(ProblemKind::BadRecord, Some(number), Some(offset), detail);
-            if resync(input, log, number, offset) {
+            if resync(input, log, number, offset, section.as_ref()) {
                 continue;
             }
             return out;
@@ -414,24 +423,89 @@ fn options(
     }
 }
 
-/// After a bad block at `start`, scans forward for the next Section Header Block that looks
-/// sound and positions the input there. Returns false when there is none.
-fn resync<I: Input>(input: &mut I, log: &mut ProblemLog, number: u64, start: u64) -> bool {
-    let found = scan_forward(input, log, number, MAX_SHB_RESYNC, |bytes, p, _| {
-        sound_shb(bytes.get(p..).unwrap_or_default())
+/// After a bad block at `start`, scans forward for the next valid block ([`valid_block_at`])
+/// and positions the input there. Returns false when there is none.
+fn resync<I: Input>(
+    input: &mut I,
+    log: &mut ProblemLog,
+    number: u64,
+    start: u64,
+    section: Option<&Section>,
+) -> bool {
+    let extra = 2 * MAX_BLOCK_RESYNC.max(MAX_SHB_RESYNC) + 12;
+    let found = scan_forward(input, log, number, extra, |bytes, p, at_eof| {
+        valid_block_at(bytes, p, section, at_eof)
     });
     let skipped = input.offset() - start;
     let detail = match found {
         None => return false,
         Some(true) => {
-            format!("skipped {skipped} bytes after a bad block to the next section header")
+            format!("skipped {skipped} bytes after a bad block to the next valid block")
         }
         Some(false) => format!(
-            "no section header found in the {skipped} bytes after a bad block; the rest is not read"
+            "no valid block found in the {skipped} bytes after a bad block; the rest is not read"
         ),
     };
     log.push(ProblemKind::BadRecord, Some(number), Some(start), detail);
     found == Some(true)
+}
+
+/// Whether a block that the reader can go on from starts at `p` in `bytes`: a sound Section
+/// Header Block, or (inside a section) a sound block of the section that is followed by
+/// another sound block, or by the end of the input (`at_eof`).
+fn valid_block_at(bytes: &[u8], p: usize, section: Option<&Section>, at_eof: bool) -> bool {
+    let Some(at) = bytes.get(p..) else {
+        return false;
+    };
+    if sound_shb(at) {
+        return true;
+    }
+    let Some(s) = section else {
+        return false;
+    };
+    let Some(len) = sound_block(at, s) else {
+        return false;
+    };
+    match at.get(len..) {
+        Some([]) => at_eof,
+        Some(next) => {
+            sound_shb(next)
+                || sound_block(next, s).is_some()
+                // The next block runs past the bytes at hand: its header must at least be
+                // believable (a block cut by the end of the input, or a long one).
+                || (next.len() < MAX_BLOCK_RESYNC
+                    && u32_at(next, 0, s.big_endian).is_some_and(|k| RESYNC_KINDS.contains(&k))
+                    && u32_at(next, 4, s.big_endian)
+                        .is_some_and(|l| l as usize > next.len() && l % 4 == 0))
+        }
+        None => false,
+    }
+}
+
+/// The length of the block of section `s` at the start of `bytes`, when its type is known, its
+/// length believable, its trailer agrees and its packets name an interface of the section.
+fn sound_block(bytes: &[u8], s: &Section) -> Option<usize> {
+    let be = s.big_endian;
+    let kind = u32_at(bytes, 0, be)?;
+    let len = u32_at(bytes, 4, be)? as usize;
+    if !RESYNC_KINDS.contains(&kind)
+        || !(12..=MAX_BLOCK_RESYNC).contains(&len)
+        || !len.is_multiple_of(4)
+    {
+        return None;
+    }
+    if u32_at(bytes, len - 4, be)? as usize != len {
+        return None;
+    }
+    let iface = match kind {
+        EPB => Some(u32_at(bytes, 8, be)? as usize),
+        PB => Some(usize::from(u16_at(bytes, 8, be)?)),
+        _ => None,
+    };
+    match iface {
+        Some(id) if id >= s.ifaces.len() => None,
+        _ => Some(len),
+    }
 }
 
 /// Whether `bytes` starts with a whole Section Header Block of believable shape.
@@ -582,14 +656,14 @@ mod tests {
     }
 
     #[test]
-    fn bad_block_lengths_resync_to_the_next_section() {
-        for bad_len in [0u32, 7, 13, 0x7fff_fff0, 2000] {
+    fn bad_block_lengths_resync_to_the_next_valid_block() {
+        for bad_len in [0u32, 7, 13, 0x7fff_fff0, 0xffff_fff0, 2000] {
             let (mut bytes, at) = two_sections();
             bytes[at + 4..at + 8].copy_from_slice(&bad_len.to_le_bytes());
             let (got, out, problems) = read_all(&bytes);
             let data: Vec<u8> = got.iter().map(|g| g.4[0]).collect();
-            assert_eq!(data, vec![1, 4], "length {bad_len}");
-            assert_eq!(out.packets, 2);
+            assert_eq!(data, vec![1, 3, 4], "length {bad_len}");
+            assert_eq!(out.packets, 3);
             assert_eq!(
                 kinds(&problems),
                 vec![ProblemKind::BadRecord; 2],
@@ -601,12 +675,45 @@ mod tests {
     }
 
     #[test]
+    fn resync_inside_one_section_keeps_every_valid_packet_after() {
+        let mut ng = Ng::new();
+        ng.shb(true, 1, 0).idb(1, 0, &[]).epb(0, 0, &[1], 1);
+        let bad_at = ng.out.len();
+        ng.epb(0, 0, &[2; 40], 40);
+        for k in 3..=60u8 {
+            ng.epb(0, u64::from(k), &[k; 30], 30).block(5, &[0; 8]);
+        }
+        let mut bytes = ng.bytes();
+        // A 4 GB length, big-endian.
+        bytes[bad_at + 4..bad_at + 8].copy_from_slice(&0xffff_fff0u32.to_be_bytes());
+        let (got, _, problems) = read_all(&bytes);
+        let data: Vec<u8> = got.iter().map(|g| g.4[0]).collect();
+        assert_eq!(data, [1].into_iter().chain(3..=60).collect::<Vec<u8>>());
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].detail.contains("impossible length"));
+        assert_eq!(problems[0].offset, Some(bad_at as u64));
+        assert!(problems[1].detail.contains("to the next valid block"));
+        // A packet block naming an interface that does not exist is no place to resume.
+        let mut ng = Ng::new();
+        ng.shb(false, 1, 0).idb(1, 0, &[]);
+        let bad_at = ng.out.len();
+        ng.epb(0, 0, &[2; 8], 8)
+            .epb(7, 0, &[3; 8], 8)
+            .epb(0, 0, &[4; 8], 8);
+        let mut bytes = ng.bytes();
+        bytes[bad_at + 4..bad_at + 8].copy_from_slice(&5u32.to_le_bytes());
+        let (got, _, _) = read_all(&bytes);
+        let data: Vec<u8> = got.iter().map(|g| g.4[0]).collect();
+        assert_eq!(data, vec![4]);
+    }
+
+    #[test]
     fn mismatched_trailer_is_a_bad_record() {
         let (mut bytes, at) = two_sections();
         let len = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
         bytes[at + len - 4] ^= 4;
         let (got, _, problems) = read_all(&bytes);
-        assert_eq!(got.len(), 2);
+        assert_eq!(got.len(), 3);
         assert!(
             problems[0].detail.contains("trailer"),
             "{}",

@@ -200,7 +200,7 @@ fn put_u32(buf: &mut Vec<u8>, order: ByteOrder, v: u32) {
 }
 
 fn pad4(buf: &mut Vec<u8>) {
-    while buf.len() % 4 != 0 {
+    while !buf.len().is_multiple_of(4) {
         buf.push(0);
     }
 }

@@ -101,11 +101,17 @@ fn transport<'a>(src: IpAddr, dst: IpAddr, proto: u8, payload: &'a [u8]) -> Opti
                 sport: u16::from_be_bytes([t[0], t[1]]),
                 dport: u16::from_be_bytes([t[2], t[3]]),
                 tcp_flags: t[13],
+                seq: u32::from_be_bytes([t[4], t[5], t[6], t[7]]),
                 payload: payload.get(header..)?,
             })
         }
         proto::UDP => {
             let u: &[u8; 8] = payload.get(..8)?.try_into().ok()?;
+            // A tunnel's port (VXLAN, Geneve, GTP-U): the general path opens it.
+            let dport = u16::from_be_bytes([u[2], u[3]]);
+            if super::tunnel::UDP_PORTS.contains(&dport) {
+                return None;
+            }
             let len = usize::from(u16::from_be_bytes([u[4], u[5]]));
             // As etherparse's lax slicing: the length field bounds the payload when it fits
             // the bytes present and covers the header; otherwise the bytes present do.
@@ -119,8 +125,9 @@ fn transport<'a>(src: IpAddr, dst: IpAddr, proto: u8, payload: &'a [u8]) -> Opti
                 dst,
                 proto,
                 sport: u16::from_be_bytes([u[0], u[1]]),
-                dport: u16::from_be_bytes([u[2], u[3]]),
+                dport,
                 tcp_flags: 0,
+                seq: 0,
                 payload: payload.get(8..end)?,
             })
         }

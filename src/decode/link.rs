@@ -5,7 +5,7 @@
 
 use etherparse::EtherType;
 
-use super::Skip;
+use super::{tunnel, Skip};
 use crate::capture::linktype;
 
 /// Where the network layer of a frame starts, and how to read it.
@@ -17,6 +17,8 @@ pub enum Network<'a> {
     EtherType(EtherType, &'a [u8]),
     /// An IP packet (v4 or v6, by its version nibble).
     Ip(&'a [u8]),
+    /// The subframes of an 802.11 A-MSDU (read them with [`amsdu_next`]).
+    Amsdu(&'a [u8]),
 }
 
 /// BSD address families for IPv4 and IPv6 (IPv6's differs between the BSDs).
@@ -162,17 +164,43 @@ fn wifi(data: &[u8]) -> Result<Network<'_>, Skip> {
     if fc1 & 0x03 == 0x03 {
         len += 6; // a fourth address (WDS)
     }
+    // The QoS control field's first byte has the "A-MSDU present" bit.
+    let amsdu = qos && data.get(len).is_some_and(|b| b & 0x80 != 0);
     if qos {
         len += 2;
         if fc1 & 0x80 != 0 {
             len += 4; // HT control
         }
     }
-    // LLC/SNAP: AA AA 03 00 00 00, then the EtherType.
-    match data.get(len..len + 8) {
+    if amsdu {
+        return data
+            .get(len..)
+            .map(Network::Amsdu)
+            .ok_or(Skip::BadLinkHeader);
+    }
+    snap(data.get(len..).unwrap_or_default())
+}
+
+/// The first subframe of an A-MSDU area, and the rest of the area. Each subframe is a
+/// destination and source address, a big-endian length, then that many bytes (LLC/SNAP and
+/// the packet), padded to a multiple of 4 bytes. A subframe cut short by the snaplen keeps
+/// what was captured (and is the last).
+pub fn amsdu_next(area: &[u8]) -> Option<(Result<Network<'_>, Skip>, &[u8])> {
+    let len = usize::from(be16(area, 12)?);
+    let body_end = (14 + len).min(area.len());
+    let body = area.get(14..body_end)?;
+    let next = (14 + len).div_ceil(4) * 4;
+    // At least 16 bytes are consumed: a walk over an area ends after len / 16 subframes.
+    let rest = area.get(next..).unwrap_or_default();
+    Some((snap(body), rest))
+}
+
+/// An LLC/SNAP header (AA AA 03 00 00 00, EtherType) and what follows it.
+fn snap(data: &[u8]) -> Result<Network<'_>, Skip> {
+    match data.get(..8) {
         Some([0xaa, 0xaa, 0x03, 0, 0, 0, a, b]) => cooked(
             u16::from_be_bytes([*a, *b]),
-            data.get(len + 8..).unwrap_or_default(),
+            data.get(8..).unwrap_or_default(),
         ),
         Some(_) => Err(Skip::NotIp),
         None => Err(Skip::BadLinkHeader),
@@ -210,6 +238,11 @@ fn cooked(proto: u16, rest: &[u8]) -> Result<Network<'_>, Skip> {
         EtherType::IPV4 | EtherType::IPV6 | EtherType::VLAN_TAGGED_FRAME => {
             Ok(Network::EtherType(EtherType(proto), rest))
         }
+        EtherType(
+            tunnel::ether_type::MPLS
+            | tunnel::ether_type::MPLS_MULTICAST
+            | tunnel::ether_type::PPPOE_SESSION,
+        ) => Ok(Network::EtherType(EtherType(proto), rest)),
         _ => Err(Skip::NotIp),
     }
 }

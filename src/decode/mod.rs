@@ -1,30 +1,52 @@
 //! Stage 2, decode: turns one captured packet into a small summary of its IP and transport
 //! headers, and picks out the application facts the later stages care about (DNS answers, the
-//! TLS server name, the HTTP request line, Host and User-Agent).
+//! TLS server name over TCP and in QUIC v1/v2 Initial packets, the HTTP request line, Host and
+//! User-Agent, and signs of Skype's own protocols: Microsoft's STUN attributes and Skype's
+//! classic UDP framing).
 //!
 //! Link layers ([`link::SUPPORTED`]): Ethernet II (with up to three 802.1Q/802.1ad tags),
 //! Linux cooked SLL and SLL2, raw IPv4/IPv6, BSD null/loopback, PPP, Cisco HDLC, NFLOG, and
-//! unencrypted 802.11 data frames (with or without radiotap). Packets are sliced with etherparse's lax slicing, so a
-//! packet cut short by the snaplen keeps whatever headers survived. A packet that cannot be
-//! decoded is not an error: it is counted in a [`DecodeStats`] by why it was skipped.
+//! unencrypted 802.11 data frames, A-MSDU included (with or without radiotap). Packets are
+//! sliced with etherparse's lax slicing, so a packet cut short by the snaplen keeps whatever
+//! headers survived. A packet that cannot be decoded is not an error: it is counted in a
+//! [`DecodeStats`] by why it was skipped.
 //!
-//! Left out on purpose: IP reassembly (non-first fragments are counted, not joined), TCP stream
-//! reassembly (the application parsers look at single segments: a ClientHello or an HTTP
-//! request header nearly always fits in the first one), tunnels (GRE, VXLAN, Teredo, ... are
-//! seen as their outer flow), QUIC (its ClientHello is encrypted).
+//! Two paths: [`fast`] reads plain Ethernet or raw IP carrying whole TCP/UDP packets (nearly
+//! all traffic) by hand; everything else takes the general path, [`layers`], which opens
+//! tunnels ([`tunnel`]: GRE, PPTP, ERSPAN, VXLAN, Geneve, GTP-U, IP in IP, MPLS, PPPoE; up to
+//! [`layers::MAX_DEPTH`] levels) and hands IP fragments to the flow tracker, which joins them
+//! with a bounded [`Reassembler`] ([`fragments`]) and decodes each whole datagram as one
+//! packet. The tracker also joins TCP segments when a parser says a message goes on
+//! ([`app::Malformed::NeedMore`]; see `flow::streams`).
+//!
+//! QUIC Initial packets are decrypted to read their ClientHello's server name ([`quic`]), and
+//! Skype's own protocols are recognised from payload ([`skype`]).
+//!
+//! Left out on purpose: L2TP, Teredo and other tunnels, IPsec (encrypted), QUIC packets other
+//! than Initial (their keys come from the TLS exchange), Google's older gQUIC, Skype's classic
+//! TCP framing (too weak a sign alone), and any TCP bytes beyond the first message of a
+//! direction.
 
 pub mod app;
 pub mod dns;
 pub mod fast;
+pub mod fragments;
 pub mod http;
+pub mod layers;
 pub mod link;
+pub mod quic;
+pub mod skype;
 pub mod tls;
+pub mod tunnel;
 
 use std::net::IpAddr;
 
 use crate::capture;
-use etherparse::{LaxNetSlice, LaxSlicedPacket, TransportSlice};
 use serde::Serialize;
+
+pub use fragments::{FragmentCounts, Reassembler};
+pub use layers::{Layer, Tunnels};
+pub use tunnel::TunnelKind;
 
 /// IP protocol numbers the later stages distinguish.
 pub mod proto {
@@ -65,6 +87,8 @@ pub struct Decoded<'a> {
     pub dport: u16,
     /// TCP flags byte (0 for other protocols).
     pub tcp_flags: u8,
+    /// TCP sequence number (0 for other protocols).
+    pub seq: u32,
     /// Transport payload as captured (may be shorter than sent when the snaplen cut it).
     pub payload: &'a [u8],
 }
@@ -81,7 +105,8 @@ pub enum Skip {
     BadLinkHeader,
     /// The IP header is cut short or invalid.
     BadIpHeader,
-    /// A non-first IP fragment: no transport header to read.
+    /// An IP fragment: [`decode`] alone does not reassemble (the flow tracker does, through
+    /// [`Reassembler`]; then fragments are counted in [`DecodeStats::fragments`]).
     Fragment,
 }
 
@@ -118,6 +143,33 @@ pub struct DecodeStats {
     pub skipped: [u64; Skip::ALL.len()],
     /// Application payloads that looked like DNS/TLS/HTTP but did not parse, by protocol.
     pub app_malformed: AppCounts,
+    /// IP fragments and the datagrams made of them.
+    pub fragments: FragmentCounts,
+    /// Frames that crossed each kind of tunnel, indexed like [`TunnelKind::ALL`].
+    pub tunnels: [u64; TunnelKind::ALL.len()],
+    /// TCP segments buffered to join messages split over segments.
+    pub tcp_reassembly: TcpCounts,
+}
+
+/// What the TCP reassembly of the first bytes of each direction did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct TcpCounts {
+    /// Segments copied into a buffer (the rest were read in place).
+    pub segments_buffered: u64,
+    /// Messages read whole from joined segments.
+    pub reassembled: u64,
+    /// Streams given up before their message was whole (a hole that never filled, the
+    /// per-stream or total byte budget, or the end of the input); read as far as they went.
+    pub incomplete: u64,
+}
+
+impl TcpCounts {
+    /// Adds another set of counts to this one.
+    pub fn merge(&mut self, o: &TcpCounts) {
+        self.segments_buffered += o.segments_buffered;
+        self.reassembled += o.reassembled;
+        self.incomplete += o.incomplete;
+    }
 }
 
 /// Per-protocol counters for the application parsers.
@@ -129,6 +181,8 @@ pub struct AppCounts {
     pub tls: u64,
     /// HTTP requests.
     pub http: u64,
+    /// QUIC Initial packets (undecryptable, cut short, or with a bad ClientHello).
+    pub quic: u64,
 }
 
 impl DecodeStats {
@@ -152,6 +206,28 @@ impl DecodeStats {
         self.app_malformed.dns += other.app_malformed.dns;
         self.app_malformed.tls += other.app_malformed.tls;
         self.app_malformed.http += other.app_malformed.http;
+        self.app_malformed.quic += other.app_malformed.quic;
+        self.fragments.merge(&other.fragments);
+        for (a, b) in self.tunnels.iter_mut().zip(other.tunnels) {
+            *a += b;
+        }
+        self.tcp_reassembly.merge(&other.tcp_reassembly);
+    }
+
+    /// Counts the tunnels one frame crossed.
+    pub fn count_tunnels(&mut self, tunnels: Tunnels) {
+        if tunnels != 0 {
+            for (i, kind) in TunnelKind::ALL.iter().enumerate() {
+                if tunnels & layers::bit(*kind) != 0 {
+                    self.tunnels[i] += 1;
+                }
+            }
+        }
+    }
+
+    /// Frames that crossed a tunnel of `kind`.
+    pub fn tunnel(&self, kind: TunnelKind) -> u64 {
+        self.tunnels[kind as usize]
     }
 }
 
@@ -159,97 +235,37 @@ impl DecodeStats {
 #[inline]
 pub fn decode(link_type: u32, data: &[u8]) -> Result<Decoded<'_>, Skip> {
     // The common case first (see `fast`): it answers only when it agrees with the general path.
-    let quick = match link_type {
-        capture::linktype::ETHERNET => fast::ethernet(data),
-        capture::linktype::RAW => fast::ip(data),
-        _ => None,
-    };
-    match quick {
+    match fast_path(link_type, data) {
         Some(d) => Ok(d),
         None => decode_general(link_type, data),
     }
 }
 
-/// The general path: every link type, through etherparse's lax slicing.
+/// The fast path alone ([`fast`]): `None` when the packet needs the general path
+/// ([`layers::each`]).
+#[inline]
+pub fn fast_path(link_type: u32, data: &[u8]) -> Option<Decoded<'_>> {
+    match link_type {
+        capture::linktype::ETHERNET => fast::ethernet(data),
+        capture::linktype::RAW => fast::ip(data),
+        _ => None,
+    }
+}
+
+/// The general path: every link type, tunnels, fragments (see [`layers`]). Gives the first
+/// result of the frame; a fragment is [`Skip::Fragment`] here.
 #[inline(never)]
 fn decode_general(link_type: u32, data: &[u8]) -> Result<Decoded<'_>, Skip> {
-    let sliced = match link::network_layer(link_type, data)? {
-        link::Network::Ethernet(frame) => {
-            LaxSlicedPacket::from_ethernet(frame).map_err(|_| Skip::BadLinkHeader)?
-        }
-        link::Network::EtherType(ether_type, rest) => {
-            LaxSlicedPacket::from_ether_type(ether_type, rest)
-        }
-        link::Network::Ip(rest) => LaxSlicedPacket::from_ip(rest).map_err(|_| Skip::BadIpHeader)?,
-    };
-    from_sliced(&sliced)
-}
-
-fn from_sliced<'a>(sliced: &LaxSlicedPacket<'a>) -> Result<Decoded<'a>, Skip> {
-    let (src, dst, payload) = match &sliced.net {
-        Some(LaxNetSlice::Ipv4(ip)) => (
-            IpAddr::V4(ip.header().source_addr()),
-            IpAddr::V4(ip.header().destination_addr()),
-            ip.payload(),
-        ),
-        Some(LaxNetSlice::Ipv6(ip)) => (
-            IpAddr::V6(ip.header().source_addr()),
-            IpAddr::V6(ip.header().destination_addr()),
-            ip.payload(),
-        ),
-        Some(LaxNetSlice::Arp(_)) => return Err(Skip::NotIp),
-        None => {
-            // Nothing at the network layer: either a frame of another protocol, or an IP
-            // header that failed to parse (then etherparse records where it stopped).
-            return Err(match &sliced.stop_err {
-                Some(_) => Skip::BadIpHeader,
-                None => Skip::NotIp,
-            });
-        }
-    };
-    let proto = payload.ip_number.0;
-    let mut out = Decoded {
-        src,
-        dst,
-        proto,
-        sport: 0,
-        dport: 0,
-        tcp_flags: 0,
-        payload: &[],
-    };
-    match &sliced.transport {
-        Some(TransportSlice::Tcp(tcp)) => {
-            out.sport = tcp.source_port();
-            out.dport = tcp.destination_port();
-            // The flags byte is byte 13 of the TCP header; the slice has at least 20 bytes.
-            out.tcp_flags = tcp.slice().get(13).copied().unwrap_or(0);
-            out.payload = tcp.payload();
-        }
-        Some(TransportSlice::Udp(udp)) => {
-            out.sport = udp.source_port();
-            out.dport = udp.destination_port();
-            out.payload = udp.payload();
-        }
-        Some(TransportSlice::Icmpv4(_)) | Some(TransportSlice::Icmpv6(_)) => {}
-        None => {
-            if payload.fragmented && !is_first_fragment(sliced) {
-                return Err(Skip::Fragment);
-            }
-            if proto != proto::TCP && proto != proto::UDP {
-                // Another transport (GRE, ESP, SCTP, ...): kept as an address-level flow.
-                out.payload = payload.payload;
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// True for the first fragment of a fragmented datagram (offset 0), which carries the
-/// transport header even though etherparse does not slice it.
-fn is_first_fragment(sliced: &LaxSlicedPacket<'_>) -> bool {
-    match &sliced.net {
-        Some(LaxNetSlice::Ipv4(ip)) => ip.header().fragments_offset().value() == 0,
-        _ => false,
+    let mut first = None;
+    layers::each(link_type, data, &mut |layer| {
+        first.get_or_insert(layer);
+    });
+    match first {
+        Some(Layer::Packet(d)) => Ok(d),
+        Some(Layer::Fragment(_)) => Err(Skip::Fragment),
+        Some(Layer::Skipped(why)) => Err(why),
+        // An A-MSDU with no subframe.
+        None => Err(Skip::NotIp),
     }
 }
 

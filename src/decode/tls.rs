@@ -6,9 +6,11 @@
 //! test to run first. A ClientHello cut short (split over TCP segments, or by snaplen) is read
 //! as far as the data goes. Nothing else of the handshake is kept.
 //!
+//! [`handshake_sni`] reads a bare handshake message, without records: QUIC's CRYPTO frames
+//! carry the ClientHello so (see [`super::quic`]).
+//!
 //! Left out: SSLv2-style ClientHellos (first byte 0x80) are [`TlsError::NotTls`]; ServerHello
-//! and certificates are not read; QUIC carries its ClientHello in encrypted Initial packets,
-//! so QUIC's SNI is not extracted here.
+//! and certificates are not read.
 
 use thiserror::Error;
 
@@ -112,6 +114,24 @@ pub fn client_hello_sni(payload: &[u8]) -> Result<Option<String>, TlsError> {
     };
     let hs_end = HS_HEADER_LEN + (usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c));
     parse_client_hello(&hs, hs_end)
+}
+
+/// The SNI host name of the ClientHello handshake message at the start of `hs` (its type
+/// byte first, no record header), as QUIC carries it in CRYPTO frames. Answers as
+/// [`client_hello_sni`] does, except that it never returns [`TlsError::NotTls`] and refuses
+/// a message of another type with [`TlsError::NotClientHello`].
+pub fn handshake_sni(hs: &[u8]) -> Result<Option<String>, TlsError> {
+    let Some(&[msg_type, a, b, c]) = hs.first_chunk::<HS_HEADER_LEN>() else {
+        return match hs.first() {
+            Some(&t) if t != CLIENT_HELLO => Err(TlsError::NotClientHello { msg_type: t }),
+            _ => Err(TlsError::Incomplete),
+        };
+    };
+    if msg_type != CLIENT_HELLO {
+        return Err(TlsError::NotClientHello { msg_type });
+    }
+    let hs_end = HS_HEADER_LEN + (usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c));
+    parse_client_hello(hs.get(..hs_end).unwrap_or(hs), hs_end)
 }
 
 /// Joins the bodies of the leading handshake records, up to the end of the first handshake
@@ -472,7 +492,37 @@ mod tests {
         ));
     }
 
+    #[test]
+    fn bare_handshake_message() {
+        let h = hello(Some(&[
+            ext(10, &[0, 2, 0, 0x1d]),
+            sni_ext(b"Api.Skype.com"),
+        ]));
+        assert_eq!(handshake_sni(&h), Ok(Some("api.skype.com".into())));
+        let sni_end = h.windows(13).position(|w| w == b"Api.Skype.com").unwrap() + 13;
+        assert_eq!(handshake_sni(&h[..sni_end - 1]), Err(TlsError::Incomplete));
+        assert_eq!(
+            handshake_sni(&h[..sni_end]),
+            Ok(Some("api.skype.com".into()))
+        );
+        assert_eq!(handshake_sni(&[]), Err(TlsError::Incomplete));
+        assert_eq!(handshake_sni(&[1, 0]), Err(TlsError::Incomplete));
+        assert_eq!(
+            handshake_sni(&[2, 0, 0, 4, 3, 3]),
+            Err(TlsError::NotClientHello { msg_type: 2 })
+        );
+        // Bytes after the message are not read.
+        let mut longer = h.clone();
+        longer.extend_from_slice(&[0xff; 9]);
+        assert_eq!(handshake_sni(&longer), Ok(Some("api.skype.com".into())));
+    }
+
     proptest! {
+        #[test]
+        fn any_bare_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let _ = handshake_sni(&data);
+        }
+
         #[test]
         fn any_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..400)) {
             let _ = client_hello_sni(&data);

@@ -74,6 +74,50 @@ pub enum Matcher {
     },
 }
 
+impl fmt::Display for Matcher {
+    /// What the indicator matches, in people's words (as `tomskype indicators` and `lookup`
+    /// show it).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Matcher::Ip(a) => write!(f, "{a}"),
+            Matcher::Net(n) => write!(f, "{n}"),
+            Matcher::Name(n) => write!(f, "{n} (and names under it)"),
+            Matcher::HttpUrl { host, path } => write!(f, "http://{host}{path}…"),
+            Matcher::HttpParam { host, param } => {
+                write!(f, "a request to *.{host} with ?{param}=")
+            }
+            Matcher::UserAgent(ua) => write!(f, "User-Agent \"{ua}\""),
+            Matcher::Port { proto, port } => match proto {
+                6 => write!(f, "tcp/{port}"),
+                17 => write!(f, "udp/{port}"),
+                _ => write!(f, "tcp or udp /{port}"),
+            },
+        }
+    }
+}
+
+impl Role {
+    /// Stable name, as in indicator files and JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Tom => "tom",
+            Role::TomWeb => "tom-web",
+            Role::Skype => "skype",
+            Role::NotEvidence => "not-evidence",
+        }
+    }
+
+    /// What a match means, in people's words.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Role::Tom => "a sign of TOM-Skype",
+            Role::TomWeb => "a page of TOM's Skype web site (a browser's visit, not counted)",
+            Role::Skype => "a sign of Skype, either build",
+            Role::NotEvidence => "known not to be evidence",
+        }
+    }
+}
+
 /// A range of years, inclusive, in which an indicator means what it says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Validity {
@@ -448,6 +492,8 @@ fn parse(file: &str, text: &str, existing: &[Indicator]) -> Result<Parsed, Indic
         indicators: Vec::new(),
     };
     let mut seen_header = false;
+    // A byte-order mark at the start of the file is an editor's, not data.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (n, raw) in text.lines().enumerate() {
         let line_no = n + 1;
         let err = |reason: String| IndicatorError::Syntax {
@@ -458,6 +504,19 @@ fn parse(file: &str, text: &str, existing: &[Indicator]) -> Result<Parsed, Indic
         let line = raw.trim_end_matches('\r');
         if line.trim().is_empty() || line.starts_with('#') {
             continue;
+        }
+        // Fields end up in exports (Zeek Intel, Suricata rules, CSV) and on terminals: a
+        // control, bidi or format character has no business in any of them.
+        if let Some((at, c)) = line
+            .chars()
+            .enumerate()
+            .find(|&(_, c)| c != '\t' && crate::textsafe::is_unsafe(c))
+        {
+            return Err(err(format!(
+                "control or format character U+{:04X} at column {} (not allowed in indicator files)",
+                u32::from(c),
+                at + 1
+            )));
         }
         if let Some(rest) = line.strip_prefix('@') {
             let (key, value) = rest
@@ -816,6 +875,22 @@ mod tests {
         ))
         .unwrap_err();
         assert!(e.to_string().starts_with("user.tsv:5:"), "{e}");
+        for bad in ["\x1b[2J", "\u{202e}", "\u{2028}", "\u{7f}", "\r"] {
+            let e = load(&format!(
+                "{head}a\ttom\tip\t1.2.3.4\t0.5\ttom\t-\tme\tdesc{bad}x"
+            ))
+            .unwrap_err()
+            .to_string();
+            assert!(
+                e.starts_with("user.tsv:3: control or format character U+"),
+                "{e}"
+            );
+        }
+        // A byte-order mark at the start is allowed.
+        assert!(load(&format!(
+            "\u{feff}{head}a\ttom\tip\t1.2.3.4\t0.5\ttom\t-\tme\td"
+        ))
+        .is_ok());
     }
 
     #[test]

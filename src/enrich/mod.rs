@@ -28,7 +28,7 @@ use rustc_hash::FxHashMap;
 use crate::addr::{LocalNets, Place, SpecialRange};
 use crate::flow::names::Clients;
 use crate::flow::table::{MAX_NAMES_PER_ADDR, MAX_QUERIES_PER_CLIENT};
-use crate::flow::{FlowKey, FlowTable, HttpFact, NameSet, Watch};
+use crate::flow::{FlowKey, FlowTable, HttpFact, NameSet, SkypeProtocol, Watch};
 use geoip::{Country, GeoIp};
 use indicators::{Indicator, IndicatorSet};
 use ports::Ports;
@@ -184,6 +184,9 @@ pub struct Endpoint<'s> {
     /// Local programs that owned the host's side of its flows (live capture only), as
     /// `name (pid N)`.
     pub programs: BTreeSet<String>,
+    /// Skype protocols seen on its flows with the host (Microsoft STUN, classic Skype UDP),
+    /// with the time of the first sign.
+    pub skype_protocols: BTreeMap<SkypeProtocol, i64>,
 }
 
 impl Endpoint<'_> {
@@ -452,6 +455,12 @@ pub fn gather(table: &FlowTable, ctx: &Context<'_>) -> Gathered {
                 if opened {
                     h.http_dropped += facts.http_dropped;
                 }
+                // Skype's protocols: a sign of the flow, for both its ends.
+                for p in facts.skype.protocols(flow.total_packets()) {
+                    let ts = facts.skype.first_ns.unwrap_or(flow.first_ns);
+                    let first = e.skype.entry(p).or_insert(ts);
+                    *first = (*first).min(ts);
+                }
             }
         };
         add(host, remote, host_port, remote_port, opened);
@@ -532,6 +541,8 @@ struct EndpointAgg {
     sni: BTreeMap<String, i64>,
     http: Vec<HttpFact>,
     programs: BTreeSet<String>,
+    /// Skype protocols its flows showed, with the time of the first sign.
+    skype: BTreeMap<SkypeProtocol, i64>,
 }
 
 impl EndpointAgg {
@@ -551,6 +562,10 @@ impl EndpointAgg {
         }
         self.http.extend(o.http);
         self.programs.extend(o.programs);
+        for (p, ts) in o.skype {
+            let first = self.skype.entry(p).or_insert(ts);
+            *first = (*first).min(ts);
+        }
     }
 
     fn new(ts: i64) -> EndpointAgg {
@@ -567,6 +582,7 @@ impl EndpointAgg {
             sni: BTreeMap::new(),
             http: Vec::new(),
             programs: BTreeSet::new(),
+            skype: BTreeMap::new(),
         }
     }
 }

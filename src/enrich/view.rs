@@ -241,7 +241,8 @@ impl HostAgg {
                         first_ns: seen.first_ns,
                         count: seen.count,
                         matches: set.match_name(name),
-                        relayed: relays.is_some_and(|p| p.names.contains(name.as_str())),
+                        relayed: relays
+                            .is_some_and(|p| p.overflow || p.names.contains(name.as_str())),
                         explained: endpoints.iter().any(|e| {
                             e.names.get(name.as_str()).is_some_and(|n| {
                                 !matches!(
@@ -301,11 +302,12 @@ fn endpoint<'s>(
         seen.first_ns = seen.first_ns.min(ts);
         mark(seen);
     };
-    // A proxy's server names are relayed when a client asked it for them.
-    let relayed_sni = |name: &str| relays.is_some_and(|p| p.overflow || p.names.contains(name));
+    // A proxy's names (server names, lookups, addresses) are relayed when a client asked it
+    // for them; all of them when it was asked for more names than are remembered.
+    let relayed_name = |name: &str| relays.is_some_and(|p| p.overflow || p.names.contains(name));
     let (mut sni_own, mut sni_relayed) = (0usize, 0usize);
     for (name, &ts) in &e.sni {
-        if relayed_sni(name) {
+        if relayed_name(name) {
             sni_relayed += 1;
             note(name, ts, &|s| s.relayed = true);
         } else {
@@ -313,9 +315,6 @@ fn endpoint<'s>(
             note(name, ts, &|s| s.server_name = true);
         }
     }
-
-    // A proxy's names are relayed when a client asked it for them.
-    let relayed_name = |name: &str| relays.is_some_and(|p| p.names.contains(name));
     let mut matches: Vec<Match<'s>> = Vec::new();
     // What the host did with the endpoint: its own requests and server names, its browser's
     // visits, its relays for others.
@@ -437,6 +436,7 @@ fn endpoint<'s>(
         http: e.http,
         matches,
         programs: e.programs,
+        skype_protocols: e.skype,
     }
 }
 

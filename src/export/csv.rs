@@ -1,7 +1,10 @@
 //! Export, CSV: one indicator a line under the header
 //! `id,role,kind,value,weight,clients,valid,source,description`, with RFC 4180 quoting (a
 //! field with a comma, quote or line break is quoted, quotes doubled). Values are written as
-//! in indicator files (`host/path`, `host?param`, `tcp/9010`), so the file round-trips.
+//! in indicator files (`host/path`, `host?param`, `tcp/9010`), so the file round-trips, except
+//! that a cell a spreadsheet would run as a formula (one that starts with `=`, `+`, `-`, `@`, a
+//! tab or a carriage return, and is neither a number nor a lone `-`) is neutralised as OWASP
+//! recommends: a single quote is put in front and the cell is quoted.
 
 use std::io::{self, Write};
 
@@ -44,6 +47,22 @@ pub fn validity(v: &Validity) -> String {
     }
 }
 
+/// Whether a spreadsheet would take the cell for a formula (OWASP "CSV injection"): it starts
+/// with `=`, `+`, `-`, `@`, tab or CR and is not a plain number (`-2016`) or a lone `-`.
+pub fn formula_like(s: &str) -> bool {
+    s.starts_with(['=', '+', '-', '@', '\t', '\r']) && s != "-" && s.parse::<f64>().is_err()
+}
+
+/// One CSV cell: a formula-like one neutralised ([`formula_like`]: a leading `'`, quoted), any
+/// other quoted when it needs to be ([`quote`]).
+pub fn cell(s: &str) -> String {
+    if formula_like(s) {
+        format!("\"'{}\"", s.replace('"', "\"\""))
+    } else {
+        quote(s)
+    }
+}
+
 /// One CSV field, quoted when it needs to be.
 pub fn quote(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
@@ -74,7 +93,7 @@ pub fn write(set: &IndicatorSet, out: &mut dyn Write) -> io::Result<()> {
             i.source.clone(),
             i.description.clone(),
         ];
-        let line: Vec<String> = fields.iter().map(|f| quote(f)).collect();
+        let line: Vec<String> = fields.iter().map(|f| cell(f)).collect();
         writeln!(out, "{}", line.join(","))?;
     }
     Ok(())
@@ -154,6 +173,28 @@ mod tests {
                 )
             );
         }
+    }
+
+    #[test]
+    fn formula_cells_are_neutralised() {
+        for bad in [
+            "=1+1",
+            "+cmd|' /C calc'!A0",
+            "-2+3",
+            "@SUM(A1)",
+            "\tx",
+            "\r=x",
+            "-x",
+        ] {
+            let c = cell(bad);
+            assert!(c.starts_with("\"'"), "{bad:?} gave {c:?}");
+            let rows = parse_csv(&format!("{c}\n"));
+            assert_eq!(rows, vec![vec![format!("'{bad}")]]);
+        }
+        for fine in ["-", "-2016", "2006-", "0.5", "tom", "a=b"] {
+            assert_eq!(cell(fine), fine);
+        }
+        assert_eq!(cell("=\"q\""), "\"'=\"\"q\"\"\"");
     }
 
     #[test]

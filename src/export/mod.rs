@@ -12,6 +12,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::enrich::indicators::{Indicator, IndicatorSet, SetInfo};
+use crate::textsafe::{Safe, SafeDisplay};
 
 /// Export formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,8 +27,12 @@ pub enum Format {
     Json,
 }
 
+/// Version of the JSON of `tomskype indicators --format json` and `export --format json`.
+pub const SCHEMA: &str = "tomskype-indicators/1";
+
 #[derive(Serialize)]
 struct JsonExport<'a> {
+    schema: &'static str,
     set: SetInfo,
     sources: &'a std::collections::BTreeMap<String, String>,
     indicators: &'a [Indicator],
@@ -46,11 +51,13 @@ pub fn write(
         Format::Csv => csv::write(set, out),
         Format::Json => {
             let doc = JsonExport {
+                schema: SCHEMA,
                 set: set.info(),
                 sources: &set.sources,
                 indicators: &set.indicators,
             };
-            serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
+            // Keeps the error's kind: a closed pipe (`| head -1`) must stay recognisable.
+            crate::textsafe::write_json_pretty(&mut *out, &doc)?;
             out.write_all(b"\n")
         }
     }
@@ -62,31 +69,34 @@ pub fn write_listing(set: &IndicatorSet, out: &mut dyn Write) -> io::Result<()> 
     writeln!(
         out,
         "indicator set {} ({} indicators, sha256 {})",
-        info.versions.join(" + "),
+        Safe(&info.versions.join(" + ")),
         info.count,
         info.sha256
     )?;
     for i in &set.indicators {
-        let value = serde_json::to_value(&i.matcher).ok();
-        let value = value
-            .as_ref()
-            .and_then(|v| v.get("value"))
-            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
-            .unwrap_or_default();
+        let valid = if i.valid.is_always() {
+            String::new()
+        } else {
+            format!(", only in {}", i.valid)
+        };
         writeln!(
             out,
-            "{:<34} {:<12} {:>4}  {:<44} valid {:<9} {}",
-            i.id,
-            format!("{:?}", i.role).to_lowercase(),
+            "\n{} ({}): {}",
+            Safe(&i.id),
+            i.role.meaning(),
+            Safe(&i.description)
+        )?;
+        writeln!(
+            out,
+            "  matches {} · weight {}{valid} · source {}",
+            SafeDisplay(&i.matcher),
             i.weight,
-            value,
-            i.valid.to_string(),
-            i.source
+            Safe(&i.source)
         )?;
     }
     writeln!(out, "\nsources:")?;
     for (k, v) in &set.sources {
-        writeln!(out, "  {k}: {v}")?;
+        writeln!(out, "  {}: {}", Safe(k), Safe(v))?;
     }
     Ok(())
 }

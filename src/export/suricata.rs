@@ -11,7 +11,7 @@ use std::io::{self, Write};
 
 use crate::enrich::indicators::{Indicator, IndicatorSet, Matcher};
 
-use super::zeek_intel::{exported, role_name, source_url};
+use super::zeek_intel::{comment, exported, role_name, source_url};
 
 /// The classtype of every rule (`classification.config`: "Potential Corporate Privacy
 /// Violation").
@@ -26,7 +26,7 @@ fn msg_text(s: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            c if c.is_control() => out.push(' '),
+            c if crate::textsafe::is_unsafe(c) => out.push(' '),
             c => out.push(c),
         }
     }
@@ -134,7 +134,7 @@ pub fn write(set: &IndicatorSet, sid_base: u32, out: &mut dyn Write) -> io::Resu
     writeln!(
         out,
         "# tomskype indicator set {} (sha256 {}): Suricata 7 rules, sids from {sid_base}",
-        info.versions.join(" + "),
+        comment(&info.versions.join(" + ")),
         info.sha256
     )?;
     let mut sid = u64::from(sid_base);
@@ -179,7 +179,10 @@ pub fn write(set: &IndicatorSet, sid_base: u32, out: &mut dyn Write) -> io::Resu
 fn metadata_word(s: &str) -> String {
     s.chars()
         .map(|c| {
-            if c.is_whitespace() || matches!(c, ',' | ';' | '"' | '\\') {
+            if c.is_whitespace()
+                || crate::textsafe::is_unsafe(c)
+                || matches!(c, ',' | ';' | '"' | '\\')
+            {
                 '_'
             } else {
                 c

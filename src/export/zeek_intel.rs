@@ -26,11 +26,24 @@ pub fn intel_item(m: &Matcher) -> Option<(&'static str, String)> {
     }
 }
 
-/// A field value safe for the input framework: no tabs or line breaks, `-` when empty.
+/// Text for a `#` comment line: control, format and line-separator characters escaped
+/// ([`crate::textsafe::safe`]), so no text can end the comment and start a line of its own.
+pub fn comment(s: &str) -> std::borrow::Cow<'_, str> {
+    crate::textsafe::safe(s)
+}
+
+/// A field value safe for the input framework: no tabs, line breaks or other control and
+/// format characters (each becomes a space), `-` when empty.
 fn field(s: &str) -> String {
     let s: String = s
         .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| {
+            if crate::textsafe::is_unsafe(c) {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect();
     let s = s.trim();
     if s.is_empty() {
@@ -60,12 +73,7 @@ pub fn exported(i: &Indicator) -> bool {
 
 /// The role's name as in indicator files.
 pub fn role_name(r: Role) -> &'static str {
-    match r {
-        Role::Tom => "tom",
-        Role::TomWeb => "tom-web",
-        Role::Skype => "skype",
-        Role::NotEvidence => "not-evidence",
-    }
+    r.name()
 }
 
 /// Writes the Intel file.
@@ -75,7 +83,7 @@ pub fn write(set: &IndicatorSet, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
         "# tomskype indicator set {} (sha256 {}): Zeek Intel file",
-        info.versions.join(" + "),
+        comment(&info.versions.join(" + ")),
         info.sha256
     )?;
     writeln!(
@@ -91,11 +99,13 @@ pub fn write(set: &IndicatorSet, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
             "# not expressible as Zeek Intel (query parameters, ports), left out: {}",
-            skipped
-                .iter()
-                .map(|i| i.id.as_str())
-                .collect::<Vec<_>>()
-                .join(" ")
+            comment(
+                &skipped
+                    .iter()
+                    .map(|i| i.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )
         )?;
     }
     for i in set.indicators.iter().filter(|i| exported(i)) {

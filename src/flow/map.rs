@@ -31,6 +31,11 @@ impl Probe {
     pub fn key(&self) -> &FlowKey {
         &self.key
     }
+
+    /// The key's hash (the same for both directions).
+    pub fn hash(&self) -> u64 {
+        self.hash
+    }
 }
 
 /// Every flow by key. See the module documentation.

@@ -2,7 +2,8 @@
 //! counts per direction, first and last time, and who opened it; beside it, the names seen in
 //! the traffic, each with whose it is: DNS answers (which name resolved to which address, for
 //! which client, asked for or not), DNS queries (which client asked for which name), which
-//! hosts answered DNS for others, TLS server names and HTTP requests with who sent them.
+//! hosts answered DNS for others, TLS server names and HTTP requests with who sent them, and
+//! signs of Skype's own protocols per flow.
 //!
 //! Memory grows with flows and distinct names, never with packets: each kind of name store is
 //! bounded, and what goes past a bound is counted, not kept, except what could be evidence
@@ -18,6 +19,8 @@ use serde::Serialize;
 use super::key::{Dir, FlowKey};
 use super::map::{FlowMap, Probe};
 use super::names::{Clients, NameSet, Seen, Watch};
+use super::skype::SkypeFacts;
+use crate::decode::skype::{SkypeProtocol, SkypeSign};
 
 /// At most this many HTTP requests are kept per flow (the rest are counted).
 pub const MAX_HTTP_PER_FLOW: usize = 32;
@@ -177,6 +180,8 @@ pub struct FlowFacts {
     pub http: Vec<HttpFact>,
     /// HTTP requests seen past the bound.
     pub http_dropped: u64,
+    /// Signs of Skype's own protocols (a few counters).
+    pub skype: SkypeFacts,
 }
 
 /// The flow table and the names seen beside it.
@@ -303,6 +308,20 @@ impl FlowTable {
         let first = facts.sni.entry(name.to_owned()).or_insert((ts, client));
         if ts < first.0 {
             *first = (ts, client);
+        }
+    }
+
+    /// Records a sign of Skype's protocols seen on `key`.
+    pub fn skype_sign(&mut self, ts: i64, key: FlowKey, sign: SkypeSign) {
+        self.facts.entry(key).or_default().skype.add(ts, sign);
+    }
+
+    /// The Skype protocols flow `key` showed, judged over the whole flow (see
+    /// [`SkypeFacts::protocols`]).
+    pub fn skype_protocols(&self, key: &FlowKey) -> Vec<SkypeProtocol> {
+        match (self.facts.get(key), self.flows.get(key)) {
+            (Some(facts), Some(flow)) => facts.skype.protocols(flow.total_packets()),
+            _ => Vec::new(),
         }
     }
 

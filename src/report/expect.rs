@@ -1,7 +1,7 @@
 //! Stage 6, report: checking a report against expected verdicts (`--expect`), for regression
 //! runs. `LABEL` alone is the capture's overall verdict: the most significant label of any
-//! host, in the order tom-skype, inconclusive, regular-skype, no-skype (no hosts: no-skype).
-//! `ADDR=LABEL` is one host's label.
+//! host, in the order tom-skype, inconclusive, regular-skype, no-skype. A report without any
+//! host meets no expectation: there is nothing to check. `ADDR=LABEL` is one host's label.
 
 use std::net::IpAddr;
 
@@ -48,7 +48,7 @@ fn rank(l: Label) -> u8 {
     }
 }
 
-/// The overall verdict of a report.
+/// The overall verdict of a report (no-skype when it has no host).
 pub fn overall(report: &Report) -> Label {
     report
         .hosts
@@ -63,6 +63,10 @@ pub fn mismatches(report: &Report, expected: &[Expectation]) -> Vec<String> {
     let mut out = Vec::new();
     for e in expected {
         match e.addr {
+            None if report.hosts.is_empty() => out.push(format!(
+                "no host in the report to check, expected an overall verdict of {}",
+                e.label.name()
+            )),
             None => {
                 let got = overall(report);
                 if got != e.label {

@@ -1,19 +1,108 @@
-//! Stage 6, report: JSON rendering. The report model serialised with serde_json, pretty and
-//! with a final newline; field order is the model's, arrays are sorted by the model.
+//! Stage 6, report: JSON renderings. `--format json` is the report model serialised with
+//! serde_json, pretty, with a final newline; field order is the model's, arrays are sorted by
+//! the model. Machines with no sign of Skype are counted (`quiet_hosts`), not listed, unless
+//! `--all-hosts` asks for them: a capture of a big network has hundreds of thousands.
+//! `--format jsonl` streams the same content one object a line for pipelines: a header (schema,
+//! tool, knowledge), one line per host, a footer (inputs, sources, totals). Strings are exact;
+//! control, bidi and format characters in them are written as `\uXXXX` escapes
+//! ([`crate::textsafe::write_json_pretty`]) so the output is safe to print too.
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use super::Report;
+use serde::Serialize;
+
+use super::model::{InputReport, ToolInfo, Totals};
+use super::{HostReport, Report};
+use crate::enrich::geoip::GeoIpInfo;
+use crate::enrich::indicators::SetInfo;
+
+/// The report as written: the hosts chosen, the others counted.
+#[derive(Serialize)]
+struct View<'r> {
+    schema: &'static str,
+    tool: &'r ToolInfo,
+    indicators: &'r SetInfo,
+    geoip: &'r GeoIpInfo,
+    inputs: &'r [InputReport],
+    hosts: Vec<&'r HostReport>,
+    quiet_hosts: usize,
+    sources: &'r BTreeMap<String, String>,
+    totals: &'r Totals,
+}
+
+fn view(report: &Report, all_hosts: bool) -> View<'_> {
+    let hosts: Vec<&HostReport> = report
+        .hosts
+        .iter()
+        .filter(|h| all_hosts || h.has_sign())
+        .collect();
+    View {
+        schema: report.schema,
+        tool: &report.tool,
+        indicators: &report.indicators,
+        geoip: &report.geoip,
+        inputs: &report.inputs,
+        quiet_hosts: report.hosts.len() - hosts.len(),
+        hosts,
+        sources: &report.sources,
+        totals: &report.totals,
+    }
+}
 
 /// Writes `report` as pretty JSON, through a buffer: serde_json writes a few bytes at a time,
 /// and a locked stdout flushes at every newline, which made one system call per line.
-pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+/// `all_hosts` lists the hosts with no sign too.
+pub fn write(report: &Report, out: &mut dyn Write, all_hosts: bool) -> io::Result<()> {
     let mut buf = io::BufWriter::with_capacity(1 << 16, out);
-    serde_json::to_writer_pretty(&mut buf, report).map_err(|e| match e.io_error_kind() {
-        // Keep the kind (a closed pipe must stay recognisable as one).
-        Some(kind) => io::Error::new(kind, e),
-        None => io::Error::other(e),
-    })?;
+    // Keeps the error's kind (a closed pipe must stay recognisable as one).
+    crate::textsafe::write_json_pretty(&mut buf, &view(report, all_hosts))?;
     buf.write_all(b"\n")?;
+    buf.flush()
+}
+
+/// One line of `--format jsonl`.
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+enum Line<'r> {
+    Header {
+        schema: &'static str,
+        tool: &'r ToolInfo,
+        indicators: &'r SetInfo,
+        geoip: &'r GeoIpInfo,
+    },
+    Host(&'r HostReport),
+    Footer {
+        inputs: &'r [InputReport],
+        quiet_hosts: usize,
+        sources: &'r BTreeMap<String, String>,
+        totals: &'r Totals,
+    },
+}
+
+/// Writes `report` as JSON lines: a header, one line per host (with a sign, or every host
+/// with `all_hosts`), a footer.
+pub fn write_lines(report: &Report, out: &mut dyn Write, all_hosts: bool) -> io::Result<()> {
+    let v = view(report, all_hosts);
+    let mut buf = io::BufWriter::with_capacity(1 << 16, out);
+    let header = Line::Header {
+        schema: v.schema,
+        tool: v.tool,
+        indicators: v.indicators,
+        geoip: v.geoip,
+    };
+    let footer = Line::Footer {
+        inputs: v.inputs,
+        quiet_hosts: v.quiet_hosts,
+        sources: v.sources,
+        totals: v.totals,
+    };
+    let lines = std::iter::once(header)
+        .chain(v.hosts.iter().map(|h| Line::Host(h)))
+        .chain(std::iter::once(footer));
+    for line in lines {
+        crate::textsafe::write_json_compact(&mut buf, &line)?;
+        buf.write_all(b"\n")?;
+    }
     buf.flush()
 }

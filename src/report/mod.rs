@@ -4,8 +4,12 @@
 //! free of wall-clock times (only capture times appear).
 
 pub mod expect;
+pub mod html;
 pub mod json;
+pub mod lang;
 pub mod model;
+pub mod people;
 pub mod text;
+pub mod world;
 
 pub use model::{HostReport, InputReport, Report};

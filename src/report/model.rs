@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::capture::{CaptureFormat, Problem};
 use crate::classify::{Advisory, Classification, Evidence, Label, Verdict};
-use crate::decode::{AppCounts, DecodeStats, Skip};
+use crate::decode::{AppCounts, DecodeStats, FragmentCounts, Skip, TcpCounts, TunnelKind};
 use crate::enrich::geoip::{Country, GeoIpInfo};
 use crate::enrich::indicators::SetInfo;
 use crate::enrich::HostView;
@@ -36,6 +36,8 @@ pub struct Report {
     pub inputs: Vec<InputReport>,
     /// Every local host, by address.
     pub hosts: Vec<HostReport>,
+    /// The published sources the evidence cites: source key → citation.
+    pub sources: BTreeMap<String, String>,
     /// Counts over the whole run.
     pub totals: Totals,
 }
@@ -110,6 +112,19 @@ pub struct DecodeReport {
     pub skipped: BTreeMap<&'static str, u64>,
     /// Application payloads that looked like DNS/TLS/HTTP but did not parse.
     pub app_malformed: AppCounts,
+    /// IP fragments and the datagrams made of them (absent when there were none).
+    #[serde(skip_serializing_if = "is_default")]
+    pub fragments: FragmentCounts,
+    /// Frames decoded inside a tunnel, by kind (only kinds that occurred).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub tunnels: BTreeMap<&'static str, u64>,
+    /// TCP segments joined to read messages split over segments (absent when none were).
+    #[serde(skip_serializing_if = "is_default")]
+    pub tcp_reassembly: TcpCounts,
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
 }
 
 impl From<&DecodeStats> for DecodeReport {
@@ -123,6 +138,13 @@ impl From<&DecodeStats> for DecodeReport {
                 .map(|&k| (k.name(), s.skipped(k)))
                 .collect(),
             app_malformed: s.app_malformed,
+            fragments: s.fragments,
+            tunnels: TunnelKind::ALL
+                .iter()
+                .filter(|&&k| s.tunnel(k) > 0)
+                .map(|&k| (k.name(), s.tunnel(k)))
+                .collect(),
+            tcp_reassembly: s.tcp_reassembly,
         }
     }
 }
@@ -263,6 +285,12 @@ pub struct Totals {
 }
 
 impl HostReport {
+    /// Whether the host shows any sign worth telling: a label other than `no-skype`, or an
+    /// advisory. The others are counted, not listed, unless asked for.
+    pub fn has_sign(&self) -> bool {
+        self.verdict.label != Label::NoSkype || !self.advisories.is_empty()
+    }
+
     /// The report of one host.
     pub fn new(view: &HostView<'_>, c: Classification) -> HostReport {
         let duration_s = ((view.last_ns - view.first_ns) as f64 / 1e9).max(0.0);

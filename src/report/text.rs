@@ -1,23 +1,46 @@
-//! Stage 6, report: text rendering for people. Per host: the verdict first, in plain words;
-//! then the evidence as a short table; then advisories and coverage. Inputs and their problems
-//! close the report. Colour only when asked (the caller decides: a terminal, and no NO_COLOR).
+//! Stage 6, report: the text report for people, drawn from the [`Story`]. The answer comes
+//! first, in one line; then each machine with any sign, most serious first: the verdict and how
+//! sure, what it means and what to do, the evidence as steps in time order, advisories, how
+//! much it rests on and the published sources; machines with no sign are counted in one line
+//! (`--all-hosts` tells them too). Lines fit the width given (the terminal's, or 100 when
+//! piped), wrapped at word boundaries (CJK text between any two characters, as UAX #14 allows).
+//! `--verbose` adds each step's kind, weight, basis and indicator id for analysts.
+//!
+//! Every text from the input (names, URLs, file names) goes through [`visible`] first: no
+//! control character, escape sequence or bidirectional formatting character reaches the
+//! terminal. Colour only when asked (the caller decides: a terminal, and no `NO_COLOR`).
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::Report;
+use super::people::{Machine, Story};
 use crate::classify::Label;
-use crate::enrich::Basis;
 
-/// At most this many evidence rows are shown per host (the JSON report has them all).
-pub const MAX_ROWS: usize = 12;
+/// How to draw the text report.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    /// ANSI colours.
+    pub colour: bool,
+    /// Columns to fit (at least 40).
+    pub width: usize,
+    /// Technical details per step, for analysts.
+    pub verbose: bool,
+}
 
-struct Style {
-    on: bool,
+impl Default for Style {
+    fn default() -> Style {
+        Style {
+            colour: false,
+            width: 100,
+            verbose: false,
+        }
+    }
 }
 
 impl Style {
     fn paint(&self, code: &str, s: &str) -> String {
-        if self.on {
+        if self.colour {
             format!("\x1b[{code}m{s}\x1b[0m")
         } else {
             s.to_owned()
@@ -25,173 +48,185 @@ impl Style {
     }
 }
 
-/// Writes `report` for people; `colour` adds ANSI colours.
-pub fn write(report: &Report, out: &mut dyn Write, colour: bool) -> io::Result<()> {
-    let st = Style { on: colour };
-    let ind = &report.indicators;
-    writeln!(
-        out,
-        "{} {} · indicators {} ({} indicators, sha256 {}) · GeoIP {} {} ({})",
-        report.tool.name,
-        report.tool.version,
-        ind.versions.join(" + "),
-        ind.count,
-        ind.sha256.get(..12).unwrap_or(&ind.sha256),
-        report.geoip.database_type,
-        report.geoip.build_date,
-        report.geoip.source,
-    )?;
-    if report.hosts.is_empty() {
-        writeln!(out, "\nno hosts found in the input")?;
+/// Most problems listed at the end (the JSON report has them all).
+const MAX_PROBLEMS: usize = 10;
+
+/// Writes `story` for people.
+pub fn write(story: &Story, out: &mut dyn Write, style: Style) -> io::Result<()> {
+    let width = style.width.max(40);
+    let code = |label: Label| match label {
+        Label::TomSkype => "1;31",
+        Label::Inconclusive => "1;33",
+        Label::RegularSkype => "1;32",
+        Label::NoSkype => "1",
+    };
+    let top = story.machines.first().map_or(Label::NoSkype, |m| m.label);
+    for (i, line) in story.answer.iter().enumerate() {
+        for l in &wrap(&visible(line), width, "", "  ") {
+            let painted = if i == 0 {
+                style.paint(code(top), l)
+            } else {
+                l.clone()
+            };
+            writeln!(out, "{painted}")?;
+        }
     }
-    for h in &report.hosts {
-        let v = &h.verdict;
-        let (code, word) = match v.label {
-            Label::TomSkype => ("1;31", "TOM-SKYPE"),
-            Label::RegularSkype => ("1;32", "REGULAR SKYPE"),
-            Label::Inconclusive => ("1;33", "INCONCLUSIVE"),
-            Label::NoSkype => ("2", "NO SKYPE"),
-        };
-        let build = match v.build {
-            Some(b) => format!(
-                ", build {}",
-                serde_json::to_value(b)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default()
-            ),
-            None => String::new(),
-        };
+    for m in &story.machines {
         writeln!(out)?;
-        writeln!(
-            out,
-            "{}  {}  (confidence {:.2}{build})",
-            st.paint("1", &h.address.to_string()),
-            st.paint(code, word),
-            v.confidence
-        )?;
-        writeln!(out, "  {}", v.summary)?;
-        if !h.evidence.is_empty() {
-            writeln!(
-                out,
-                "  {:<15} {:>6}  {:<24} {:<39} {:<3} what matched (indicator)",
-                "evidence", "weight", "first seen", "endpoint", "cc"
-            )?;
-            for e in h.evidence.iter().take(MAX_ROWS) {
-                let what = e.matched.clone().unwrap_or_else(|| e.detail.clone());
-                // How the sign was obtained, where it is not the host's plain doing.
-                let id = match e.basis {
-                    Basis::Request | Basis::Contacted | Basis::Port => {
-                        e.indicator.as_deref().unwrap_or("rule").to_owned()
-                    }
-                    other => format!(
-                        "{}; {}",
-                        e.indicator.as_deref().unwrap_or("rule"),
-                        other.name()
-                    ),
-                };
-                writeln!(
-                    out,
-                    "  {:<15} {:>6.2}  {:<24} {:<39} {:<3} {} ({id})",
-                    e.kind,
-                    e.weight,
-                    e.first_seen.as_deref().unwrap_or("-"),
-                    e.endpoint.as_deref().unwrap_or("(dns query)"),
-                    e.country
-                        .map(|c| c.to_string())
-                        .unwrap_or_else(|| "-".into()),
-                    truncate(&what, 70),
-                )?;
-            }
-            if h.evidence.len() > MAX_ROWS {
-                writeln!(
-                    out,
-                    "  … {} more in --format json",
-                    h.evidence.len() - MAX_ROWS
-                )?;
-            }
-        }
-        for e in h
-            .endpoints
-            .iter()
-            .filter(|e| !e.indicators.is_empty() && !e.programs.is_empty())
-        {
-            writeln!(out, "  program: {} ↔ {}", e.programs.join(", "), e.address)?;
-        }
-        for a in &h.advisories {
-            writeln!(
-                out,
-                "  {} {} ({})",
-                st.paint("33", "advisory:"),
-                a.detail,
-                a.endpoint
-            )?;
-        }
-        let c = &h.coverage;
-        writeln!(
-            out,
-            "  coverage: {} packets, {} flows, {} endpoints ({} named, {} located), {} DNS names asked; {} to {} ({:.1} s)",
-            c.packets, c.flows, c.endpoints, c.named_endpoints, c.located_endpoints, c.dns_queries, c.first_seen, c.last_seen, c.duration_s
-        )?;
-        for n in &c.notes {
-            writeln!(out, "  {} {n}", st.paint("2", "note:"))?;
+        machine(m, out, &style, width, code(m.label))?;
+    }
+    if let Some(q) = &story.quiet_line {
+        writeln!(out)?;
+        for l in wrap(q, width, "", "") {
+            writeln!(out, "{l}")?;
         }
     }
     writeln!(out)?;
-    writeln!(out, "inputs:")?;
-    for i in &report.inputs {
-        let state = if i.unreadable {
-            st.paint("1;31", "UNREADABLE")
-        } else {
-            format!("{} packets", i.packets)
-        };
-        writeln!(
-            out,
-            "  {}  {}{}  {state}",
-            i.path,
-            i.format,
-            if i.gzip { "+gzip" } else { "" }
-        )?;
-        for (why, n) in &i.decode.skipped {
-            writeln!(out, "    skipped {n} packets: {why}")?;
-        }
-        for p in &i.problems {
-            let at = match (p.packet, p.offset) {
-                (Some(n), Some(o)) => format!("packet {n}, offset {o}: "),
-                (None, Some(o)) => format!("offset {o}: "),
-                (Some(n), None) => format!("packet {n}: "),
-                (None, None) => String::new(),
-            };
-            writeln!(out, "    {} {at}{}", st.paint("33", "problem:"), p.detail)?;
+    for l in wrap(&story.inputs_line, width, "", "") {
+        writeln!(out, "{}", style.paint("2", &l))?;
+    }
+    for p in story.problems.iter().take(MAX_PROBLEMS) {
+        for l in wrap(&visible(p), width, "  ! ", "    ") {
+            writeln!(out, "{}", style.paint("33", &l))?;
         }
     }
-    let t = &report.totals;
-    let labels: Vec<String> = t
-        .labels
-        .iter()
-        .filter(|(_, &n)| n > 0)
-        .map(|(l, n)| format!("{n} {l}"))
-        .collect();
-    writeln!(
-        out,
-        "total: {} hosts ({}), {} packets, {} flows",
-        report.hosts.len(),
-        if labels.is_empty() {
-            "none".to_owned()
-        } else {
-            labels.join(", ")
-        },
-        t.packets,
-        t.flows
-    )
+    if story.problems.len() > MAX_PROBLEMS {
+        writeln!(
+            out,
+            "  … {} more (--format json lists them all)",
+            story.problems.len() - MAX_PROBLEMS
+        )?;
+    }
+    for l in wrap(&visible(&story.knowledge_line), width, "", "") {
+        writeln!(out, "{}", style.paint("2", &l))?;
+    }
+    Ok(())
 }
 
-fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_owned()
+fn machine(
+    m: &Machine,
+    out: &mut dyn Write,
+    style: &Style,
+    width: usize,
+    code: &str,
+) -> io::Result<()> {
+    // Capitals stand out in Latin script; other scripts have none.
+    let verdict = if m.verdict.is_ascii() {
+        m.verdict.to_uppercase()
     } else {
-        let mut t: String = s.chars().take(n - 1).collect();
-        t.push('…');
-        t
+        m.verdict.clone()
+    };
+    let mut head = format!("{}  {}", m.address, style.paint(code, &verdict));
+    let _ = write!(head, "  ({})", m.confidence);
+    if style.verbose {
+        let _ = write!(head, " [{:.3}]", m.confidence_value);
+    }
+    writeln!(out, "{}", style.paint("1", &head))?;
+    for l in wrap(&m.meaning, width, "  ", "  ") {
+        writeln!(out, "{l}")?;
+    }
+    for l in wrap(&m.advice, width, "  ", "  ") {
+        writeln!(out, "{}", style.paint("1", &l))?;
+    }
+    if let Some(first) = m.steps.first() {
+        writeln!(out)?;
+        writeln!(out, "  {}", m.story_heading)?;
+        let stamp = first.when.chars().count().max(23);
+        let indent = " ".repeat(4 + stamp + 2);
+        for s in &m.steps {
+            let text = visible(&s.text);
+            let first_line = format!("    {:<stamp$}  ", s.when);
+            let lines = wrap(&text, width, &first_line, &indent);
+            for (i, l) in lines.iter().enumerate() {
+                let l = if s.counted || i > 0 {
+                    l.clone()
+                } else {
+                    style.paint("2", l)
+                };
+                writeln!(out, "{l}")?;
+            }
+            for n in &s.notes {
+                for l in wrap(&format!("({n})"), width, &indent, &indent) {
+                    writeln!(out, "{}", style.paint("2", &l))?;
+                }
+            }
+            if style.verbose {
+                writeln!(out, "{indent}{}", style.paint("2", &visible(&s.technical)))?;
+            }
+        }
+        if let Some(more) = &m.more {
+            writeln!(out, "{indent}{more}")?;
+        }
+    }
+    for a in m.advisories.iter().chain(&m.roles) {
+        for l in wrap(&visible(a), width, "  ! ", "    ") {
+            writeln!(out, "{}", style.paint("33", &l))?;
+        }
+    }
+    for p in &m.programs {
+        writeln!(out, "  {}", visible(p))?;
+    }
+    for r in &m.rests_on {
+        for l in wrap(r, width, "  ", "  ") {
+            writeln!(out, "{}", style.paint("2", &l))?;
+        }
+    }
+    if !m.sources.is_empty() {
+        writeln!(out, "  {}", style.paint("2", &m.sources_heading))?;
+    }
+    for s in &m.sources {
+        for l in wrap(&visible(s), width, "  · ", "    ") {
+            writeln!(out, "{}", style.paint("2", &l))?;
+        }
+    }
+    Ok(())
+}
+
+/// Wraps `text` to `width` columns (East Asian wide characters count two), the first line
+/// after `first`, the others after `rest`.
+fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
+    let options = textwrap::Options::new(width)
+        .initial_indent(first)
+        .subsequent_indent(rest)
+        .break_words(true);
+    textwrap::wrap(text, options)
+        .into_iter()
+        .map(Cow::into_owned)
+        .collect()
+}
+
+/// `s` with every character that would act on a terminal instead of showing shown as an
+/// escape: C0 and C1 controls (escape sequences start with one), DEL, and the Unicode
+/// bidirectional, line and paragraph separators and invisible formatting characters. The one
+/// place that decides is [`crate::textsafe`].
+pub fn visible(s: &str) -> Cow<'_, str> {
+    crate::textsafe::safe(s)
+}
+
+/// Characters that act instead of showing (see [`visible`]): [`crate::textsafe::is_unsafe`].
+pub fn acts(c: char) -> bool {
+    crate::textsafe::is_unsafe(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn acting_characters_are_shown_escaped() {
+        assert_eq!(visible("plain"), "plain");
+        assert_eq!(
+            visible("a\u{1b}]0;title\u{7}b\u{202e}c\u{2028}d\u{9b}"),
+            "a\\x1b]0;title\\x07b\\u{202e}c\\u{2028}d\\x9b"
+        );
+    }
+
+    #[test]
+    fn wrapping_counts_wide_characters_twice() {
+        let lines = wrap(&"中".repeat(30), 40, "", "");
+        assert!(lines.len() >= 2, "{lines:?}");
+        for l in &lines {
+            assert!(textwrap::core::display_width(l) <= 40, "{l}");
+        }
     }
 }

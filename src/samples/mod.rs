@@ -12,9 +12,10 @@
 
 mod middleboxes;
 mod other;
-mod packets;
-mod protocols;
+pub(crate) mod packets;
+pub(crate) mod protocols;
 mod proxy;
+pub(crate) mod quic;
 mod regular;
 mod render;
 mod sessions;
@@ -23,6 +24,7 @@ mod tom;
 mod traps;
 #[cfg(test)]
 mod trust_tests;
+pub(crate) mod wire;
 
 use std::collections::BTreeMap;
 use std::io;
@@ -128,7 +130,7 @@ before the cut, so the verdict is the scenario's; a reader should warn about the
 The Skype id, the code and all response bodies are invented.";
 
 fn outputs() -> Vec<(fn() -> Scenario, Output)> {
-    use Link::{Ethernet, Raw, Sll2, Vlan};
+    use Link::{Ethernet, Pppoe, Raw, Sll2, Vlan};
     let mut snap = output(
         "tom-skype-cn-2008-keyword-upload-snaplen96",
         PCAP_LE,
@@ -205,6 +207,26 @@ fn outputs() -> Vec<(fn() -> Scenario, Output)> {
         (
             other::no_skype_browsing,
             output("no-skype-browsing", PCAP_LE, &[(Ethernet, "eth0")]),
+        ),
+        (
+            wire::tom_over_pppoe,
+            output("tom-skype-over-pppoe", PCAP_LE, &[(Pppoe(0x1a2b), "eth0")]),
+        ),
+        (
+            wire::regular_split_client_hello,
+            output(
+                "regular-skype-split-client-hello",
+                Container::Pcapng,
+                &[(Ethernet, "eth0")],
+            ),
+        ),
+        (
+            quic::regular_quic_only,
+            output(
+                "regular-skype-quic-only",
+                Container::Pcapng,
+                &[(Ethernet, "eth0")],
+            ),
         ),
         (
             other::lan_several_hosts,

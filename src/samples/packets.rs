@@ -61,6 +61,8 @@ pub(crate) enum Link {
     Sll2,
     /// Raw IP, no link header.
     Raw,
+    /// Ethernet II carrying PPPoE session frames of this session id (an ADSL modem's link).
+    Pppoe(u16),
 }
 
 impl Link {
@@ -68,7 +70,7 @@ impl Link {
     pub(crate) fn link_type(self) -> u32 {
         use crate::capture::linktype;
         match self {
-            Link::Ethernet | Link::Vlan(_) => linktype::ETHERNET,
+            Link::Ethernet | Link::Vlan(_) | Link::Pppoe(_) => linktype::ETHERNET,
             Link::Sll2 => linktype::LINUX_SLL2,
             Link::Raw => linktype::RAW,
         }
@@ -175,7 +177,7 @@ impl Trace {
             IpAddr::V4(a) => a.octets().iter().map(|&b| u32::from(b)).sum(),
             IpAddr::V6(a) => a.octets().iter().map(|&b| u32::from(b)).sum(),
         };
-        let base = if sum % 3 == 0 { 128 } else { 64 };
+        let base = if sum.is_multiple_of(3) { 128 } else { 64 };
         base - 8 - (sum % 14) as u8
     }
 
@@ -235,6 +237,27 @@ impl Trace {
             iface: self.iface,
             ip,
         });
+    }
+
+    /// How many packets were added so far.
+    pub(crate) fn len(&self) -> usize {
+        self.frames.len()
+    }
+
+    /// Swaps the capture times of packets `a` and `b` (by the order they were added): a
+    /// segment overtaken by the next one.
+    pub(crate) fn swap_times(&mut self, a: usize, b: usize) {
+        if let (Some(ta), Some(tb)) = (
+            self.frames.get(a).map(|f| f.ts),
+            self.frames.get(b).map(|f| f.ts),
+        ) {
+            if let Some(fa) = self.frames.get_mut(a) {
+                fa.ts = tb;
+            }
+            if let Some(fb) = self.frames.get_mut(b) {
+                fb.ts = ta;
+            }
+        }
     }
 
     /// Sorts the packets by time and numbers IPv4 identification fields per sender in that
@@ -315,6 +338,16 @@ pub(crate) fn frame_bytes(
             }
             out.extend_from_slice(&ethertype.to_be_bytes());
         }
+        Link::Pppoe(session) => {
+            out.extend_from_slice(&dst_mac);
+            out.extend_from_slice(&src_mac);
+            out.extend_from_slice(&0x8864u16.to_be_bytes());
+            out.extend_from_slice(&[0x11, 0x00]);
+            out.extend_from_slice(&session.to_be_bytes());
+            out.extend_from_slice(&((frame.ip.len() + 2) as u16).to_be_bytes());
+            let ppp: u16 = if ethertype == 0x86dd { 0x0057 } else { 0x0021 };
+            out.extend_from_slice(&ppp.to_be_bytes());
+        }
         Link::Sll2 => {
             let packet_type: u8 = if !incoming {
                 4 // PACKET_OUTGOING
@@ -339,7 +372,8 @@ pub(crate) fn frame_bytes(
     }
     out.extend_from_slice(&frame.ip);
     // A received Ethernet frame shorter than the minimum arrives padded to 60 bytes.
-    if incoming && matches!(link, Link::Ethernet | Link::Vlan(_)) && out.len() < 60 {
+    if incoming && matches!(link, Link::Ethernet | Link::Vlan(_) | Link::Pppoe(_)) && out.len() < 60
+    {
         out.resize(60, 0);
     }
     out

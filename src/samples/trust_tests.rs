@@ -49,13 +49,27 @@ fn report(tr: Trace) -> Report {
         &scenario,
         &output("test", PCAP_LE, &[(Link::Ethernet, "eth0")]),
     );
+    report_bytes(&bytes)
+}
+
+/// The report of the shipped sample whose file name starts with `stem`.
+fn sample_report(stem: &str) -> Report {
+    let sample = super::all()
+        .into_iter()
+        .find(|s| s.file_name.starts_with(stem))
+        .expect("sample");
+    report_bytes(&sample.bytes)
+}
+
+/// Reports a capture's bytes as `tomskype analyze` would.
+fn report_bytes(bytes: &[u8]) -> Report {
     let analyzer = Analyzer {
         geoip: GeoIp::embedded().expect("embedded GeoIP"),
         indicators: IndicatorSet::embedded().expect("embedded indicators"),
         local: LocalNets::new(Vec::new()),
     };
     let mut tracker = Tracker::with_watch(analyzer.indicators.watch());
-    capture::read_bytes(&bytes, &mut tracker);
+    capture::read_bytes(bytes, &mut tracker);
     let (table, _) = tracker.into_parts();
     let traffic = Traffic::from_table(&table, &analyzer, Vec::new());
     analyzer.report(traffic)
@@ -212,22 +226,7 @@ fn a_dns_forwarder_does_not_inherit_its_clients_lookups() {
 
 #[test]
 fn the_browser_sample_is_a_visit_with_an_advisory() {
-    let sample = super::all()
-        .into_iter()
-        .find(|s| {
-            s.file_name
-                .starts_with("no-skype-browser-on-tom-skype-pages")
-        })
-        .expect("sample");
-    let analyzer = Analyzer {
-        geoip: GeoIp::embedded().expect("embedded GeoIP"),
-        indicators: IndicatorSet::embedded().expect("embedded indicators"),
-        local: LocalNets::new(Vec::new()),
-    };
-    let mut tracker = Tracker::with_watch(analyzer.indicators.watch());
-    capture::read_bytes(&sample.bytes, &mut tracker);
-    let (table, _) = tracker.into_parts();
-    let r = analyzer.report(Traffic::from_table(&table, &analyzer, Vec::new()));
+    let r = sample_report("no-skype-browser-on-tom-skype-pages");
     let h = host(&r, "192.168.1.40");
     assert_eq!(h.verdict.label, Label::NoSkype);
     assert!(h.advisories.iter().any(|a| a.kind == "tom-web-visit"));
@@ -441,19 +440,7 @@ fn skype_to_china_is_tom_era_servers_only() {
 
 #[test]
 fn a_proxy_is_not_its_clients_and_its_clients_keep_their_names() {
-    let sample = super::all()
-        .into_iter()
-        .find(|s| s.file_name.starts_with("regular-skype-through-http-proxy"))
-        .expect("sample");
-    let analyzer = Analyzer {
-        geoip: GeoIp::embedded().expect("embedded GeoIP"),
-        indicators: IndicatorSet::embedded().expect("embedded indicators"),
-        local: LocalNets::new(Vec::new()),
-    };
-    let mut tracker = Tracker::with_watch(analyzer.indicators.watch());
-    capture::read_bytes(&sample.bytes, &mut tracker);
-    let (table, _) = tracker.into_parts();
-    let r = analyzer.report(Traffic::from_table(&table, &analyzer, Vec::new()));
+    let r = sample_report("regular-skype-through-http-proxy");
     let proxy = host(&r, "10.1.0.2");
     assert_eq!(proxy.verdict.label, Label::NoSkype, "{:?}", proxy.evidence);
     assert_eq!(proxy.roles[0].role, "http-proxy");
@@ -499,19 +486,7 @@ fn a_proxy_on_the_lan_is_not_credited_with_its_clients_requests() {
 
 #[test]
 fn a_machine_that_only_receives_is_a_host_with_a_note() {
-    let sample = super::all()
-        .into_iter()
-        .find(|s| s.file_name.starts_with("tom-skype-inbound-only-mirror"))
-        .expect("sample");
-    let analyzer = Analyzer {
-        geoip: GeoIp::embedded().expect("embedded GeoIP"),
-        indicators: IndicatorSet::embedded().expect("embedded indicators"),
-        local: LocalNets::new(Vec::new()),
-    };
-    let mut tracker = Tracker::new();
-    capture::read_bytes(&sample.bytes, &mut tracker);
-    let (table, _) = tracker.into_parts();
-    let r = analyzer.report(Traffic::from_table(&table, &analyzer, Vec::new()));
+    let r = sample_report("tom-skype-inbound-only-mirror");
     let h = host(&r, "10.0.0.23");
     assert_eq!(h.verdict.label, Label::Inconclusive, "{:?}", h.evidence);
     assert_eq!(h.coverage.packets_sent, 0);

@@ -18,12 +18,12 @@ pub mod value;
 mod testdata;
 
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufReader, Read, Seek};
 use std::path::{Path, PathBuf};
 
 use flate2::bufread::MultiGzDecoder;
 
-pub use read::{read_log, read_logs, LogSummary};
+pub use read::{read_log, read_log_bytes, read_logs, LogSummary};
 pub use value::Value;
 
 /// The longest line read; longer ones are bad records (and skipped, not kept in memory).
@@ -117,7 +117,9 @@ pub fn sniff(path: &Path) -> Option<Sniffed> {
     let mut magic = [0u8; 2];
     let n = read_up_to(&mut file, &mut magic).ok()?;
     let gzip = n == 2 && magic == [0x1f, 0x8b];
-    let file = File::open(path).ok()?;
+    // The same descriptor, rewound: a second open could fail where the first did not (too
+    // many open files) and lose the log.
+    file.rewind().ok()?;
     let mut head = vec![0u8; SNIFF_BYTES];
     let n = if gzip {
         let mut dec = MultiGzDecoder::new(BufReader::new(file));

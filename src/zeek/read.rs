@@ -74,6 +74,53 @@ pub fn read_logs(paths: &[PathBuf], watch: Option<Arc<dyn Watch>>) -> (FlowTable
 
 /// Reads one log into `table`; `sniffed` is what [`sniff`] said of it (None: not a log).
 pub fn read_log(path: &Path, sniffed: Option<Sniffed>, table: &mut FlowTable) -> LogSummary {
+    let (mut summary, gzip) = match begin(path, sniffed) {
+        Ok(ready) => ready,
+        Err(done) => return done,
+    };
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            summary.unreadable = true;
+            summary.problems.push(io_problem(&e, false, None, 0));
+            return summary;
+        }
+    };
+    let reader = BufReader::new(file);
+    if gzip {
+        read_lines(
+            BufReader::new(MultiGzDecoder::new(reader)),
+            &mut summary,
+            table,
+        );
+    } else {
+        read_lines(reader, &mut summary, table);
+    }
+    summary
+}
+
+/// Reads one plain (not gzip'd) log held in memory into `table`, as [`read_log`] reads a file:
+/// sniffed from its first bytes, `path` naming it (its file name gives the kind when the log
+/// has no `#path` line). For fuzzing and tests.
+pub fn read_log_bytes(path: &Path, bytes: &[u8], table: &mut FlowTable) -> LogSummary {
+    let head = bytes.get(..super::SNIFF_BYTES).unwrap_or(bytes);
+    let sniffed = super::sniff_bytes(head).map(|(format, kind)| Sniffed {
+        kind: kind.unwrap_or_else(|| LogKind::from_file_name(path)),
+        format,
+        gzip: false,
+    });
+    match begin(path, sniffed) {
+        Ok((mut summary, _)) => {
+            read_lines(bytes, &mut summary, table);
+            summary
+        }
+        Err(done) => done,
+    }
+}
+
+/// The summary of a log about to be read and whether it is gzip'd; Err with the finished
+/// summary when it is not to be read (not a log, or a kind the pipeline does not use).
+fn begin(path: &Path, sniffed: Option<Sniffed>) -> Result<(LogSummary, bool), LogSummary> {
     let mut summary = LogSummary {
         path: path.to_owned(),
         kind: LogKind::Other("unknown".into()),
@@ -93,7 +140,7 @@ pub fn read_log(path: &Path, sniffed: Option<Sniffed>, table: &mut FlowTable) ->
             offset: None,
             detail: "not a Zeek log (no #separator header, JSON object or zeek-cut header)".into(),
         });
-        return summary;
+        return Err(summary);
     };
     summary.kind = s.kind.clone();
     summary.format = s.format;
@@ -109,27 +156,9 @@ pub fn read_log(path: &Path, sniffed: Option<Sniffed>, table: &mut FlowTable) ->
                 s.kind.name()
             ),
         });
-        return summary;
+        return Err(summary);
     }
-    let file = match File::open(path) {
-        Ok(f) => f,
-        Err(e) => {
-            summary.unreadable = true;
-            summary.problems.push(io_problem(&e, false, None, 0));
-            return summary;
-        }
-    };
-    let reader = BufReader::new(file);
-    if s.gzip {
-        read_lines(
-            BufReader::new(MultiGzDecoder::new(reader)),
-            &mut summary,
-            table,
-        );
-    } else {
-        read_lines(reader, &mut summary, table);
-    }
-    summary
+    Ok((summary, s.gzip))
 }
 
 fn io_problem(e: &io::Error, gzip: bool, line: Option<u64>, offset: u64) -> Problem {
@@ -271,6 +300,25 @@ mod tests {
     use std::net::IpAddr;
 
     use super::super::testdata::{gzip, write, CONN};
+
+    #[test]
+    fn a_log_in_memory_reads_as_the_same_file() {
+        let d = tempfile::tempdir().unwrap();
+        let mut text = CONN.to_owned();
+        text.push_str("not a record\n");
+        let path = write(d.path(), "conn.log", text.as_bytes());
+        let mut t1 = FlowTable::default();
+        let from_file = read_log(&path, sniff(&path), &mut t1);
+        let mut t2 = FlowTable::default();
+        let from_bytes = read_log_bytes(&path, text.as_bytes(), &mut t2);
+        assert!(from_file.records > 0);
+        assert_eq!(from_file.records, from_bytes.records);
+        assert_eq!(from_file.problems, from_bytes.problems);
+        assert_eq!(from_file.format_name(), from_bytes.format_name());
+        let mut t3 = FlowTable::default();
+        let other = read_log_bytes(Path::new("x.log"), b"\x00\x01binary", &mut t3);
+        assert!(other.unreadable);
+    }
 
     #[test]
     fn reads_a_log_and_counts_bad_lines() {

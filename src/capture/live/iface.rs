@@ -10,6 +10,7 @@ use std::io::{self, Write};
 use std::net::IpAddr;
 
 use super::LiveError;
+use crate::textsafe::Safe;
 
 /// An interface as live capture sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,10 +162,11 @@ pub fn write_listing(list: &[Interface], out: &mut dyn Write) -> io::Result<()> 
                 .collect::<Vec<_>>()
                 .join(" ")
         };
+        // Names and descriptions come from the system: shown terminal-safe like any input.
         write!(
             out,
             "{mark} {:<width$}  {flags:<24}  {addrs}",
-            i.display_name()
+            Safe(i.display_name())
         )?;
         // Whatever the first column does not show: the description (Linux, macOS) or the
         // device name (Windows).
@@ -174,12 +176,16 @@ pub fn write_listing(list: &[Interface], out: &mut dyn Write) -> io::Result<()> 
             Some(i.name.as_str())
         };
         match other {
-            Some(d) if !d.is_empty() => writeln!(out, "  ({d})")?,
+            Some(d) if !d.is_empty() => writeln!(out, "  ({})", Safe(d))?,
             _ => writeln!(out)?,
         }
     }
     match default.and_then(|name| list.iter().find(|i| i.name == name)) {
-        Some(i) => writeln!(out, "* = default for `tomskype live`: {}", i.display_name()),
+        Some(i) => writeln!(
+            out,
+            "* = default for `tomskype live`: {}",
+            Safe(i.display_name())
+        ),
         None => writeln!(
             out,
             "no default: no interface is up, running, not loopback and has an address; \

@@ -14,6 +14,7 @@ use crate::enrich;
 use crate::enrich::indicators::Role;
 use crate::enrich::Basis;
 use crate::flow::FlowTable;
+use crate::textsafe::Safe;
 
 /// The status line is redrawn this often.
 pub const DRAW_EVERY: Duration = Duration::from_millis(500);
@@ -93,7 +94,8 @@ pub fn line(iface: &str, elapsed: Duration, packets: u64, bytes: u64, a: &Assess
         None => "-".into(),
     };
     format!(
-        "live {iface} {}s · {packets} packets · {} · {} hosts · {} Skype/TOM signs · so far: {verdict}",
+        "live {} {}s · {packets} packets · {} · {} hosts · {} Skype/TOM signs · so far: {verdict}",
+        Safe(iface),
         elapsed.as_secs(),
         human_bytes(bytes),
         a.hosts,

@@ -1,0 +1,125 @@
+# tomskype: the words of the reports for people (text and HTML), English.
+# Every message here must exist in zh-CN.ftl and zh-TW.ftl (a test checks).
+
+n-machines = { $count ->
+    [one] 1 machine
+   *[other] { $count } machines
+}
+
+## The answer, first.
+answer-tom = { $count } of { $total ->
+    [one] 1 machine
+   *[other] { $total } machines
+} ran TOM-Skype: { $hosts }
+answer-unclear = No machine ran TOM-Skype for certain, but { $count ->
+    [one] 1 machine shows
+   *[other] { $count } machines show
+} some signs of it: { $hosts }
+answer-regular = No machine ran TOM-Skype. Regular Skype: { $hosts }
+answer-none = No machine ran TOM-Skype: none of the { $total ->
+    [one] 1 machine
+   *[other] { $total } machines
+} shows any sign of Skype.
+answer-no-machines = No machine was found in this traffic.
+answer-nothing-read = Nothing was read: the inputs hold no packets or log records, so nothing can be said about any machine.
+answer-also-unclear = Unclear signs also on: { $hosts }
+answer-also-regular = Regular Skype also on: { $hosts }
+
+## A machine.
+label-tom-skype = TOM-Skype
+label-regular-skype = Regular Skype
+label-inconclusive = Unclear
+label-no-skype = No Skype
+build-english = English build
+build-chinese = Chinese build
+confidence-high = high confidence
+confidence-medium = medium confidence
+confidence-low = low confidence
+
+meaning-tom-skype = This machine ran TOM-Skype, the Skype build TOM Online distributed in China (2005–2013). It scanned every chat for listed words and uploaded matching messages to servers in China, the user's and their contacts'.
+advice-tom-skype = What to do: uninstall TOM-Skype and install a messenger from its maker (Skype from Microsoft). Assume that chats typed on this machine, and chats with its contacts, may have been read and stored in China.
+meaning-regular-skype = This machine runs regular Skype, not TOM's build.
+advice-regular-skype = Nothing to do on this machine. If one of your contacts used TOM-Skype, your chats with them were logged on their side.
+meaning-inconclusive = There are signs, but too few or too indirect to say which Skype this machine runs.
+advice-inconclusive = What to do: capture again while this machine starts Skype, logs in and sends a message (tomskype live), then read the new verdict.
+meaning-no-skype = Nothing in this traffic ties this machine to Skype.
+advice-no-skype = Nothing to do. If Skype was not running during the capture, capture again while it logs in.
+
+story-heading = What was seen, in time order:
+story-more-skype = … and { $count } more signs of Skype.
+step-tom-request = sent a request that only TOM-Skype sends: { $what }
+step-tom-agent = sent a request with the User-Agent of TOM's ContentFilter (also a common library's default): { $what }
+step-tom-name-contact = contacted { $what }, a server of TOM's Skype service
+step-tom-name-answer = a DNS answer named the address it talked to { $what }, a name of TOM's Skype service
+step-tom-name-lookup = looked up { $what }, a name of TOM's Skype service, without contacting it
+step-tom-server = talked to { $what }, a server in China that only TOM-Skype contacted in GreatFire's 2012 test
+step-tom-visit = a web browser opened a page of TOM's Skype web site: { $what }
+step-skype = used Skype's service: { $what }
+step-skype-port = opened a connection to a port Skype's servers use: { $what }
+step-skype-protocol = spoke Skype's own protocol ({ $what }) with { $server }
+step-skype-china = sent Skype traffic to a server in China: { $what }
+step-relayed = relayed { $what } for another machine (not counted)
+step-visit = a web browser opened { $what } (a web page, not counted)
+step-not-evidence = { $what }: not evidence (a known forged DNS answer)
+note-unsolicited = named only by a DNS answer this machine never asked for: anyone can send one
+note-received-only = this machine only received traffic from it: anyone can send that
+note-out-of-years = seen in { $year }, outside the years the address was TOM's: addresses change hands
+note-lookup = only looked up: any web page can cause a lookup
+note-contact = a contact, not a request only TOM-Skype makes
+sources-heading = Published sources:
+local-time = ({ $time } local)
+source = Source: { $source }
+in-country = in { $country }
+
+advisory-peer-in-china = It talked directly with a machine in China ({ $endpoint }). If that was a Skype contact using TOM-Skype, their side logged the chat.
+advisory-tom-web-visit = A web browser on this machine opened TOM-Skype's web pages ({ $what }). That alone is not TOM-Skype running; if TOM-Skype was downloaded, check the installed programs.
+role-dns-resolver = It answers DNS for { $count ->
+    [one] 1 other machine
+   *[other] { $count } other machines
+}: what it looks up for them is not counted as its own.
+role-http-proxy = It is a web proxy for { $count ->
+    [one] 1 other machine
+   *[other] { $count } other machines
+}: what it fetches for them is not counted as its own.
+
+rests-on = Based on { $packets ->
+    [one] 1 packet
+   *[other] { $packets } packets
+} over { $duration }, from { $first } to { $last }.
+rests-on-little = That is little traffic: a Skype login takes longer than 30 seconds and 50 packets.
+rests-on-no-names = No names were seen (no DNS, TLS or web requests): this rests on addresses alone.
+rests-on-inbound = Only traffic sent to this machine was captured: nothing in it shows what the machine itself did.
+rests-on-outbound = Only traffic sent by this machine was captured: no answer to it.
+
+quiet-machines = { $count ->
+    [one] 1 other machine shows
+   *[other] { $count } other machines show
+} no sign of Skype.
+quiet-list-hint = List them with --all-hosts.
+
+dur-seconds = { $s } s
+dur-minutes = { $m } min { $s } s
+dur-hours = { $h } h { $m } min
+dur-days = { $d ->
+    [one] 1 day
+   *[other] { $d } days
+}
+
+problems-heading = Problems reading the input:
+inputs-line = Read { $inputs ->
+    [one] 1 input
+   *[other] { $inputs } inputs
+}, { $packets } packets.
+knowledge-line = Indicators: { $set } (sha256 { $sha }). Countries: { $geoip }.
+
+## HTML only.
+html-title = tomskype report
+html-machines = Machines
+html-machine = Machine
+html-verdict = Verdict
+html-confidence = Confidence
+html-why = Why
+html-map-caption = Countries this machine talked to. Red: China, where TOM-Skype's servers were.
+html-map-credit = Map: Natural Earth (public domain) via world-atlas. Country names: Unicode CLDR.
+html-countries = Countries: { $list }
+html-quiet-heading = Machines with no sign of Skype

@@ -1,0 +1,95 @@
+# tomskype：给人看的报告（文本和 HTML）所用的文字，简体中文。
+# 每条消息都必须与 en.ftl 一一对应（有测试检查）。
+
+n-machines = { $count } 台机器
+
+## 先给出答案。
+answer-tom = { $total } 台机器中有 { $count } 台运行了 TOM-Skype：{ $hosts }
+answer-unclear = 没有机器可以确定运行了 TOM-Skype，但有 { $count } 台机器有一些迹象：{ $hosts }
+answer-regular = 没有机器运行 TOM-Skype。运行正常版 Skype 的：{ $hosts }
+answer-none = 没有机器运行 TOM-Skype：{ $total } 台机器都没有任何使用 Skype 的迹象。
+answer-no-machines = 在这些流量中没有找到任何机器。
+answer-nothing-read = 什么也没有读到：输入中没有任何数据包或日志记录，因此无法对任何机器下结论。
+answer-also-unclear = 另有迹象不明的机器：{ $hosts }
+answer-also-regular = 另有运行正常版 Skype 的机器：{ $hosts }
+
+## 一台机器。
+label-tom-skype = TOM-Skype
+label-regular-skype = 正常版 Skype
+label-inconclusive = 不确定
+label-no-skype = 没有 Skype
+build-english = 英文版
+build-chinese = 中文版
+confidence-high = 把握较大
+confidence-medium = 有一定把握
+confidence-low = 把握不大
+
+meaning-tom-skype = 这台机器运行了 TOM-Skype，即 TOM 在线在中国发行的 Skype 版本（2005–2013 年）。它会检查每一条聊天内容中的敏感词，并把命中的消息上传到位于中国的服务器，包括使用者本人和其联系人的消息。
+advice-tom-skype = 建议：卸载 TOM-Skype，改用由开发商发布的即时通讯软件（例如微软的 Skype）。应当假定在这台机器上输入的聊天内容、以及与其联系人的聊天，可能已被读取并保存在中国。
+meaning-regular-skype = 这台机器运行的是正常版 Skype，不是 TOM 的版本。
+advice-regular-skype = 这台机器无需处理。如果您的某位联系人使用 TOM-Skype，您与他的聊天会在对方那一端被记录。
+meaning-inconclusive = 有一些迹象，但太少或太间接，无法判断这台机器运行的是哪种 Skype。
+advice-inconclusive = 建议：在这台机器启动 Skype、登录并发送一条消息时重新抓包（tomskype live），再看新的结论。
+meaning-no-skype = 这些流量中没有任何迹象表明这台机器在使用 Skype。
+advice-no-skype = 无需处理。如果抓包时 Skype 没有运行，请在它登录时重新抓包。
+
+story-heading = 按时间顺序看到的情况：
+story-more-skype = ……另有 { $count } 条使用 Skype 的迹象。
+step-tom-request = 发出了只有 TOM-Skype 才会发出的请求：{ $what }
+step-tom-agent = 发出了带有 TOM ContentFilter 的 User-Agent 的请求（这也是一个常见程序库的默认值）：{ $what }
+step-tom-name-contact = 连接了 TOM Skype 服务的服务器 { $what }
+step-tom-name-answer = 一个 DNS 应答把它通信过的地址称为 { $what }，这是 TOM Skype 服务的域名
+step-tom-name-lookup = 查询了 TOM Skype 服务的域名 { $what }，但没有连接它
+step-tom-server = 与 { $what } 通信；在 GreatFire 2012 年的测试中，只有 TOM-Skype 连接过这台位于中国的服务器
+step-tom-visit = 网页浏览器打开了 TOM Skype 网站的页面：{ $what }
+step-skype = 使用了 Skype 的服务：{ $what }
+step-skype-port = 连接了 Skype 服务器使用的端口：{ $what }
+step-skype-protocol = 与 { $server } 使用了 Skype 自己的协议（{ $what }）
+step-skype-china = 向位于中国的服务器发送了 Skype 流量：{ $what }
+step-relayed = 替另一台机器转发了 { $what }（不计入）
+step-visit = 网页浏览器打开了 { $what }（是网页，不计入）
+step-not-evidence = { $what }：不是证据（已知的伪造 DNS 应答）
+note-unsolicited = 仅来自这台机器从未请求过的 DNS 应答：任何人都可以发送这种应答
+note-received-only = 这台机器只收到过来自它的流量：任何人都可以发送这种流量
+note-out-of-years = 出现在 { $year } 年，不在该地址属于 TOM 的年份内：地址会易主
+note-lookup = 只是查询过：任何网页都可能引起一次查询
+note-contact = 只是一次连接，不是只有 TOM-Skype 才会发出的请求
+sources-heading = 公开出处：
+local-time = （本地时间 { $time }）
+source = 出处：{ $source }
+in-country = 位于{ $country }
+
+advisory-peer-in-china = 它与位于中国的一台机器（{ $endpoint }）直接通信。如果对方是使用 TOM-Skype 的 Skype 联系人，聊天内容会在对方那一端被记录。
+advisory-tom-web-visit = 这台机器上的网页浏览器打开了 TOM-Skype 的网页（{ $what }）。仅凭这一点并不说明运行了 TOM-Skype；如果下载过 TOM-Skype，请检查已安装的程序。
+role-dns-resolver = 它为另外 { $count } 台机器提供 DNS 解析：它替它们做的查询不算作它自己的。
+role-http-proxy = 它是另外 { $count } 台机器的网页代理：它替它们获取的内容不算作它自己的。
+
+rests-on = 依据：{ $first } 至 { $last }（共 { $duration }）的 { $packets } 个数据包。
+rests-on-little = 流量很少：一次 Skype 登录通常超过 30 秒、50 个数据包。
+rests-on-no-names = 没有看到任何名称（没有 DNS、TLS 或网页请求）：结论只依据 IP 地址。
+rests-on-inbound = 只抓到了发往这台机器的流量：其中没有任何内容能说明这台机器自己做了什么。
+rests-on-outbound = 只抓到了这台机器发出的流量：没有抓到对方的回应。
+
+quiet-machines = 另有 { $count } 台机器没有任何使用 Skype 的迹象。
+quiet-list-hint = 使用 --all-hosts 列出它们。
+
+dur-seconds = { $s } 秒
+dur-minutes = { $m } 分 { $s } 秒
+dur-hours = { $h } 小时 { $m } 分
+dur-days = { $d } 天
+
+problems-heading = 读取输入时遇到的问题：
+inputs-line = 读取了 { $inputs } 个输入，共 { $packets } 个数据包。
+knowledge-line = 指标集：{ $set }（sha256 { $sha }）。国家数据库：{ $geoip }。
+
+## 仅用于 HTML。
+html-title = tomskype 报告
+html-machines = 机器
+html-machine = 机器
+html-verdict = 结论
+html-confidence = 把握
+html-why = 依据
+html-map-caption = 这台机器通信过的国家和地区。红色：中国，TOM-Skype 的服务器所在地。
+html-map-credit = 地图：Natural Earth（公有领域），经由 world-atlas。国家名称：Unicode CLDR。
+html-countries = 国家和地区：{ $list }
+html-quiet-heading = 没有 Skype 迹象的机器

@@ -1,0 +1,95 @@
+# tomskype：給人看的報告（文字和 HTML）所用的文字，繁體中文。
+# 每則訊息都必須與 en.ftl 一一對應（有測試檢查）。
+
+n-machines = { $count } 台機器
+
+## 先給出答案。
+answer-tom = { $total } 台機器中有 { $count } 台執行了 TOM-Skype：{ $hosts }
+answer-unclear = 沒有機器可以確定執行了 TOM-Skype，但有 { $count } 台機器有一些跡象：{ $hosts }
+answer-regular = 沒有機器執行 TOM-Skype。執行正常版 Skype 的：{ $hosts }
+answer-none = 沒有機器執行 TOM-Skype：{ $total } 台機器都沒有任何使用 Skype 的跡象。
+answer-no-machines = 在這些流量中沒有找到任何機器。
+answer-nothing-read = 什麼也沒有讀到：輸入中沒有任何封包或日誌記錄，因此無法對任何機器下結論。
+answer-also-unclear = 另有跡象不明的機器：{ $hosts }
+answer-also-regular = 另有執行正常版 Skype 的機器：{ $hosts }
+
+## 一台機器。
+label-tom-skype = TOM-Skype
+label-regular-skype = 正常版 Skype
+label-inconclusive = 不確定
+label-no-skype = 沒有 Skype
+build-english = 英文版
+build-chinese = 中文版
+confidence-high = 把握較大
+confidence-medium = 有一定把握
+confidence-low = 把握不大
+
+meaning-tom-skype = 這台機器執行了 TOM-Skype，即 TOM 線上在中國發行的 Skype 版本（2005–2013 年）。它會檢查每一則聊天內容中的敏感詞，並把命中的訊息上傳到位於中國的伺服器，包括使用者本人和其聯絡人的訊息。
+advice-tom-skype = 建議：解除安裝 TOM-Skype，改用由開發商發布的即時通訊軟體（例如微軟的 Skype）。應當假定在這台機器上輸入的聊天內容、以及與其聯絡人的聊天，可能已被讀取並保存在中國。
+meaning-regular-skype = 這台機器執行的是正常版 Skype，不是 TOM 的版本。
+advice-regular-skype = 這台機器無需處理。如果您的某位聯絡人使用 TOM-Skype，您與他的聊天會在對方那一端被記錄。
+meaning-inconclusive = 有一些跡象，但太少或太間接，無法判斷這台機器執行的是哪種 Skype。
+advice-inconclusive = 建議：在這台機器啟動 Skype、登入並傳送一則訊息時重新擷取封包（tomskype live），再看新的結論。
+meaning-no-skype = 這些流量中沒有任何跡象顯示這台機器在使用 Skype。
+advice-no-skype = 無需處理。如果擷取封包時 Skype 沒有執行，請在它登入時重新擷取。
+
+story-heading = 按時間順序看到的情況：
+story-more-skype = ……另有 { $count } 則使用 Skype 的跡象。
+step-tom-request = 發出了只有 TOM-Skype 才會發出的請求：{ $what }
+step-tom-agent = 發出了帶有 TOM ContentFilter 的 User-Agent 的請求（這也是一個常見程式庫的預設值）：{ $what }
+step-tom-name-contact = 連線了 TOM Skype 服務的伺服器 { $what }
+step-tom-name-answer = 一個 DNS 回應把它通訊過的位址稱為 { $what }，這是 TOM Skype 服務的網域名稱
+step-tom-name-lookup = 查詢了 TOM Skype 服務的網域名稱 { $what }，但沒有連線
+step-tom-server = 與 { $what } 通訊；在 GreatFire 2012 年的測試中，只有 TOM-Skype 連線過這台位於中國的伺服器
+step-tom-visit = 網頁瀏覽器開啟了 TOM Skype 網站的頁面：{ $what }
+step-skype = 使用了 Skype 的服務：{ $what }
+step-skype-port = 連線了 Skype 伺服器使用的連接埠：{ $what }
+step-skype-protocol = 與 { $server } 使用了 Skype 自己的協定（{ $what }）
+step-skype-china = 向位於中國的伺服器傳送了 Skype 流量：{ $what }
+step-relayed = 替另一台機器轉送了 { $what }（不計入）
+step-visit = 網頁瀏覽器開啟了 { $what }（是網頁，不計入）
+step-not-evidence = { $what }：不是證據（已知的偽造 DNS 回應）
+note-unsolicited = 僅來自這台機器從未請求過的 DNS 回應：任何人都可以傳送這種回應
+note-received-only = 這台機器只收到過來自它的流量：任何人都可以傳送這種流量
+note-out-of-years = 出現在 { $year } 年，不在該位址屬於 TOM 的年份內：位址會易主
+note-lookup = 只是查詢過：任何網頁都可能引起一次查詢
+note-contact = 只是一次連線，不是只有 TOM-Skype 才會發出的請求
+sources-heading = 公開出處：
+local-time = （本地時間 { $time }）
+source = 出處：{ $source }
+in-country = 位於{ $country }
+
+advisory-peer-in-china = 它與位於中國的一台機器（{ $endpoint }）直接通訊。如果對方是使用 TOM-Skype 的 Skype 聯絡人，聊天內容會在對方那一端被記錄。
+advisory-tom-web-visit = 這台機器上的網頁瀏覽器開啟了 TOM-Skype 的網頁（{ $what }）。僅憑這一點並不表示執行了 TOM-Skype；如果下載過 TOM-Skype，請檢查已安裝的程式。
+role-dns-resolver = 它為另外 { $count } 台機器提供 DNS 解析：它替它們做的查詢不算作它自己的。
+role-http-proxy = 它是另外 { $count } 台機器的網頁代理：它替它們取得的內容不算作它自己的。
+
+rests-on = 依據：{ $first } 至 { $last }（共 { $duration }）的 { $packets } 個封包。
+rests-on-little = 流量很少：一次 Skype 登入通常超過 30 秒、50 個封包。
+rests-on-no-names = 沒有看到任何名稱（沒有 DNS、TLS 或網頁請求）：結論只依據 IP 位址。
+rests-on-inbound = 只擷取到傳往這台機器的流量：其中沒有任何內容能說明這台機器自己做了什麼。
+rests-on-outbound = 只擷取到這台機器傳出的流量：沒有擷取到對方的回應。
+
+quiet-machines = 另有 { $count } 台機器沒有任何使用 Skype 的跡象。
+quiet-list-hint = 使用 --all-hosts 列出它們。
+
+dur-seconds = { $s } 秒
+dur-minutes = { $m } 分 { $s } 秒
+dur-hours = { $h } 小時 { $m } 分
+dur-days = { $d } 天
+
+problems-heading = 讀取輸入時遇到的問題：
+inputs-line = 讀取了 { $inputs } 個輸入，共 { $packets } 個封包。
+knowledge-line = 指標集：{ $set }（sha256 { $sha }）。國家資料庫：{ $geoip }。
+
+## 僅用於 HTML。
+html-title = tomskype 報告
+html-machines = 機器
+html-machine = 機器
+html-verdict = 結論
+html-confidence = 把握
+html-why = 依據
+html-map-caption = 這台機器通訊過的國家和地區。紅色：中國，TOM-Skype 的伺服器所在地。
+html-map-credit = 地圖：Natural Earth（公有領域），經由 world-atlas。國家名稱：Unicode CLDR。
+html-countries = 國家和地區：{ $list }
+html-quiet-heading = 沒有 Skype 跡象的機器

@@ -1,0 +1,621 @@
+//! Stage 6, report: the report for people, before it is drawn as text or HTML. From the report
+//! model it makes a [`Story`]: the answer first ("1 of 5 machines ran TOM-Skype: ..."), then the
+//! machines with any sign, most serious first, each with what its verdict means, what to do,
+//! the evidence as steps in time order with the published sources, and how much the verdict
+//! rests on, in words; machines with no sign are counted, not described. Every sentence comes
+//! from the chosen language's messages ([`super::lang`]); text from the input (names, URLs)
+//! is carried as it is and made safe by the renderers.
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+
+use super::lang::{Arg, Lang, Messages};
+use super::{HostReport, Report};
+use crate::classify::{Build, Evidence, Label};
+use crate::enrich::geoip::Country;
+use crate::enrich::Basis;
+
+/// At most this many Skype steps are told per machine (the TOM ones are all told).
+const SKYPE_STEPS: usize = 3;
+
+/// The report for people, in one language.
+#[derive(Debug, Clone)]
+pub struct Story {
+    /// Its language.
+    pub lang: Lang,
+    /// The answer: one sentence, then (maybe) what else was found.
+    pub answer: Vec<String>,
+    /// Machines with any sign (a label other than no-skype, or an advisory), most serious
+    /// first.
+    pub machines: Vec<Machine>,
+    /// Machines with no sign, by address.
+    pub quiet: Vec<IpAddr>,
+    /// "N other machines show no sign of Skype", when there are any.
+    pub quiet_line: Option<String>,
+    /// How much was read, in words.
+    pub inputs_line: String,
+    /// Problems reading the inputs: "path: what (packet, offset)".
+    pub problems: Vec<String>,
+    /// The knowledge the verdicts rest on (indicator set, GeoIP database).
+    pub knowledge_line: String,
+}
+
+/// One machine's verdict, told.
+#[derive(Debug, Clone)]
+pub struct Machine {
+    /// Its address.
+    pub address: IpAddr,
+    /// Its label.
+    pub label: Label,
+    /// The label in words, with the build where known.
+    pub verdict: String,
+    /// How sure, in words.
+    pub confidence: String,
+    /// The confidence as computed, for `--verbose`.
+    pub confidence_value: f64,
+    /// What the verdict means.
+    pub meaning: String,
+    /// What to do.
+    pub advice: String,
+    /// "What was seen, in time order:".
+    pub story_heading: String,
+    /// The evidence, in time order.
+    pub steps: Vec<Step>,
+    /// "… and N more signs of Skype", when steps were left out.
+    pub more: Option<String>,
+    /// Advisories, in words.
+    pub advisories: Vec<String>,
+    /// What it does for other machines, in words.
+    pub roles: Vec<String>,
+    /// Local programs behind its evidence (live capture): "program ↔ endpoint".
+    pub programs: Vec<String>,
+    /// How much the verdict rests on, in words.
+    pub rests_on: Vec<String>,
+    /// "Published sources:".
+    pub sources_heading: String,
+    /// The published sources of its evidence (citations).
+    pub sources: Vec<String>,
+    /// Countries it talked to, by code, and whether China is among them.
+    pub countries: Vec<Country>,
+}
+
+/// One piece of evidence, told.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// When (capture time, UTC), `YYYY-MM-DD HH:MM:SS UTC`.
+    pub when: String,
+    /// What the machine did, in words (input text inside is not yet made safe).
+    pub text: String,
+    /// Why it counts less, or not at all.
+    pub notes: Vec<String>,
+    /// Whether it counted toward the verdict.
+    pub counted: bool,
+    /// For analysts: weight, basis and indicator id.
+    pub technical: String,
+}
+
+/// How to tell a report.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The language.
+    pub lang: Lang,
+    /// Also tell the machines with no sign.
+    pub all_hosts: bool,
+    /// The reader's time zone, when it is not UTC: times are then also given in it.
+    pub local: Option<jiff::tz::TimeZone>,
+}
+
+/// Capture times in words: UTC, and the reader's local time beside it.
+struct Clock<'a> {
+    local: Option<&'a jiff::tz::TimeZone>,
+    m: &'a Messages,
+}
+
+impl Clock<'_> {
+    /// `2011-06-09T02:15:37.402Z` as `2011-06-09 02:15:37 UTC`, then the local time
+    /// (`(10:15:37 local)`, with the date when it differs).
+    fn when(&self, rfc3339: &str) -> String {
+        let utc = when(rfc3339);
+        let Some(tz) = self.local else {
+            return utc;
+        };
+        let Ok(ts) = rfc3339.parse::<jiff::Timestamp>() else {
+            return utc;
+        };
+        let zoned = ts.to_zoned_datetime(tz.clone());
+        let local = if zoned.strftime("%F").to_string() == rfc3339.get(..10).unwrap_or("") {
+            zoned.strftime("%T").to_string()
+        } else {
+            zoned.strftime("%F %T").to_string()
+        };
+        let local = self.m.get("local-time", &[("time", Arg::Str(&local))]);
+        match self.m.lang() {
+            // Full-width brackets follow without a space.
+            Lang::ZhCn | Lang::ZhTw => format!("{utc}{local}"),
+            Lang::En => format!("{utc} {local}"),
+        }
+    }
+}
+
+/// Tells `report` as `options` say.
+pub fn story(report: &Report, options: &Options) -> Story {
+    let (lang, all_hosts) = (options.lang, options.all_hosts);
+    let m = Messages::new(lang);
+    let clock = Clock {
+        local: options.local.as_ref(),
+        m: &m,
+    };
+    let shows = |h: &&HostReport| all_hosts || h.has_sign();
+    let mut shown: Vec<&HostReport> = report.hosts.iter().filter(shows).collect();
+    shown.sort_by(|a, b| {
+        rank(a.verdict.label)
+            .cmp(&rank(b.verdict.label))
+            .then(b.verdict.confidence.total_cmp(&a.verdict.confidence))
+            .then(a.address.cmp(&b.address))
+    });
+    let quiet: Vec<IpAddr> = report
+        .hosts
+        .iter()
+        .filter(|h| !shows(h))
+        .map(|h| h.address)
+        .collect();
+    let machines: Vec<Machine> = shown
+        .iter()
+        .map(|h| machine(h, report, &m, &clock))
+        .collect();
+    let quiet_line = (!quiet.is_empty()).then(|| {
+        let count = m.get("quiet-machines", &[("count", quiet.len().into())]);
+        match lang {
+            // Chinese sentences follow each other with no space.
+            Lang::ZhCn | Lang::ZhTw => format!("{count}{}", m.text("quiet-list-hint")),
+            Lang::En => format!("{count} {}", m.text("quiet-list-hint")),
+        }
+    });
+    let problems = report
+        .inputs
+        .iter()
+        .flat_map(|i| {
+            i.problems.iter().map(move |p| {
+                let at = match (p.packet, p.offset) {
+                    (Some(n), Some(o)) => format!(" (packet {n}, offset {o})"),
+                    (None, Some(o)) => format!(" (offset {o})"),
+                    _ => String::new(),
+                };
+                format!("{}: {}{at}", i.path, p.detail)
+            })
+        })
+        .collect();
+    let ind = &report.indicators;
+    Story {
+        lang,
+        answer: answer(report, &m),
+        machines,
+        quiet,
+        quiet_line,
+        inputs_line: m.get(
+            "inputs-line",
+            &[
+                ("inputs", report.inputs.len().into()),
+                ("packets", report.totals.packets.into()),
+            ],
+        ),
+        problems,
+        knowledge_line: m.get(
+            "knowledge-line",
+            &[
+                ("set", Arg::Str(&ind.versions.join(" + "))),
+                ("sha", Arg::Str(ind.sha256.get(..12).unwrap_or(&ind.sha256))),
+                (
+                    "geoip",
+                    Arg::Str(&format!(
+                        "{} {}",
+                        report.geoip.database_type, report.geoip.build_date
+                    )),
+                ),
+            ],
+        ),
+    }
+}
+
+fn rank(label: Label) -> u8 {
+    match label {
+        Label::TomSkype => 0,
+        Label::Inconclusive => 1,
+        Label::RegularSkype => 2,
+        Label::NoSkype => 3,
+    }
+}
+
+fn addresses(hosts: &[&HostReport]) -> String {
+    hosts
+        .iter()
+        .map(|h| h.address.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The answer: the most serious finding first, then what else there is.
+fn answer(report: &Report, m: &Messages) -> Vec<String> {
+    let with = |l: Label| -> Vec<&HostReport> {
+        report
+            .hosts
+            .iter()
+            .filter(|h| h.verdict.label == l)
+            .collect()
+    };
+    let (tom, unclear, regular) = (
+        with(Label::TomSkype),
+        with(Label::Inconclusive),
+        with(Label::RegularSkype),
+    );
+    let total = report.hosts.len();
+    let mut lines = Vec::new();
+    if report.totals.packets == 0 {
+        // Not an all-clear: nothing was there to look at (the exit code says so too).
+        lines.push(m.text("answer-nothing-read"));
+    } else if total == 0 {
+        lines.push(m.text("answer-no-machines"));
+    } else if !tom.is_empty() {
+        lines.push(m.get(
+            "answer-tom",
+            &[
+                ("count", tom.len().into()),
+                ("total", total.into()),
+                ("hosts", Arg::Str(&addresses(&tom))),
+            ],
+        ));
+        if !unclear.is_empty() {
+            let hosts = addresses(&unclear);
+            lines.push(m.get("answer-also-unclear", &[("hosts", Arg::Str(&hosts))]));
+        }
+    } else if !unclear.is_empty() {
+        lines.push(m.get(
+            "answer-unclear",
+            &[
+                ("count", unclear.len().into()),
+                ("hosts", Arg::Str(&addresses(&unclear))),
+            ],
+        ));
+    } else if !regular.is_empty() {
+        let hosts = addresses(&regular);
+        lines.push(m.get("answer-regular", &[("hosts", Arg::Str(&hosts))]));
+    } else {
+        lines.push(m.get("answer-none", &[("total", total.into())]));
+    }
+    if !regular.is_empty() && (!tom.is_empty() || !unclear.is_empty()) {
+        let hosts = addresses(&regular);
+        lines.push(m.get("answer-also-regular", &[("hosts", Arg::Str(&hosts))]));
+    }
+    lines
+}
+
+fn machine(h: &HostReport, report: &Report, m: &Messages, clock: &Clock<'_>) -> Machine {
+    let v = &h.verdict;
+    let (label_id, meaning, advice) = match v.label {
+        Label::TomSkype => ("label-tom-skype", "meaning-tom-skype", "advice-tom-skype"),
+        Label::RegularSkype => (
+            "label-regular-skype",
+            "meaning-regular-skype",
+            "advice-regular-skype",
+        ),
+        Label::Inconclusive => (
+            "label-inconclusive",
+            "meaning-inconclusive",
+            "advice-inconclusive",
+        ),
+        Label::NoSkype => ("label-no-skype", "meaning-no-skype", "advice-no-skype"),
+    };
+    let mut verdict = m.text(label_id);
+    match v.build {
+        Some(Build::English) => verdict.push_str(&format!(" ({})", m.text("build-english"))),
+        Some(Build::Chinese) => verdict.push_str(&format!(" ({})", m.text("build-chinese"))),
+        _ => {}
+    }
+    let confidence = m.text(match v.confidence {
+        c if c >= 0.85 => "confidence-high",
+        c if c >= 0.6 => "confidence-medium",
+        _ => "confidence-low",
+    });
+    let (steps, more, keys) = steps(h, m, clock);
+    let sources: Vec<String> = keys
+        .iter()
+        .filter_map(|key| report.sources.get(key).cloned())
+        .collect();
+    let advisories = h
+        .advisories
+        .iter()
+        .map(|a| match a.kind.as_str() {
+            "peer-in-china" => m.get(
+                "advisory-peer-in-china",
+                &[("endpoint", (&a.endpoint).into())],
+            ),
+            "tom-web-visit" => {
+                let what = h
+                    .evidence
+                    .iter()
+                    .find(|e| e.basis == Basis::Visit && e.kind.starts_with("tom-"))
+                    .and_then(|e| e.matched.clone())
+                    .unwrap_or_else(|| "skype.tom.com".into());
+                m.get("advisory-tom-web-visit", &[("what", (&what).into())])
+            }
+            _ => a.detail.clone(),
+        })
+        .collect();
+    let roles = h
+        .roles
+        .iter()
+        .map(|r| {
+            let id = if r.role == "http-proxy" {
+                "role-http-proxy"
+            } else {
+                "role-dns-resolver"
+            };
+            m.get(id, &[("count", r.clients.into())])
+        })
+        .collect();
+    let countries: BTreeSet<Country> = h.endpoints.iter().filter_map(|e| e.country).collect();
+    Machine {
+        address: h.address,
+        label: v.label,
+        verdict,
+        confidence,
+        confidence_value: v.confidence,
+        meaning: m.text(meaning),
+        advice: m.text(advice),
+        story_heading: m.text("story-heading"),
+        steps,
+        more,
+        advisories,
+        roles,
+        programs: h
+            .endpoints
+            .iter()
+            .filter(|e| !e.indicators.is_empty() && !e.programs.is_empty())
+            .map(|e| format!("{} ↔ {}", e.programs.join(", "), e.address))
+            .collect(),
+        rests_on: rests_on(h, m, clock),
+        sources_heading: m.text("sources-heading"),
+        sources,
+        countries: countries.into_iter().collect(),
+    }
+}
+
+/// `2011-06-09T02:15:37.402Z` as `2011-06-09 02:15:37 UTC`.
+pub fn when(rfc3339: &str) -> String {
+    match (rfc3339.get(..10), rfc3339.get(11..19)) {
+        (Some(day), Some(time)) => format!("{day} {time} UTC"),
+        _ => rfc3339.to_owned(),
+    }
+}
+
+/// A duration in words: seconds, minutes and seconds, hours and minutes, or days.
+pub fn duration(seconds: f64, m: &Messages) -> String {
+    let s = seconds.max(0.0);
+    if s < 90.0 {
+        let shown = if s < 10.0 {
+            format!("{s:.1}")
+        } else {
+            format!("{s:.0}")
+        };
+        return m.get("dur-seconds", &[("s", Arg::Str(&shown))]);
+    }
+    let total = s.round() as u64;
+    if total < 90 * 60 {
+        return m.get(
+            "dur-minutes",
+            &[("m", (total / 60).into()), ("s", (total % 60).into())],
+        );
+    }
+    let minutes = total / 60;
+    if minutes < 48 * 60 {
+        return m.get(
+            "dur-hours",
+            &[("h", (minutes / 60).into()), ("m", (minutes % 60).into())],
+        );
+    }
+    m.get("dur-days", &[("d", (minutes / (24 * 60)).into())])
+}
+
+fn rests_on(h: &HostReport, m: &Messages, clock: &Clock<'_>) -> Vec<String> {
+    let c = &h.coverage;
+    let mut lines = vec![m.get(
+        "rests-on",
+        &[
+            ("packets", c.packets.into()),
+            ("duration", Arg::Str(&duration(c.duration_s, m))),
+            ("first", Arg::Str(&clock.when(&c.first_seen))),
+            ("last", Arg::Str(&clock.when(&c.last_seen))),
+        ],
+    )];
+    if c.packets < 50 || c.duration_s < 30.0 {
+        lines.push(m.text("rests-on-little"));
+    }
+    if c.named_endpoints == 0 && c.dns_queries == 0 {
+        lines.push(m.text("rests-on-no-names"));
+    }
+    if c.packets_sent == 0 {
+        lines.push(m.text("rests-on-inbound"));
+    } else if c.packets_sent == c.packets {
+        lines.push(m.text("rests-on-outbound"));
+    }
+    lines
+}
+
+/// What an evidence item says the machine did, with its notes.
+fn step(e: &Evidence, m: &Messages, clock: &Clock<'_>) -> Option<Step> {
+    let endpoint = e.endpoint.as_deref().unwrap_or("");
+    let what = e.matched.as_deref().unwrap_or(endpoint);
+    let server = if endpoint.is_empty() { what } else { endpoint };
+    let tom = e.kind.starts_with("tom-");
+    let say = |id: &str, what: &str| m.get(id, &[("what", Arg::Str(what))]);
+    let text = match (e.kind.as_str(), e.basis) {
+        (_, Basis::Relayed) => say("step-relayed", what),
+        ("tom-web-http", _) | ("tom-http" | "tom-name", Basis::Visit) => {
+            say("step-tom-visit", what)
+        }
+        (_, Basis::Visit) => say("step-visit", what),
+        ("tom-http", _) if what.starts_with("User-Agent:") => say("step-tom-agent", what),
+        ("tom-http", _) => say("step-tom-request", what),
+        ("tom-name", Basis::Request) => say("step-tom-request", what),
+        ("tom-name", Basis::LookupOnly) => say("step-tom-name-lookup", what),
+        ("tom-name", Basis::Unsolicited) => say("step-tom-name-answer", what),
+        ("tom-name", _) => say("step-tom-name-contact", what),
+        ("tom-server", _) | ("tom-port", _) => say("step-tom-server", server),
+        ("skype-to-china", _) => say("step-skype-china", server),
+        ("skype-port", _) => say("step-skype-port", what),
+        ("skype-protocol", _) => m.get(
+            "step-skype-protocol",
+            &[("what", Arg::Str(what)), ("server", Arg::Str(server))],
+        ),
+        ("not-evidence", _) => say("step-not-evidence", server),
+        (kind, _) if kind.starts_with("skype-") => say("step-skype", what),
+        _ => return None,
+    };
+    let mut notes = Vec::new();
+    match e.basis {
+        Basis::Unsolicited => notes.push(m.text("note-unsolicited")),
+        Basis::ReceivedOnly => notes.push(m.text("note-received-only")),
+        Basis::LookupOnly if e.kind != "tom-name" => notes.push(m.text("note-lookup")),
+        Basis::ServerName | Basis::LookupAndContact if tom => notes.push(m.text("note-contact")),
+        _ => {}
+    }
+    if !e.in_validity && e.kind.ends_with("-server") {
+        let year = e
+            .first_seen
+            .as_deref()
+            .and_then(|t| t.get(..4))
+            .unwrap_or("?");
+        notes.push(m.get("note-out-of-years", &[("year", Arg::Str(year))]));
+    }
+    Some(Step {
+        when: e
+            .first_seen
+            .as_deref()
+            .map(|t| clock.when(t))
+            .unwrap_or_default(),
+        text,
+        notes,
+        counted: e.weight > 0.0,
+        technical: format!(
+            "{} {:.2} {} {}",
+            e.kind,
+            e.weight,
+            e.basis.name(),
+            e.indicator.as_deref().unwrap_or("rule")
+        ),
+    })
+}
+
+/// The evidence as steps in time order: every TOM sign, the strongest Skype signs; one step
+/// per thing seen (a request that matches three indicators is one step). Also the sources of
+/// the steps told that counted.
+fn steps(
+    h: &HostReport,
+    m: &Messages,
+    clock: &Clock<'_>,
+) -> (Vec<Step>, Option<String>, Vec<String>) {
+    let is_skype = |e: &Evidence| e.kind.starts_with("skype-") && e.kind != "skype-to-china";
+    // The strongest Skype signs, names and requests before addresses and ports.
+    let mut skype: Vec<&Evidence> = h.evidence.iter().filter(|e| is_skype(e)).collect();
+    skype.sort_by(|a, b| {
+        b.weight
+            .total_cmp(&a.weight)
+            .then(b.matched.is_some().cmp(&a.matched.is_some()))
+            .then(a.first_seen.cmp(&b.first_seen))
+    });
+    let more = skype.len().saturating_sub(SKYPE_STEPS);
+    skype.truncate(SKYPE_STEPS);
+    // A TOM name of a server the machine sent TOM requests to tells nothing more.
+    let requested: BTreeSet<&Option<String>> = h
+        .evidence
+        .iter()
+        .filter(|e| e.kind == "tom-http" && e.basis == Basis::Request)
+        .map(|e| &e.endpoint)
+        .collect();
+    let mut told: Vec<&Evidence> = h
+        .evidence
+        .iter()
+        .filter(|e| !is_skype(e))
+        .filter(|e| {
+            !(e.kind == "tom-name" && e.basis == Basis::Request && requested.contains(&e.endpoint))
+        })
+        .chain(skype)
+        .collect();
+    told.sort_by(|a, b| {
+        a.first_seen
+            .cmp(&b.first_seen)
+            .then(b.weight.total_cmp(&a.weight))
+            .then(a.indicator.cmp(&b.indicator))
+    });
+    let mut steps: Vec<Step> = Vec::new();
+    // The sources of what counted, TOM's first (they carry the verdict's weight).
+    let mut sources: Vec<String> = Vec::new();
+    for tom_first in [true, false] {
+        for e in &told {
+            let is_tom = e.kind.starts_with("tom-") || e.kind == "skype-to-china";
+            if e.weight > 0.0 && is_tom == tom_first {
+                if let Some(key) = &e.source {
+                    if !sources.contains(key) {
+                        sources.push(key.clone());
+                    }
+                }
+            }
+        }
+    }
+    for e in told {
+        let Some(s) = step(e, m, clock) else { continue };
+        if steps.iter().any(|t| t.when == s.when && t.text == s.text) {
+            continue;
+        }
+        steps.push(s);
+    }
+    let more = (more > 0).then(|| m.get("story-more-skype", &[("count", more.into())]));
+    (steps, more, sources)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_in_words() {
+        let en = Messages::new(Lang::En);
+        assert_eq!(duration(1.46, &en), "1.5 s");
+        assert_eq!(duration(54.8, &en), "55 s");
+        assert_eq!(duration(72.0, &en), "72 s");
+        assert_eq!(duration(125.0, &en), "2 min 5 s");
+        assert_eq!(duration(3.0 * 3600.0 + 120.0, &en), "3 h 2 min");
+        assert_eq!(duration(671_998_329.8, &en), "7777 days");
+        let zh = Messages::new(Lang::ZhCn);
+        assert_eq!(duration(125.0, &zh), "2 分 5 秒");
+    }
+
+    #[test]
+    fn times_read_as_utc_and_local() {
+        assert_eq!(when("2011-06-09T02:15:37.402Z"), "2011-06-09 02:15:37 UTC");
+        assert_eq!(when("bad"), "bad");
+        let beijing = jiff::tz::TimeZone::fixed(jiff::tz::offset(8));
+        let zh = Messages::new(Lang::ZhCn);
+        let clock = Clock {
+            local: Some(&beijing),
+            m: &zh,
+        };
+        assert_eq!(
+            clock.when("2011-06-09T02:15:37.402Z"),
+            "2011-06-09 02:15:37 UTC（本地时间 10:15:37）"
+        );
+        assert_eq!(
+            clock.when("2011-06-09T20:15:37.402Z"),
+            "2011-06-09 20:15:37 UTC（本地时间 2011-06-10 04:15:37）"
+        );
+        let en = Messages::new(Lang::En);
+        let clock = Clock {
+            local: Some(&beijing),
+            m: &en,
+        };
+        assert_eq!(
+            clock.when("2011-06-09T02:15:37.402Z"),
+            "2011-06-09 02:15:37 UTC (10:15:37 local)"
+        );
+    }
+}
