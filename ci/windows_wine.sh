@@ -75,7 +75,7 @@ expect_message "$dir/tomskype-files-only.exe" live "tomskype.exe was built witho
 # the listing by description, choosing the interface by its description, a capture.
 if [[ $(id -u) == 0 ]]; then
   "$wine" "$dir/tomskype.exe" interfaces | tee target/ci/wine-interfaces.txt
-  grep -Eq '^  lo +.*\(\\Device\\NPF_\{' target/ci/wine-interfaces.txt ||
+  grep -Eq '^  lo +.*\(\\+Device\\+NPF_\{' target/ci/wine-interfaces.txt ||
     { echo "windows: lo is not listed by its description with its NPF device name" >&2; exit 1; }
   python3 -c '
 import socket, time
