@@ -8,6 +8,8 @@
 # an exit code is anything but 0 (no TOM-Skype) or 1 (TOM-Skype found).
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# Reports for people give times in the local zone: the same zone for every build.
+export TZ=UTC
 out=$1
 shift
 rm -rf "$out"
