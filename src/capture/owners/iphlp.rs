@@ -5,7 +5,7 @@
 //!
 //! The tables come back as one buffer each: a 32-bit row count, then fixed-size rows. They are
 //! parsed here from bytes with every length checked ([`parse`]), so the parsing is tested on
-//! any system; only [`snapshot`] (Windows) calls the API. Processes that the caller may not
+//! any system; only `snapshot` (Windows) calls the API. Processes that the caller may not
 //! open (other users' and protected ones, unless run as Administrator) keep their pid with `?`
 //! for a name.
 
