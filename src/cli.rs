@@ -53,6 +53,13 @@ pub enum Command {
         #[arg(long, default_value = "captures")]
         out: PathBuf,
     },
+    /// Write the manual pages and shell completions, made from these definitions (for packages).
+    #[command(hide = true)]
+    Generate {
+        /// Folder to write them to (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
 }
 
 /// Output formats of a report.

@@ -9,6 +9,7 @@
 //! closed stderr loses the message, not the exit code. A closed stdout (`| head -1`) ends the
 //! run quietly.
 
+mod assets;
 mod cli;
 mod config;
 mod progress;
@@ -159,6 +160,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 written.len(),
                 SafeDisplay(out.display())
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Generate { out } => {
+            let written = assets::write_all(&out)
+                .with_context(|| format!("cannot write to {}", out.display()))?;
+            for path in written {
+                println!("{}", path.display());
+            }
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -323,6 +332,23 @@ fn interfaces() -> Result<ExitCode> {
     anyhow::bail!(NO_LIVE)
 }
 
-#[cfg(not(feature = "live"))]
-const NO_LIVE: &str = "this tomskype was built without live capture; build it with \
-`apt-get install libpcap-dev` and `cargo install --path . --features live` (see README, \"Check your own machine\")";
+/// What a build without live capture says, on each system.
+#[cfg(all(not(feature = "live"), target_os = "linux"))]
+const NO_LIVE: &str = "this tomskype was built without live capture; install the Debian \
+package or build with `apt-get install libpcap-dev` and `cargo install --path . --features live` \
+(see README, \"Check your own machine\"); or capture with Wireshark and run `tomskype analyze FILE`";
+#[cfg(all(not(feature = "live"), windows))]
+const NO_LIVE: &str = "this tomskype.exe was built without live capture; download the release's \
+tomskype.exe (see README, \"Check your own machine\"); or capture with Wireshark and run \
+`tomskype analyze FILE`";
+#[cfg(all(not(feature = "live"), target_os = "macos"))]
+const NO_LIVE: &str = "this tomskype was built without live capture; download a release binary, \
+or build with `cargo install --path . --features live` (libpcap is part of macOS); or capture \
+with Wireshark and run `tomskype analyze FILE`";
+#[cfg(all(
+    not(feature = "live"),
+    not(any(target_os = "linux", windows, target_os = "macos"))
+))]
+const NO_LIVE: &str = "this tomskype was built without live capture; build it with libpcap's \
+development files and `cargo install --path . --features live`; or capture with Wireshark and \
+run `tomskype analyze FILE`";

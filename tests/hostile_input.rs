@@ -4,6 +4,10 @@
 //! bounded waits, a capture cut while it is read is reported up to the cut (no SIGBUS), and a
 //! pcapng block of 4 GB loses only itself. Every input is made here, in a temporary folder.
 
+// FIFOs, /proc, raw file descriptors and Unix permissions: these run on Unix only (they
+// compile to nothing for Windows, whose build CI checks with --all-targets).
+#![cfg(unix)]
+
 mod common;
 mod hostile;
 

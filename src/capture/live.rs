@@ -6,12 +6,14 @@
 //! The capture is not promiscuous (the machine's own traffic is what matters), keeps whole
 //! packets (snaplen 65535), and reads without blocking so it can stop on time
 //! (`--duration`) or on Ctrl-C. With `--write` every packet is also written to a classic pcap
-//! file that `tomskype analyze` reads back to the same verdict. On Linux, the local programs
-//! owning the sockets of the capture's flows are sampled from `/proc` (see `procnet`) and
-//! attached to the flow table. A status line shows progress on a terminal. Nothing leaves
+//! file that `tomskype analyze` reads back to the same verdict. The local programs owning the
+//! sockets of the capture's flows are sampled (`/proc` on Linux, the IP Helper owner tables on
+//! Windows, libproc on macOS: see `owners`) and attached to the flow table. A status line shows progress on a terminal. Nothing leaves
 //! the machine.
 
 mod iface;
+#[cfg(windows)]
+mod npcap;
 mod status;
 
 pub use iface::{choose, default_interface, list, write_listing, Interface};
@@ -19,14 +21,12 @@ pub use status::{assess, human_bytes, line as status_line, Assessment};
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use rustc_hash::FxHashMap;
 
 use crate::analyze::{Analyzer, Traffic};
 use crate::capture::write::PcapWriter;
@@ -89,11 +89,16 @@ pub enum LiveError {
         /// The real interfaces, comma-separated.
         available: String,
     },
-    /// The user may not capture.
+    /// Npcap is not installed (Windows).
     #[error(
-        "no permission to capture on {iface} ({detail}): run tomskype as root, or allow it \
-         once with `sudo setcap cap_net_raw,cap_net_admin+eip $(command -v tomskype)`"
+        "live capture on Windows needs Npcap, which is not installed (wpcap.dll not found): \
+         install it from https://npcap.com (tick \"Install Npcap in WinPcap API-compatible \
+         Mode\"), then run tomskype again; or capture with Wireshark and run \
+         `tomskype analyze` on the saved file"
     )]
+    NoNpcap,
+    /// The user may not capture.
+    #[error("no permission to capture on {iface} ({detail}): {hint}", hint = PERMISSION_HINT)]
     Permission {
         /// The interface.
         iface: String,
@@ -123,6 +128,26 @@ pub enum LiveError {
     },
 }
 
+/// What to do when the system refuses to let this user capture, on this system.
+#[cfg(target_os = "linux")]
+pub const PERMISSION_HINT: &str = "run tomskype as root (`sudo tomskype live`), or allow it once \
+     with `sudo setcap cap_net_raw,cap_net_admin+eip $(command -v tomskype)`";
+/// What to do when the system refuses to let this user capture, on this system.
+#[cfg(target_os = "macos")]
+pub const PERMISSION_HINT: &str = "run it as `sudo tomskype live`, or let your user capture \
+     without sudo by installing Wireshark's ChmodBPF (\"Install ChmodBPF.pkg\" in the Wireshark \
+     disk image), then log out and in again";
+/// What to do when the system refuses to let this user capture, on this system.
+#[cfg(windows)]
+pub const PERMISSION_HINT: &str = "run tomskype as Administrator (right-click \"Terminal\", \
+     \"Command Prompt\" or \"PowerShell\" and choose \"Run as administrator\"): Npcap was \
+     installed for Administrators only; if the interface list is empty, reinstall Npcap from \
+     https://npcap.com";
+/// What to do when the system refuses to let this user capture, on this system.
+#[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
+pub const PERMISSION_HINT: &str = "run tomskype as root (`sudo tomskype live`), or give your \
+     user read access to the capture devices (/dev/bpf*)";
+
 /// Lists the interfaces live capture can use, with the default marked (`tomskype interfaces`).
 pub fn write_interfaces(out: &mut dyn Write) -> anyhow::Result<()> {
     let list = list()?;
@@ -133,11 +158,13 @@ pub fn write_interfaces(out: &mut dyn Write) -> anyhow::Result<()> {
 /// Whether libpcap's error message says the user lacks the right to capture.
 fn is_permission_error(detail: &str) -> bool {
     let d = detail.to_ascii_lowercase();
-    d.contains("permission") || d.contains("not permitted")
+    // Linux and macOS say "permission denied" or "not permitted"; Windows "access is denied".
+    d.contains("permission") || d.contains("not permitted") || d.contains("access is denied")
 }
 
-/// Opens `iface` for capture: not promiscuous, whole packets, immediate delivery, short timeout.
-fn open(iface: &str) -> Result<pcap::Capture<pcap::Active>, LiveError> {
+/// Opens the interface `device` (shown to people as `iface`) for capture: not promiscuous,
+/// whole packets, immediate delivery, short timeout.
+fn open(device: &str, iface: &str) -> Result<pcap::Capture<pcap::Active>, LiveError> {
     let fail = |e: pcap::Error| {
         let detail = match e.to_string() {
             s if s.trim().is_empty() || s.trim() == "libpcap error:" => {
@@ -157,13 +184,23 @@ fn open(iface: &str) -> Result<pcap::Capture<pcap::Active>, LiveError> {
             }
         }
     };
-    pcap::Capture::from_device(iface)
+    let cap = pcap::Capture::from_device(device)
         .map_err(fail)?
         .promisc(false)
         // SNAPLEN is 65535, well inside i32.
-        .snaplen(SNAPLEN as i32)
-        .immediate_mode(true)
-        .timeout(READ_TIMEOUT_MS)
+        .snaplen(SNAPLEN as i32);
+    // Immediate delivery where the library has it (on Windows, WinPcap 4.1 and Wine do not:
+    // there packets come at the read timeout instead).
+    #[cfg(windows)]
+    let immediate = npcap::has(c"pcap_set_immediate_mode");
+    #[cfg(not(windows))]
+    let immediate = true;
+    let cap = if immediate {
+        cap.immediate_mode(true)
+    } else {
+        cap
+    };
+    cap.timeout(READ_TIMEOUT_MS)
         .buffer_size(BUFFER_BYTES)
         .open()
         .map_err(fail)?
@@ -197,8 +234,10 @@ fn header_ts(h: &pcap::PacketHeader) -> i64 {
 /// so far on the status line.
 pub fn run(opts: &Options, analyzer: &Analyzer) -> anyhow::Result<Traffic> {
     let interfaces = list()?;
-    let iface = choose(&interfaces, opts.interface.as_deref())?.name.clone();
-    let mut cap = open(&iface)?;
+    let chosen = choose(&interfaces, opts.interface.as_deref())?;
+    // People see Npcap's description on Windows, not its `\Device\NPF_{GUID}` name.
+    let iface = chosen.display_name().to_owned();
+    let mut cap = open(&chosen.name, &iface)?;
     let dl = cap.get_datalink();
     let link_type = match u32::try_from(dl.0) {
         Ok(t) if link_supported(t) => t,
@@ -337,46 +376,44 @@ pub fn run(opts: &Options, analyzer: &Analyzer) -> anyhow::Result<Traffic> {
 }
 
 /// Local sockets → programs, as the flow table keeps them.
-type Programs = FxHashMap<(IpAddr, u16, u8), String>;
+type Programs = super::owners::Owners;
 
 /// Runs `work` while sampling which programs own which local sockets: once before, every
 /// [`PROGRAMS_EVERY`] on a background thread, and once after. The first owner seen of a
-/// socket is kept. Outside Linux, nothing is sampled.
+/// socket is kept. Where the system cannot tell (see [`owners`](super::owners)), nothing is
+/// sampled.
 fn with_programs<T>(work: impl FnOnce() -> T) -> (T, Programs) {
-    #[cfg(target_os = "linux")]
-    {
-        use std::sync::mpsc;
-        use std::sync::Mutex;
+    use std::sync::mpsc;
+    use std::sync::Mutex;
 
-        let root = std::path::Path::new("/proc");
-        let seen = Mutex::new(super::procnet::snapshot(root));
-        let add = |snap: Programs| {
-            // A poisoned lock means the other thread panicked; the scope re-raises it.
-            if let Ok(mut seen) = seen.lock() {
-                for (socket, program) in snap {
-                    seen.entry(socket).or_insert(program);
-                }
+    use super::owners;
+
+    if !owners::SUPPORTED {
+        return (work(), Programs::default());
+    }
+    let seen = Mutex::new(owners::snapshot());
+    let add = |snap: Programs| {
+        // A poisoned lock means the other thread panicked; the scope re-raises it.
+        if let Ok(mut seen) = seen.lock() {
+            for (socket, program) in snap {
+                seen.entry(socket).or_insert(program);
             }
-        };
-        let (done, wait) = mpsc::channel::<()>();
-        let out = std::thread::scope(|s| {
-            let add = &add;
-            s.spawn(move || {
-                while let Err(mpsc::RecvTimeoutError::Timeout) = wait.recv_timeout(PROGRAMS_EVERY) {
-                    add(super::procnet::snapshot(root));
-                }
-            });
-            let out = work();
-            drop(done);
-            out
+        }
+    };
+    let (done, wait) = mpsc::channel::<()>();
+    let out = std::thread::scope(|s| {
+        let add = &add;
+        s.spawn(move || {
+            while let Err(mpsc::RecvTimeoutError::Timeout) = wait.recv_timeout(PROGRAMS_EVERY) {
+                add(owners::snapshot());
+            }
         });
-        add(super::procnet::snapshot(root));
-        (out, seen.into_inner().unwrap_or_default())
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        (work(), Programs::default())
-    }
+        let out = work();
+        drop(done);
+        out
+    });
+    add(owners::snapshot());
+    (out, seen.into_inner().unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -427,12 +464,49 @@ mod tests {
             detail: "socket: Operation not permitted".into(),
         }
         .to_string();
-        assert!(e.contains("root") && e.contains("setcap cap_net_raw,cap_net_admin+eip"));
+        assert!(
+            e.contains("eth0") && e.contains("Operation not permitted"),
+            "{e}"
+        );
+        // Each system says its own way to get the right, and only its own.
+        if cfg!(target_os = "linux") {
+            assert!(e.contains("root") && e.contains("setcap cap_net_raw,cap_net_admin+eip"));
+        } else {
+            assert!(!e.contains("setcap"), "{e}");
+        }
+        if cfg!(target_os = "macos") {
+            assert!(e.contains("sudo") && e.contains("ChmodBPF"), "{e}");
+        }
+        if cfg!(windows) {
+            assert!(
+                e.contains("Administrator") && e.contains("npcap.com"),
+                "{e}"
+            );
+        }
+        assert!(is_permission_error(
+            "Error opening adapter: Access is denied.  (5)"
+        ));
     }
 
-    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_missing_npcap_says_where_to_get_it() {
+        let e = LiveError::NoNpcap.to_string();
+        assert!(
+            e.contains("https://npcap.com") && e.contains("WinPcap API-compatible"),
+            "{e}"
+        );
+    }
+
     #[test]
     fn programs_are_sampled_around_the_work() {
+        if !crate::capture::owners::SUPPORTED {
+            return;
+        }
+        // Wine gives sockets no owner (see `owners::iphlp`).
+        #[cfg(windows)]
+        if crate::capture::owners::iphlp::under_wine() {
+            return;
+        }
         // A socket of this very process must be attributed to it.
         let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         let port = sock.local_addr().unwrap().port();

@@ -11,6 +11,7 @@ pub mod file;
 mod input;
 #[cfg(feature = "live")]
 pub mod live;
+pub mod owners;
 pub mod pcap;
 pub mod pcapng;
 #[cfg(target_os = "linux")]

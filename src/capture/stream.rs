@@ -88,7 +88,7 @@ impl TimedStream {
     }
 
     /// Bytes handed out so far.
-    #[cfg(test)]
+    #[cfg(all(test, unix))]
     pub(crate) fn given(&self) -> u64 {
         self.given
     }
@@ -151,7 +151,8 @@ pub(crate) fn is_stream(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
 }
 
-#[cfg(test)]
+// The tests read from FIFOs (mkfifo): Unix only.
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 

@@ -1,6 +1,10 @@
 //! Stage 1, capture (live): the interfaces libpcap offers, which one to capture on by default,
 //! and the `tomskype interfaces` listing. The choice works on plain [`Interface`] values, so
 //! it is tested without libpcap or privileges; only [`list`] asks libpcap.
+//!
+//! On Windows, Npcap names interfaces `\Device\NPF_{GUID}` and describes them as people know
+//! them ("Intel(R) Wi-Fi 6 AX201 160MHz"): there the description is the name shown
+//! ([`Interface::display_name`]), and `--interface` takes either.
 
 use std::io::{self, Write};
 use std::net::IpAddr;
@@ -32,6 +36,20 @@ impl Interface {
     pub fn is_default_candidate(&self) -> bool {
         self.up && self.running && !self.loopback && !self.addresses.is_empty()
     }
+
+    /// The name people know it by: Npcap's description for Npcap's `\Device\NPF_…` device
+    /// names (Windows), the name itself elsewhere (`eth0`, `en0`).
+    pub fn display_name(&self) -> &str {
+        match &self.description {
+            Some(d) if self.name.starts_with("\\Device\\") && !d.trim().is_empty() => d.trim(),
+            _ => &self.name,
+        }
+    }
+
+    /// Whether `wanted` names it: its name exactly, or its display name in any case.
+    fn is_named(&self, wanted: &str) -> bool {
+        self.name == wanted || self.display_name().eq_ignore_ascii_case(wanted.trim())
+    }
 }
 
 impl From<&pcap::Device> for Interface {
@@ -50,6 +68,9 @@ impl From<&pcap::Device> for Interface {
 
 /// The interfaces libpcap can capture on, in its order.
 pub fn list() -> Result<Vec<Interface>, LiveError> {
+    // Windows: find Npcap first, or say to install it.
+    #[cfg(windows)]
+    super::npcap::ensure()?;
     let devices = pcap::Device::list().map_err(|e| LiveError::List {
         detail: e.to_string(),
     })?;
@@ -64,14 +85,14 @@ pub fn default_interface(list: &[Interface]) -> Option<&Interface> {
 /// The interface to capture on: the one named `wanted`, or the default.
 pub fn choose<'a>(list: &'a [Interface], wanted: Option<&str>) -> Result<&'a Interface, LiveError> {
     match wanted {
-        Some(name) => {
-            list.iter()
-                .find(|i| i.name == name)
-                .ok_or_else(|| LiveError::NoSuchInterface {
-                    name: name.to_owned(),
-                    available: names(list),
-                })
-        }
+        Some(name) => list
+            .iter()
+            .find(|i| i.name == name)
+            .or_else(|| list.iter().find(|i| i.is_named(name)))
+            .ok_or_else(|| LiveError::NoSuchInterface {
+                name: name.to_owned(),
+                available: names(list),
+            }),
         None => default_interface(list).ok_or_else(|| LiveError::NoDefault {
             available: names(list),
         }),
@@ -84,7 +105,14 @@ fn names(list: &[Interface]) -> String {
         return "none (is this user allowed to capture?)".into();
     }
     list.iter()
-        .map(|i| i.name.as_str())
+        .map(|i| {
+            let shown = i.display_name();
+            if shown.contains(',') || shown.contains(' ') {
+                format!("\"{shown}\"")
+            } else {
+                shown.to_owned()
+            }
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -100,7 +128,11 @@ pub fn write_listing(list: &[Interface], out: &mut dyn Write) -> io::Result<()> 
         return Ok(());
     }
     let default = default_interface(list).map(|i| i.name.as_str());
-    let width = list.iter().map(|i| i.name.len()).max().unwrap_or(0);
+    let width = list
+        .iter()
+        .map(|i| i.display_name().chars().count())
+        .max()
+        .unwrap_or(0);
     for i in list {
         let mark = if Some(i.name.as_str()) == default {
             '*'
@@ -134,15 +166,26 @@ pub fn write_listing(list: &[Interface], out: &mut dyn Write) -> io::Result<()> 
         write!(
             out,
             "{mark} {:<width$}  {flags:<24}  {addrs}",
-            Safe(&i.name)
+            Safe(i.display_name())
         )?;
-        match &i.description {
-            Some(d) if !d.is_empty() => writeln!(out, "  ({})", Safe(d))?,
+        // Whatever the first column does not show: the description (Linux, macOS) or the
+        // device name (Windows).
+        let other = if i.display_name() == i.name {
+            i.description.as_deref()
+        } else {
+            Some(i.name.as_str())
+        };
+        match other {
+            Some(d) if !d.trim().is_empty() => writeln!(out, "  ({})", Safe(d))?,
             _ => writeln!(out)?,
         }
     }
-    match default {
-        Some(name) => writeln!(out, "* = default for `tomskype live`: {}", Safe(name)),
+    match default.and_then(|name| list.iter().find(|i| i.name == name)) {
+        Some(i) => writeln!(
+            out,
+            "* = default for `tomskype live`: {}",
+            Safe(i.display_name())
+        ),
         None => writeln!(
             out,
             "no default: no interface is up, running, not loopback and has an address; \
@@ -226,5 +269,65 @@ mod tests {
         let mut out = Vec::new();
         write_listing(&[], &mut out).unwrap();
         assert!(String::from_utf8(out).unwrap().contains("no interfaces"));
+    }
+
+    /// Npcap's interfaces as a Windows machine lists them.
+    fn windows_machine() -> Vec<Interface> {
+        let mut lo = iface("\\Device\\NPF_Loopback", &["127.0.0.1"], true, true, true);
+        lo.description = Some("Adapter for loopback traffic capture".into());
+        let mut wifi = iface(
+            "\\Device\\NPF_{4E273621-5161-46C8-895A-48D0E52A0B83}",
+            &["192.168.1.23"],
+            true,
+            true,
+            false,
+        );
+        wifi.description = Some("Intel(R) Wi-Fi 6 AX201 160MHz".into());
+        let mut bare = iface("\\Device\\NPF_{0000}", &[], false, false, false);
+        bare.description = Some("  ".into());
+        vec![lo, wifi, bare]
+    }
+
+    #[test]
+    fn windows_interfaces_go_by_their_description() {
+        let list = windows_machine();
+        assert_eq!(list[1].display_name(), "Intel(R) Wi-Fi 6 AX201 160MHz");
+        // No usable description: the device name it is.
+        assert_eq!(list[2].display_name(), "\\Device\\NPF_{0000}");
+        // Linux names stay as they are, even with a description.
+        let mut eth = iface("eth0", &[], true, true, false);
+        eth.description = Some("Ethernet".into());
+        assert_eq!(eth.display_name(), "eth0");
+
+        for wanted in [
+            "Intel(R) Wi-Fi 6 AX201 160MHz",
+            "intel(r) wi-fi 6 ax201 160mhz",
+            "\\Device\\NPF_{4E273621-5161-46C8-895A-48D0E52A0B83}",
+        ] {
+            assert_eq!(choose(&list, Some(wanted)).unwrap().name, list[1].name);
+        }
+        let err = choose(&list, Some("Wi-Fi")).unwrap_err().to_string();
+        assert!(
+            err.contains("\"Intel(R) Wi-Fi 6 AX201 160MHz\"") && !err.contains("NPF_{4E"),
+            "{err}"
+        );
+
+        let mut out = Vec::new();
+        write_listing(&list, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            lines[1].starts_with("* Intel(R) Wi-Fi 6 AX201 160MHz"),
+            "{text}"
+        );
+        // The device name, terminal-safe (backslashes shown escaped, as all input text is).
+        let device = format!("({})", Safe(&list[1].name));
+        assert!(lines[1].ends_with(&device), "{text}");
+        // A blank description shows nothing.
+        assert!(lines[2].ends_with("-"), "{text}");
+        assert!(
+            lines[3].ends_with("default for `tomskype live`: Intel(R) Wi-Fi 6 AX201 160MHz"),
+            "{text}"
+        );
     }
 }
