@@ -173,6 +173,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
+/// The report told for people, as the flags ask.
+fn story(report: &Report, args: &ReportArgs, lang: report::lang::Lang) -> report::people::Story {
+    report::people::story(
+        report,
+        &report::people::Options {
+            lang,
+            all_hosts: args.all_hosts,
+            local: config::local_zone(),
+        },
+    )
+}
+
 /// Writes the report to stdout in the format asked, in `lang` for people.
 fn print_report(report: &Report, args: &ReportArgs, lang: report::lang::Lang) -> io::Result<()> {
     let mut stdout = io::stdout().lock();
@@ -180,14 +192,7 @@ fn print_report(report: &Report, args: &ReportArgs, lang: report::lang::Lang) ->
         ReportFormat::Json => report::json::write(report, &mut stdout, args.all_hosts)?,
         ReportFormat::Jsonl => report::json::write_lines(report, &mut stdout, args.all_hosts)?,
         ReportFormat::Text | ReportFormat::Html => {
-            let story = report::people::story(
-                report,
-                &report::people::Options {
-                    lang,
-                    all_hosts: args.all_hosts,
-                    local: config::local_zone(),
-                },
-            );
+            let story = story(report, args, lang);
             let mut buf = io::BufWriter::new(&mut stdout);
             if args.format == ReportFormat::Html {
                 report::html::write(&story, report, &mut buf)?;
@@ -218,15 +223,7 @@ fn emit(report: &Report, args: &ReportArgs, expected: &[expect::Expectation]) ->
         }
     }
     if let Some(path) = &args.html {
-        let lang = config::lang(args.lang.as_deref())?;
-        let story = report::people::story(
-            report,
-            &report::people::Options {
-                lang,
-                all_hosts: args.all_hosts,
-                local: config::local_zone(),
-            },
-        );
+        let story = story(report, args, lang);
         let file = std::fs::File::create(path)
             .with_context(|| format!("cannot write the HTML report to {}", path.display()))?;
         let mut buf = io::BufWriter::new(file);
