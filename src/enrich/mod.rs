@@ -354,24 +354,32 @@ impl ProxyAgg {
     fn add(&mut self, client: IpAddr, name: Option<&str>) {
         self.clients.add(client);
         if let Some(name) = name {
-            if self.names.len() < MAX_PROXIED_NAMES {
-                self.names.insert(name.to_owned());
-            } else if !self.names.contains(name) {
-                self.overflow = true;
-            }
+            self.add_name(name);
+        }
+    }
+
+    /// Remembers a name a client asked for, within [`MAX_PROXIED_NAMES`].
+    fn add_name(&mut self, name: &str) {
+        if self.names.len() < MAX_PROXIED_NAMES {
+            self.names.insert(name.to_owned());
+        } else if !self.names.contains(name) {
+            self.overflow = true;
         }
     }
 
     fn merge(&mut self, other: ProxyAgg) {
         self.clients.merge(&other.clients);
-        for name in other.names {
-            if self.names.len() < MAX_PROXIED_NAMES {
-                self.names.insert(name);
-            } else if !self.names.contains(&name) {
-                self.overflow = true;
-            }
+        for name in &other.names {
+            self.add_name(name);
         }
         self.overflow |= other.overflow;
+    }
+
+    /// Whether the proxy's own use of `name` (a server name, a lookup, a request's host, an
+    /// address) was on a client's behalf: a client asked for it, or more names were asked for
+    /// than are remembered (then every one counts as relayed).
+    fn relays(&self, name: &str) -> bool {
+        self.overflow || self.names.contains(name)
     }
 }
 

@@ -141,8 +141,8 @@ fn is_browser(user_agent: Option<&str>) -> bool {
 /// only a client makes (an indicator's URL, parameter or User-Agent, not of TOM's web site) or
 /// not a browser's; a visit otherwise (a browser's request for a page).
 fn sort_request(req: &HttpFact, set: &IndicatorSet, relays: Option<&ProxyAgg>) -> Asked {
-    let relayed_name = relays
-        .is_some_and(|p| p.overflow || req.host.as_ref().is_some_and(|h| p.names.contains(h)));
+    let relayed_name =
+        relays.is_some_and(|p| req.host.as_deref().map_or(p.overflow, |h| p.relays(h)));
     if req.via || (relayed_name && !req.to_proxy()) {
         return Asked::Relayed;
     }
@@ -241,8 +241,7 @@ impl HostAgg {
                         first_ns: seen.first_ns,
                         count: seen.count,
                         matches: set.match_name(name),
-                        relayed: relays
-                            .is_some_and(|p| p.overflow || p.names.contains(name.as_str())),
+                        relayed: relays.is_some_and(|p| p.relays(name)),
                         explained: endpoints.iter().any(|e| {
                             e.names.get(name.as_str()).is_some_and(|n| {
                                 !matches!(
@@ -304,7 +303,7 @@ fn endpoint<'s>(
     };
     // A proxy's names (server names, lookups, addresses) are relayed when a client asked it
     // for them; all of them when it was asked for more names than are remembered.
-    let relayed_name = |name: &str| relays.is_some_and(|p| p.overflow || p.names.contains(name));
+    let relayed_name = |name: &str| relays.is_some_and(|p| p.relays(name));
     let (mut sni_own, mut sni_relayed) = (0usize, 0usize);
     for (name, &ts) in &e.sni {
         if relayed_name(name) {
