@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::geoip::Country;
 use super::indicators::{Indicator, IndicatorSet, Matcher, Role};
@@ -140,7 +140,8 @@ fn is_browser(user_agent: Option<&str>) -> bool {
 /// that name; a visit when a web page made it (Referer); the host's own when it is a request
 /// only a client makes (an indicator's URL, parameter or User-Agent, not of TOM's web site) or
 /// not a browser's; a visit otherwise (a browser's request for a page).
-fn sort_request(req: &HttpFact, set: &IndicatorSet, relays: Option<&ProxyAgg>) -> Asked {
+/// `matched` are the indicators the request matches.
+fn sort_request(req: &HttpFact, matched: &[&Indicator], relays: Option<&ProxyAgg>) -> Asked {
     let relayed_name =
         relays.is_some_and(|p| req.host.as_deref().map_or(p.overflow, |h| p.relays(h)));
     if req.via || (relayed_name && !req.to_proxy()) {
@@ -149,8 +150,7 @@ fn sort_request(req: &HttpFact, set: &IndicatorSet, relays: Option<&ProxyAgg>) -
     if req.referer.is_some() {
         return Asked::Visit;
     }
-    let client_only = set
-        .match_http(req.host.as_deref(), &req.target, req.user_agent.as_deref())
+    let client_only = matched
         .iter()
         .any(|i| matches!(i.role, Role::Tom | Role::Skype));
     if client_only || !is_browser(req.user_agent.as_deref()) {
@@ -231,6 +231,22 @@ impl HostAgg {
                 endpoint(addr, e, &facts, resolved, set, relays, ctx)
             })
             .collect();
+        // Names an endpoint carries as the host's own (a contact followed its lookup, or a
+        // request or server name named it): the endpoint's match speaks for such a query.
+        let explained: FxHashSet<&str> = endpoints
+            .iter()
+            .flat_map(|e| {
+                e.names
+                    .iter()
+                    .filter(|(_, n)| {
+                        !matches!(
+                            name_basis(n, e.contacted()),
+                            Basis::LookupOnly | Basis::Unsolicited
+                        )
+                    })
+                    .map(|(name, _)| name.as_str())
+            })
+            .collect();
         let (queries, dns_questions) = match known.queries.get(&self.addr) {
             Some(asked) => {
                 let mut queries: Vec<Query<'s>> = asked
@@ -242,14 +258,7 @@ impl HostAgg {
                         count: seen.count,
                         matches: set.match_name(name),
                         relayed: relays.is_some_and(|p| p.relays(name)),
-                        explained: endpoints.iter().any(|e| {
-                            e.names.get(name.as_str()).is_some_and(|n| {
-                                !matches!(
-                                    name_basis(n, e.contacted()),
-                                    Basis::LookupOnly | Basis::Unsolicited
-                                )
-                            })
-                        }),
+                        explained: explained.contains(name.as_str()),
                     })
                     .collect();
                 queries.sort_unstable_by(|a, b| a.name.cmp(&b.name));
@@ -319,7 +328,8 @@ fn endpoint<'s>(
     // visits, its relays for others.
     let (mut own, mut visits, mut relayed) = (sni_own, 0usize, sni_relayed);
     for req in &e.http {
-        let asked = sort_request(req, set, relays);
+        let matched = set.match_http(req.host.as_deref(), &req.target, req.user_agent.as_deref());
+        let asked = sort_request(req, &matched, relays);
         match asked {
             Asked::Own => own += 1,
             Asked::Visit => visits += 1,
@@ -333,8 +343,7 @@ fn endpoint<'s>(
             });
         }
         let shown = shown_request(req);
-        for indicator in set.match_http(req.host.as_deref(), &req.target, req.user_agent.as_deref())
-        {
+        for indicator in matched {
             let via = match (&indicator.matcher, &req.user_agent) {
                 (Matcher::UserAgent(_), Some(ua)) => {
                     Via::Http(format!("User-Agent: {ua} ({shown})"))
