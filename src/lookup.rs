@@ -93,14 +93,7 @@ fn reference(i: &Indicator, set: &IndicatorSet) -> IndicatorRef {
 /// Splits a URL into its host and its path and query (`/` when absent); None when `q` has no
 /// scheme and no path (then it is a name).
 fn url_parts(q: &str) -> Option<(String, String)> {
-    let rest = ["http://", "https://"]
-        .iter()
-        .find_map(|s| {
-            q.get(..s.len())
-                .filter(|p| p.eq_ignore_ascii_case(s))
-                .and_then(|_| q.get(s.len()..))
-        })
-        .or_else(|| q.contains('/').then_some(q))?;
+    let rest = crate::decode::http::without_scheme(q).or_else(|| q.contains('/').then_some(q))?;
     let (authority, path) = match rest.find(['/', '?']) {
         Some(at) => (rest.get(..at)?, rest.get(at..)?),
         None => (rest, "/"),
@@ -158,9 +151,9 @@ pub fn lookup(queries: &[String], geoip: &GeoIp, set: &IndicatorSet) -> Lookup {
 }
 
 /// Writes the answers for people. Text from the command line goes through
-/// [`crate::report::text::visible`].
+/// [`crate::textsafe::safe`].
 pub fn write_text(lookup: &Lookup, out: &mut dyn Write) -> io::Result<()> {
-    use crate::report::text::visible;
+    use crate::textsafe::safe;
     for (n, a) in lookup.answers.iter().enumerate() {
         if n > 0 {
             writeln!(out)?;
@@ -185,7 +178,7 @@ pub fn write_text(lookup: &Lookup, out: &mut dyn Write) -> io::Result<()> {
             QueryKind::Name => "DNS name (not resolved: nothing leaves this machine)".to_owned(),
             QueryKind::Url => "web address (not fetched)".to_owned(),
         };
-        writeln!(out, "{}: {what}", visible(&a.query))?;
+        writeln!(out, "{}: {what}", safe(&a.query))?;
         if a.indicators.is_empty() {
             writeln!(
                 out,
@@ -193,7 +186,7 @@ pub fn write_text(lookup: &Lookup, out: &mut dyn Write) -> io::Result<()> {
             )?;
         }
         for r in &a.indicators {
-            writeln!(out, "  {}: {}", r.role.meaning(), visible(&r.description))?;
+            writeln!(out, "  {}: {}", r.role.meaning(), safe(&r.description))?;
             let when = if r.valid == "always" {
                 String::new()
             } else {
@@ -202,11 +195,11 @@ pub fn write_text(lookup: &Lookup, out: &mut dyn Write) -> io::Result<()> {
             writeln!(
                 out,
                 "    matches {} · weight {}{when} · indicator {}",
-                visible(&r.matches),
+                safe(&r.matches),
                 r.weight,
-                visible(&r.id)
+                safe(&r.id)
             )?;
-            writeln!(out, "    source: {}", visible(&r.citation))?;
+            writeln!(out, "    source: {}", safe(&r.citation))?;
         }
     }
     Ok(())

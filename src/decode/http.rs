@@ -214,6 +214,17 @@ fn read_headers<'a>(lines: impl Iterator<Item = &'a [u8]>, req: &mut HttpRequest
     }
 }
 
+/// What follows `http://` or `https://` (any case) at the start of `target`: the authority and
+/// path of an absolute URI, as a proxy is sent; None for any other target.
+pub fn without_scheme(target: &str) -> Option<&str> {
+    ["http://", "https://"].iter().find_map(|scheme| {
+        target
+            .get(..scheme.len())
+            .filter(|s| s.eq_ignore_ascii_case(scheme))
+            .and_then(|_| target.get(scheme.len()..))
+    })
+}
+
 /// Byte span of the authority in an absolute-form target (`scheme://authority/...`).
 fn authority_span(target: &str) -> Option<(usize, usize)> {
     let sep = target.find("://")?;

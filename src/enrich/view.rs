@@ -164,14 +164,8 @@ fn sort_request(req: &HttpFact, matched: &[&Indicator], relays: Option<&ProxyAgg
 /// (without its scheme).
 fn shown_request(req: &HttpFact) -> String {
     let target = req.target.as_str();
-    for scheme in ["http://", "https://"] {
-        if let Some(rest) = target
-            .get(..scheme.len())
-            .filter(|s| s.eq_ignore_ascii_case(scheme))
-            .and_then(|_| target.get(scheme.len()..))
-        {
-            return rest.to_owned();
-        }
+    if let Some(rest) = crate::decode::http::without_scheme(target) {
+        return rest.to_owned();
     }
     if req.to_proxy() {
         // CONNECT host:port: the target is the whole story.

@@ -163,11 +163,7 @@ impl HttpFact {
     /// and the server it was sent to is a proxy.
     pub fn to_proxy(&self) -> bool {
         self.method.eq_ignore_ascii_case("CONNECT")
-            || ["http://", "https://"].iter().any(|scheme| {
-                self.target
-                    .get(..scheme.len())
-                    .is_some_and(|s| s.eq_ignore_ascii_case(scheme))
-            })
+            || crate::decode::http::without_scheme(&self.target).is_some()
     }
 }
 

@@ -290,7 +290,7 @@ pub fn esc(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
-            c if c != '\n' && c != '\t' && super::text::acts(c) => {
+            c if c != '\n' && c != '\t' && crate::textsafe::is_unsafe(c) => {
                 crate::textsafe::push_escaped(&mut out, c);
             }
             c => out.push(c),

@@ -6,7 +6,7 @@
 //! piped), wrapped at word boundaries (CJK text between any two characters, as UAX #14 allows).
 //! `--verbose` adds each step's kind, weight, basis and indicator id for analysts.
 //!
-//! Every text from the input (names, URLs, file names) goes through [`visible`] first: no
+//! Every text from the input (names, URLs, file names) goes through [`crate::textsafe::safe`] first: no
 //! control character, escape sequence or bidirectional formatting character reaches the
 //! terminal. Colour only when asked (the caller decides: a terminal, and no `NO_COLOR`).
 
@@ -16,6 +16,7 @@ use std::io::{self, Write};
 
 use super::people::{Machine, Story};
 use crate::classify::Label;
+use crate::textsafe::safe;
 
 /// How to draw the text report.
 #[derive(Debug, Clone, Copy)]
@@ -62,7 +63,7 @@ pub fn write(story: &Story, out: &mut dyn Write, style: Style) -> io::Result<()>
     };
     let top = story.machines.first().map_or(Label::NoSkype, |m| m.label);
     for (i, line) in story.answer.iter().enumerate() {
-        for l in &wrap(&visible(line), width, "", "  ") {
+        for l in &wrap(&safe(line), width, "", "  ") {
             let painted = if i == 0 {
                 style.paint(code(top), l)
             } else {
@@ -86,7 +87,7 @@ pub fn write(story: &Story, out: &mut dyn Write, style: Style) -> io::Result<()>
         writeln!(out, "{}", style.paint("2", &l))?;
     }
     for p in story.problems.iter().take(MAX_PROBLEMS) {
-        for l in wrap(&visible(p), width, "  ! ", "    ") {
+        for l in wrap(&safe(p), width, "  ! ", "    ") {
             writeln!(out, "{}", style.paint("33", &l))?;
         }
     }
@@ -97,7 +98,7 @@ pub fn write(story: &Story, out: &mut dyn Write, style: Style) -> io::Result<()>
             story.problems.len() - MAX_PROBLEMS
         )?;
     }
-    for l in wrap(&visible(&story.knowledge_line), width, "", "") {
+    for l in wrap(&safe(&story.knowledge_line), width, "", "") {
         writeln!(out, "{}", style.paint("2", &l))?;
     }
     Ok(())
@@ -134,7 +135,7 @@ fn machine(
         let stamp = first.when.chars().count().max(23);
         let indent = " ".repeat(4 + stamp + 2);
         for s in &m.steps {
-            let text = visible(&s.text);
+            let text = safe(&s.text);
             let first_line = format!("    {:<stamp$}  ", s.when);
             let lines = wrap(&text, width, &first_line, &indent);
             for (i, l) in lines.iter().enumerate() {
@@ -151,7 +152,7 @@ fn machine(
                 }
             }
             if style.verbose {
-                writeln!(out, "{indent}{}", style.paint("2", &visible(&s.technical)))?;
+                writeln!(out, "{indent}{}", style.paint("2", &safe(&s.technical)))?;
             }
         }
         if let Some(more) = &m.more {
@@ -159,12 +160,12 @@ fn machine(
         }
     }
     for a in m.advisories.iter().chain(&m.roles) {
-        for l in wrap(&visible(a), width, "  ! ", "    ") {
+        for l in wrap(&safe(a), width, "  ! ", "    ") {
             writeln!(out, "{}", style.paint("33", &l))?;
         }
     }
     for p in &m.programs {
-        writeln!(out, "  {}", visible(p))?;
+        writeln!(out, "  {}", safe(p))?;
     }
     for r in &m.rests_on {
         for l in wrap(r, width, "  ", "  ") {
@@ -175,7 +176,7 @@ fn machine(
         writeln!(out, "  {}", style.paint("2", &m.sources_heading))?;
     }
     for s in &m.sources {
-        for l in wrap(&visible(s), width, "  · ", "    ") {
+        for l in wrap(&safe(s), width, "  · ", "    ") {
             writeln!(out, "{}", style.paint("2", &l))?;
         }
     }
@@ -195,28 +196,15 @@ fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
         .collect()
 }
 
-/// `s` with every character that would act on a terminal instead of showing shown as an
-/// escape: C0 and C1 controls (escape sequences start with one), DEL, and the Unicode
-/// bidirectional, line and paragraph separators and invisible formatting characters. The one
-/// place that decides is [`crate::textsafe`].
-pub fn visible(s: &str) -> Cow<'_, str> {
-    crate::textsafe::safe(s)
-}
-
-/// Characters that act instead of showing (see [`visible`]): [`crate::textsafe::is_unsafe`].
-pub fn acts(c: char) -> bool {
-    crate::textsafe::is_unsafe(c)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn acting_characters_are_shown_escaped() {
-        assert_eq!(visible("plain"), "plain");
+        assert_eq!(safe("plain"), "plain");
         assert_eq!(
-            visible("a\u{1b}]0;title\u{7}b\u{202e}c\u{2028}d\u{9b}"),
+            safe("a\u{1b}]0;title\u{7}b\u{202e}c\u{2028}d\u{9b}"),
             "a\\x1b]0;title\\x07b\\u{202e}c\\u{2028}d\\x9b"
         );
     }
