@@ -188,10 +188,11 @@ const OUT_OF_VALIDITY: f64 = 0.2;
 const NAMED_OTHERWISE: f64 = 0.2;
 /// A firm TOM sign at least this strong settles the label alone.
 const STRONG: f64 = 0.8;
-/// Below this many packets, or [`FULL_SECONDS`] of traffic, a verdict rests on little.
-const FULL_PACKETS: f64 = 50.0;
+/// Below this many packets, or [`FULL_SECONDS`] of traffic, a verdict rests on little (the
+/// coverage, and the reports' notes).
+pub const FULL_PACKETS: u64 = 50;
 /// See [`FULL_PACKETS`].
-const FULL_SECONDS: f64 = 30.0;
+pub const FULL_SECONDS: f64 = 30.0;
 
 /// What a match is worth for its basis and role: (factor on the indicator's weight, firm).
 ///
@@ -223,7 +224,7 @@ pub fn weigh(basis: Basis, role: Role) -> (f64, bool) {
 /// server name or HTTP request of its own). A confidence is scaled by it, so that a verdict on
 /// a few packets, a few seconds or addresses alone never reads 1.00.
 pub fn coverage(host: &HostView<'_>) -> f64 {
-    let packets = (host.packets as f64 / FULL_PACKETS).min(1.0);
+    let packets = (host.packets as f64 / FULL_PACKETS as f64).min(1.0);
     let seconds = ((host.last_ns - host.first_ns) as f64 / 1e9 / FULL_SECONDS).clamp(0.0, 1.0);
     let named = !host.queries.is_empty()
         || host

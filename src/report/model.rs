@@ -7,7 +7,9 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 use crate::capture::{CaptureFormat, Problem};
-use crate::classify::{Advisory, Classification, Evidence, Label, Verdict};
+use crate::classify::{
+    Advisory, Classification, Evidence, Label, Verdict, FULL_PACKETS, FULL_SECONDS,
+};
 use crate::decode::{AppCounts, DecodeStats, FragmentCounts, Skip, TcpCounts, TunnelKind};
 use crate::enrich::geoip::{Country, GeoIpInfo};
 use crate::enrich::indicators::SetInfo;
@@ -299,13 +301,13 @@ impl HostReport {
     pub fn new(view: &HostView<'_>, c: Classification) -> HostReport {
         let duration_s = ((view.last_ns - view.first_ns) as f64 / 1e9).max(0.0);
         let mut notes = Vec::new();
-        if view.packets < 50 {
+        if view.packets < FULL_PACKETS {
             notes.push(format!(
                 "only {} packets: a verdict on so little traffic is weak",
                 view.packets
             ));
         }
-        if duration_s < 30.0 {
+        if duration_s < FULL_SECONDS {
             notes.push(format!(
                 "only {duration_s:.1} s of traffic: a Skype login takes longer, and TOM-Skype's requests may come later"
             ));

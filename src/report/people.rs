@@ -11,7 +11,7 @@ use std::net::IpAddr;
 
 use super::lang::{Arg, Lang, Messages};
 use super::{HostReport, Report};
-use crate::classify::{Build, Evidence, Label};
+use crate::classify::{Build, Evidence, Label, FULL_PACKETS, FULL_SECONDS};
 use crate::enrich::geoip::Country;
 use crate::enrich::Basis;
 
@@ -427,7 +427,7 @@ fn rests_on(h: &HostReport, m: &Messages, clock: &Clock<'_>) -> Vec<String> {
             ("last", Arg::Str(&clock.when(&c.last_seen))),
         ],
     )];
-    if c.packets < 50 || c.duration_s < 30.0 {
+    if c.packets < FULL_PACKETS || c.duration_s < FULL_SECONDS {
         lines.push(m.text("rests-on-little"));
     }
     if c.named_endpoints == 0 && c.dns_queries == 0 {
