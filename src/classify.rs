@@ -60,6 +60,18 @@ impl Label {
         }
     }
 
+    /// How serious the label is, the most serious highest: tom-skype, inconclusive,
+    /// regular-skype, no-skype (the order of a capture's overall verdict, and of the people's
+    /// report).
+    pub fn severity(self) -> u8 {
+        match self {
+            Label::TomSkype => 3,
+            Label::Inconclusive => 2,
+            Label::RegularSkype => 1,
+            Label::NoSkype => 0,
+        }
+    }
+
     /// Parses a stable name.
     pub fn parse(s: &str) -> Option<Label> {
         [

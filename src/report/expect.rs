@@ -39,22 +39,13 @@ impl std::str::FromStr for Expectation {
     }
 }
 
-fn rank(l: Label) -> u8 {
-    match l {
-        Label::TomSkype => 3,
-        Label::Inconclusive => 2,
-        Label::RegularSkype => 1,
-        Label::NoSkype => 0,
-    }
-}
-
 /// The overall verdict of a report (no-skype when it has no host).
 pub fn overall(report: &Report) -> Label {
     report
         .hosts
         .iter()
         .map(|h| h.verdict.label)
-        .max_by_key(|&l| rank(l))
+        .max_by_key(|&l| l.severity())
         .unwrap_or(Label::NoSkype)
 }
 

@@ -148,8 +148,10 @@ pub fn story(report: &Report, options: &Options) -> Story {
     let shows = |h: &&HostReport| all_hosts || h.has_sign();
     let mut shown: Vec<&HostReport> = report.hosts.iter().filter(shows).collect();
     shown.sort_by(|a, b| {
-        rank(a.verdict.label)
-            .cmp(&rank(b.verdict.label))
+        b.verdict
+            .label
+            .severity()
+            .cmp(&a.verdict.label.severity())
             .then(b.verdict.confidence.total_cmp(&a.verdict.confidence))
             .then(a.address.cmp(&b.address))
     });
@@ -214,15 +216,6 @@ pub fn story(report: &Report, options: &Options) -> Story {
                 ),
             ],
         ),
-    }
-}
-
-fn rank(label: Label) -> u8 {
-    match label {
-        Label::TomSkype => 0,
-        Label::Inconclusive => 1,
-        Label::RegularSkype => 2,
-        Label::NoSkype => 3,
     }
 }
 
