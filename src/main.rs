@@ -50,6 +50,19 @@ fn main() -> ExitCode {
 /// GeoIP database), so that a report can be matched to the tool that made it.
 fn parse() -> Cli {
     use clap::{CommandFactory, FromArgMatches};
+    let mut command = Cli::command();
+    // Loading the knowledge for its names is work only `--version` needs: not on every start.
+    if std::env::args_os().skip(1).any(|a| a == "--version") {
+        command = command.long_version(long_version());
+    }
+    match Cli::from_arg_matches(&command.get_matches()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    }
+}
+
+/// The tool's version with the names of the shipped indicator set and GeoIP database.
+fn long_version() -> &'static str {
     let set = tomskype::enrich::indicators::IndicatorSet::embedded()
         .map(|s| s.info().versions.join(" + "))
         .unwrap_or_else(|e| format!("(unreadable: {e})"));
@@ -64,12 +77,7 @@ fn parse() -> Cli {
         env!("CARGO_PKG_VERSION")
     );
     // Built once per process: a leaked string keeps clap from needing its "string" feature.
-    let long: &'static str = Box::leak(long.into_boxed_str());
-    let matches = Cli::command().long_version(long).get_matches();
-    match Cli::from_arg_matches(&matches) {
-        Ok(cli) => cli,
-        Err(e) => e.exit(),
-    }
+    Box::leak(long.into_boxed_str())
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

@@ -426,3 +426,19 @@ fn html_report_is_one_self_contained_page() {
     // The stdout report is the text one, in the same language.
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("5 台机器中有 1 台运行了 TOM-Skype"));
 }
+
+#[test]
+fn version_names_the_knowledge_and_help_the_exit_codes() {
+    let out = tomskype(&["--version"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("indicators: tomskype-default ") && text.contains("GeoIP: "),
+        "{text}"
+    );
+    let out = tomskype(&["analyze", "--help"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Exit codes:") && text.contains("1  a machine ran TOM-Skype"),
+        "{text}"
+    );
+}
