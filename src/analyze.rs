@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::addr::LocalNets;
 use crate::capture::{self, CaptureFormat, Packet, PacketSink};
@@ -206,6 +206,8 @@ pub fn read_captures_waiting(
     progress: Option<&Progress>,
 ) -> Traffic {
     let ctx = analyzer.context();
+    // One copy of the indicator set for every input's table, not one per input.
+    let watch = analyzer.indicators.watch();
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<(Gathered, InputReport)>>> =
         Mutex::new((0..paths.len()).map(|_| None).collect());
@@ -215,7 +217,7 @@ pub fn read_captures_waiting(
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(path) = paths.get(i) else { break };
-                let tracker = Tracker::with_watch(analyzer.indicators.watch());
+                let tracker = Tracker::with_watch(Arc::clone(&watch));
                 let (table, input) = read_capture_with(path, tracker, wait, progress);
                 // Gathered here, in the worker: the flow table is dropped before the next input.
                 let one = (enrich::gather(&table, &ctx), input);
