@@ -365,11 +365,7 @@ pub fn classify(host: &HostView<'_>) -> Classification {
             .then_with(|| a.indicator.cmp(&b.indicator))
             .then_with(|| a.endpoint.cmp(&b.endpoint))
     });
-    // A browser on TOM's Skype pages (not on another site that shares TOM's addresses).
-    if let Some(visit) = evidence.iter().find(|e| {
-        e.basis == Basis::Visit && matches!(e.kind.as_str(), "tom-name" | "tom-http")
-            || e.kind.starts_with("tom-web-")
-    }) {
+    if let Some(visit) = tom_web_visit(&evidence) {
         advisories.push(Advisory {
             kind: "tom-web-visit".into(),
             detail: format!(
@@ -471,6 +467,15 @@ pub fn classify(host: &HostView<'_>) -> Classification {
         evidence,
         advisories,
     }
+}
+
+/// The sign behind the `tom-web-visit` advisory: a browser on TOM's Skype pages (not on
+/// another site that shares TOM's addresses).
+pub fn tom_web_visit(evidence: &[Evidence]) -> Option<&Evidence> {
+    evidence.iter().find(|e| {
+        e.basis == Basis::Visit && matches!(e.kind.as_str(), "tom-name" | "tom-http")
+            || e.kind.starts_with("tom-web-")
+    })
 }
 
 /// The names the host itself produced for an endpoint (not answers nobody asked for).

@@ -323,10 +323,7 @@ fn machine(h: &HostReport, report: &Report, m: &Messages, clock: &Clock<'_>) -> 
                 &[("endpoint", (&a.endpoint).into())],
             ),
             "tom-web-visit" => {
-                let what = h
-                    .evidence
-                    .iter()
-                    .find(|e| e.basis == Basis::Visit && e.kind.starts_with("tom-"))
+                let what = crate::classify::tom_web_visit(&h.evidence)
                     .and_then(|e| e.matched.clone())
                     .unwrap_or_else(|| "skype.tom.com".into());
                 m.get("advisory-tom-web-visit", &[("what", (&what).into())])
