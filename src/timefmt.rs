@@ -1,5 +1,8 @@
-//! Capture times for people and reports: UTC calendar dates from nanoseconds since the epoch,
-//! without a date library (the civil-from-days algorithm of Howard Hinnant's date paper).
+//! The one place for calendar arithmetic: UTC calendar dates from and to days since the epoch
+//! (the civil-from-days and days-from-civil algorithms of Howard Hinnant's date paper), and
+//! the capture-time strings of reports. Hand-written rather than a date crate on the hot path:
+//! a report writes two times per host and per endpoint (see [`rfc3339`]); the people's reports
+//! use `jiff` for local time zones.
 
 /// The UTC (year, month, day) of a day number counted from 1970-01-01.
 pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
@@ -13,6 +16,17 @@ pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     let year = yoe + era * 400 + i64::from(month <= 2);
     (year, month, day)
+}
+
+/// The day number counted from 1970-01-01 of the UTC date `year`-`month`-`day` (month 1-12).
+pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 /// `YYYY-MM-DDTHH:MM:SS.mmmZ` for a capture time in ns since the epoch.
@@ -76,6 +90,22 @@ pub fn year(ts_ns: i64) -> Option<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_and_dates_round_trip() {
+        for days in [
+            -719_468, -1, 0, 1, 59, 60, 11_016, 15_340, 19_782, 2_932_896,
+        ] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(
+                days_from_civil(y, i64::from(m), i64::from(d)),
+                days,
+                "{y}-{m}-{d}"
+            );
+        }
+        assert_eq!(days_from_civil(2000, 2, 29), 11_016);
+        assert_eq!(date(86_400 * 11_016), "2000-02-29");
+    }
 
     #[test]
     fn known_dates() {

@@ -17,7 +17,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::key::{Dir, FlowKey};
-use super::table::{Flow, Opener};
+use super::record::{Flow, Opener};
 
 /// A key with its hash, ready to be looked up (see the module documentation).
 #[derive(Debug, Clone, Copy)]

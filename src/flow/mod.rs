@@ -10,6 +10,7 @@
 pub mod key;
 pub mod map;
 pub mod names;
+pub mod record;
 pub mod skype;
 pub mod streams;
 pub mod table;
@@ -23,6 +24,7 @@ mod tunnel_tests;
 pub use key::{Dir, FlowKey, PortName};
 pub use map::{FlowMap, Probe};
 pub use names::{NameSet, Seen, Watch};
+pub use record::{Flow, Opener};
 pub use skype::{SkypeFacts, SkypeProtocol};
-pub use table::{Flow, FlowFacts, FlowTable, HttpFact, Opener};
+pub use table::{FlowFacts, FlowTable, HttpFact};
 pub use tracker::Tracker;

@@ -6,7 +6,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use super::other::everyday_browsing;
+use super::browsing::everyday_browsing;
 use super::packets::{Trace, MS, SEC};
 use super::protocols::{http_response, Answer};
 use super::proxy::{self, connect, opaque_rounds, tls_rounds, Get, Proxy, Target};

@@ -10,6 +10,7 @@
 //! `cargo run --example make_samples`. This module is outside the analysis pipeline: it only
 //! uses `capture::write`.
 
+mod browsing;
 mod middleboxes;
 mod other;
 pub(crate) mod packets;

@@ -6,7 +6,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use super::other::{browse_http, browse_https, CHROME_UA};
+use super::browsing::chinese_browsing;
 use super::packets::{Trace, MS, SEC};
 use super::protocols::{http_request, http_response, Answer};
 use super::sessions::{http, http_date, https, media, resolve, skype_tcp, skype_udp_probe, ssdp};
@@ -339,64 +339,6 @@ pub(crate) fn with_chinese_sites() -> Scenario {
     skype_2015(&mut tr, host, None, dns, t0, None);
     chinese_browsing(&mut tr, host, dns, t0 + 20 * SEC);
     Scenario::new(tr, DESC_CN_SITES, &[(host, "regular-skype")])
-}
-
-/// Browsing Baidu, QQ, Weibo and TOM's portal; returns the end time.
-pub(crate) fn chinese_browsing(tr: &mut Trace, host: IpAddr, dns: IpAddr, t0: i64) -> i64 {
-    let baidu = [
-        Answer::Cname("www.a.shifen.com"),
-        Answer::Addr(ip(220, 181, 112, 244)),
-        Answer::Addr(ip(220, 181, 111, 188)),
-    ];
-    let t = browse_https(tr, t0, host, dns, "www.baidu.com", &baidu, 190 * MS);
-    let t = browse_http(
-        tr,
-        t + 4 * SEC,
-        host,
-        dns,
-        "www.qq.com/",
-        &[Answer::Addr(ip(101, 226, 103, 106))],
-        210 * MS,
-    );
-    let t = browse_http(
-        tr,
-        t + 6 * SEC,
-        host,
-        dns,
-        "weibo.com/",
-        &[Answer::Addr(ip(123, 125, 104, 197))],
-        200 * MS,
-    );
-    let tom = ip(211, 100, 41, 159);
-    let t = browse_http(
-        tr,
-        t + 5 * SEC,
-        host,
-        dns,
-        "www.tom.com/",
-        &[Answer::Addr(tom)],
-        205 * MS,
-    );
-    let news = [(
-        http_request(
-            "GET",
-            "/news/",
-            "www.tom.com",
-            &[
-                ("Accept", "text/html"),
-                ("User-Agent", CHROME_UA),
-                ("Referer", "http://www.tom.com/"),
-            ],
-            b"",
-        ),
-        http_response(
-            "nginx",
-            "text/html; charset=gb2312",
-            &http_date(t),
-            &[b'x'; 2048],
-        ),
-    )];
-    http(tr, t + 9 * SEC, host, sa(tom, 80), 205 * MS, &news)
 }
 
 pub(crate) const DESC_CN_PEER: &str = "Regular Skype 7.4 (names as in regular-skype-2015-names), \

@@ -101,19 +101,9 @@ fn check_tree_records(
     Ok(())
 }
 
-/// "YYYY-MM-DD" (UTC) for seconds since 1970, by the days-to-civil algorithm of Howard Hinnant.
+/// "YYYY-MM-DD" (UTC) for seconds since 1970.
 pub(super) fn date_from_epoch(epoch: u64) -> String {
-    let days = (epoch / 86_400) as i64 + 719_468;
-    let era = days.div_euclid(146_097);
-    let day_of_era = days.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
+    crate::timefmt::date(i64::try_from(epoch).unwrap_or(i64::MAX))
 }
 
 /// A tiny mmdb writer for hand-made test databases: one IPv4 tree node, whose left record
