@@ -104,131 +104,62 @@ pub(crate) fn read<I: Input, S: PacketSink>(
         if head.is_empty() {
             return out;
         }
-        // The section header's type reads the same in both byte orders; other blocks' types
-        // are in the order of their section.
-        let mut kind = u32_at(head, 0, false).unwrap_or(0);
-        let big_endian = if kind == SHB {
-            match u32_at(head, 8, false) {
-                Some(BOM) => false,
-                Some(bom) if bom == BOM.swap_bytes() => true,
-                Some(_) => {
-                    let detail = "section header block with a bad byte-order magic".to_string();
-                    log.push(ProblemKind::BadRecord, Some(number), Some(offset), detail);
-                    if resync(input, log, number, offset, section.as_ref()) {
-                        continue;
-                    }
-                    return out;
-                }
-                None => {
-                    truncated(log, head.len(), kind, number, offset, out.unreadable);
-                    return out;
-                }
+        let (kind, big_endian, len) = match header(head, section.as_ref()) {
+            Header::Block(kind, big_endian, len) => (kind, big_endian, len),
+            Header::Truncated(kind) => {
+                truncated(log, head.len(), kind, number, offset, out.unreadable);
+                return out;
             }
-        } else {
-            let big_endian = section.as_ref().is_some_and(|s| s.big_endian);
-            if big_endian {
-                kind = kind.swap_bytes();
-            }
-            big_endian
-        };
-        let Some(len) = u32_at(head, 4, big_endian) else {
-            truncated(log, head.len(), kind, number, offset, out.unreadable);
-            return out;
-        };
-        let len = len as usize;
-        if len < 12 || !len.is_multiple_of(4) || len > MAX_BLOCK {
-            let detail = format!("block of type {kind:#x} has an impossible length {len}");
-            log.push(ProblemKind::BadRecord, Some(number), Some(offset), detail);
-            if resync(input, log, number, offset, section.as_ref()) {
-                continue;
-            }
-            return out;
-        }
-        let block = match input.peek(len) {
-            Ok(block) => block,
-            Err(err) => return with_error(log, err, number, offset, out),
-        };
-        let (Some(body), Some(trailer)) =
-            (block.get(8..len - 4), u32_at(block, len - 4, big_endian))
-        else {
-            // Past the end: a file cut short, unless a sound section follows inside the block,
-            // which makes the length the thing that is wrong.
-            let have = block.len();
-            if (1..have).any(|p| valid_block_at(block, p, section.as_ref(), true)) {
-                let detail = format!(
-                    "block of type {kind:#x} claims {len} bytes, beyond the end of the input and past valid blocks"
-                );
+            Header::Bad(detail) => {
                 log.push(ProblemKind::BadRecord, Some(number), Some(offset), detail);
                 if resync(input, log, number, offset, section.as_ref()) {
                     continue;
                 }
                 return out;
             }
-            truncated(log, have, kind, number, offset, out.unreadable);
-            return out;
         };
-        if trailer as usize != len {
-            let detail =
-                format!("block of type {kind:#x} has length {len} but its trailer says {trailer}");
-            log.push(ProblemKind::BadRecord, Some(number), Some(offset), detail);
-            if resync(input, log, number, offset, section.as_ref()) {
-                continue;
+        let block = match input.peek(len) {
+            Ok(block) => block,
+            Err(err) => return with_error(log, err, number, offset, out),
+        };
+        let body = match body(block, kind, big_endian, len, section.as_ref()) {
+            Ok(body) => body,
+            Err(None) => {
+                truncated(log, block.len(), kind, number, offset, out.unreadable);
+                return out;
             }
-            return out;
-        }
-        match (kind, section.as_mut()) {
-            (SHB, _) => match section_header(body, big_endian, log, number, offset) {
-                Some(s) => {
-                    section = Some(s);
-                    out.unreadable = false;
+            Err(Some(detail)) => {
+                log.push(ProblemKind::BadRecord, Some(number), Some(offset), detail);
+                if resync(input, log, number, offset, section.as_ref()) {
+                    continue;
                 }
-                None if out.unreadable => return out,
-                None => section = None,
-            },
-            (EPB | PB, Some(s)) => {
-                let be = s.big_endian;
-                let fields = if kind == EPB {
-                    u32_at(body, 0, be)
-                        .zip(u32_at(body, 4, be))
-                        .zip(u32_at(body, 8, be))
-                } else {
-                    u16_at(body, 0, be)
-                        .map(u32::from)
-                        .zip(u32_at(body, 4, be))
-                        .zip(u32_at(body, 8, be))
-                };
-                let caplen = u32_at(body, 12, be);
-                let orig_len = u32_at(body, 16, be);
-                let (Some(((id, hi), lo)), Some(caplen), Some(orig_len)) =
-                    (fields, caplen, orig_len)
-                else {
-                    let detail = format!("packet block of {len} bytes is too short for its fields");
-                    log.push(ProblemKind::BadRecord, Some(number), Some(offset), detail);
-                    input.consume(len);
-                    continue;
-                };
-                let Some(iface) = s.ifaces.get(id as usize) else {
-                    let detail = format!("packet names interface {id}, which was never described");
-                    log.push(
-                        ProblemKind::UnknownInterface,
-                        Some(number),
-                        Some(offset),
-                        detail,
-                    );
-                    input.consume(len);
-                    continue;
-                };
-                let Some(data) = body.get(20..20 + caplen as usize) else {
-                    let detail = format!("captured length {caplen} overruns the packet block");
-                    log.push(ProblemKind::BadRecord, Some(number), Some(offset), detail);
-                    input.consume(len);
-                    continue;
-                };
-                if caplen > iface.snaplen && iface.snaplen != 0 {
-                    let detail = format!(
-                        "packet {number} has {caplen} captured bytes, more than the snaplen {}",
-                        iface.snaplen
-                    );
+                return out;
+            }
+        };
+        let got = match (kind, section.as_mut()) {
+            (SHB, _) => {
+                match section_header(body, big_endian, log, number, offset) {
+                    Some(s) => {
+                        section = Some(s);
+                        out.unreadable = false;
+                    }
+                    None if out.unreadable => return out,
+                    None => section = None,
+                }
+                None
+            }
+            (EPB | PB, Some(s)) => Some(packet_block(kind, body, s, len, number)),
+            (SPB, Some(s)) => Some(simple_packet_block(body, s)),
+            (IDB, Some(s)) => {
+                let iface = interface(body, s.big_endian, log, number, offset);
+                s.ifaces.push(iface);
+                None
+            }
+            _ => None,
+        };
+        match got {
+            Some(Ok(p)) => {
+                if let Some(detail) = p.warning {
                     log.push(
                         ProblemKind::CaplenOverSnaplen,
                         Some(number),
@@ -236,53 +167,185 @@ pub(crate) fn read<I: Input, S: PacketSink>(
                         detail,
                     );
                 }
-                last_ts = iface.ts_nanos((u64::from(hi) << 32) | u64::from(lo));
-                sink.packet(&Packet {
-                    number,
-                    offset,
-                    ts_nanos: last_ts,
-                    link_type: iface.link_type,
-                    orig_len,
-                    data,
-                });
-                out.packets = number;
-            }
-            (SPB, Some(s)) => {
-                let Some(iface) = s.ifaces.first() else {
-                    let detail = "simple packet block before any interface".to_string();
-                    log.push(
-                        ProblemKind::UnknownInterface,
-                        Some(number),
-                        Some(offset),
-                        detail,
-                    );
-                    input.consume(len);
-                    continue;
-                };
-                let orig_len = u32_at(body, 0, s.big_endian).unwrap_or(0);
-                let mut caplen = (orig_len as usize).min(body.len().saturating_sub(4));
-                if iface.snaplen != 0 {
-                    caplen = caplen.min(iface.snaplen as usize);
-                }
                 // A simple packet block has no timestamp: it takes the previous packet's.
+                if let Some(raw) = p.ts_raw {
+                    last_ts = p.iface.ts_nanos(raw);
+                }
                 sink.packet(&Packet {
                     number,
                     offset,
                     ts_nanos: last_ts,
-                    link_type: iface.link_type,
-                    orig_len,
-                    data: body.get(4..4 + caplen).unwrap_or_default(),
+                    link_type: p.iface.link_type,
+                    orig_len: p.orig_len,
+                    data: p.data,
                 });
                 out.packets = number;
             }
-            (IDB, Some(s)) => {
-                let iface = interface(body, s.big_endian, log, number, offset);
-                s.ifaces.push(iface);
-            }
-            _ => {}
+            Some(Err((kind, detail))) => log.push(kind, Some(number), Some(offset), detail),
+            None => {}
         }
         input.consume(len);
     }
+}
+
+/// How a block's first 12 bytes read.
+enum Header {
+    /// Its type, byte order (big-endian when true) and length, plausible.
+    Block(u32, bool, usize),
+    /// Cut short by the end of the input (the type read so far).
+    Truncated(u32),
+    /// Impossible: what is wrong (the reader resynchronises).
+    Bad(String),
+}
+
+/// Reads a block's type, byte order and length from `head` (up to its first 12 bytes).
+#[inline(always)]
+fn header(head: &[u8], section: Option<&Section>) -> Header {
+    // The section header's type reads the same in both byte orders; other blocks' types are in
+    // the order of their section.
+    let mut kind = u32_at(head, 0, false).unwrap_or(0);
+    let big_endian = if kind == SHB {
+        match u32_at(head, 8, false) {
+            Some(BOM) => false,
+            Some(bom) if bom == BOM.swap_bytes() => true,
+            Some(_) => {
+                return Header::Bad("section header block with a bad byte-order magic".to_string())
+            }
+            None => return Header::Truncated(kind),
+        }
+    } else {
+        let big_endian = section.is_some_and(|s| s.big_endian);
+        if big_endian {
+            kind = kind.swap_bytes();
+        }
+        big_endian
+    };
+    let Some(len) = u32_at(head, 4, big_endian) else {
+        return Header::Truncated(kind);
+    };
+    let len = len as usize;
+    if len < 12 || !len.is_multiple_of(4) || len > MAX_BLOCK {
+        return Header::Bad(format!(
+            "block of type {kind:#x} has an impossible length {len}"
+        ));
+    }
+    Header::Block(kind, big_endian, len)
+}
+
+/// The body of a block of `len` bytes (between its header and trailer): Err(None) when the
+/// input ends inside it, Err(Some(what is wrong)) when its length or trailer is (the reader
+/// resynchronises).
+#[inline(always)]
+fn body<'b>(
+    block: &'b [u8],
+    kind: u32,
+    big_endian: bool,
+    len: usize,
+    section: Option<&Section>,
+) -> Result<&'b [u8], Option<String>> {
+    let (Some(body), Some(trailer)) = (block.get(8..len - 4), u32_at(block, len - 4, big_endian))
+    else {
+        // Past the end: a file cut short, unless a sound section follows inside the block,
+        // which makes the length the thing that is wrong.
+        if (1..block.len()).any(|p| valid_block_at(block, p, section, true)) {
+            return Err(Some(format!(
+                "block of type {kind:#x} claims {len} bytes, beyond the end of the input and past valid blocks"
+            )));
+        }
+        return Err(None);
+    };
+    if trailer as usize != len {
+        return Err(Some(format!(
+            "block of type {kind:#x} has length {len} but its trailer says {trailer}"
+        )));
+    }
+    Ok(body)
+}
+
+/// One packet read from a packet block.
+struct PacketFields<'b> {
+    /// Its interface.
+    iface: Iface,
+    /// Its raw timestamp; none in a simple packet block.
+    ts_raw: Option<u64>,
+    orig_len: u32,
+    data: &'b [u8],
+    /// A problem that does not stop the packet being read (captured beyond the snaplen).
+    warning: Option<String>,
+}
+
+/// The packet of an enhanced (or obsolete) packet block, or the problem that skips it.
+#[inline(always)]
+fn packet_block<'b>(
+    kind: u32,
+    body: &'b [u8],
+    s: &Section,
+    len: usize,
+    number: u64,
+) -> Result<PacketFields<'b>, (ProblemKind, String)> {
+    let be = s.big_endian;
+    let fields = if kind == EPB {
+        u32_at(body, 0, be)
+            .zip(u32_at(body, 4, be))
+            .zip(u32_at(body, 8, be))
+    } else {
+        u16_at(body, 0, be)
+            .map(u32::from)
+            .zip(u32_at(body, 4, be))
+            .zip(u32_at(body, 8, be))
+    };
+    let caplen = u32_at(body, 12, be);
+    let orig_len = u32_at(body, 16, be);
+    let (Some(((id, hi), lo)), Some(caplen), Some(orig_len)) = (fields, caplen, orig_len) else {
+        let detail = format!("packet block of {len} bytes is too short for its fields");
+        return Err((ProblemKind::BadRecord, detail));
+    };
+    let Some(&iface) = s.ifaces.get(id as usize) else {
+        let detail = format!("packet names interface {id}, which was never described");
+        return Err((ProblemKind::UnknownInterface, detail));
+    };
+    let Some(data) = body.get(20..20 + caplen as usize) else {
+        let detail = format!("captured length {caplen} overruns the packet block");
+        return Err((ProblemKind::BadRecord, detail));
+    };
+    let warning = (caplen > iface.snaplen && iface.snaplen != 0).then(|| {
+        format!(
+            "packet {number} has {caplen} captured bytes, more than the snaplen {}",
+            iface.snaplen
+        )
+    });
+    Ok(PacketFields {
+        iface,
+        ts_raw: Some((u64::from(hi) << 32) | u64::from(lo)),
+        orig_len,
+        data,
+        warning,
+    })
+}
+
+/// The packet of a simple packet block (first interface, no timestamp), or the problem that
+/// skips it.
+#[inline(always)]
+fn simple_packet_block<'b>(
+    body: &'b [u8],
+    s: &Section,
+) -> Result<PacketFields<'b>, (ProblemKind, String)> {
+    let Some(&iface) = s.ifaces.first() else {
+        let detail = "simple packet block before any interface".to_string();
+        return Err((ProblemKind::UnknownInterface, detail));
+    };
+    let orig_len = u32_at(body, 0, s.big_endian).unwrap_or(0);
+    let mut caplen = (orig_len as usize).min(body.len().saturating_sub(4));
+    if iface.snaplen != 0 {
+        caplen = caplen.min(iface.snaplen as usize);
+    }
+    Ok(PacketFields {
+        iface,
+        ts_raw: None,
+        orig_len,
+        data: body.get(4..4 + caplen).unwrap_or_default(),
+        warning: None,
+    })
 }
 
 /// Records an input error and hands back the outcome so far.
