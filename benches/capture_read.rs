@@ -1,6 +1,9 @@
 //! Throughput of the capture readers over an in-memory pcap of synthetic packets: the cost of
 //! walking records (header decode, bounds checks, the sink call), not of decoding packets.
 
+// criterion_group! and criterion_main! define undocumented functions.
+#![allow(missing_docs)]
+
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use tomskype::capture::{read_bytes, Packet};
 

@@ -3,6 +3,9 @@
 //! the application parsers' cheap checks), enrichment and classification of a built table, and
 //! the whole read → report of each capture file. Per byte and per packet.
 
+// criterion_group! and criterion_main! define undocumented functions.
+#![allow(missing_docs)]
+
 use std::path::{Path, PathBuf};
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};

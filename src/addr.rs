@@ -615,16 +615,16 @@ mod tests {
         fn agrees_with_std_where_std_is_stable(bits: u32, bits6: u128) {
             let v4 = Ipv4Addr::from(bits);
             let r = special_v4(v4);
-            proptest::prop_assert_eq!(v4.is_private(), r == Some(SpecialRange::Private));
-            proptest::prop_assert_eq!(v4.is_loopback(), r == Some(SpecialRange::Loopback));
-            proptest::prop_assert_eq!(v4.is_link_local(), r == Some(SpecialRange::LinkLocal));
-            proptest::prop_assert_eq!(v4.is_multicast(), r == Some(SpecialRange::Multicast));
-            proptest::prop_assert_eq!(v4.is_documentation(), r == Some(SpecialRange::Documentation));
+            proptest::prop_assert_eq!(v4.is_private(), r == Some(Private));
+            proptest::prop_assert_eq!(v4.is_loopback(), r == Some(Loopback));
+            proptest::prop_assert_eq!(v4.is_link_local(), r == Some(LinkLocal));
+            proptest::prop_assert_eq!(v4.is_multicast(), r == Some(Multicast));
+            proptest::prop_assert_eq!(v4.is_documentation(), r == Some(Documentation));
             let v6 = Ipv6Addr::from(bits6);
             let r6 = special_v6(v6);
-            proptest::prop_assert_eq!(v6.is_multicast(), r6 == Some(SpecialRange::Multicast));
-            proptest::prop_assert_eq!(v6.is_unique_local(), r6 == Some(SpecialRange::UniqueLocal));
-            proptest::prop_assert_eq!(v6.is_unicast_link_local(), r6 == Some(SpecialRange::LinkLocal));
+            proptest::prop_assert_eq!(v6.is_multicast(), r6 == Some(Multicast));
+            proptest::prop_assert_eq!(v6.is_unique_local(), r6 == Some(UniqueLocal));
+            proptest::prop_assert_eq!(v6.is_unicast_link_local(), r6 == Some(LinkLocal));
         }
     }
 }

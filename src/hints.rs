@@ -29,7 +29,7 @@ pub(crate) fn huge_pages<T>(v: &Vec<T>) {
     {
         const PAGE: usize = 4096;
         let start = v.as_ptr() as usize;
-        let end = start + v.capacity() * std::mem::size_of::<T>();
+        let end = start + v.capacity() * size_of::<T>();
         let from = start.next_multiple_of(PAGE);
         let to = end / PAGE * PAGE;
         if to > from + (2 << 20) {

@@ -313,7 +313,7 @@ fn live(args: cli::LiveArgs) -> Result<ExitCode> {
             })
             .transpose()?,
         write: args.write.clone(),
-        status: std::io::IsTerminal::is_terminal(&io::stderr()),
+        status: io::IsTerminal::is_terminal(&io::stderr()),
     };
     let traffic = tomskype::capture::live::run(&opts, &analyzer)?;
     let report = analyzer.report(traffic);

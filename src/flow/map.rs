@@ -296,7 +296,7 @@ struct Slot<A> {
     opener: Opener,
 }
 
-const _: () = assert!(std::mem::size_of::<Slot<u32>>() == 64);
+const _: () = assert!(size_of::<Slot<u32>>() == 64);
 
 impl<A: Addr> Slot<A> {
     fn new(k: &Packed<A>, ts: i64) -> Slot<A> {
