@@ -106,6 +106,22 @@ dur-days = { $d ->
 }
 
 problems-heading = Problems reading the input:
+# One problem: the file, what kind of problem ($what), the reader's own sentence ($detail,
+# always English) and where ($at: problem-at-packet or problem-at-offset, or nothing).
+problem-line = { $path }: { $detail }{ $at }
+problem-at-packet = {" "}(packet { $packet }, offset { $offset })
+problem-at-offset = {" "}(offset { $offset })
+problem-io = The file could not be opened or read.
+problem-empty = The file is empty.
+problem-not-a-capture = This is not a network capture (pcap or pcapng) or a Zeek log.
+problem-unsupported-version = The capture is in a version of its format this tool does not know.
+problem-truncated-header = The start of the file is cut short.
+problem-truncated-record = The file ends in the middle of a packet (it may not have been saved completely).
+problem-bad-record = A damaged part of the file was skipped.
+problem-caplen-over-snaplen = A packet is longer than the file says packets can be (it was read anyway).
+problem-unknown-interface = A packet names a network interface the file never described; it was skipped.
+problem-gzip = The compressed data is damaged or incomplete.
+problem-skipped-log = This kind of Zeek log is not needed and was not read.
 inputs-line = Read { $inputs ->
     [one] 1 input
    *[other] { $inputs } inputs

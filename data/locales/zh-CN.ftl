@@ -79,6 +79,20 @@ dur-hours = { $h } 小时 { $m } 分
 dur-days = { $d } 天
 
 problems-heading = 读取输入时遇到的问题：
+problem-line = { $path }：{ $what }{ $at }（技术细节：{ $detail }）
+problem-at-packet = 位置：第 { $packet } 个数据包，偏移 { $offset }。
+problem-at-offset = 位置：偏移 { $offset }。
+problem-io = 无法打开或读取这个文件。
+problem-empty = 文件是空的。
+problem-not-a-capture = 这不是网络抓包文件（pcap 或 pcapng），也不是 Zeek 日志。
+problem-unsupported-version = 抓包文件的格式版本无法识别。
+problem-truncated-header = 文件开头不完整。
+problem-truncated-record = 文件在一个数据包中间断掉了（可能没有完整保存）。
+problem-bad-record = 文件中有一处损坏，已跳过。
+problem-caplen-over-snaplen = 有一个数据包比文件声明的最大长度还长（仍已读取）。
+problem-unknown-interface = 有一个数据包指向文件中未说明的网络接口，已跳过。
+problem-gzip = 压缩数据损坏或不完整。
+problem-skipped-log = 用不到这种 Zeek 日志，未读取。
 inputs-line = 读取了 { $inputs } 个输入，共 { $packets } 个数据包。
 knowledge-line = 指标集：{ $set }（sha256 { $sha }）。国家数据库：{ $geoip }。
 

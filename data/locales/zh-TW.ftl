@@ -79,6 +79,20 @@ dur-hours = { $h } 小時 { $m } 分
 dur-days = { $d } 天
 
 problems-heading = 讀取輸入時遇到的問題：
+problem-line = { $path }：{ $what }{ $at }（技術細節：{ $detail }）
+problem-at-packet = 位置：第 { $packet } 個封包，偏移 { $offset }。
+problem-at-offset = 位置：偏移 { $offset }。
+problem-io = 無法開啟或讀取這個檔案。
+problem-empty = 檔案是空的。
+problem-not-a-capture = 這不是網路封包擷取檔（pcap 或 pcapng），也不是 Zeek 紀錄檔。
+problem-unsupported-version = 無法辨識擷取檔的格式版本。
+problem-truncated-header = 檔案開頭不完整。
+problem-truncated-record = 檔案在一個封包中間中斷了（可能沒有完整儲存）。
+problem-bad-record = 檔案中有一處損毀，已略過。
+problem-caplen-over-snaplen = 有一個封包比檔案宣告的最大長度還長（仍已讀取）。
+problem-unknown-interface = 有一個封包指向檔案中未說明的網路介面，已略過。
+problem-gzip = 壓縮資料損毀或不完整。
+problem-skipped-log = 用不到這種 Zeek 紀錄檔，未讀取。
 inputs-line = 讀取了 { $inputs } 個輸入，共 { $packets } 個封包。
 knowledge-line = 指標集：{ $set }（sha256 { $sha }）。國家資料庫：{ $geoip }。
 

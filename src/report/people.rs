@@ -11,6 +11,7 @@ use std::net::IpAddr;
 
 use super::lang::{Arg, Lang, Messages};
 use super::{HostReport, Report};
+use crate::capture::{Problem, ProblemKind};
 use crate::classify::{Build, Evidence, Label, FULL_PACKETS, FULL_SECONDS};
 use crate::enrich::geoip::Country;
 use crate::enrich::Basis;
@@ -176,16 +177,7 @@ pub fn story(report: &Report, options: &Options) -> Story {
     let problems = report
         .inputs
         .iter()
-        .flat_map(|i| {
-            i.problems.iter().map(move |p| {
-                let at = match (p.packet, p.offset) {
-                    (Some(n), Some(o)) => format!(" (packet {n}, offset {o})"),
-                    (None, Some(o)) => format!(" (offset {o})"),
-                    _ => String::new(),
-                };
-                format!("{}: {}{at}", i.path, p.detail)
-            })
-        })
+        .flat_map(|i| i.problems.iter().map(|p| problem_line(&i.path, p, &m)))
         .collect();
     let ind = &report.indicators;
     Story {
@@ -563,9 +555,77 @@ fn steps(
     (steps, more, sources)
 }
 
+/// One problem reading an input, for a person: in English the reader's own sentence; in
+/// other languages what kind of problem it is in their words, then that sentence.
+fn problem_line(path: &str, p: &Problem, m: &Messages) -> String {
+    let (packet, offset) = (
+        p.packet.map(|n| n.to_string()),
+        p.offset.map(|o| o.to_string()),
+    );
+    let at = match (&packet, &offset) {
+        (Some(n), Some(o)) => m.get(
+            "problem-at-packet",
+            &[("packet", Arg::Str(n)), ("offset", Arg::Str(o))],
+        ),
+        (None, Some(o)) => m.get("problem-at-offset", &[("offset", Arg::Str(o))]),
+        _ => String::new(),
+    };
+    let what = m.text(match p.kind {
+        ProblemKind::Io => "problem-io",
+        ProblemKind::Empty => "problem-empty",
+        ProblemKind::NotACapture => "problem-not-a-capture",
+        ProblemKind::UnsupportedVersion => "problem-unsupported-version",
+        ProblemKind::TruncatedHeader => "problem-truncated-header",
+        ProblemKind::TruncatedRecord => "problem-truncated-record",
+        ProblemKind::BadRecord => "problem-bad-record",
+        ProblemKind::CaplenOverSnaplen => "problem-caplen-over-snaplen",
+        ProblemKind::UnknownInterface => "problem-unknown-interface",
+        ProblemKind::Gzip => "problem-gzip",
+        ProblemKind::SkippedLog => "problem-skipped-log",
+    });
+    m.get(
+        "problem-line",
+        &[
+            ("path", Arg::Str(path)),
+            ("what", Arg::Str(&what)),
+            ("detail", Arg::Str(&p.detail)),
+            ("at", Arg::Str(&at)),
+        ],
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn input_problems_in_the_readers_language() {
+        let p = Problem {
+            kind: ProblemKind::TruncatedRecord,
+            packet: Some(7),
+            offset: Some(1234),
+            detail: "record cut short".into(),
+        };
+        let en = problem_line("a.pcap", &p, &Messages::new(Lang::En));
+        assert_eq!(en, "a.pcap: record cut short (packet 7, offset 1234)");
+        let zh = problem_line("a.pcap", &p, &Messages::new(Lang::ZhCn));
+        assert_eq!(
+            zh,
+            "a.pcap：文件在一个数据包中间断掉了（可能没有完整保存）。位置：第 7 个数据包，偏移 1234。（技术细节：record cut short）"
+        );
+        let tw = problem_line("a.pcap", &p, &Messages::new(Lang::ZhTw));
+        assert!(
+            tw.contains("封包") && tw.contains("record cut short"),
+            "{tw}"
+        );
+        let nowhere = Problem {
+            packet: None,
+            offset: None,
+            ..p
+        };
+        let en = problem_line("a.pcap", &nowhere, &Messages::new(Lang::En));
+        assert_eq!(en, "a.pcap: record cut short");
+    }
 
     #[test]
     fn durations_in_words() {
