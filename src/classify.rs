@@ -28,11 +28,11 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::enrich::geoip::Country;
-use crate::enrich::indicators::{Indicator, Matcher, Role};
 use crate::enrich::{Basis, Endpoint, HostView, Via};
 use crate::flow::key::PortName;
 use crate::flow::SkypeProtocol;
+use crate::knowledge::geoip::Country;
+use crate::knowledge::indicators::{Indicator, Matcher, Role};
 use crate::timefmt;
 
 /// A host's label.
@@ -721,8 +721,8 @@ fn round3(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::enrich::indicators::IndicatorSet;
     use crate::enrich::{Dropped, Endpoint, HostView, Match, NameSeen, Query};
+    use crate::knowledge::indicators::IndicatorSet;
     use std::collections::{BTreeMap, BTreeSet};
     use std::net::IpAddr;
 

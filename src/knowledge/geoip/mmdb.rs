@@ -1,4 +1,4 @@
-//! Stage 4, enrich: structural checks of an mmdb file before the `maxminddb` reader trusts it,
+//! Knowledge, GeoIP: structural checks of an mmdb file before the `maxminddb` reader trusts it,
 //! and the date of its `build_epoch`.
 //!
 //! The reader indexes the search tree without bounds checks and subtracts from tree records
@@ -122,13 +122,13 @@ pub(super) fn date_from_epoch(epoch: u64) -> String {
 pub(super) mod test_writer {
     use super::METADATA_MARKER;
 
-    pub(in crate::enrich::geoip) fn string(s: &str) -> Vec<u8> {
+    pub(in crate::knowledge::geoip) fn string(s: &str) -> Vec<u8> {
         assert!(s.len() < 29);
         let mut out = vec![0x40 | s.len() as u8];
         out.extend_from_slice(s.as_bytes());
         out
     }
-    pub(in crate::enrich::geoip) fn map(entries: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    pub(in crate::knowledge::geoip) fn map(entries: &[(&str, Vec<u8>)]) -> Vec<u8> {
         let mut out = vec![0xe0 | entries.len() as u8];
         for (key, value) in entries {
             out.extend(string(key));
@@ -141,7 +141,7 @@ pub(super) mod test_writer {
         out.extend_from_slice(&v.to_be_bytes());
         out
     }
-    pub(in crate::enrich::geoip) fn tiny_mmdb(
+    pub(in crate::knowledge::geoip) fn tiny_mmdb(
         database_type: &str,
         node_count: u32,
         left: &[u8],
@@ -173,7 +173,7 @@ pub(super) mod test_writer {
         ]));
         out
     }
-    pub(in crate::enrich::geoip) fn iso(code: &str) -> Vec<u8> {
+    pub(in crate::knowledge::geoip) fn iso(code: &str) -> Vec<u8> {
         map(&[("iso_code", string(code))])
     }
 }

@@ -1,4 +1,4 @@
-//! Stage 4, enrich: map a remote address to the country its GeoIP database gives.
+//! Knowledge: the country of an address, from a GeoIP database.
 //!
 //! [`GeoIp`] reads a MaxMind-format (`.mmdb`) database: the one compiled into the binary from
 //! `data/geoip/` ([`GeoIp::embedded`]), a file the user names ([`GeoIp::open`]) or one found at
@@ -28,7 +28,7 @@ pub use country::Country;
 use mmdb::{check_structure, date_from_epoch};
 
 /// The database compiled into the binary; see `data/geoip/README.md` for its source and licence.
-static EMBEDDED: &[u8] = include_bytes!("../../data/geoip/geo-whois-asn-country.mmdb");
+static EMBEDDED: &[u8] = include_bytes!("../../../data/geoip/geo-whois-asn-country.mmdb");
 
 /// The [`GeoIpInfo::source`] of the embedded database.
 pub const EMBEDDED_SOURCE: &str = "embedded";

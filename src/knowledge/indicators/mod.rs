@@ -1,4 +1,4 @@
-//! Stage 4, enrich: the indicator set. What is known about TOM-Skype and regular Skype on the
+//! Knowledge: the indicator set. What is known about TOM-Skype and regular Skype on the
 //! wire is data, not code: a tab-separated file (format in `docs/INDICATORS.md`) shipped in
 //! `data/indicators/tomskype.tsv` and compiled in, plus any files the user adds. This module
 //! loads and checks those files (a malformed one is refused with file, line and reason) and
@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use crate::flow::Watch;
 
 /// The shipped indicator set.
-pub const EMBEDDED: &str = include_str!("../../data/indicators/tomskype.tsv");
+pub const EMBEDDED: &str = include_str!("../../../data/indicators/tomskype.tsv");
 /// How the shipped set is named in reports and errors.
 pub const EMBEDDED_NAME: &str = "<embedded>/data/indicators/tomskype.tsv";
 
