@@ -8,7 +8,7 @@
 //! before the metadata (0.28.1, 0.29). Every tree read is then in bounds. A tree record that is
 //! neither a node nor a pointer into the data section, a cyclic tree, malformed data and data
 //! that expands without bound make a lookup or an iteration return an error, never panic
-//! (0.28.0, 0.29, 0.30, 0.30.1, 0.31). With 0.27 a truncated tree or a record just above
+//! (0.28.0 to 0.31, by their changelog and the code). With 0.27 a truncated tree or a record just above
 //! `node_count` made it panic, which the checks this file used to make (a second parse of the
 //! metadata, the tree's size, the IP version, the node count) were there to prevent.
 //!
