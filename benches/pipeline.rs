@@ -13,8 +13,8 @@ use tomskype::addr::LocalNets;
 use tomskype::analyze::{read_captures, Analyzer};
 use tomskype::capture::{read_bytes, Packet, PacketSink};
 use tomskype::decode;
-use tomskype::enrich::{geoip::GeoIp, indicators::IndicatorSet};
 use tomskype::flow::Tracker;
+use tomskype::knowledge::{geoip::GeoIp, indicators::IndicatorSet};
 
 /// One captured frame, owned.
 struct Frame {

@@ -10,8 +10,8 @@ use tomskype::report::lang::Lang;
 use crate::cli::{ColorChoice, KnowledgeArgs, ReportArgs};
 use tomskype::addr::LocalNets;
 use tomskype::analyze::Analyzer;
-use tomskype::enrich::geoip::GeoIp;
-use tomskype::enrich::indicators::IndicatorSet;
+use tomskype::knowledge::geoip::GeoIp;
+use tomskype::knowledge::indicators::IndicatorSet;
 use tomskype::report::expect::Expectation;
 
 /// The shipped indicator set plus the user's files.

@@ -10,12 +10,16 @@
 //!                          times
 //! ```
 //!
+//! What the stages consult is [`knowledge`], loaded before any traffic: the indicator set (flow
+//! keeps what it could match past its bounds, enrich matches it, classify weighs the matches)
+//! and the GeoIP database (enrich). `export` and `lookup` read it without traffic.
+//!
 //! [`analyze`] runs the whole pipeline; the `tomskype` binary is its command line.
 //!
 //! ```
 //! use tomskype::analyze::{Analyzer, Inputs};
 //! use tomskype::addr::LocalNets;
-//! use tomskype::enrich::{geoip::GeoIp, indicators::IndicatorSet};
+//! use tomskype::knowledge::{geoip::GeoIp, indicators::IndicatorSet};
 //!
 //! let analyzer = Analyzer {
 //!     geoip: GeoIp::embedded()?,
@@ -39,6 +43,7 @@ pub mod enrich;
 pub mod export;
 pub mod flow;
 mod hints;
+pub mod knowledge;
 pub mod lookup;
 pub mod report;
 pub mod samples;

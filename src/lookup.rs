@@ -12,8 +12,8 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 use crate::addr;
-use crate::enrich::geoip::{Country, GeoIp};
-use crate::enrich::indicators::{Indicator, IndicatorSet, Role};
+use crate::knowledge::geoip::{Country, GeoIp};
+use crate::knowledge::indicators::{Indicator, IndicatorSet, Role};
 
 /// Version of the JSON of `tomskype lookup`.
 pub const SCHEMA: &str = "tomskype-lookup/1";

@@ -63,10 +63,10 @@ fn parse() -> Cli {
 
 /// The tool's version with the names of the shipped indicator set and GeoIP database.
 fn long_version() -> &'static str {
-    let set = tomskype::enrich::indicators::IndicatorSet::embedded()
+    let set = tomskype::knowledge::indicators::IndicatorSet::embedded()
         .map(|s| s.info().versions.join(" + "))
         .unwrap_or_else(|e| format!("(unreadable: {e})"));
-    let geoip = tomskype::enrich::geoip::GeoIp::embedded()
+    let geoip = tomskype::knowledge::geoip::GeoIp::embedded()
         .map(|g| {
             let i = g.info();
             format!("{} {}", i.database_type, i.build_date)

@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 
 use tomskype::addr::LocalNets;
 use tomskype::analyze::{Analyzer, Inputs};
-use tomskype::enrich::geoip::GeoIp;
-use tomskype::enrich::indicators::IndicatorSet;
+use tomskype::knowledge::geoip::GeoIp;
+use tomskype::knowledge::indicators::IndicatorSet;
 use tomskype::report::Report;
 
 fn analyzer() -> Analyzer {

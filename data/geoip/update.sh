@@ -5,7 +5,7 @@
 #   VERSION defaults to the newest published version of the package.
 # Needs: npm, tar, python3 (only to print the build date). Run from anywhere.
 # After it: update the version, build date and checksum in data/geoip/README.md,
-# run `cargo test --lib enrich::geoip`, and commit.
+# run `cargo test --lib knowledge::geoip`, and commit.
 set -eu
 
 pkg='@ip-location-db/geo-whois-asn-country-mmdb'

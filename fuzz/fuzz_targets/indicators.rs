@@ -8,7 +8,7 @@
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
-use tomskype::enrich::indicators::{IndicatorSet, Matcher};
+use tomskype::knowledge::indicators::{IndicatorSet, Matcher};
 
 static EMBEDDED: OnceLock<IndicatorSet> = OnceLock::new();
 
@@ -52,6 +52,6 @@ fuzz_target!(|data: &[u8]| {
     for word in text.split(['\t', '\n']).take(16) {
         let _ = set.match_name(word);
         let _ = set.match_http(Some(word), word, Some(word));
-        let _ = tomskype::enrich::indicators::name_under(word, "skype.tom.com");
+        let _ = tomskype::knowledge::indicators::name_under(word, "skype.tom.com");
     }
 });

@@ -11,11 +11,11 @@ use super::{
     SKYPE_PROTOCOL_CLASSIC_UDP, SKYPE_PROTOCOL_MS_STUN, SKYPE_TO_CHINA, SPECIFIC_SKYPE_SIGN,
     TOM_YEARS,
 };
-use crate::enrich::geoip::Country;
-use crate::enrich::indicators::{Indicator, Matcher, Role};
 use crate::enrich::{Basis, Endpoint, HostView, Via};
 use crate::flow::key::PortName;
 use crate::flow::SkypeProtocol;
+use crate::knowledge::geoip::Country;
+use crate::knowledge::indicators::{Indicator, Matcher, Role};
 use crate::timefmt;
 
 /// What a host's view shows, before any verdict.

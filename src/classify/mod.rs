@@ -26,9 +26,9 @@
 
 use serde::Serialize;
 
-use crate::enrich::geoip::Country;
-use crate::enrich::indicators::Role;
 use crate::enrich::{Basis, HostView};
+use crate::knowledge::geoip::Country;
+use crate::knowledge::indicators::Role;
 
 /// A host's label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

@@ -1,9 +1,9 @@
 //! Tests of stage 5: labels from hand-built host views.
 
 use super::*;
-use crate::enrich::indicators::IndicatorSet;
 use crate::enrich::{Dropped, Endpoint, HostView, Match, NameSeen, Query, Via};
 use crate::flow::SkypeProtocol;
+use crate::knowledge::indicators::IndicatorSet;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 

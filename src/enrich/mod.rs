@@ -14,8 +14,6 @@
 //! only received traffic is still a host (a one-direction capture), unless its address may be
 //! a network or broadcast address. Nothing here weighs evidence: that is `classify`'s work.
 
-pub mod geoip;
-pub mod indicators;
 mod ports;
 mod view;
 
@@ -29,8 +27,8 @@ use crate::addr::{LocalNets, Place, SpecialRange};
 use crate::flow::names::Clients;
 use crate::flow::table::{MAX_NAMES_PER_ADDR, MAX_QUERIES_PER_CLIENT};
 use crate::flow::{FlowKey, FlowTable, HttpFact, NameSet, SkypeProtocol, Watch};
-use geoip::{Country, GeoIp};
-use indicators::{Indicator, IndicatorSet};
+use crate::knowledge::geoip::{Country, GeoIp};
+use crate::knowledge::indicators::{Indicator, IndicatorSet};
 use ports::Ports;
 
 pub use view::{hosts, hosts_map, hosts_of};

@@ -9,8 +9,6 @@ use std::net::IpAddr;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::geoip::Country;
-use super::indicators::{Indicator, IndicatorSet, Matcher, Role};
 use super::{
     Basis, Context, Dropped, Endpoint, EndpointAgg, Gathered, HostAgg, HostView, Match, NameSeen,
     ProxyAgg, Query, Via, MAX_HTTP_PER_ENDPOINT,
@@ -18,6 +16,8 @@ use super::{
 use crate::addr::{self, SpecialRange};
 use crate::flow::names::Clients;
 use crate::flow::{FlowTable, HttpFact, NameSet};
+use crate::knowledge::geoip::Country;
+use crate::knowledge::indicators::{Indicator, IndicatorSet, Matcher, Role};
 
 /// Builds the per-host views of a flow table, sorted by host address.
 pub fn hosts_of<'s>(table: &FlowTable, ctx: &Context<'s>) -> Vec<HostView<'s>> {

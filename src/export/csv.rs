@@ -8,7 +8,7 @@
 
 use std::io::{self, Write};
 
-use crate::enrich::indicators::{IndicatorSet, Matcher, Validity};
+use crate::knowledge::indicators::{IndicatorSet, Matcher, Validity};
 
 use super::zeek_intel::role_name;
 

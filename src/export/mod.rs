@@ -1,7 +1,7 @@
 //! Export of the indicator set for other engines and scripts (`tomskype export`,
-//! `tomskype indicators`). Reads the enrich stage's indicator set; writes text: a Zeek Intel
-//! file (`zeek_intel`), Suricata rules (`suricata`), CSV (`csv`), and here JSON and the
-//! listing for people.
+//! `tomskype indicators`). Reads the indicator set ([`crate::knowledge::indicators`]); writes
+//! text: a Zeek Intel file (`zeek_intel`), Suricata rules (`suricata`), CSV (`csv`), and here
+//! JSON and the listing for people.
 
 pub mod csv;
 pub mod suricata;
@@ -11,7 +11,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::enrich::indicators::{Indicator, IndicatorSet, SetInfo};
+use crate::knowledge::indicators::{Indicator, IndicatorSet, SetInfo};
 use crate::textsafe::{Safe, SafeDisplay};
 
 /// Export formats.

@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use crate::enrich::indicators::{Indicator, IndicatorSet, Matcher};
+use crate::knowledge::indicators::{Indicator, IndicatorSet, Matcher};
 
 use super::zeek_intel::{comment, exported, role_name, source_url};
 

@@ -9,7 +9,7 @@
 
 use std::io::{self, Write};
 
-use crate::enrich::indicators::{Indicator, IndicatorSet, Matcher, Role};
+use crate::knowledge::indicators::{Indicator, IndicatorSet, Matcher, Role};
 
 /// The header line.
 pub const FIELDS: &str = "#fields\tindicator\tindicator_type\tmeta.source\tmeta.desc\tmeta.url";

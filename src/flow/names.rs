@@ -21,7 +21,8 @@ use std::net::IpAddr;
 use rustc_hash::FxHashMap;
 
 /// Tells the flow stage which names and requests could be evidence, so that no bound drops
-/// them. Implemented by the indicator set (stage 4 knowledge handed down as a predicate).
+/// them. Implemented by the indicator set (`knowledge::indicators`, which this stage does not
+/// import: it is handed down as a predicate).
 pub trait Watch: Send + Sync + fmt::Debug {
     /// The group (e.g. the index of the first indicator) a DNS name, TLS server name or HTTP
     /// host falls in, if any indicator could match it.

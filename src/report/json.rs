@@ -14,8 +14,8 @@ use serde::Serialize;
 
 use super::model::{InputReport, ToolInfo, Totals};
 use super::{HostReport, Report};
-use crate::enrich::geoip::GeoIpInfo;
-use crate::enrich::indicators::SetInfo;
+use crate::knowledge::geoip::GeoIpInfo;
+use crate::knowledge::indicators::SetInfo;
 
 /// The report as written: the hosts chosen, the others counted.
 #[derive(Serialize)]

@@ -11,10 +11,10 @@ use crate::classify::{
     Advisory, Classification, Evidence, Label, Verdict, FULL_PACKETS, FULL_SECONDS,
 };
 use crate::decode::{AppCounts, DecodeStats, FragmentCounts, Skip, TcpCounts, TunnelKind};
-use crate::enrich::geoip::{Country, GeoIpInfo};
-use crate::enrich::indicators::SetInfo;
 use crate::enrich::HostView;
 use crate::flow::key::PortName;
+use crate::knowledge::geoip::{Country, GeoIpInfo};
+use crate::knowledge::indicators::SetInfo;
 use crate::timefmt;
 
 /// Version of the JSON schema. Bumped on any change that could break a reader.

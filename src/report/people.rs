@@ -13,8 +13,8 @@ use super::lang::{Arg, Lang, Messages};
 use super::{HostReport, Report};
 use crate::capture::{Problem, ProblemKind};
 use crate::classify::{Build, Evidence, Label, FULL_PACKETS, FULL_SECONDS};
-use crate::enrich::geoip::Country;
 use crate::enrich::Basis;
+use crate::knowledge::geoip::Country;
 
 /// At most this many Skype steps are told per machine (the TOM ones are all told).
 const SKYPE_STEPS: usize = 3;

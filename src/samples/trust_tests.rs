@@ -15,10 +15,10 @@ use crate::addr::LocalNets;
 use crate::analyze::{Analyzer, Traffic};
 use crate::capture;
 use crate::classify::Label;
-use crate::enrich::geoip::GeoIp;
-use crate::enrich::indicators::IndicatorSet;
 use crate::enrich::Basis;
 use crate::flow::Tracker;
+use crate::knowledge::geoip::GeoIp;
+use crate::knowledge::indicators::IndicatorSet;
 use crate::report::{HostReport, Report};
 
 /// 2011-06-09, inside TOM-Skype's years and the 2012 servers' validity.

@@ -11,9 +11,9 @@ use std::time::Duration;
 use crate::analyze::Analyzer;
 use crate::classify::{self, Label};
 use crate::enrich;
-use crate::enrich::indicators::Role;
 use crate::enrich::Basis;
 use crate::flow::FlowTable;
+use crate::knowledge::indicators::Role;
 use crate::textsafe::Safe;
 
 /// The status line is redrawn this often.
@@ -137,9 +137,9 @@ pub fn clear() {
 mod tests {
     use super::*;
     use crate::addr::LocalNets;
-    use crate::enrich::geoip::GeoIp;
-    use crate::enrich::indicators::IndicatorSet;
     use crate::flow::{FlowKey, HttpFact};
+    use crate::knowledge::geoip::GeoIp;
+    use crate::knowledge::indicators::IndicatorSet;
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()

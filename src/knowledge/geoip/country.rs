@@ -1,4 +1,4 @@
-//! Stage 4, enrich: the country code type that GeoIP lookups return.
+//! Knowledge, GeoIP: the country code type that GeoIP lookups return.
 //!
 //! [`Country`] is a `Copy` two-letter ISO 3166-1 alpha-2 code; it leaves out names, continents
 //! and any check that the code is assigned.

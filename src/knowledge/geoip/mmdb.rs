@@ -1,73 +1,60 @@
-//! Stage 4, enrich: structural checks of an mmdb file before the `maxminddb` reader trusts it,
-//! and the date of its `build_epoch`.
+//! Knowledge, GeoIP: the one check of an mmdb file that `GeoIp` makes beyond the `maxminddb`
+//! reader's, and the date of its `build_epoch`.
 //!
-//! The reader indexes the search tree without bounds checks and subtracts from tree records
-//! without checking them, so a truncated or crafted file would make it panic; these checks
-//! refuse such files first. The data section's own decoding is left to the reader, which checks
-//! its bounds.
+//! The reader (0.32) guarantees, when it opens a file, what its lookups rely on: it refuses a
+//! missing or undecodable metadata section, a format version other than 2, an IP version
+//! other than 4 or 6, a record size other than 24, 28 or 32, an empty tree, a `build_epoch` no
+//! `SystemTime` can hold, and a search tree that with its 16-byte separator does not fit
+//! before the metadata (0.28.1, 0.29). Every tree read is then in bounds. A tree record that is
+//! neither a node nor a pointer into the data section, a cyclic tree, malformed data and data
+//! that expands without bound make a lookup or an iteration return an error, never panic
+//! (0.28.0 to 0.31, by their changelog and the code). With 0.27 a truncated tree or a record just above
+//! `node_count` made it panic, which the checks this file used to make (a second parse of the
+//! metadata, the tree's size, the IP version, the node count) were there to prevent.
+//!
+//! What is left is not a guard against panics but a choice: the reader reports a bad tree
+//! record only when a lookup reaches it, and [`GeoIp::country`](super::GeoIp::country) would
+//! turn that into "no country" for some addresses without a word. [`check_search_tree`] reads
+//! every record of an untrusted file's tree once, when it is opened, so that such a file is
+//! refused with an error naming it. One linear pass: about 37 M instructions for the 1.3 M
+//! nodes of the embedded database's tree, where walking the tree with the reader's
+//! `networks()` costs about 330 M, and `Reader::verify` refuses ip-location-db builds (their
+//! `description` map is empty).
 
-use maxminddb::Reader;
-
-use super::GeoIpError;
+use maxminddb::Metadata;
 
 /// The marker that starts an mmdb's metadata section.
 pub(super) const METADATA_MARKER: &[u8] = b"\xab\xcd\xefMaxMind.com";
 
-/// Checks what the maxminddb reader takes on trust before it reads the search tree: valid
-/// metadata, a search tree plus separator that fit before the metadata (the reader indexes the
-/// tree without bounds checks, so a truncated file would otherwise panic), and, when
-/// `check_records` is set, every record of the tree (one linear pass; skipped for the embedded
-/// database, whose records a unit test checks instead).
-pub(super) fn check_structure(
-    bytes: &[u8],
-    name: &str,
-    check_records: bool,
-) -> Result<(), GeoIpError> {
-    let malformed = |reason: String| GeoIpError::Malformed {
-        name: name.to_string(),
-        reason,
-    };
+/// Checks every record of the search tree of `bytes`, which a `maxminddb::Reader` has opened
+/// and described with `meta` (so the tree and its separator are known to fit before the
+/// metadata marker): each record must be a node number, the "no data" value `node_count`, or
+/// a pointer into the data section.
+pub(super) fn check_search_tree(bytes: &[u8], meta: &Metadata) -> Result<(), String> {
+    let node_bytes = usize::from(meta.record_size) / 4;
+    let tree = usize::try_from(meta.node_count)
+        .ok()
+        .and_then(|n| n.checked_mul(node_bytes));
     let marker = bytes
         .windows(METADATA_MARKER.len())
-        .rposition(|w| w == METADATA_MARKER)
-        .ok_or_else(|| malformed("no metadata section (is it an mmdb file?)".to_string()))?;
-    // Parse the metadata alone: 16 zero bytes stand in for the search tree, so the reader's
-    // tree walk at construction reads only those zeros (node 0 pointing to node 0).
-    let mut probe = vec![0u8; 16];
-    probe.extend_from_slice(bytes.get(marker..).unwrap_or_default());
-    let meta = Reader::from_source(probe)
-        .map_err(|source| GeoIpError::Reader {
-            name: name.to_string(),
-            source,
-        })?
-        .metadata;
-    if meta.ip_version != 4 && meta.ip_version != 6 {
-        return Err(malformed(format!("ip_version is {}", meta.ip_version)));
-    }
-    if meta.node_count == 0 {
-        return Err(malformed("the search tree has no nodes".to_string()));
-    }
-    let tree = u64::from(meta.node_count) * u64::from(meta.record_size) / 4;
-    if tree + 16 > marker as u64 {
-        return Err(malformed(format!(
-            "truncated: the search tree needs {} bytes but the metadata starts at byte {marker}",
-            tree + 16
-        )));
-    }
-    if check_records {
-        // `tree + 16 <= marker <= bytes.len()`, so these conversions and slices are in range.
-        let tree = tree as usize;
-        let data_len = (marker - tree - 16) as u64;
-        let nodes = bytes.get(..tree).unwrap_or_default();
-        check_tree_records(nodes, meta.node_count, meta.record_size, data_len)
-            .map_err(malformed)?;
-    }
-    Ok(())
+        .rposition(|w| w == METADATA_MARKER);
+    // The reader opened these bytes, so the tree, the 16-byte separator and the marker come in
+    // that order; the checked arithmetic only keeps an impossible case from slicing out of range.
+    let parts = tree.zip(marker).and_then(|(tree, marker)| {
+        Some((
+            bytes.get(..tree)?,
+            marker.checked_sub(tree.checked_add(16)?)?,
+        ))
+    });
+    let Some((nodes, data_len)) = parts else {
+        return Err("the search tree does not fit before the metadata".to_string());
+    };
+    check_tree_records(nodes, meta.node_count, meta.record_size, data_len as u64)
 }
 
-/// Checks every record of the search tree: a node number, the "no data" value `node_count`, or
-/// a pointer into the data section. The reader subtracts `node_count + 16` from a pointer
-/// without checking, so a value just above `node_count` must be refused here.
+/// Checks every record of the search tree `nodes`: a node number, the "no data" value
+/// `node_count`, or a pointer into the data section of `data_len` bytes (`node_count + 16` and
+/// up; the 16 are the separator's).
 fn check_tree_records(
     nodes: &[u8],
     node_count: u32,
@@ -78,7 +65,8 @@ fn check_tree_records(
     let node_count = u64::from(node_count);
     for (number, node) in nodes.chunks_exact(node_bytes).enumerate() {
         let be = |b: &[u8]| b.iter().fold(0u64, |acc, &x| acc << 8 | u64::from(x));
-        // `node` has exactly `node_bytes` (6, 7 or 8) bytes, so every range below is in bounds.
+        // `node` has exactly `node_bytes` (6, 7 or 8: the reader refuses a record size other
+        // than 24, 28 or 32) bytes, so every range below is in bounds.
         let (left, right) = match record_size {
             24 => (be(&node[0..3]), be(&node[3..6])),
             28 => (
@@ -112,13 +100,13 @@ pub(super) fn date_from_epoch(epoch: u64) -> String {
 pub(super) mod test_writer {
     use super::METADATA_MARKER;
 
-    pub(in crate::enrich::geoip) fn string(s: &str) -> Vec<u8> {
+    pub(in crate::knowledge::geoip) fn string(s: &str) -> Vec<u8> {
         assert!(s.len() < 29);
         let mut out = vec![0x40 | s.len() as u8];
         out.extend_from_slice(s.as_bytes());
         out
     }
-    pub(in crate::enrich::geoip) fn map(entries: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    pub(in crate::knowledge::geoip) fn map(entries: &[(&str, Vec<u8>)]) -> Vec<u8> {
         let mut out = vec![0xe0 | entries.len() as u8];
         for (key, value) in entries {
             out.extend(string(key));
@@ -131,7 +119,7 @@ pub(super) mod test_writer {
         out.extend_from_slice(&v.to_be_bytes());
         out
     }
-    pub(in crate::enrich::geoip) fn tiny_mmdb(
+    pub(in crate::knowledge::geoip) fn tiny_mmdb(
         database_type: &str,
         node_count: u32,
         left: &[u8],
@@ -163,7 +151,7 @@ pub(super) mod test_writer {
         ]));
         out
     }
-    pub(in crate::enrich::geoip) fn iso(code: &str) -> Vec<u8> {
+    pub(in crate::knowledge::geoip) fn iso(code: &str) -> Vec<u8> {
         map(&[("iso_code", string(code))])
     }
 }
@@ -176,7 +164,11 @@ mod tests {
     #[test]
     fn a_well_formed_tiny_database_passes() {
         let data = map(&[("country_code", string("CN"))]);
-        assert!(check_structure(&tiny_mmdb("T", 1, &data, &data), "t", true).is_ok());
+        let bytes = tiny_mmdb("T", 1, &data, &data);
+        match maxminddb::Reader::from_source(&bytes[..]) {
+            Ok(reader) => assert_eq!(check_search_tree(&bytes, reader.metadata()), Ok(())),
+            Err(e) => panic!("{e}"),
+        }
     }
 
     #[test]
