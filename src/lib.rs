@@ -10,7 +10,11 @@
 //!                          times
 //! ```
 //!
-//! [`analyze`] runs the whole pipeline; the `tomskype` binary is its command line.
+//! Two drivers run the whole pipeline: [`analyze`] over captures and logs on disk, and [`live`]
+//! over a network interface of this machine (feature `live`: packets from
+//! [`capture::iface`], the same stages after them). Neither prints nor installs signal
+//! handlers: they return typed errors and report progress to the caller. The `tomskype`
+//! binary is their command line.
 //!
 //! ```
 //! use tomskype::analyze::{Analyzer, Inputs};
@@ -39,6 +43,7 @@ pub mod enrich;
 pub mod export;
 pub mod flow;
 mod hints;
+pub mod live;
 pub mod lookup;
 pub mod report;
 pub mod samples;

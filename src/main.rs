@@ -12,6 +12,7 @@
 mod assets;
 mod cli;
 mod config;
+mod live_cmd;
 mod progress;
 
 use std::io::{self, Write};
@@ -122,8 +123,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             std::mem::forget(report);
             code
         }
-        Command::Live(args) => live(args),
-        Command::Interfaces => interfaces(),
+        Command::Live(args) => live_cmd::live(args),
+        Command::Interfaces => live_cmd::interfaces(),
         Command::Lookup(args) => {
             let (geoip, set) = config::knowledge(&args.knowledge)?;
             let out = tomskype::lookup::lookup(&args.queries, &geoip, &set);
@@ -299,61 +300,3 @@ fn emit(report: &Report, args: &ReportArgs, expected: &[expect::Expectation]) ->
         },
     )
 }
-
-#[cfg(feature = "live")]
-fn live(args: cli::LiveArgs) -> Result<ExitCode> {
-    let (analyzer, expected) = config::analyzer(&args.report)?;
-    let opts = tomskype::capture::live::Options {
-        interface: args.interface.clone(),
-        duration: args
-            .duration
-            .map(|s| {
-                std::time::Duration::try_from_secs_f64(s)
-                    .map_err(|_| anyhow::anyhow!("--duration {s}: not a number of seconds ≥ 0"))
-            })
-            .transpose()?,
-        write: args.write.clone(),
-        status: std::io::IsTerminal::is_terminal(&io::stderr()),
-    };
-    let traffic = tomskype::capture::live::run(&opts, &analyzer)?;
-    let report = analyzer.report(traffic);
-    emit(&report, &args.report, &expected)
-}
-
-#[cfg(not(feature = "live"))]
-fn live(_args: cli::LiveArgs) -> Result<ExitCode> {
-    anyhow::bail!(NO_LIVE)
-}
-
-#[cfg(feature = "live")]
-fn interfaces() -> Result<ExitCode> {
-    let mut stdout = io::stdout().lock();
-    tomskype::capture::live::write_interfaces(&mut stdout)?;
-    Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(not(feature = "live"))]
-fn interfaces() -> Result<ExitCode> {
-    anyhow::bail!(NO_LIVE)
-}
-
-/// What a build without live capture says, on each system.
-#[cfg(all(not(feature = "live"), target_os = "linux"))]
-const NO_LIVE: &str = "this tomskype was built without live capture; install the Debian \
-package or build with `apt-get install libpcap-dev` and `cargo install --path . --features live` \
-(see README, \"Check your own machine\"); or capture with Wireshark and run `tomskype analyze FILE`";
-#[cfg(all(not(feature = "live"), windows))]
-const NO_LIVE: &str = "this tomskype.exe was built without live capture; download the release's \
-tomskype.exe (see README, \"Check your own machine\"); or capture with Wireshark and run \
-`tomskype analyze FILE`";
-#[cfg(all(not(feature = "live"), target_os = "macos"))]
-const NO_LIVE: &str = "this tomskype was built without live capture; download a release binary, \
-or build with `cargo install --path . --features live` (libpcap is part of macOS); or capture \
-with Wireshark and run `tomskype analyze FILE`";
-#[cfg(all(
-    not(feature = "live"),
-    not(any(target_os = "linux", windows, target_os = "macos"))
-))]
-const NO_LIVE: &str = "this tomskype was built without live capture; build it with libpcap's \
-development files and `cargo install --path . --features live`; or capture with Wireshark and \
-run `tomskype analyze FILE`";
