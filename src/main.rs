@@ -1,5 +1,6 @@
 //! `tomskype`: the command line. Parses flags (`cli`), builds the working objects (`config`),
-//! runs the library's pipeline and prints the report. Exit codes: 1 when a host is
+//! runs the library's pipeline (`analyze` here; `live` and `interfaces` in `live_cmd`, which
+//! also catches Ctrl-C and draws the status line) and prints the report. Exit codes: 1 when a host is
 //! `tom-skype` (or, with `--expect`, when a verdict differs), 2 when an input could not be read
 //! at all, when nothing was read (no packets or log records in any input) or when the report
 //! could not be written, 0 otherwise.

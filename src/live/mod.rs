@@ -2,7 +2,7 @@
 //! [`analyze`](crate::analyze) for captures on disk. A session opens a network interface
 //! ([`capture::iface`](crate::capture::iface), feature `live`), feeds every packet to the same
 //! [`Tracker`](crate::flow::Tracker) as file inputs use, and ends with a [`Traffic`] for
-//! [`Analyzer::report`], so live and file verdicts come from the same classifier:
+//! [`Analyzer::report`](crate::analyze::Analyzer::report), so live and file verdicts come from the same classifier:
 //!
 //! ```text
 //! capture::iface ──► live (this module) ──────────────────────► analyze::Analyzer::report
@@ -12,7 +12,7 @@
 //!                        └─► Observer: Started, Status, VerdictChanged, Finished
 //! ```
 //!
-//! While it runs, a session can assess the traffic so far ([`assess`]) and tell an
+//! While it runs, a session can assess the traffic so far ([`assess()`]) and tell an
 //! [`Observer`] what is happening ([`Event`]); it samples which local program owns which
 //! socket ([`owners`]) and attaches the programs to the flow table; with
 //! [`Options::write`] every packet is also written to a classic pcap file that `analyze`

@@ -106,7 +106,8 @@ impl Written<'_> {
     }
 }
 
-/// Runs a session on `source`, whatever it is: the loop behind [`run`].
+/// Runs a session on `source`, whatever it is: the loop behind `run` (feature `live`), which
+/// gives it the interface it opened.
 pub fn run_on<S: Source + ?Sized>(
     source: &mut S,
     opts: &Options,

@@ -1,9 +1,9 @@
 //! Stage 1, capture (interfaces): this machine's network interfaces as a source of packets,
-//! through libpcap (Npcap on Windows; feature `live`): which interfaces there are ([`list`]),
+//! through libpcap (Npcap on Windows; feature `live`): which interfaces there are (`list`),
 //! which one to capture on by default ([`choose`]), and an open interface that hands over its
-//! packets as they arrive, without blocking ([`Capture`]). The choice works on plain
-//! [`Interface`] values, so it is tested without libpcap or privileges; only [`list`] and
-//! [`open`] ask libpcap.
+//! packets as they arrive, without blocking (`Capture`). The choice works on plain
+//! [`Interface`] values, so it is tested without libpcap or privileges; only `list` and
+//! `open` ask libpcap (they and `Capture` exist with the `live` feature).
 //!
 //! On Windows, Npcap names interfaces `\Device\NPF_{GUID}` and describes them as people know
 //! them ("Intel(R) Wi-Fi 6 AX201 160MHz"): there the description is the name shown
