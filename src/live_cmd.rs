@@ -25,6 +25,7 @@ use tomskype::report::people;
 use tomskype::textsafe::safe;
 
 use crate::cli::LiveArgs;
+use crate::say_error;
 
 /// The system, as the messages select on it (`$os`).
 const OS: &str = if cfg!(target_os = "linux") {
@@ -36,25 +37,6 @@ const OS: &str = if cfg!(target_os = "linux") {
 } else {
     "other"
 };
-
-/// Prints `message` as an error line in the reader's language; a stderr that cannot be
-/// written loses the message, not the exit code.
-fn say_error(m: &Messages, message: &str) {
-    let _ = writeln!(
-        io::stderr(),
-        "{}",
-        m.get("msg-error", &[("message", message.into())])
-    );
-}
-
-/// Prints `message` as a warning line.
-fn say_warning(m: &Messages, message: &str) {
-    let _ = writeln!(
-        io::stderr(),
-        "{}",
-        m.get("msg-warning", &[("message", message.into())])
-    );
-}
 
 /// `tomskype live`: captures until `--duration` or Ctrl-C, then prints the report.
 #[cfg(feature = "live")]
@@ -105,7 +87,7 @@ pub fn live(args: LiveArgs) -> Result<ExitCode> {
         }
     };
     if let Some(lost) = outcome.summary.dropped.filter(|&n| n > 0) {
-        say_warning(&m, &dropped(&m, &outcome.summary, lost));
+        crate::say_warning(&m, &dropped(&m, &outcome.summary, lost));
     }
     let report = analyzer.report(outcome.traffic);
     crate::emit(&report, &args.report, &expected)
@@ -725,10 +707,15 @@ mod tests {
     }
 
     #[test]
-    fn every_live_message_exists_in_every_language() {
+    fn every_message_of_live_exists_in_every_language() {
         let ids = [
             "msg-error",
             "msg-warning",
+            "msg-report-unwritable",
+            "msg-html-written",
+            "msg-input-problems",
+            "msg-nothing-read-no-input",
+            "msg-nothing-read-no-packets",
             "live-started",
             "live-started-for",
             "live-status",

@@ -23,6 +23,7 @@ use anyhow::{Context, Result};
 
 use cli::{Cli, Command, Format, ReportArgs, ReportFormat};
 use tomskype::classify::Label;
+use tomskype::report::lang::Messages;
 use tomskype::report::{self, expect, Report};
 use tomskype::textsafe::{Safe, SafeDisplay};
 
@@ -32,6 +33,16 @@ macro_rules! say {
     ($($arg:tt)*) => {{
         let _ = writeln!(io::stderr(), $($arg)*);
     }};
+}
+
+/// Prints `message` as an error line (`tomskype: error: …`) in the reader's language.
+fn say_error(m: &Messages, message: &str) {
+    say!("{}", m.get("msg-error", &[("message", message.into())]));
+}
+
+/// Prints `message` as a warning line (`tomskype: warning: …`) in the reader's language.
+fn say_warning(m: &Messages, message: &str) {
+    say!("{}", m.get("msg-warning", &[("message", message.into())]));
 }
 
 fn main() -> ExitCode {
@@ -225,10 +236,15 @@ fn print_report(report: &Report, args: &ReportArgs, lang: report::lang::Lang) ->
 /// stdout (`| head`) is the reader's choice and changes nothing.
 fn emit(report: &Report, args: &ReportArgs, expected: &[expect::Expectation]) -> Result<ExitCode> {
     let lang = config::lang(args.lang.as_deref())?;
+    let m = Messages::new(lang);
     let mut output_failed = false;
     if let Err(err) = print_report(report, args, lang) {
         if err.kind() != io::ErrorKind::BrokenPipe {
-            say!("tomskype: error: cannot write the report: {err}");
+            let reason = err.to_string();
+            say_error(
+                &m,
+                &m.get("msg-report-unwritable", &[("reason", (&reason).into())]),
+            );
             output_failed = true;
         }
     }
@@ -240,23 +256,30 @@ fn emit(report: &Report, args: &ReportArgs, expected: &[expect::Expectation]) ->
         report::html::write(&story, report, &mut buf)
             .and_then(|()| buf.flush())
             .with_context(|| format!("cannot write the HTML report to {}", path.display()))?;
-        eprintln!("tomskype: HTML report written to {}", path.display());
+        let path = SafeDisplay(path.display()).to_string();
+        say!("{}", m.get("msg-html-written", &[("path", (&path).into())]));
     }
     for input in &report.inputs {
+        let path = Safe(&input.path).to_string();
         if input.unreadable {
             let why = input
                 .problems
                 .first()
                 .map(|p| p.detail.as_str())
                 .unwrap_or("unreadable");
-            say!("tomskype: error: {}: {}", Safe(&input.path), Safe(why));
+            let why = Safe(why).to_string();
+            say_error(&m, &format!("{path}: {why}"));
         } else if !input.problems.is_empty() {
-            say!(
-                "tomskype: warning: {}: {} problem(s), analysed what could be read (first: {})",
-                Safe(&input.path),
-                input.problems.len(),
-                Safe(&input.problems[0].detail)
+            let first = Safe(&input.problems[0].detail).to_string();
+            let text = m.get(
+                "msg-input-problems",
+                &[
+                    ("input", (&path).into()),
+                    ("count", input.problems.len().into()),
+                    ("first", (&first).into()),
+                ],
             );
+            say_warning(&m, &text);
         }
     }
     // Reading nothing at all (an empty folder, captures without packets) is not an all-clear.
@@ -264,14 +287,12 @@ fn emit(report: &Report, args: &ReportArgs, expected: &[expect::Expectation]) ->
     let any_unreadable = report.inputs.iter().any(|i| i.unreadable);
     // Said only when no input was unreadable: those have their own message above.
     if read_nothing && !any_unreadable {
-        say!(
-            "tomskype: error: nothing was read: {}",
-            if report.inputs.is_empty() {
-                "no input was found (an empty folder?)"
-            } else {
-                "the inputs hold no packets or log records"
-            }
-        );
+        let id = if report.inputs.is_empty() {
+            "msg-nothing-read-no-input"
+        } else {
+            "msg-nothing-read-no-packets"
+        };
+        say_error(&m, &m.text(id));
     }
     let unreadable = output_failed || read_nothing || any_unreadable;
     if !expected.is_empty() {

@@ -192,3 +192,10 @@ iface-flag-separator = { "," }
 iface-none = no interfaces found (libpcap lists none: is this user allowed to capture?)
 iface-default = { "*" } = default for `tomskype live`: { $iface }
 iface-no-default = no default: no interface is up, running, not loopback and has an address; name one with --interface
+
+## After the report (analyze and live): what went wrong with the inputs and the output.
+msg-report-unwritable = cannot write the report: { $reason }
+msg-html-written = tomskype: HTML report written to { $path }
+msg-input-problems = { $input }: { $count } problem(s), analysed what could be read (first: { $first })
+msg-nothing-read-no-input = nothing was read: no input was found (an empty folder?)
+msg-nothing-read-no-packets = nothing was read: the inputs hold no packets or log records

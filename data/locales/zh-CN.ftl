@@ -146,3 +146,10 @@ iface-flag-separator = 、
 iface-none = 没有找到任何网络接口（libpcap 一个也没有列出：当前用户是否有权抓取网络流量？）
 iface-default = { "*" } = `tomskype live` 默认使用：{ $iface }
 iface-no-default = 没有默认接口：没有一个网络接口同时满足已启用、已连接、不是本机回环并且有 IP 地址；请用 --interface 指定一个
+
+## 报告之后（analyze 和 live）：输入和输出出了什么问题。
+msg-report-unwritable = 无法写出报告：{ $reason }
+msg-html-written = tomskype：HTML 报告已保存到 { $path }
+msg-input-problems = { $input }：读取时遇到 { $count } 个问题，已分析能读取的部分（第一个问题：{ $first }）
+msg-nothing-read-no-input = 什么也没有读到：没有找到任何输入（文件夹是空的？）
+msg-nothing-read-no-packets = 什么也没有读到：输入中没有任何数据包或日志记录

@@ -146,3 +146,10 @@ iface-flag-separator = 、
 iface-none = 沒有找到任何網路介面（libpcap 一個也沒有列出：目前的使用者是否有權擷取網路流量？）
 iface-default = { "*" } = `tomskype live` 預設使用：{ $iface }
 iface-no-default = 沒有預設介面：沒有一個網路介面同時是已啟用、已連線、不是本機回送而且有 IP 位址；請用 --interface 指定一個
+
+## 報告之後（analyze 和 live）：輸入和輸出出了什麼問題。
+msg-report-unwritable = 無法寫出報告：{ $reason }
+msg-html-written = tomskype：HTML 報告已儲存到 { $path }
+msg-input-problems = { $input }：讀取時遇到 { $count } 個問題，已分析能讀取的部分（第一個問題：{ $first }）
+msg-nothing-read-no-input = 什麼也沒有讀到：沒有找到任何輸入（資料夾是空的？）
+msg-nothing-read-no-packets = 什麼也沒有讀到：輸入中沒有任何封包或日誌記錄
