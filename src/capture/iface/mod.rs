@@ -114,7 +114,8 @@ pub fn is_permission_error(detail: &str) -> bool {
     // Linux and macOS say "permission denied" or "not permitted"; Windows "access is denied".
     d.contains("permission") || d.contains("not permitted") || d.contains("access is denied")
 }
-/// An interface as live capture sees it.
+
+/// An interface, as libpcap lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Interface {
     /// Its name, as given to `--interface`.
