@@ -1,7 +1,7 @@
 //! Build script: one link setting, for Windows MSVC builds with live capture. The executable
 //! imports Npcap's `wpcap.dll` lazily (`/DELAYLOAD`), so it starts, and `tomskype analyze`
 //! works, on a machine without Npcap; `tomskype live` then finds Npcap's folder itself and says
-//! to install Npcap if it is missing (`src/capture/live/npcap.rs`). Nothing else is built here.
+//! to install Npcap if it is missing (`src/capture/iface/npcap.rs`). Nothing else is built here.
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");

@@ -14,7 +14,11 @@
 //! keeps what it could match past its bounds, enrich matches it, classify weighs the matches)
 //! and the GeoIP database (enrich). `export` and `lookup` read it without traffic.
 //!
-//! [`analyze`] runs the whole pipeline; the `tomskype` binary is its command line.
+//! Two drivers run the whole pipeline: [`analyze`] over captures and logs on disk, and [`live`]
+//! over a network interface of this machine (feature `live`: packets from
+//! [`capture::iface`], the same stages after them). Neither prints nor installs signal
+//! handlers: they return typed errors and report progress to the caller. The `tomskype`
+//! binary is their command line.
 //!
 //! ```
 //! use tomskype::analyze::{Analyzer, Inputs};
@@ -44,6 +48,7 @@ pub mod export;
 pub mod flow;
 mod hints;
 pub mod knowledge;
+pub mod live;
 pub mod lookup;
 pub mod report;
 pub mod samples;

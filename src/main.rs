@@ -1,5 +1,6 @@
 //! `tomskype`: the command line. Parses flags (`cli`), builds the working objects (`config`),
-//! runs the library's pipeline and prints the report. Exit codes: 1 when a host is
+//! runs the library's pipeline (`analyze` here; `live` and `interfaces` in `live_cmd`, which
+//! also catches Ctrl-C and draws the status line) and prints the report. Exit codes: 1 when a host is
 //! `tom-skype` (or, with `--expect`, when a verdict differs), 2 when an input could not be read
 //! at all, when nothing was read (no packets or log records in any input) or when the report
 //! could not be written, 0 otherwise.
@@ -12,6 +13,7 @@
 mod assets;
 mod cli;
 mod config;
+mod live_cmd;
 mod progress;
 
 use std::io::{self, Write};
@@ -21,6 +23,7 @@ use anyhow::{Context, Result};
 
 use cli::{Cli, Command, Format, ReportArgs, ReportFormat};
 use tomskype::classify::Label;
+use tomskype::report::lang::Messages;
 use tomskype::report::{self, expect, Report};
 use tomskype::textsafe::{Safe, SafeDisplay};
 
@@ -30,6 +33,16 @@ macro_rules! say {
     ($($arg:tt)*) => {{
         let _ = writeln!(io::stderr(), $($arg)*);
     }};
+}
+
+/// Prints `message` as an error line (`tomskype: error: …`) in the reader's language.
+fn say_error(m: &Messages, message: &str) {
+    say!("{}", m.get("msg-error", &[("message", message.into())]));
+}
+
+/// Prints `message` as a warning line (`tomskype: warning: …`) in the reader's language.
+fn say_warning(m: &Messages, message: &str) {
+    say!("{}", m.get("msg-warning", &[("message", message.into())]));
 }
 
 fn main() -> ExitCode {
@@ -122,8 +135,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             std::mem::forget(report);
             code
         }
-        Command::Live(args) => live(args),
-        Command::Interfaces => interfaces(),
+        Command::Live(args) => live_cmd::live(args),
+        Command::Interfaces => live_cmd::interfaces(),
         Command::Lookup(args) => {
             let (geoip, set) = config::knowledge(&args.knowledge)?;
             let out = tomskype::lookup::lookup(&args.queries, &geoip, &set);
@@ -223,10 +236,15 @@ fn print_report(report: &Report, args: &ReportArgs, lang: report::lang::Lang) ->
 /// stdout (`| head`) is the reader's choice and changes nothing.
 fn emit(report: &Report, args: &ReportArgs, expected: &[expect::Expectation]) -> Result<ExitCode> {
     let lang = config::lang(args.lang.as_deref())?;
+    let m = Messages::new(lang);
     let mut output_failed = false;
     if let Err(err) = print_report(report, args, lang) {
         if err.kind() != io::ErrorKind::BrokenPipe {
-            say!("tomskype: error: cannot write the report: {err}");
+            let reason = err.to_string();
+            say_error(
+                &m,
+                &m.get("msg-report-unwritable", &[("reason", (&reason).into())]),
+            );
             output_failed = true;
         }
     }
@@ -238,23 +256,29 @@ fn emit(report: &Report, args: &ReportArgs, expected: &[expect::Expectation]) ->
         report::html::write(&story, report, &mut buf)
             .and_then(|()| buf.flush())
             .with_context(|| format!("cannot write the HTML report to {}", path.display()))?;
-        eprintln!("tomskype: HTML report written to {}", path.display());
+        let path = SafeDisplay(path.display()).to_string();
+        say!("{}", m.get("msg-html-written", &[("path", (&path).into())]));
     }
     for input in &report.inputs {
+        let path = Safe(&input.path).to_string();
         if input.unreadable {
-            let why = input
-                .problems
-                .first()
-                .map(|p| p.detail.as_str())
-                .unwrap_or("unreadable");
-            say!("tomskype: error: {}: {}", Safe(&input.path), Safe(why));
+            let why = match input.problems.first() {
+                // What kind of problem in the reader's words, then the reader's own sentence.
+                Some(p) => Safe(&report::people::problem_line(&input.path, p, &m)).to_string(),
+                None => format!("{path}: unreadable"),
+            };
+            say_error(&m, &why);
         } else if !input.problems.is_empty() {
-            say!(
-                "tomskype: warning: {}: {} problem(s), analysed what could be read (first: {})",
-                Safe(&input.path),
-                input.problems.len(),
-                Safe(&input.problems[0].detail)
+            let first = Safe(&input.problems[0].detail).to_string();
+            let text = m.get(
+                "msg-input-problems",
+                &[
+                    ("input", (&path).into()),
+                    ("count", input.problems.len().into()),
+                    ("first", (&first).into()),
+                ],
             );
+            say_warning(&m, &text);
         }
     }
     // Reading nothing at all (an empty folder, captures without packets) is not an all-clear.
@@ -262,14 +286,12 @@ fn emit(report: &Report, args: &ReportArgs, expected: &[expect::Expectation]) ->
     let any_unreadable = report.inputs.iter().any(|i| i.unreadable);
     // Said only when no input was unreadable: those have their own message above.
     if read_nothing && !any_unreadable {
-        say!(
-            "tomskype: error: nothing was read: {}",
-            if report.inputs.is_empty() {
-                "no input was found (an empty folder?)"
-            } else {
-                "the inputs hold no packets or log records"
-            }
-        );
+        let id = if report.inputs.is_empty() {
+            "msg-nothing-read-no-input"
+        } else {
+            "msg-nothing-read-no-packets"
+        };
+        say_error(&m, &m.text(id));
     }
     let unreadable = output_failed || read_nothing || any_unreadable;
     if !expected.is_empty() {
@@ -299,61 +321,3 @@ fn emit(report: &Report, args: &ReportArgs, expected: &[expect::Expectation]) ->
         },
     )
 }
-
-#[cfg(feature = "live")]
-fn live(args: cli::LiveArgs) -> Result<ExitCode> {
-    let (analyzer, expected) = config::analyzer(&args.report)?;
-    let opts = tomskype::capture::live::Options {
-        interface: args.interface.clone(),
-        duration: args
-            .duration
-            .map(|s| {
-                std::time::Duration::try_from_secs_f64(s)
-                    .map_err(|_| anyhow::anyhow!("--duration {s}: not a number of seconds ≥ 0"))
-            })
-            .transpose()?,
-        write: args.write.clone(),
-        status: io::IsTerminal::is_terminal(&io::stderr()),
-    };
-    let traffic = tomskype::capture::live::run(&opts, &analyzer)?;
-    let report = analyzer.report(traffic);
-    emit(&report, &args.report, &expected)
-}
-
-#[cfg(not(feature = "live"))]
-fn live(_args: cli::LiveArgs) -> Result<ExitCode> {
-    anyhow::bail!(NO_LIVE)
-}
-
-#[cfg(feature = "live")]
-fn interfaces() -> Result<ExitCode> {
-    let mut stdout = io::stdout().lock();
-    tomskype::capture::live::write_interfaces(&mut stdout)?;
-    Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(not(feature = "live"))]
-fn interfaces() -> Result<ExitCode> {
-    anyhow::bail!(NO_LIVE)
-}
-
-/// What a build without live capture says, on each system.
-#[cfg(all(not(feature = "live"), target_os = "linux"))]
-const NO_LIVE: &str = "this tomskype was built without live capture; install the Debian \
-package or build with `apt-get install libpcap-dev` and `cargo install --path . --features live` \
-(see README, \"Check your own machine\"); or capture with Wireshark and run `tomskype analyze FILE`";
-#[cfg(all(not(feature = "live"), windows))]
-const NO_LIVE: &str = "this tomskype.exe was built without live capture; download the release's \
-tomskype.exe (see README, \"Check your own machine\"); or capture with Wireshark and run \
-`tomskype analyze FILE`";
-#[cfg(all(not(feature = "live"), target_os = "macos"))]
-const NO_LIVE: &str = "this tomskype was built without live capture; download a release binary, \
-or build with `cargo install --path . --features live` (libpcap is part of macOS); or capture \
-with Wireshark and run `tomskype analyze FILE`";
-#[cfg(all(
-    not(feature = "live"),
-    not(any(target_os = "linux", windows, target_os = "macos"))
-))]
-const NO_LIVE: &str = "this tomskype was built without live capture; build it with libpcap's \
-development files and `cargo install --path . --features live`; or capture with Wireshark and \
-run `tomskype analyze FILE`";

@@ -1,4 +1,5 @@
-# tomskype: the words of the reports for people (text and HTML), English.
+# tomskype: the words it says to people, English: the reports (text and HTML), and what
+# `live` and `interfaces` say on the terminal.
 # Every message here must exist in zh-CN.ftl and zh-TW.ftl (a test checks).
 
 n-machines = { $count ->
@@ -139,3 +140,78 @@ html-map-caption = Countries this machine talked to. Red: China, where TOM-Skype
 html-map-credit = Map: Natural Earth (public domain) via world-atlas. Country names: Unicode CLDR.
 html-countries = Countries: { $list }
 html-quiet-heading = Machines with no sign of Skype
+
+## tomskype live and tomskype interfaces: what they say on the terminal (stderr), and the
+## listing of interfaces. $os is one of linux, macos, windows, other.
+msg-error = tomskype: error: { $message }
+msg-warning = tomskype: warning: { $message }
+
+live-started = tomskype: capturing on { $iface }; Ctrl-C to stop and report
+live-started-for = tomskype: capturing on { $iface } for { $duration }; Ctrl-C to stop and report
+live-status = live { $iface } { $seconds }s · { $packets ->
+    [one] 1 packet
+   *[other] { $packets } packets
+} · { $bytes } · { $hosts ->
+    [one] 1 host
+   *[other] { $hosts } hosts
+} · { $signs ->
+    [one] 1 Skype/TOM sign
+   *[other] { $signs } Skype/TOM signs
+} · so far: { $verdict }
+live-verdict = { $label ->
+    [tom-skype] tom-skype
+    [regular-skype] regular-skype
+    [inconclusive] inconclusive
+   *[no-skype] no-skype
+} ({ $host })
+live-verdict-none = { "-" }
+live-finished = tomskype: capture stopped after { $duration }: { $packets ->
+    [one] 1 packet
+   *[other] { $packets } packets
+} ({ $bytes }) on { $iface }
+live-dropped = live:{ $iface }: { $lost ->
+    [one] 1 packet was
+   *[other] { $lost } packets were
+} dropped before tomskype could read them; the verdict rests on the { $packets } read
+
+live-err-list = cannot list network interfaces: { $detail }
+live-err-no-such-interface = no interface named { $name }; the interfaces are: { $available }
+live-err-no-default = no interface is up, running, not loopback and with an address; name one with --interface (the interfaces are: { $available })
+live-err-none-listed = none (is this user allowed to capture?)
+live-list-separator = { ", " }
+live-err-no-npcap = live capture on Windows needs Npcap, which is not installed (wpcap.dll not found): install it from https://npcap.com (tick "Install Npcap in WinPcap API-compatible Mode"), then run tomskype again; or capture with Wireshark and run `tomskype analyze` on the saved file
+live-err-permission = no permission to capture on { $iface } ({ $detail }): { $os ->
+    [linux] run tomskype as root (`sudo tomskype live`), or allow it once with `sudo setcap cap_net_raw,cap_net_admin+eip $(command -v tomskype)`
+    [macos] run it as `sudo tomskype live`, or let your user capture without sudo by installing Wireshark's ChmodBPF ("Install ChmodBPF.pkg" in the Wireshark disk image), then log out and in again
+    [windows] run tomskype as Administrator (right-click "Terminal", "Command Prompt" or "PowerShell" and choose "Run as administrator"): Npcap was installed for Administrators only; if the interface list is empty, reinstall Npcap from https://npcap.com
+   *[other] run tomskype as root (`sudo tomskype live`), or give your user read access to the capture devices (/dev/bpf*)
+}
+live-err-open = cannot capture on { $iface }: { $detail }
+live-err-read = capture on { $iface } stopped: { $detail }
+live-err-link = interface { $iface } has link type { $type } ({ $name }), which tomskype cannot decode (it reads Ethernet, raw IP, Linux cooked and BSD loopback)
+live-err-create = cannot create { $path }: { $reason }
+live-err-write = cannot write { $path }: { $reason }
+live-err-ctrlc = cannot catch Ctrl-C: { $reason }
+live-err-not-built = { $os ->
+    [linux] this tomskype was built without live capture; install the Debian package or build with `apt-get install libpcap-dev` and `cargo install --path . --features live` (see README, "Check your own machine"); or capture with Wireshark and run `tomskype analyze FILE`
+    [windows] this tomskype.exe was built without live capture; download the release's tomskype.exe (see README, "Check your own machine"); or capture with Wireshark and run `tomskype analyze FILE`
+    [macos] this tomskype was built without live capture; download a release binary, or build with `cargo install --path . --features live` (libpcap is part of macOS); or capture with Wireshark and run `tomskype analyze FILE`
+   *[other] this tomskype was built without live capture; build it with libpcap's development files and `cargo install --path . --features live`; or capture with Wireshark and run `tomskype analyze FILE`
+}
+
+iface-flag-up = up
+iface-flag-running = running
+iface-flag-loopback = loopback
+iface-flag-wireless = wireless
+iface-flag-down = down
+iface-flag-separator = { "," }
+iface-none = no interfaces found (libpcap lists none: is this user allowed to capture?)
+iface-default = { "*" } = default for `tomskype live`: { $iface }
+iface-no-default = no default: no interface is up, running, not loopback and has an address; name one with --interface
+
+## After the report (analyze and live): what went wrong with the inputs and the output.
+msg-report-unwritable = cannot write the report: { $reason }
+msg-html-written = tomskype: HTML report written to { $path }
+msg-input-problems = { $input }: { $count } problem(s), analysed what could be read (first: { $first })
+msg-nothing-read-no-input = nothing was read: no input was found (an empty folder?)
+msg-nothing-read-no-packets = nothing was read: the inputs hold no packets or log records

@@ -1,4 +1,4 @@
-# tomskype：给人看的报告（文本和 HTML）所用的文字，简体中文。
+# tomskype：给人看的文字（报告的文本和 HTML，以及 live 和 interfaces 在终端上显示的内容），简体中文。
 # 每条消息都必须与 en.ftl 一一对应（有测试检查）。
 
 n-machines = { $count } 台机器
@@ -107,3 +107,63 @@ html-map-caption = 这台机器通信过的国家和地区。红色：中国，T
 html-map-credit = 地图：Natural Earth（公有领域），经由 world-atlas。国家名称：Unicode CLDR。
 html-countries = 国家和地区：{ $list }
 html-quiet-heading = 没有 Skype 迹象的机器
+
+## tomskype live 和 tomskype interfaces：在终端（标准错误输出）上显示的文字，以及网络接口列表。
+## $os 取值为 linux、macos、windows、other。
+msg-error = tomskype：错误：{ $message }
+msg-warning = tomskype：警告：{ $message }
+
+live-started = tomskype：正在抓取 { $iface } 上的网络流量；按 Ctrl-C 停止并生成报告
+live-started-for = tomskype：正在抓取 { $iface } 上的网络流量，持续 { $duration }；按 Ctrl-C 可提前停止并生成报告
+live-status = 正在抓取 { $iface } · { $seconds } 秒 · { $packets } 个数据包 · { $bytes } · { $hosts } 台机器 · { $signs } 个 Skype/TOM 迹象 · 目前结论：{ $verdict }
+live-verdict = { $label ->
+    [tom-skype] TOM-Skype
+    [regular-skype] 正常版 Skype
+    [inconclusive] 不确定
+   *[no-skype] 没有 Skype
+}（{ $host }）
+live-verdict-none = 暂无
+live-finished = tomskype：已停止抓取，共 { $duration }：在 { $iface } 上抓到 { $packets } 个数据包（{ $bytes }）
+live-dropped = live:{ $iface }：有 { $lost } 个数据包在 tomskype 读取之前就被系统丢弃了；结论只依据已读取的 { $packets } 个数据包
+
+live-err-list = 无法列出网络接口：{ $detail }
+live-err-no-such-interface = 找不到名为 { $name } 的网络接口；本机的网络接口有：{ $available }
+live-err-no-default = 找不到可以默认使用的网络接口（需要已启用、已连接、不是本机回环并且有 IP 地址）；请用 --interface 指定一个（本机的网络接口有：{ $available }）
+live-err-none-listed = 一个也没有（当前用户是否有权抓取网络流量？）
+live-list-separator = 、
+live-err-no-npcap = 在 Windows 上抓取网络流量需要 Npcap，但这台电脑还没有安装（找不到 wpcap.dll）：请从 https://npcap.com 下载并安装（安装时勾选“Install Npcap in WinPcap API-compatible Mode”），然后重新运行 tomskype；也可以用 Wireshark 抓包，保存后用 `tomskype analyze` 分析保存的文件
+live-err-permission = 需要管理员权限才能抓取 { $iface } 上的网络流量（系统提示：{ $detail }）：{ $os ->
+    [linux] 请以 root 身份运行 tomskype（`sudo tomskype live`），或者执行一次 `sudo setcap cap_net_raw,cap_net_admin+eip $(command -v tomskype)`，允许它抓取网络流量
+    [macos] 请用 `sudo tomskype live` 运行；如果不想用 sudo，可以安装 Wireshark 附带的 ChmodBPF（在 Wireshark 的磁盘映像中打开“Install ChmodBPF.pkg”），然后注销并重新登录
+    [windows] 请以管理员身份运行 tomskype（右键点击“终端”“命令提示符”或“Windows PowerShell”，选择“以管理员身份运行”）：Npcap 安装时设置为仅限管理员使用；如果网络接口列表是空的，请从 https://npcap.com 重新安装 Npcap
+   *[other] 请以 root 身份运行 tomskype（`sudo tomskype live`），或者让当前用户可以读取抓包设备（/dev/bpf*）
+}
+live-err-open = 无法抓取 { $iface } 上的网络流量：{ $detail }
+live-err-read = { $iface } 上的抓取中断了：{ $detail }
+live-err-link = 网络接口 { $iface } 的链路类型是 { $type }（{ $name }），tomskype 无法解读（它能解读以太网、原始 IP、Linux cooked 和 BSD 回环）
+live-err-create = 无法创建文件 { $path }：{ $reason }
+live-err-write = 无法写入文件 { $path }：{ $reason }
+live-err-ctrlc = 无法捕获 Ctrl-C：{ $reason }
+live-err-not-built = { $os ->
+    [linux] 这个 tomskype 编译时没有包含实时抓包功能；请安装 Debian 软件包，或者先执行 `apt-get install libpcap-dev`，再用 `cargo install --path . --features live` 编译（见 README 的“Check your own machine”一节）；也可以用 Wireshark 抓包，再运行 `tomskype analyze 文件名`
+    [windows] 这个 tomskype.exe 编译时没有包含实时抓包功能；请下载正式发布的 tomskype.exe（见 README 的“Check your own machine”一节）；也可以用 Wireshark 抓包，再运行 `tomskype analyze 文件名`
+    [macos] 这个 tomskype 编译时没有包含实时抓包功能；请下载正式发布的程序，或者用 `cargo install --path . --features live` 编译（macOS 自带 libpcap）；也可以用 Wireshark 抓包，再运行 `tomskype analyze 文件名`
+   *[other] 这个 tomskype 编译时没有包含实时抓包功能；请安装 libpcap 的开发文件，再用 `cargo install --path . --features live` 编译；也可以用 Wireshark 抓包，再运行 `tomskype analyze 文件名`
+}
+
+iface-flag-up = 已启用
+iface-flag-running = 已连接
+iface-flag-loopback = 本机回环
+iface-flag-wireless = 无线
+iface-flag-down = 未启用
+iface-flag-separator = 、
+iface-none = 没有找到任何网络接口（libpcap 一个也没有列出：当前用户是否有权抓取网络流量？）
+iface-default = { "*" } = `tomskype live` 默认使用：{ $iface }
+iface-no-default = 没有默认接口：没有一个网络接口同时满足已启用、已连接、不是本机回环并且有 IP 地址；请用 --interface 指定一个
+
+## 报告之后（analyze 和 live）：输入和输出出了什么问题。
+msg-report-unwritable = 无法写出报告：{ $reason }
+msg-html-written = tomskype：HTML 报告已保存到 { $path }
+msg-input-problems = { $input }：读取时遇到 { $count } 个问题，已分析能读取的部分（第一个问题：{ $first }）
+msg-nothing-read-no-input = 什么也没有读到：没有找到任何输入（文件夹是空的？）
+msg-nothing-read-no-packets = 什么也没有读到：输入中没有任何数据包或日志记录

@@ -1,4 +1,4 @@
-# tomskype：給人看的報告（文字和 HTML）所用的文字，繁體中文。
+# tomskype：給人看的文字（報告的文字和 HTML，以及 live 和 interfaces 在終端機上顯示的內容），繁體中文。
 # 每則訊息都必須與 en.ftl 一一對應（有測試檢查）。
 
 n-machines = { $count } 台機器
@@ -107,3 +107,63 @@ html-map-caption = 這台機器通訊過的國家和地區。紅色：中國，T
 html-map-credit = 地圖：Natural Earth（公有領域），經由 world-atlas。國家名稱：Unicode CLDR。
 html-countries = 國家和地區：{ $list }
 html-quiet-heading = 沒有 Skype 跡象的機器
+
+## tomskype live 和 tomskype interfaces：在終端機（標準錯誤輸出）上顯示的文字，以及網路介面清單。
+## $os 的值為 linux、macos、windows、other。
+msg-error = tomskype：錯誤：{ $message }
+msg-warning = tomskype：警告：{ $message }
+
+live-started = tomskype：正在擷取 { $iface } 上的網路流量；按 Ctrl-C 停止並產生報告
+live-started-for = tomskype：正在擷取 { $iface } 上的網路流量，持續 { $duration }；按 Ctrl-C 可提前停止並產生報告
+live-status = 正在擷取 { $iface } · { $seconds } 秒 · { $packets } 個封包 · { $bytes } · { $hosts } 台機器 · { $signs } 個 Skype/TOM 跡象 · 目前結論：{ $verdict }
+live-verdict = { $label ->
+    [tom-skype] TOM-Skype
+    [regular-skype] 正常版 Skype
+    [inconclusive] 不確定
+   *[no-skype] 沒有 Skype
+}（{ $host }）
+live-verdict-none = 暫無
+live-finished = tomskype：已停止擷取，共 { $duration }：在 { $iface } 上擷取到 { $packets } 個封包（{ $bytes }）
+live-dropped = live:{ $iface }：有 { $lost } 個封包在 tomskype 讀取之前就被系統丟棄了；結論只依據已讀取的 { $packets } 個封包
+
+live-err-list = 無法列出網路介面：{ $detail }
+live-err-no-such-interface = 找不到名為 { $name } 的網路介面；本機的網路介面有：{ $available }
+live-err-no-default = 找不到可以預設使用的網路介面（需要已啟用、已連線、不是本機回送，而且有 IP 位址）；請用 --interface 指定一個（本機的網路介面有：{ $available }）
+live-err-none-listed = 一個也沒有（目前的使用者是否有權擷取網路流量？）
+live-list-separator = 、
+live-err-no-npcap = 在 Windows 上擷取網路流量需要 Npcap，但這台電腦還沒有安裝（找不到 wpcap.dll）：請從 https://npcap.com 下載並安裝（安裝時勾選「Install Npcap in WinPcap API-compatible Mode」），然後重新執行 tomskype；也可以用 Wireshark 擷取封包，儲存後用 `tomskype analyze` 分析儲存的檔案
+live-err-permission = 需要系統管理員權限才能擷取 { $iface } 上的網路流量（系統訊息：{ $detail }）：{ $os ->
+    [linux] 請以 root 身分執行 tomskype（`sudo tomskype live`），或者執行一次 `sudo setcap cap_net_raw,cap_net_admin+eip $(command -v tomskype)`，允許它擷取網路流量
+    [macos] 請用 `sudo tomskype live` 執行；如果不想用 sudo，可以安裝 Wireshark 附帶的 ChmodBPF（在 Wireshark 的磁碟映像檔中開啟「Install ChmodBPF.pkg」），然後登出再重新登入
+    [windows] 請以系統管理員身分執行 tomskype（在「終端機」、「命令提示字元」或「Windows PowerShell」上按右鍵，選擇「以系統管理員身分執行」）：Npcap 安裝時設定為僅限系統管理員使用；如果網路介面清單是空的，請從 https://npcap.com 重新安裝 Npcap
+   *[other] 請以 root 身分執行 tomskype（`sudo tomskype live`），或者讓目前的使用者可以讀取擷取裝置（/dev/bpf*）
+}
+live-err-open = 無法擷取 { $iface } 上的網路流量：{ $detail }
+live-err-read = { $iface } 上的擷取中斷了：{ $detail }
+live-err-link = 網路介面 { $iface } 的鏈路類型是 { $type }（{ $name }），tomskype 無法解讀（它能解讀乙太網路、原始 IP、Linux cooked 和 BSD 回送）
+live-err-create = 無法建立檔案 { $path }：{ $reason }
+live-err-write = 無法寫入檔案 { $path }：{ $reason }
+live-err-ctrlc = 無法攔截 Ctrl-C：{ $reason }
+live-err-not-built = { $os ->
+    [linux] 這個 tomskype 編譯時沒有包含即時擷取功能；請安裝 Debian 套件，或者先執行 `apt-get install libpcap-dev`，再用 `cargo install --path . --features live` 編譯（見 README 的「Check your own machine」一節）；也可以用 Wireshark 擷取封包，再執行 `tomskype analyze 檔案名稱`
+    [windows] 這個 tomskype.exe 編譯時沒有包含即時擷取功能；請下載正式發布的 tomskype.exe（見 README 的「Check your own machine」一節）；也可以用 Wireshark 擷取封包，再執行 `tomskype analyze 檔案名稱`
+    [macos] 這個 tomskype 編譯時沒有包含即時擷取功能；請下載正式發布的程式，或者用 `cargo install --path . --features live` 編譯（macOS 內建 libpcap）；也可以用 Wireshark 擷取封包，再執行 `tomskype analyze 檔案名稱`
+   *[other] 這個 tomskype 編譯時沒有包含即時擷取功能；請安裝 libpcap 的開發檔案，再用 `cargo install --path . --features live` 編譯；也可以用 Wireshark 擷取封包，再執行 `tomskype analyze 檔案名稱`
+}
+
+iface-flag-up = 已啟用
+iface-flag-running = 已連線
+iface-flag-loopback = 本機回送
+iface-flag-wireless = 無線
+iface-flag-down = 未啟用
+iface-flag-separator = 、
+iface-none = 沒有找到任何網路介面（libpcap 一個也沒有列出：目前的使用者是否有權擷取網路流量？）
+iface-default = { "*" } = `tomskype live` 預設使用：{ $iface }
+iface-no-default = 沒有預設介面：沒有一個網路介面同時是已啟用、已連線、不是本機回送而且有 IP 位址；請用 --interface 指定一個
+
+## 報告之後（analyze 和 live）：輸入和輸出出了什麼問題。
+msg-report-unwritable = 無法寫出報告：{ $reason }
+msg-html-written = tomskype：HTML 報告已儲存到 { $path }
+msg-input-problems = { $input }：讀取時遇到 { $count } 個問題，已分析能讀取的部分（第一個問題：{ $first }）
+msg-nothing-read-no-input = 什麼也沒有讀到：沒有找到任何輸入（資料夾是空的？）
+msg-nothing-read-no-packets = 什麼也沒有讀到：輸入中沒有任何封包或日誌記錄

@@ -1,21 +1,19 @@
-//! Stage 1, capture: turns bytes from a file, a pipe or a live interface into packets.
+//! Stage 1, capture: turns bytes from a file, a pipe or a network interface into packets.
 //!
 //! Every source hands packets to a [`PacketSink`] one at a time: the packet borrows the
 //! reader's buffer for the duration of the call, so nothing is allocated per packet. Problems
 //! in the container (a record cut short, a block with a bad length, an unknown version) are
 //! reported as [`Problem`]s with the packet number and byte offset; reading goes on where the
-//! format allows, and everything read before a problem is kept. This stage knows nothing of
-//! protocols: link-layer decoding is the next stage's work (`decode`).
+//! format allows, and everything read before a problem is kept. A network interface
+//! ([`iface`], through libpcap) hands its packets over as they arrive instead; the session
+//! around it (how long, what to show, which program owns a socket) is `live`'s work. This
+//! stage knows nothing of protocols: link-layer decoding is the next stage's work (`decode`).
 
 pub mod file;
+pub mod iface;
 mod input;
-#[cfg(feature = "live")]
-pub mod live;
-pub mod owners;
 pub mod pcap;
 pub mod pcapng;
-#[cfg(target_os = "linux")]
-pub mod procnet;
 mod stream;
 pub mod write;
 

@@ -557,7 +557,7 @@ fn steps(
 
 /// One problem reading an input, for a person: in English the reader's own sentence; in
 /// other languages what kind of problem it is in their words, then that sentence.
-fn problem_line(path: &str, p: &Problem, m: &Messages) -> String {
+pub fn problem_line(path: &str, p: &Problem, m: &Messages) -> String {
     let (packet, offset) = (
         p.packet.map(|n| n.to_string()),
         p.offset.map(|o| o.to_string()),

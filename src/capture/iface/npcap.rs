@@ -1,8 +1,9 @@
-//! Stage 1, capture (live, Windows): finding Npcap before libpcap is first called. Npcap
+//! Stage 1, capture (interfaces, Windows): finding Npcap before libpcap is first called. Npcap
 //! installs its `wpcap.dll` in `System32\Npcap` (and in `System32` itself only in "WinPcap
 //! API-compatible mode"), so that folder is added to the DLL search path, as Wireshark does,
-//! and the DLL is loaded once. If it is not there, live capture stops with an error that says
-//! to install Npcap, instead of Windows refusing to start the program.
+//! and the DLL is loaded once. If it is not there, listing the interfaces fails with
+//! [`IfaceError::NoNpcap`](super::IfaceError::NoNpcap) (the binary then says to install
+//! Npcap), instead of Windows refusing to start the program.
 //!
 //! Calls through a lazily imported DLL crash the program if the function is missing, so
 //! functions that older capture libraries lack are looked up first ([`has`]):
@@ -27,7 +28,7 @@ fn wide(s: &str) -> Vec<u16> {
 }
 
 /// Makes sure `wpcap.dll` can be loaded: Npcap's folder first, then the usual search path.
-pub(super) fn ensure() -> Result<(), super::LiveError> {
+pub(super) fn ensure() -> Result<(), super::IfaceError> {
     let mut buf = [0u16; 512];
     // SAFETY: `buf` holds `buf.len()` UTF-16 units; the call writes at most that many and
     // returns the length written (0 on failure, more than the buffer if it is too small).
@@ -42,7 +43,7 @@ pub(super) fn ensure() -> Result<(), super::LiveError> {
     // loaded for the life of the process (libpcap's functions are called through it).
     let module = unsafe { LoadLibraryW(dll.as_ptr()) };
     if module.is_null() {
-        return Err(super::LiveError::NoNpcap);
+        return Err(super::IfaceError::NoNpcap);
     }
     Ok(())
 }

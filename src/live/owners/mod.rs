@@ -1,10 +1,10 @@
-//! Stage 1, capture (live): which local program owns which socket, on each system that can
-//! tell. Live capture samples this now and then and attaches the programs to the flow table
-//! (first owner seen of a socket wins); a connection that opens and closes between two samples
-//! is not attributed. Nothing here captures or decodes packets.
+//! Live capture (`live`): which local program owns which socket, on each system that can
+//! tell. The live session samples this now and then and attaches the programs to the flow
+//! table (first owner seen of a socket wins); a connection that opens and closes between two
+//! samples is not attributed. Nothing here captures or decodes packets.
 //!
 //! - Linux: the kernel's socket tables and each process's open files under `/proc`
-//!   ([`procnet`](super::procnet)); run and tested on Linux.
+//!   ([`procnet`]); run and tested on Linux.
 //! - Windows: the TCP and UDP owner tables of the IP Helper API (`GetExtendedTcpTable`,
 //!   `GetExtendedUdpTable`) and the image name of each owning process ([`iphlp`]). The parsing
 //!   of the tables is tested everywhere; the calls run in CI under Wine, which lists the
@@ -17,6 +17,8 @@
 pub mod iphlp;
 #[cfg(target_os = "macos")]
 mod macos;
+#[cfg(target_os = "linux")]
+pub mod procnet;
 
 use std::net::IpAddr;
 
@@ -34,7 +36,7 @@ pub const SUPPORTED: bool = cfg!(any(target_os = "linux", windows, target_os = "
 pub fn snapshot() -> Owners {
     #[cfg(target_os = "linux")]
     {
-        super::procnet::snapshot(std::path::Path::new("/proc"))
+        procnet::snapshot(std::path::Path::new("/proc"))
     }
     #[cfg(windows)]
     {

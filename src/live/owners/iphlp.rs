@@ -1,4 +1,4 @@
-//! Stage 1, capture (live, Windows): the socket owner tables of Windows' IP Helper API.
+//! Live capture, socket owners (Windows): the socket owner tables of Windows' IP Helper API.
 //! `GetExtendedTcpTable` (`TCP_TABLE_OWNER_PID_ALL`) and `GetExtendedUdpTable`
 //! (`UDP_TABLE_OWNER_PID`) list every local TCP and UDP socket, IPv4 and IPv6, with the id of
 //! the process that owns it; `QueryFullProcessImageNameW` names the process (`Skype.exe`).
@@ -139,7 +139,7 @@ mod windows {
     };
 
     use super::{parse, Table};
-    use crate::capture::owners::{label, Owners};
+    use crate::live::owners::{label, Owners};
 
     // The parser's row sizes are Windows' own, checked when compiling for Windows.
     const _: () = assert!(size_of::<MIB_TCPROW_OWNER_PID>() == Table::Tcp4.row_len());
@@ -149,7 +149,7 @@ mod windows {
 
     /// Reads the four owner tables and names their processes. Sockets of pid 0 (connections
     /// closing, owned by no process any more) are left out.
-    pub(in crate::capture::owners) fn snapshot() -> Owners {
+    pub(in crate::live::owners) fn snapshot() -> Owners {
         let mut names: FxHashMap<u32, String> = FxHashMap::default();
         let mut out = Owners::default();
         for table in Table::ALL {

@@ -1,9 +1,9 @@
-//! Stage 1, capture (live, Linux): which local program owns which socket. Reads the kernel's
+//! Live capture, socket owners (Linux): which local program owns which socket. Reads the kernel's
 //! socket tables (`/proc/net/{tcp,tcp6,udp,udp6}`: local address and port → socket inode) and
 //! each process's open files (`/proc/[pid]/fd/*` → `socket:[inode]`, `/proc/[pid]/comm`), and
 //! joins them into (local address, local port, protocol) → `name (pid N)`.
 //!
-//! Sockets come and go, so live capture samples this now and then and keeps what it saw
+//! Sockets come and go, so the live session samples this now and then and keeps what it saw
 //! (first owner wins). Only processes whose `/proc/[pid]/fd` the caller may read are seen
 //! (all of them as root, one's own otherwise). Nothing here captures or decodes packets, and
 //! the socket tables are those of the caller's network namespace.
@@ -12,6 +12,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 
 use rustc_hash::FxHashMap;
+
+use super::{label, Owners};
 
 /// IP protocol numbers of the tables read.
 const TCP: u8 = 6;
@@ -90,7 +92,7 @@ pub fn socket_inode(link: &str) -> Option<u64> {
 /// Reads the socket tables and processes under `root` (normally `/proc`) and returns
 /// (local address, local port, protocol) → `name (pid N)`. Unreadable files are skipped:
 /// what cannot be read is simply not attributed.
-pub fn snapshot(root: &Path) -> FxHashMap<(IpAddr, u16, u8), String> {
+pub fn snapshot(root: &Path) -> Owners {
     let mut by_inode: FxHashMap<u64, Socket> = FxHashMap::default();
     for (file, proto) in [("tcp", TCP), ("tcp6", TCP), ("udp", UDP), ("udp6", UDP)] {
         if let Ok(text) = std::fs::read_to_string(root.join("net").join(file)) {
@@ -99,7 +101,7 @@ pub fn snapshot(root: &Path) -> FxHashMap<(IpAddr, u16, u8), String> {
             }
         }
     }
-    let mut out = FxHashMap::default();
+    let mut out = Owners::default();
     if by_inode.is_empty() {
         return out;
     }
@@ -128,9 +130,7 @@ pub fn snapshot(root: &Path) -> FxHashMap<(IpAddr, u16, u8), String> {
             };
             let program = program.get_or_insert_with(|| {
                 let comm = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
-                let comm = comm.trim_end_matches('\n');
-                let comm = if comm.is_empty() { "?" } else { comm };
-                format!("{comm} (pid {pid})")
+                label(comm.trim_end_matches('\n'), pid)
             });
             out.entry((socket.addr, socket.port, socket.proto))
                 .or_insert_with(|| program.clone());

@@ -1,10 +1,9 @@
-//! Stage 1, capture (live): the status line drawn on stderr while a live capture runs, and the
-//! verdict so far behind it. The verdict comes from the same enrich and classify stages as the
-//! final report, run on the flow table as it stands; its cost grows with the table, so it is
-//! re-run at most every [`MIN_ASSESS_EVERY`] and never for more than about 2% of the time
-//! ([`next_assessment`]). Packets and bytes are counted on every packet.
+//! Live capture (`live`): the verdict so far, while a capture runs. It comes from the same
+//! enrich and classify stages as the final report, run on the flow table as it stands; its
+//! cost grows with the table, so the session re-runs it at most every [`MIN_ASSESS_EVERY`] and
+//! never for more than about 2% of the time ([`next_assessment`]). How it is shown is the
+//! caller's business (the `tomskype` binary draws a status line).
 
-use std::io::Write;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -14,17 +13,14 @@ use crate::enrich;
 use crate::enrich::Basis;
 use crate::flow::FlowTable;
 use crate::knowledge::indicators::Role;
-use crate::textsafe::Safe;
 
-/// The status line is redrawn this often.
-pub const DRAW_EVERY: Duration = Duration::from_millis(500);
 /// The verdict so far is recomputed at most this often.
 pub const MIN_ASSESS_EVERY: Duration = Duration::from_secs(1);
 /// Time between assessments, as a multiple of what the last one took.
 const ASSESS_DUTY: u32 = 50;
 
 /// What the classifier makes of the traffic so far.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Assessment {
     /// Local hosts seen.
     pub hosts: usize,
@@ -87,52 +83,6 @@ pub fn next_assessment(took: Duration) -> Duration {
     MIN_ASSESS_EVERY.max(took.saturating_mul(ASSESS_DUTY))
 }
 
-/// The status line: time, packets, bytes, hosts, Skype signs and the verdict so far.
-pub fn line(iface: &str, elapsed: Duration, packets: u64, bytes: u64, a: &Assessment) -> String {
-    let verdict = match a.verdict {
-        Some((host, label)) => format!("{} ({host})", label.name()),
-        None => "-".into(),
-    };
-    format!(
-        "live {} {}s · {packets} packets · {} · {} hosts · {} Skype/TOM signs · so far: {verdict}",
-        Safe(iface),
-        elapsed.as_secs(),
-        human_bytes(bytes),
-        a.hosts,
-        a.skype_signs,
-    )
-}
-
-/// Bytes for people: `512 B`, `1.5 kB`, `12.3 MB`, `1.2 GB` (powers of 1000).
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 4] = ["kB", "MB", "GB", "TB"];
-    if n < 1000 {
-        return format!("{n} B");
-    }
-    let mut v = n as f64 / 1000.0;
-    let mut unit = UNITS[0];
-    for u in &UNITS[1..] {
-        if v < 1000.0 {
-            break;
-        }
-        v /= 1000.0;
-        unit = u;
-    }
-    format!("{v:.1} {unit}")
-}
-
-/// Draws `text` over the current stderr line.
-pub fn draw(text: &str) {
-    let mut err = std::io::stderr().lock();
-    let _ = write!(err, "\r\x1b[2K{text}");
-    let _ = err.flush();
-}
-
-/// Clears the status line.
-pub fn clear() {
-    draw("");
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,35 +93,6 @@ mod tests {
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
-    }
-
-    #[test]
-    fn formats_the_line() {
-        let a = Assessment {
-            hosts: 2,
-            skype_signs: 3,
-            verdict: Some((ip("192.0.2.2"), Label::TomSkype)),
-        };
-        assert_eq!(
-            line("eth0", Duration::from_millis(12_900), 1234, 1_234_567, &a),
-            "live eth0 12s · 1234 packets · 1.2 MB · 2 hosts · 3 Skype/TOM signs · so far: tom-skype (192.0.2.2)"
-        );
-        let empty = line("lo", Duration::ZERO, 0, 0, &Assessment::default());
-        assert!(
-            empty.ends_with("0 hosts · 0 Skype/TOM signs · so far: -"),
-            "{empty}"
-        );
-    }
-
-    #[test]
-    fn bytes_for_people() {
-        assert_eq!(human_bytes(0), "0 B");
-        assert_eq!(human_bytes(999), "999 B");
-        assert_eq!(human_bytes(1000), "1.0 kB");
-        assert_eq!(human_bytes(1_500), "1.5 kB");
-        assert_eq!(human_bytes(999_949), "999.9 kB");
-        assert_eq!(human_bytes(12_300_000), "12.3 MB");
-        assert_eq!(human_bytes(u64::MAX), "18446744.1 TB");
     }
 
     #[test]

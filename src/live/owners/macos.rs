@@ -1,4 +1,4 @@
-//! Stage 1, capture (live, macOS): socket owners through `libproc`, as `lsof -i` finds them:
+//! Live capture, socket owners (macOS): socket owners through `libproc`, as `lsof -i` finds them:
 //! every process (`proc_listpids`), its descriptors (`proc_pidinfo` with
 //! `PROC_PIDLISTFDS`), and for each socket descriptor its local address and port
 //! (`proc_pidfdinfo` with `PROC_PIDFDSOCKETINFO`). Only processes the caller may inspect are
