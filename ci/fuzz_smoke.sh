@@ -32,7 +32,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/seeds/capture_read" "$work/seeds/indicators"
 cp captures/*.pcap captures/*.pcapng captures/*.pcap.gz "$work/seeds/capture_read/"
-cp data/indicators/tomskype.tsv "$work/seeds/indicators/"
+cp crates/tomskype/data/indicators/tomskype.tsv "$work/seeds/indicators/"
 
 failed=()
 for target in capture_read decode_packet dns tls http quic skype indicators zeek_tsv zeek_json tracker_sequence tunnel_decap; do

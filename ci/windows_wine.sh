@@ -104,6 +104,6 @@ else
 fi
 
 # The socket-owner tables (GetExtendedTcpTable/GetExtendedUdpTable) for real, as Wine has them.
-CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$wine" cargo test --target "$target" --lib -- live::owners
+CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$wine" cargo test -p tomskype --target "$target" --lib -- live::owners
 ws="$(dirname "$wine")/wineserver"
 [[ -x $ws ]] && "$ws" -k 2>/dev/null || true

@@ -41,7 +41,7 @@ for f in "${small[@]}"; do cp "$f" "$out/capture_read/$(sha1sum "$f" | cut -c1-1
 cargo run --quiet --release --manifest-path "$here/Cargo.toml" --example seed -- "$out" "${caps[@]}"
 
 # Indicators: the shipped file, and each of its lines with the header (small seeds).
-tsv=$root/data/indicators/tomskype.tsv
+tsv=$root/crates/tomskype/data/indicators/tomskype.tsv
 cp "$tsv" "$out/indicators/tomskype.tsv"
 header=$(grep -m1 '^id	' "$tsv")
 n=0

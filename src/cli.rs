@@ -46,13 +46,6 @@ pub enum Command {
     Indicators(IndicatorsArgs),
     /// Export the indicator set for Zeek, Suricata or scripts.
     Export(ExportArgs),
-    /// Write the generated sample captures (for the project's own tests).
-    #[command(hide = true)]
-    Samples {
-        /// Folder to write them to.
-        #[arg(long, default_value = "captures")]
-        out: PathBuf,
-    },
     /// Write the manual pages and shell completions, made from these definitions (for packages).
     #[command(hide = true)]
     Generate {

@@ -173,16 +173,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
             tomskype::export::write(&set, format, args.sid_base, &mut stdout)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Samples { out } => {
-            let written = tomskype::samples::write_all(&out)
-                .with_context(|| format!("cannot write samples to {}", out.display()))?;
-            say!(
-                "wrote {} files to {}",
-                written.len(),
-                SafeDisplay(out.display())
-            );
-            Ok(ExitCode::SUCCESS)
-        }
         Command::Generate { out } => {
             let written = assets::write_all(&out)
                 .with_context(|| format!("cannot write to {}", out.display()))?;

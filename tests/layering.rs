@@ -44,7 +44,7 @@ fn layer_of(module: &str) -> Option<usize> {
 }
 
 fn src() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/tomskype/src")
 }
 
 /// The library's top-level modules, from lib.rs's `mod` lines.

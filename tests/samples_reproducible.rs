@@ -1,13 +1,13 @@
 //! The committed sample captures in `captures/` are exactly what the generator makes: same
 //! bytes, same expected labels, no stale or unknown files. Regenerate with
-//! `cargo run --example make_samples`.
+//! `cargo run --example make_samples` (the library's `samples` feature, on for tests and examples only).
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use tomskype::samples;
 
-const REGENERATE: &str = "regenerate with `cargo run --example make_samples` and commit captures/";
+const REGENERATE: &str = "regenerate with `cargo run --example make_samples` (the library's `samples` feature, on for tests and examples only) and commit captures/";
 
 fn captures_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/captures"))

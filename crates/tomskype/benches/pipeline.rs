@@ -25,7 +25,7 @@ struct Frame {
 }
 
 fn capture_files() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../captures");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map(|entries| entries.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();

@@ -30,7 +30,9 @@
 //!     indicators: IndicatorSet::embedded()?,
 //!     local: LocalNets::new(Vec::new()),
 //! };
-//! let inputs = Inputs::expand(&["captures/tom-skype-cn-2011-login-beacon.pcap".into()]);
+//! let capture = "captures/tom-skype-cn-2011-login-beacon.pcap";
+//! # let capture = &format!("{}/../../{capture}", env!("CARGO_MANIFEST_DIR"));
+//! let inputs = Inputs::expand(&[capture.into()]);
 //! let report = analyzer.report(inputs.read(&analyzer, 1, None));
 //! for host in &report.hosts {
 //!     println!("{} {}", host.address, host.verdict.label.name());
@@ -51,6 +53,7 @@ pub mod knowledge;
 pub mod live;
 pub mod lookup;
 pub mod report;
+#[cfg(any(test, feature = "samples"))]
 pub mod samples;
 pub mod textsafe;
 pub mod timefmt;

@@ -297,7 +297,12 @@ mod tests {
 
     impl<'a> Replay<'a> {
         fn new(path: &str, stop: &'a AtomicBool) -> Replay<'a> {
-            let bytes = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap();
+            let bytes = std::fs::read(
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../..")
+                    .join(path),
+            )
+            .unwrap();
             let mut packets = Vec::new();
             let mut link_type = 0;
             crate::capture::read_bytes(&bytes, &mut |p: &Packet<'_>| {

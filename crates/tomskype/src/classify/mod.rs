@@ -241,8 +241,8 @@ pub fn coverage(host: &HostView<'_>) -> f64 {
     packets * seconds * if named { 1.0 } else { 0.5 }
 }
 
-/// Classifies one host: the evidence and advisories its view shows ([`gather`]), then the
-/// verdict they support ([`decide`]).
+/// Classifies one host: the evidence and advisories its view shows (`gather.rs`), then the
+/// verdict they support (`decide.rs`).
 pub fn classify(host: &HostView<'_>) -> Classification {
     let gather::Gathered {
         evidence,

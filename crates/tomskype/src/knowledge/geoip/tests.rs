@@ -6,7 +6,7 @@ use super::mmdb::test_writer::{iso, map, string, tiny_mmdb};
 use super::mmdb::METADATA_MARKER;
 use super::*;
 
-const TEST_DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/geoip");
+const TEST_DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/geoip");
 
 fn ip(s: &str) -> IpAddr {
     match s.parse() {

@@ -262,7 +262,7 @@ mod tests {
 
     #[test]
     fn fast_path_agrees_on_the_repository_captures() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/captures");
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../captures");
         let (mut seen, mut fast) = (0, 0);
         for entry in std::fs::read_dir(dir).unwrap().flatten() {
             let path = entry.path();
@@ -282,7 +282,7 @@ mod tests {
 
     #[test]
     fn fast_path_agrees_on_the_corpora() {
-        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpora");
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpora");
         if !std::path::Path::new(root).is_dir() {
             assert!(
                 std::env::var("TOMSKYPE_REQUIRE_CORPORA").as_deref() != Ok("1"),

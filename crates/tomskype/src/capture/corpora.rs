@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::{expand_inputs, read_path, Packet, ProblemKind, ReadSummary};
 
-const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpora");
+const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpora");
 
 /// The corpora folder (`TOMSKYPE_CORPORA` overrides the default, e.g. for a git worktree that
 /// does not sit beside `shared/`), or None (after a notice) when absent and not required.

@@ -17,7 +17,10 @@ fn hex(s: &str) -> Vec<u8> {
 }
 
 fn rfc_packet(file: &str) -> Vec<u8> {
-    let path = format!("{}/tests/data/quic/{file}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../../tests/data/quic/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     hex(&std::fs::read_to_string(path).unwrap())
 }
 

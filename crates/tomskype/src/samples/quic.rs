@@ -309,7 +309,7 @@ mod tests {
             (Version::V2, "rfc9369-a2-client-initial.hex"),
         ] {
             let want = std::fs::read_to_string(format!(
-                "{}/tests/data/quic/{file}",
+                "{}/../../tests/data/quic/{file}",
                 env!("CARGO_MANIFEST_DIR")
             ))
             .unwrap();
