@@ -696,7 +696,7 @@ mod tests {
                 0 => b.epb(0, i as u64, &vec![i as u8; n], n as u32),
                 1 => b
                     .epb(1, i as u64, &vec![i as u8; n], n as u32)
-                    .block(5, &[0; 8]),
+                    .block(5, &[0; 12]),
                 2 => b.spb(&vec![i as u8; n], n as u32),
                 _ => b
                     .shb(!be, 1, 0)

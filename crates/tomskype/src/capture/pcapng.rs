@@ -21,6 +21,10 @@ const IDB: u32 = 1;
 const PB: u32 = 2;
 const SPB: u32 = 3;
 const EPB: u32 = 6;
+/// Name resolution block.
+const NRB: u32 = 4;
+/// Interface statistics block.
+const ISB: u32 = 5;
 /// The byte-order magic of a Section Header Block, as written by its writer.
 const BOM: u32 = 0x1a2b_3c4d;
 /// Longest block believed (libpcap's limit too).
@@ -32,7 +36,7 @@ const MAX_BLOCK_RESYNC: usize = 256 * 1024;
 /// Block types the resync accepts inside a section: interface description, packet, simple
 /// packet, name resolution, interface statistics, enhanced packet, systemd journal export,
 /// decryption secrets.
-const RESYNC_KINDS: [u32; 8] = [IDB, PB, SPB, 4, 5, EPB, 9, 0x0a];
+const RESYNC_KINDS: [u32; 8] = [IDB, PB, SPB, NRB, ISB, EPB, 9, 0x0a];
 
 /// True when `head` starts with a pcapng Section Header Block type.
 pub fn is_pcapng_magic(head: &[u8]) -> bool {
@@ -552,7 +556,7 @@ fn sound_block(bytes: &[u8], s: &Section) -> Option<usize> {
     let kind = u32_at(bytes, 0, be)?;
     let len = u32_at(bytes, 4, be)? as usize;
     if !RESYNC_KINDS.contains(&kind)
-        || !(12..=MAX_BLOCK_RESYNC).contains(&len)
+        || !(min_len(kind)..=MAX_BLOCK_RESYNC).contains(&len)
         || !len.is_multiple_of(4)
     {
         return None;
@@ -568,6 +572,20 @@ fn sound_block(bytes: &[u8], s: &Section) -> Option<usize> {
     match iface {
         Some(id) if id >= s.ifaces.len() => None,
         _ => Some(len),
+    }
+}
+
+/// The shortest block of `kind` the format allows (pcapng draft, section 4): its header,
+/// trailer and fixed fields. A shorter one cannot be real, however its length and trailer agree
+/// (12 bytes inside a packet that read `00 00 00 03 00 00 00 0c` would pass for an empty
+/// simple packet block).
+fn min_len(kind: u32) -> usize {
+    match kind {
+        EPB | PB => 32,
+        ISB => 24,
+        IDB => 20,
+        SPB | NRB => 16,
+        _ => 12,
     }
 }
 
@@ -744,7 +762,7 @@ mod tests {
         let bad_at = ng.out.len();
         ng.epb(0, 0, &[2; 40], 40);
         for k in 3..=60u8 {
-            ng.epb(0, u64::from(k), &[k; 30], 30).block(5, &[0; 8]);
+            ng.epb(0, u64::from(k), &[k; 30], 30).block(5, &[0; 12]);
         }
         let mut bytes = ng.bytes();
         // A 4 GB length, big-endian.
