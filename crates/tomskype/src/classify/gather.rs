@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use super::{
-    round3, weigh, Advisory, Evidence, NAMED_OTHERWISE, OUT_OF_VALIDITY,
+    round3, text_order, weigh, Advisory, Evidence, NAMED_OTHERWISE, OUT_OF_VALIDITY,
     SKYPE_PROTOCOL_CLASSIC_UDP, SKYPE_PROTOCOL_MS_STUN, SKYPE_TO_CHINA, SPECIFIC_SKYPE_SIGN,
     TOM_YEARS,
 };
@@ -69,7 +69,7 @@ pub(super) fn gather(host: &HostView<'_>) -> Gathered {
             .total_cmp(&a.weight)
             .then_with(|| a.kind.cmp(&b.kind))
             .then_with(|| a.indicator.cmp(&b.indicator))
-            .then_with(|| a.endpoint.cmp(&b.endpoint))
+            .then_with(|| text_order(&a.endpoint, &b.endpoint))
     });
     advise(&evidence, &mut advisories);
     Gathered {
@@ -137,7 +137,7 @@ fn endpoint_evidence(
             kind_suffix,
             relayed_if(resolver, m.basis),
             matched,
-            Some(e.addr.to_string()),
+            Some(e.addr),
             e.country,
             m.first_ns,
             e.packets,
@@ -172,7 +172,7 @@ fn peer_in_china(e: &Endpoint<'_>) -> Option<Advisory> {
         || Advisory {
             kind: "peer-in-china".into(),
             detail: "direct traffic with a peer in China: if this is a Skype contact, they may be using TOM-Skype, whose side logs the chat".into(),
-            endpoint: e.addr.to_string(),
+            endpoint: Some(e.addr),
         },
     )
 }
@@ -187,7 +187,7 @@ fn advise(evidence: &[Evidence], advisories: &mut Vec<Advisory>) {
                 "a web browser on this machine opened TOM-Skype's web pages ({}): a visit, not the TOM-Skype client running; if TOM-Skype was downloaded here, check the installed programs",
                 visit.matched.as_deref().unwrap_or("skype.tom.com")
             ),
-            endpoint: visit.endpoint.clone().unwrap_or_default(),
+            endpoint: visit.endpoint,
         });
     }
     let skype_seen = evidence
@@ -259,11 +259,11 @@ fn china_rule(e: &Endpoint<'_>) -> Option<Evidence> {
         indicator_weight: SKYPE_TO_CHINA,
         basis: Basis::Contacted,
         firm: false,
-        endpoint: Some(e.addr.to_string()),
+        endpoint: Some(e.addr),
         country: e.country,
         matched: None,
         source: None,
-        first_seen: Some(timefmt::rfc3339(e.first_ns)),
+        first_ns: Some(e.first_ns),
         packets: e.packets,
         in_validity: true,
         clients: Vec::new(),
@@ -278,8 +278,8 @@ fn better(a: &Evidence, b: &Evidence) -> bool {
         (
             !e.firm,
             e.endpoint.is_none(),
-            e.first_seen.clone(),
-            e.endpoint.clone(),
+            e.first_ms(),
+            e.endpoint.map(|a| a.to_string()),
             e.matched.clone(),
             e.basis,
         )
@@ -293,7 +293,10 @@ fn better(a: &Evidence, b: &Evidence) -> bool {
 fn evidence_key(ev: &Evidence) -> String {
     let id = ev.indicator.as_deref().unwrap_or("");
     if ev.kind == "not-evidence" {
-        format!("{id}@{}", ev.endpoint.as_deref().unwrap_or(""))
+        match ev.endpoint {
+            Some(a) => format!("{id}@{a}"),
+            None => format!("{id}@"),
+        }
     } else if ev.indicator.is_none() {
         format!("{}:{}", ev.kind, ev.matched.as_deref().unwrap_or(""))
     } else {
@@ -333,11 +336,11 @@ fn protocol_evidence(e: &Endpoint<'_>, proto: SkypeProtocol, first_ns: i64) -> E
             Basis::ReceivedOnly
         },
         firm: contacted,
-        endpoint: Some(e.addr.to_string()),
+        endpoint: Some(e.addr),
         country: e.country,
         matched: Some(proto.name().to_owned()),
         source: None,
-        first_seen: Some(timefmt::rfc3339(first_ns)),
+        first_ns: Some(first_ns),
         packets: e.packets,
         in_validity: true,
         clients: Vec::new(),
@@ -364,7 +367,7 @@ fn evidence(
     kind_suffix: &str,
     basis: Basis,
     matched: Option<String>,
-    endpoint: Option<String>,
+    endpoint: Option<IpAddr>,
     country: Option<Country>,
     first_ns: i64,
     packets: u64,
@@ -406,7 +409,7 @@ fn evidence(
         country,
         matched,
         source: Some(ind.source.clone()),
-        first_seen: Some(timefmt::rfc3339(first_ns)),
+        first_ns: Some(first_ns),
         packets,
         in_validity,
         clients: ind.clients.clone(),

@@ -24,11 +24,15 @@
 //! client talking directly with a peer in China gets an advisory, not another label. The
 //! confidence follows coverage ([`coverage`]): a verdict on little traffic never reads 1.00.
 
-use serde::Serialize;
+use std::cmp::Ordering;
+use std::net::IpAddr;
+
+use serde::{Serialize, Serializer};
 
 use crate::enrich::{Basis, HostView};
 use crate::knowledge::geoip::Country;
 use crate::knowledge::indicators::Role;
+use crate::timefmt;
 
 /// A host's label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -114,21 +118,30 @@ pub struct Evidence {
     /// years) reach at most `inconclusive`.
     pub firm: bool,
     /// The remote endpoint, if any.
-    pub endpoint: Option<String>,
+    pub endpoint: Option<IpAddr>,
     /// Its country, if known.
     pub country: Option<Country>,
     /// The name, URL or port that matched, if not the address.
     pub matched: Option<String>,
     /// Source key of the indicator.
     pub source: Option<String>,
-    /// First seen (capture time, UTC).
-    pub first_seen: Option<String>,
+    /// First seen: capture time, ns since the epoch (written in RFC 3339, UTC, as `first_seen`).
+    #[serde(rename = "first_seen", serialize_with = "timefmt::serialize_rfc3339")]
+    pub first_ns: Option<i64>,
     /// Packets exchanged with the endpoint.
     pub packets: u64,
     /// Whether the capture time is inside the indicator's validity period.
     pub in_validity: bool,
     /// Clients the indicator was seen from (`regular`, `tom-en`, `tom-cn`, `tom`).
     pub clients: Vec<String>,
+}
+
+impl Evidence {
+    /// When it was first seen, to the millisecond the reports show: evidence is ordered by this,
+    /// so that two signs the report shows at the same time are ordered by what else they say.
+    pub fn first_ms(&self) -> Option<i64> {
+        self.first_ns.map(|t| t.div_euclid(1_000_000))
+    }
 }
 
 /// Something the user should know that does not change the host's label.
@@ -138,8 +151,9 @@ pub struct Advisory {
     pub kind: String,
     /// What it means, in words.
     pub detail: String,
-    /// The endpoint concerned.
-    pub endpoint: String,
+    /// The endpoint concerned (written as an empty string when there is none).
+    #[serde(serialize_with = "address_or_empty")]
+    pub endpoint: Option<IpAddr>,
 }
 
 /// A host's verdict.
@@ -264,6 +278,19 @@ pub fn tom_web_visit(evidence: &[Evidence]) -> Option<&Evidence> {
         e.basis == Basis::Visit && matches!(e.kind.as_str(), "tom-name" | "tom-http")
             || e.kind.starts_with("tom-web-")
     })
+}
+
+/// Orders endpoints as their text does ("10.0.0.9" before "9.0.0.1"), none first: the order
+/// reports have always listed evidence in, kept so that reports stay the same.
+pub fn text_order(a: &Option<IpAddr>, b: &Option<IpAddr>) -> Ordering {
+    a.map(|a| a.to_string()).cmp(&b.map(|b| b.to_string()))
+}
+
+fn address_or_empty<S: Serializer>(a: &Option<IpAddr>, s: S) -> Result<S::Ok, S::Error> {
+    match a {
+        Some(a) => s.collect_str(a),
+        None => s.serialize_str(""),
+    }
 }
 
 /// Rounds a weight or score to three decimals, as reports show them.

@@ -377,7 +377,7 @@ fn a_udp_peer_in_china_is_an_advisory_not_a_label() {
     let c = classify(&h);
     assert_eq!(c.verdict.label, Label::RegularSkype);
     assert_eq!(c.advisories.len(), 1);
-    assert_eq!(c.advisories[0].endpoint, "117.89.132.58");
+    assert_eq!(c.advisories[0].endpoint, "117.89.132.58".parse().ok());
 }
 
 #[test]

@@ -15,6 +15,7 @@ use crate::capture::{Problem, ProblemKind};
 use crate::classify::{Build, Evidence, Label, FULL_PACKETS, FULL_SECONDS};
 use crate::enrich::Basis;
 use crate::knowledge::geoip::Country;
+use crate::timefmt;
 
 /// At most this many Skype steps are told per machine (the TOM ones are all told).
 const SKYPE_STEPS: usize = 3;
@@ -312,7 +313,10 @@ fn machine(h: &HostReport, report: &Report, m: &Messages, clock: &Clock<'_>) -> 
         .map(|a| match a.kind.as_str() {
             "peer-in-china" => m.get(
                 "advisory-peer-in-china",
-                &[("endpoint", (&a.endpoint).into())],
+                &[(
+                    "endpoint",
+                    Arg::Str(&a.endpoint.map(|e| e.to_string()).unwrap_or_default()),
+                )],
             ),
             "tom-web-visit" => {
                 let what = crate::classify::tom_web_visit(&h.evidence)
@@ -425,7 +429,8 @@ fn rests_on(h: &HostReport, m: &Messages, clock: &Clock<'_>) -> Vec<String> {
 
 /// What an evidence item says the machine did, with its notes.
 fn step(e: &Evidence, m: &Messages, clock: &Clock<'_>) -> Option<Step> {
-    let endpoint = e.endpoint.as_deref().unwrap_or("");
+    let endpoint = e.endpoint.map(|a| a.to_string()).unwrap_or_default();
+    let endpoint = endpoint.as_str();
     let what = e.matched.as_deref().unwrap_or(endpoint);
     let server = if endpoint.is_empty() { what } else { endpoint };
     let tom = e.kind.starts_with("tom-");
@@ -462,18 +467,14 @@ fn step(e: &Evidence, m: &Messages, clock: &Clock<'_>) -> Option<Step> {
         _ => {}
     }
     if !e.in_validity && e.kind.ends_with("-server") {
-        let year = e
-            .first_seen
-            .as_deref()
-            .and_then(|t| t.get(..4))
-            .unwrap_or("?");
+        let when = e.first_ns.map(timefmt::rfc3339);
+        let year = when.as_deref().and_then(|t| t.get(..4)).unwrap_or("?");
         notes.push(m.get("note-out-of-years", &[("year", Arg::Str(year))]));
     }
     Some(Step {
         when: e
-            .first_seen
-            .as_deref()
-            .map(|t| clock.when(t))
+            .first_ns
+            .map(|t| clock.when(&timefmt::rfc3339(t)))
             .unwrap_or_default(),
         text,
         notes,
@@ -503,12 +504,12 @@ fn steps(
         b.weight
             .total_cmp(&a.weight)
             .then(b.matched.is_some().cmp(&a.matched.is_some()))
-            .then(a.first_seen.cmp(&b.first_seen))
+            .then(a.first_ms().cmp(&b.first_ms()))
     });
     let more = skype.len().saturating_sub(SKYPE_STEPS);
     skype.truncate(SKYPE_STEPS);
     // A TOM name of a server the machine sent TOM requests to tells nothing more.
-    let requested: BTreeSet<&Option<String>> = h
+    let requested: BTreeSet<&Option<IpAddr>> = h
         .evidence
         .iter()
         .filter(|e| e.kind == "tom-http" && e.basis == Basis::Request)
@@ -524,8 +525,8 @@ fn steps(
         .chain(skype)
         .collect();
     told.sort_by(|a, b| {
-        a.first_seen
-            .cmp(&b.first_seen)
+        a.first_ms()
+            .cmp(&b.first_ms())
             .then(b.weight.total_cmp(&a.weight))
             .then(a.indicator.cmp(&b.indicator))
     });
