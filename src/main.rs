@@ -141,7 +141,7 @@ fn run(cli: Cli, m: &Messages) -> Result<ExitCode, Failure> {
                 );
                 say_note(m, &text);
             }
-            let traffic = progress::run(inputs.total_bytes(), !args.no_progress, |p| {
+            let traffic = progress::run(inputs.total_bytes(), !args.no_progress, m, |p| {
                 inputs.read(&analyzer, threads, Some(p))
             });
             let report = analyzer.report_on(traffic, threads);

@@ -217,6 +217,7 @@ msg-input-problems = { $input }: { $count } problem(s), analysed what could be r
 msg-nothing-read-no-input = nothing was read: no input was found (an empty folder?)
 msg-nothing-read-no-packets = nothing was read: the inputs hold no packets or log records
 msg-input-unreadable = { $input }: unreadable
+progress-reading = reading
 msg-note = tomskype: note: { $message }
 msg-skipped-files = skipped { $count } file(s) in folders that are neither captures nor Zeek logs (first: { $first })
 msg-samples-written = wrote { $count } files to { $path }

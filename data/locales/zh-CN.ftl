@@ -168,6 +168,7 @@ msg-input-problems = { $input }：读取时遇到 { $count } 个问题，已分�
 msg-nothing-read-no-input = 什么也没有读到：没有找到任何输入（文件夹是空的？）
 msg-nothing-read-no-packets = 什么也没有读到：输入中没有任何数据包或日志记录
 msg-input-unreadable = { $input }：无法读取
+progress-reading = 正在读取
 msg-note = tomskype：提示：{ $message }
 msg-skipped-files = 文件夹里有 { $count } 个文件既不是抓包文件，也不是 Zeek 日志，已跳过（第一个：{ $first }）
 msg-samples-written = 已将 { $count } 个文件写入 { $path }

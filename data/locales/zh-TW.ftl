@@ -168,6 +168,7 @@ msg-input-problems = { $input }：讀取時遇到 { $count } 個問題，已分�
 msg-nothing-read-no-input = 什麼也沒有讀到：沒有找到任何輸入（資料夾是空的？）
 msg-nothing-read-no-packets = 什麼也沒有讀到：輸入中沒有任何封包或日誌記錄
 msg-input-unreadable = { $input }：無法讀取
+progress-reading = 正在讀取
 msg-note = tomskype：提示：{ $message }
 msg-skipped-files = 資料夾裡有 { $count } 個檔案既不是封包擷取檔，也不是 Zeek 紀錄檔，已略過（第一個：{ $first }）
 msg-samples-written = 已將 { $count } 個檔案寫入 { $path }
