@@ -72,7 +72,7 @@ mod tests {
         let bash = fs::read_to_string(dir.path().join("tomskype.bash")).unwrap();
         assert!(bash.contains("analyze") && bash.contains("--geoip-db"));
         let fish = fs::read_to_string(dir.path().join("tomskype.fish")).unwrap();
-        // (clap_complete also completes hidden sub-commands: `samples`, `generate`.)
+        // (clap_complete also completes hidden sub-commands: `generate`.)
         assert!(fish.contains("complete -c tomskype") && fish.contains("\"live\""));
     }
 }

@@ -5,25 +5,28 @@
 //! at all, when nothing was read (no packets or log records in any input) or when the report
 //! could not be written, 0 otherwise.
 //!
-//! Everything printed for people that came from input (paths, problem details, errors that
-//! quote them) goes through [`tomskype::textsafe`]. Messages to stderr never panic: a full or
-//! closed stderr loses the message, not the exit code. A closed stdout (`| head -1`) ends the
-//! run quietly.
+//! Everything said on stderr is in the reader's language (`--lang` where the command has it,
+//! else `LC_ALL`, `LC_MESSAGES`, `LANG`): the lines after the report, live's messages, and why
+//! a command failed ([`failure::Failure`]); clap's own errors about the flags and `--help` stay
+//! in English. Everything printed for people that came from input (paths, problem details,
+//! errors that quote them) goes through [`tomskype::textsafe`]. Messages to stderr never panic:
+//! a full or closed stderr loses the message, not the exit code. A closed stdout (`| head -1`)
+//! ends the run quietly.
 
 mod assets;
 mod cli;
 mod config;
+mod failure;
 mod live_cmd;
 mod progress;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
-
 use cli::{Cli, Command, Format, ReportArgs, ReportFormat};
+use failure::{Failure, Io};
 use tomskype::classify::Label;
-use tomskype::report::lang::Messages;
+use tomskype::report::lang::{Lang, Messages};
 use tomskype::report::{self, expect, Report};
 use tomskype::textsafe::{Safe, SafeDisplay};
 
@@ -45,17 +48,40 @@ fn say_warning(m: &Messages, message: &str) {
     say!("{}", m.get("msg-warning", &[("message", message.into())]));
 }
 
+/// Prints a note line (`tomskype: note: …`) in the reader's language.
+fn say_note(m: &Messages, message: &str) {
+    say!("{}", m.get("msg-note", &[("message", message.into())]));
+}
+
 fn main() -> ExitCode {
     let cli = parse();
-    match run(cli) {
+    // The language comes first: every later message is in it. A `--lang` that names none of
+    // ours is said in the environment's.
+    let lang = match config::lang(lang_flag(&cli)) {
+        Ok(lang) => lang,
+        Err(failure) => {
+            let m = Messages::new(Lang::from_env());
+            say_error(&m, &failure.say(&m));
+            return ExitCode::from(2);
+        }
+    };
+    let m = Messages::new(lang);
+    match run(cli, &m) {
         Ok(code) => code,
-        Err(err) => {
-            if is_broken_pipe(&err) {
-                return ExitCode::SUCCESS;
-            }
-            say!("tomskype: error: {:#}", SafeDisplay(&err));
+        Err(failure) if failure.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(failure) => {
+            say_error(&m, &failure.say(&m));
             ExitCode::from(2)
         }
+    }
+}
+
+/// The `--lang` of the commands that have one.
+fn lang_flag(cli: &Cli) -> Option<&str> {
+    match &cli.command {
+        Command::Analyze(args) => args.report.lang.as_deref(),
+        Command::Live(args) => args.report.lang.as_deref(),
+        _ => None,
     }
 }
 
@@ -93,50 +119,40 @@ fn long_version() -> &'static str {
     Box::leak(long.into_boxed_str())
 }
 
-fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|e| {
-        e.downcast_ref::<io::Error>()
-            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
-            || e.downcast_ref::<serde_json::Error>()
-                .is_some_and(|e| e.io_error_kind() == Some(io::ErrorKind::BrokenPipe))
-    })
-}
-
-fn run(cli: Cli) -> Result<ExitCode> {
+/// Runs the command in the language of `m`; what could not be done is a [`Failure`] (exit 2).
+fn run(cli: Cli, m: &Messages) -> Result<ExitCode, Failure> {
     match cli.command {
         Command::Analyze(args) => {
             let (analyzer, expected) = config::analyzer(&args.report)?;
             let threads = args
                 .threads
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            let stream_wait = config::seconds(args.input_timeout, Failure::InputTimeout)?;
             let mut inputs = tomskype::analyze::Inputs::expand(&args.paths);
-            inputs.stream_wait = Some(
-                std::time::Duration::try_from_secs_f64(args.input_timeout).map_err(|_| {
-                    anyhow::anyhow!(
-                        "--input-timeout {}: not a number of seconds ≥ 0",
-                        args.input_timeout
-                    )
-                })?,
-            );
+            inputs.stream_wait = Some(stream_wait);
             if !inputs.skipped.is_empty() {
-                say!(
-                    "tomskype: note: skipped {} file(s) in folders that are neither captures nor Zeek logs (first: {})",
-                    inputs.skipped.len(),
-                    SafeDisplay(inputs.skipped[0].display())
+                let first = SafeDisplay(inputs.skipped[0].display()).to_string();
+                let text = m.get(
+                    "msg-skipped-files",
+                    &[
+                        ("count", inputs.skipped.len().into()),
+                        ("first", (&first).into()),
+                    ],
                 );
+                say_note(m, &text);
             }
-            let traffic = progress::run(inputs.total_bytes(), !args.no_progress, |p| {
+            let traffic = progress::run(inputs.total_bytes(), !args.no_progress, m, |p| {
                 inputs.read(&analyzer, threads, Some(p))
             });
             let report = analyzer.report_on(traffic, threads);
-            let code = emit(&report, &args.report, &expected);
+            let code = emit(&report, &args.report, &expected, m);
             // The process ends here: freeing the report's many small allocations one by one
             // would only delay the exit (some 20 ms on a large capture).
             std::mem::forget(report);
             code
         }
-        Command::Live(args) => live_cmd::live(args),
-        Command::Interfaces => live_cmd::interfaces(),
+        Command::Live(args) => live_cmd::live(args, m),
+        Command::Interfaces => live_cmd::interfaces(m),
         Command::Lookup(args) => {
             let (geoip, set) = config::knowledge(&args.knowledge)?;
             let out = tomskype::lookup::lookup(&args.queries, &geoip, &set);
@@ -174,8 +190,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Generate { out } => {
-            let written = assets::write_all(&out)
-                .with_context(|| format!("cannot write to {}", out.display()))?;
+            let written = assets::write_all(&out).map_err(|source| Failure::Generate {
+                path: out.clone(),
+                source,
+            })?;
             for path in written {
                 println!("{}", path.display());
             }
@@ -185,7 +203,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 /// The report told for people, as the flags ask.
-fn story(report: &Report, args: &ReportArgs, lang: report::lang::Lang) -> report::people::Story {
+fn story(report: &Report, args: &ReportArgs, lang: Lang) -> report::people::Story {
     report::people::story(
         report,
         &report::people::Options {
@@ -197,7 +215,7 @@ fn story(report: &Report, args: &ReportArgs, lang: report::lang::Lang) -> report
 }
 
 /// Writes the report to stdout in the format asked, in `lang` for people.
-fn print_report(report: &Report, args: &ReportArgs, lang: report::lang::Lang) -> io::Result<()> {
+fn print_report(report: &Report, args: &ReportArgs, lang: Lang) -> io::Result<()> {
     let mut stdout = io::stdout().lock();
     match args.format {
         ReportFormat::Json => report::json::write(report, &mut stdout, args.all_hosts)?,
@@ -224,28 +242,39 @@ fn print_report(report: &Report, args: &ReportArgs, lang: report::lang::Lang) ->
 /// Prints the report and turns it into an exit code. A report that cannot be written (a full
 /// device) is an error, but the exit code still says tom-skype (1) when a host is; a closed
 /// stdout (`| head`) is the reader's choice and changes nothing.
-fn emit(report: &Report, args: &ReportArgs, expected: &[expect::Expectation]) -> Result<ExitCode> {
-    let lang = config::lang(args.lang.as_deref())?;
-    let m = Messages::new(lang);
+fn emit(
+    report: &Report,
+    args: &ReportArgs,
+    expected: &[expect::Expectation],
+    m: &Messages,
+) -> Result<ExitCode, Failure> {
+    let lang = m.lang();
     let mut output_failed = false;
     if let Err(err) = print_report(report, args, lang) {
         if err.kind() != io::ErrorKind::BrokenPipe {
-            let reason = err.to_string();
+            let reason = Safe(&failure::chain(&err)).to_string();
+            let what = failure::io_what(m, &err, Io::Write);
             say_error(
-                &m,
-                &m.get("msg-report-unwritable", &[("reason", (&reason).into())]),
+                m,
+                &m.get(
+                    "msg-report-unwritable",
+                    &[("reason", (&reason).into()), ("what", (&what).into())],
+                ),
             );
             output_failed = true;
         }
     }
     if let Some(path) = &args.html {
         let story = story(report, args, lang);
-        let file = std::fs::File::create(path)
-            .with_context(|| format!("cannot write the HTML report to {}", path.display()))?;
+        let html = |source| Failure::Html {
+            path: path.clone(),
+            source,
+        };
+        let file = std::fs::File::create(path).map_err(html)?;
         let mut buf = io::BufWriter::new(file);
         report::html::write(&story, report, &mut buf)
             .and_then(|()| buf.flush())
-            .with_context(|| format!("cannot write the HTML report to {}", path.display()))?;
+            .map_err(html)?;
         let path = SafeDisplay(path.display()).to_string();
         say!("{}", m.get("msg-html-written", &[("path", (&path).into())]));
     }
@@ -254,10 +283,10 @@ fn emit(report: &Report, args: &ReportArgs, expected: &[expect::Expectation]) ->
         if input.unreadable {
             let why = match input.problems.first() {
                 // What kind of problem in the reader's words, then the reader's own sentence.
-                Some(p) => Safe(&report::people::problem_line(&input.path, p, &m)).to_string(),
-                None => format!("{path}: unreadable"),
+                Some(p) => Safe(&report::people::problem_line(&input.path, p, m)).to_string(),
+                None => m.get("msg-input-unreadable", &[("input", (&path).into())]),
             };
-            say_error(&m, &why);
+            say_error(m, &why);
         } else if !input.problems.is_empty() {
             let first = Safe(&input.problems[0].detail).to_string();
             let text = m.get(
@@ -268,7 +297,7 @@ fn emit(report: &Report, args: &ReportArgs, expected: &[expect::Expectation]) ->
                     ("first", (&first).into()),
                 ],
             );
-            say_warning(&m, &text);
+            say_warning(m, &text);
         }
     }
     // Reading nothing at all (an empty folder, captures without packets) is not an all-clear.
@@ -281,13 +310,16 @@ fn emit(report: &Report, args: &ReportArgs, expected: &[expect::Expectation]) ->
         } else {
             "msg-nothing-read-no-packets"
         };
-        say_error(&m, &m.text(id));
+        say_error(m, &m.text(id));
     }
     let unreadable = output_failed || read_nothing || any_unreadable;
     if !expected.is_empty() {
-        let wrong = expect::mismatches(report, expected);
+        let wrong: Vec<String> = expected
+            .iter()
+            .filter_map(|e| unmet(report, e, m))
+            .collect();
         for w in &wrong {
-            say!("tomskype: expectation failed: {}", SafeDisplay(w));
+            say!("{}", m.get("msg-expectation-failed", &[("what", w.into())]));
         }
         return Ok(if !wrong.is_empty() {
             ExitCode::from(1)
@@ -310,4 +342,42 @@ fn emit(report: &Report, args: &ReportArgs, expected: &[expect::Expectation]) ->
             ExitCode::SUCCESS
         },
     )
+}
+
+/// The expectation `e`, when the report does not meet it, in the reader's words. Whether it
+/// is met is the library's to say ([`expect::mismatches`], whose sentences are the English
+/// messages); what the report holds instead is read here to tell it.
+fn unmet(report: &Report, e: &expect::Expectation, m: &Messages) -> Option<String> {
+    expect::mismatches(report, std::slice::from_ref(e)).pop()?;
+    let expected = e.label.name();
+    let text = match e.addr {
+        None if report.hosts.is_empty() => {
+            m.get("expect-no-host", &[("expected", expected.into())])
+        }
+        None => m.get(
+            "expect-overall",
+            &[
+                ("got", expect::overall(report).name().into()),
+                ("expected", expected.into()),
+            ],
+        ),
+        Some(addr) => {
+            let host = addr.to_string();
+            match report.hosts.iter().find(|h| h.address == addr) {
+                None => m.get(
+                    "expect-host-missing",
+                    &[("host", (&host).into()), ("expected", expected.into())],
+                ),
+                Some(h) => m.get(
+                    "expect-host",
+                    &[
+                        ("host", (&host).into()),
+                        ("got", h.verdict.label.name().into()),
+                        ("expected", expected.into()),
+                    ],
+                ),
+            }
+        }
+    };
+    Some(Safe(&text).to_string())
 }

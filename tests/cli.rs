@@ -442,3 +442,152 @@ fn version_names_the_knowledge_and_help_the_exit_codes() {
         "{text}"
     );
 }
+
+/// `tomskype ARGS` with `LANG=lang` (and no `LC_ALL`, `LC_MESSAGES` to override it).
+fn tomskype_in(lang: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tomskype"))
+        .current_dir(common::root())
+        .env("NO_COLOR", "1")
+        .env("TZ", "UTC")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env("LANG", lang)
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+#[test]
+fn errors_about_flags_and_files_are_in_the_readers_language() {
+    let dir = tempfile::tempdir().unwrap();
+    let mmdb = dir.path().join("countries.mmdb");
+    std::fs::write(&mmdb, "this is text, not a database\n").unwrap();
+    let tsv = dir.path().join("mine.tsv");
+    std::fs::write(&tsv, "id\trole\tkind\tvalue\tweight\tclients\tvalid\tsource\tdescription\nx\ttom\tip\tnot-an-ip\t0.5\ttom\t-\tme\td\n").unwrap();
+    let html = dir.path().join("no-such-folder").join("report.html");
+    let (mmdb, tsv, html) = (
+        mmdb.to_str().unwrap(),
+        tsv.to_str().unwrap(),
+        html.to_str().unwrap(),
+    );
+    struct Case<'a> {
+        args: Vec<&'a str>,
+        /// What the error concerns: a file, or the flag's value.
+        names: &'a str,
+        /// The English line (its start where the system's words follow).
+        en: String,
+        zh_cn: &'a str,
+        zh_tw: &'a str,
+    }
+    let cases = [
+        Case {
+            args: vec!["analyze", "--geoip-db", mmdb, NONE],
+            names: mmdb,
+            en: format!("tomskype: error: refusing GeoIP database {mmdb}: geoip database {mmdb} is not a valid mmdb file"),
+            zh_cn: "这不是 MaxMind 格式（.mmdb）的 GeoIP 数据库",
+            zh_tw: "這不是 MaxMind 格式（.mmdb）的 GeoIP 資料庫",
+        },
+        Case {
+            args: vec!["analyze", "--indicators", tsv, NONE],
+            names: tsv,
+            en: format!("tomskype: error: refusing indicator file {tsv}: {tsv}:2: bad ip value `not-an-ip`: not an IP address\n"),
+            zh_cn: "第 2 行的格式不对",
+            zh_tw: "第 2 行的格式不正確",
+        },
+        Case {
+            args: vec!["analyze", "--expect", "10.0.0.23=tom", TOM],
+            names: "10.0.0.23=tom",
+            en: "tomskype: error: --expect 10.0.0.23=tom: `tom` is not a label (tom-skype, regular-skype, no-skype, inconclusive)\n".into(),
+            zh_cn: "“tom”不是可用的结论",
+            zh_tw: "「tom」不是可用的結論",
+        },
+        Case {
+            args: vec!["analyze", "--geoip-db", "embedded", "--html", html, NONE],
+            names: html,
+            en: format!("tomskype: error: cannot write the HTML report to {html}: "),
+            zh_cn: "要保存到的文件夹不存在",
+            zh_tw: "要儲存到的資料夾不存在",
+        },
+        Case {
+            args: vec!["export", "--format", "csv", "--indicators", tsv],
+            names: tsv,
+            en: format!("tomskype: error: refusing indicator file {tsv}: {tsv}:2: "),
+            zh_cn: "无法使用指标文件",
+            zh_tw: "無法使用指標檔案",
+        },
+    ];
+    for case in &cases {
+        let english = tomskype_in("C.UTF-8", &case.args);
+        let err = String::from_utf8_lossy(&english.stderr);
+        assert_eq!(english.status.code(), Some(2), "{:?}: {err}", case.args);
+        assert!(err.starts_with(&case.en), "{:?}: {err}", case.args);
+        // In Chinese: from --lang (analyze) or from LANG, the same words.
+        for (lang, prefix, words) in [
+            ("zh_CN.UTF-8", "tomskype：错误：", case.zh_cn),
+            ("zh_TW.UTF-8", "tomskype：錯誤：", case.zh_tw),
+        ] {
+            let out = tomskype_in(lang, &case.args);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{lang} {:?}: {err}", case.args);
+            let line = err.lines().last().unwrap_or_default();
+            assert!(line.starts_with(prefix), "{lang}: {err}");
+            assert!(line.contains(words), "{lang}: {err}");
+            assert!(line.contains(case.names), "{lang}: names it: {err}");
+            // The English sentence stays, as the technical detail (a flag's value needs none).
+            if !case.args.contains(&"--expect") {
+                let detail = ["（技术细节：", "（技術細節："];
+                assert!(detail.iter().any(|d| line.contains(d)), "{err}");
+            }
+        }
+        if case.args[0] == "analyze" {
+            let tag = [&["analyze", "--lang", "zh-TW"][..], &case.args[1..]].concat();
+            let out = tomskype_in("C", &tag);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2));
+            assert!(
+                err.contains(case.zh_tw) && err.contains(case.names),
+                "{err}"
+            );
+        }
+    }
+    // --lang itself: refused in the environment's language.
+    let out = tomskype_in("zh_CN.UTF-8", &["analyze", "--lang", "fr", NONE]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "tomskype：错误：--lang fr：不支持这种语言（可以选择 en、zh-CN 或 zh-TW）\n"
+    );
+    let out = tomskype_in("C", &["analyze", "--lang", "fr", NONE]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "tomskype: error: --lang fr: not a language of the reports (en, zh-CN, zh-TW)\n"
+    );
+}
+
+#[test]
+fn unmet_expectations_are_in_the_readers_language() {
+    let args = [
+        "analyze",
+        "--geoip-db",
+        "embedded",
+        "--expect",
+        "10.0.0.23=regular-skype",
+        "--expect",
+        "no-skype",
+        TOM,
+    ];
+    let out = tomskype_in("C", &args);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "tomskype: expectation failed: host 10.0.0.23 is tom-skype, expected regular-skype\n\
+         tomskype: expectation failed: overall verdict is tom-skype, expected no-skype\n"
+    );
+    let out = tomskype_in("zh_TW.UTF-8", &args);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "tomskype：與預期不符：主機 10.0.0.23 的結論是 tom-skype，預期是 regular-skype\n\
+         tomskype：與預期不符：整體結論是 tom-skype，預期是 no-skype\n"
+    );
+}

@@ -26,12 +26,12 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use anyhow::Result;
 use tomskype::live::Event;
-use tomskype::report::lang::{Lang, Messages};
+use tomskype::report::lang::Messages;
 use tomskype::textsafe::safe;
 
 use crate::cli::LiveArgs;
+use crate::failure::Failure;
 use crate::say_error;
 
 /// The system, as the messages select on it (`$os`).
@@ -45,9 +45,10 @@ const OS: &str = if cfg!(target_os = "linux") {
     "other"
 };
 
-/// `tomskype live`: captures until `--duration` or Ctrl-C, then prints the report.
+/// `tomskype live`: captures until `--duration` or Ctrl-C, then prints the report; `m` in the
+/// language of `--lang`.
 #[cfg(feature = "live")]
-pub fn live(args: LiveArgs) -> Result<ExitCode> {
+pub fn live(args: LiveArgs, m: &Messages) -> Result<ExitCode, Failure> {
     use std::io::IsTerminal;
     use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -55,13 +56,9 @@ pub fn live(args: LiveArgs) -> Result<ExitCode> {
     static STOP: AtomicBool = AtomicBool::new(false);
 
     let (analyzer, expected) = crate::config::analyzer(&args.report)?;
-    let m = Messages::new(crate::config::lang(args.report.lang.as_deref())?);
     let duration = args
         .duration
-        .map(|s| {
-            std::time::Duration::try_from_secs_f64(s)
-                .map_err(|_| anyhow::anyhow!("--duration {s}: not a number of seconds ≥ 0"))
-        })
+        .map(|s| crate::config::seconds(s, Failure::Duration))
         .transpose()?;
     let terminal = io::stderr().is_terminal();
     let opts = tomskype::live::Options {
@@ -71,13 +68,10 @@ pub fn live(args: LiveArgs) -> Result<ExitCode> {
     };
     if let Err(e) = ctrlc::set_handler(|| STOP.store(true, Ordering::Relaxed)) {
         let reason = safe_string(&e.to_string());
-        say_error(
-            &m,
-            &m.get("live-err-ctrlc", &[("reason", (&reason).into())]),
-        );
+        say_error(m, &m.get("live-err-ctrlc", &[("reason", (&reason).into())]));
         return Ok(ExitCode::from(2));
     }
-    let mut screen = Screen::new(&m, terminal);
+    let mut screen = Screen::new(m, terminal);
     let result = tomskype::live::run(
         args.interface.as_deref(),
         &opts,
@@ -89,47 +83,45 @@ pub fn live(args: LiveArgs) -> Result<ExitCode> {
     let outcome = match result {
         Ok(outcome) => outcome,
         Err(e) => {
-            say_error(&m, &live_error(&m, &e));
+            say_error(m, &live_error(m, &e));
             return Ok(ExitCode::from(2));
         }
     };
     if let Some(lost) = outcome.summary.dropped.filter(|&n| n > 0) {
-        crate::say_warning(&m, &dropped(&m, &outcome.summary, lost));
+        crate::say_warning(m, &dropped(m, &outcome.summary, lost));
     }
     let report = analyzer.report(outcome.traffic);
-    crate::emit(&report, &args.report, &expected)
+    crate::emit(&report, &args.report, &expected, m)
 }
 
 /// `tomskype live` in a build without live capture: says so, and what to do instead.
 #[cfg(not(feature = "live"))]
-pub fn live(args: LiveArgs) -> Result<ExitCode> {
-    let m = Messages::new(crate::config::lang(args.report.lang.as_deref())?);
-    say_error(&m, &not_built(&m));
+pub fn live(_args: LiveArgs, m: &Messages) -> Result<ExitCode, Failure> {
+    say_error(m, &not_built(m));
     Ok(ExitCode::from(2))
 }
 
-/// `tomskype interfaces`: the interfaces live capture can use, the default marked.
+/// `tomskype interfaces`: the interfaces live capture can use, the default marked; `m` in the
+/// environment's language.
 #[cfg(feature = "live")]
-pub fn interfaces() -> Result<ExitCode> {
-    let m = Messages::new(Lang::from_env());
+pub fn interfaces(m: &Messages) -> Result<ExitCode, Failure> {
     let list = match tomskype::capture::iface::list() {
         Ok(list) => list,
         Err(e) => {
-            say_error(&m, &iface_error(&m, &e));
+            say_error(m, &iface_error(m, &e));
             return Ok(ExitCode::from(2));
         }
     };
     let mut stdout = io::stdout().lock();
-    write_listing(&m, &list, &mut stdout)?;
+    write_listing(m, &list, &mut stdout)?;
     stdout.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// `tomskype interfaces` in a build without live capture.
 #[cfg(not(feature = "live"))]
-pub fn interfaces() -> Result<ExitCode> {
-    let m = Messages::new(Lang::from_env());
-    say_error(&m, &not_built(&m));
+pub fn interfaces(m: &Messages) -> Result<ExitCode, Failure> {
+    say_error(m, &not_built(m));
     Ok(ExitCode::from(2))
 }
 

@@ -12,6 +12,7 @@ use tomskype::report::lang::Messages;
 use tomskype::report::people;
 
 use super::{safe_string, OS};
+use crate::failure::{io_what, Io};
 
 /// The line that says the capture has started.
 pub(super) fn started(m: &Messages, iface: &str, duration: Option<Duration>) -> String {
@@ -129,13 +130,19 @@ pub(super) fn live_error(m: &Messages, e: &LiveError) -> String {
     }
 }
 
-/// A message about the `--write` file.
+/// A message about the `--write` file: the system's error in words (`$what`) and in its own
+/// English (`$reason`).
 fn file_error(m: &Messages, id: &str, path: &Path, source: &io::Error) -> String {
     let path = safe_string(&path.display().to_string());
     let reason = safe_string(&source.to_string());
+    let what = io_what(m, source, Io::Write);
     m.get(
         id,
-        &[("path", (&path).into()), ("reason", (&reason).into())],
+        &[
+            ("path", (&path).into()),
+            ("reason", (&reason).into()),
+            ("what", (&what).into()),
+        ],
     )
 }
 
@@ -395,6 +402,14 @@ mod tests {
             text.starts_with("cannot create /tmp/x\\x07.pcap: permission denied"),
             "{text}"
         );
+        // In Chinese: what it means for the reader, then the system's English.
+        let zh = live_error(&Messages::new(Lang::ZhCn), &e);
+        assert_eq!(
+            zh,
+            "无法创建文件 /tmp/x\\x07.pcap：没有权限写入这个位置。（技术细节：permission denied）"
+        );
+        let tw = live_error(&Messages::new(Lang::ZhTw), &e);
+        assert!(tw.contains("沒有權限寫入這個位置"), "{tw}");
     }
 
     #[test]

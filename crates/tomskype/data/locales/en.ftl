@@ -1,5 +1,5 @@
-# tomskype: the words it says to people, English: the reports (text and HTML), and what
-# `live` and `interfaces` say on the terminal.
+# tomskype: the words it says to people, English: the reports (text and HTML), what `live` and
+# `interfaces` say on the terminal, and why a command failed.
 # Every message here must exist in zh-CN.ftl and zh-TW.ftl (a test checks).
 
 n-machines = { $count ->
@@ -210,8 +210,61 @@ iface-default = { "*" } = default for `tomskype live`: { $iface }
 iface-no-default = no default: no interface is up, running, not loopback and has an address; name one with --interface
 
 ## After the report (analyze and live): what went wrong with the inputs and the output.
+# $what: the system's error in words (io-*), $reason: its English.
 msg-report-unwritable = cannot write the report: { $reason }
 msg-html-written = tomskype: HTML report written to { $path }
 msg-input-problems = { $input }: { $count } problem(s), analysed what could be read (first: { $first })
 msg-nothing-read-no-input = nothing was read: no input was found (an empty folder?)
 msg-nothing-read-no-packets = nothing was read: the inputs hold no packets or log records
+msg-input-unreadable = { $input }: unreadable
+progress-reading = reading
+msg-note = tomskype: note: { $message }
+msg-skipped-files = skipped { $count } file(s) in folders that are neither captures nor Zeek logs (first: { $first })
+
+## --expect: a verdict that is not the one expected (exit code 1). Labels as the flag takes them.
+msg-expectation-failed = tomskype: expectation failed: { $what }
+expect-no-host = no host in the report to check, expected an overall verdict of { $expected }
+expect-overall = overall verdict is { $got }, expected { $expected }
+expect-host-missing = host { $host } is not in the report, expected { $expected }
+expect-host = host { $host } is { $got }, expected { $expected }
+
+## Why a command could not do its work (exit code 2), after "tomskype: error: ". In English the
+## line is the technical one; a translation says what happened in the reader's words ($what:
+## one of the *-why-* or io-* messages), then the English ($detail) as the technical detail.
+err-lang = --lang { $value }: not a language of the reports (en, zh-CN, zh-TW)
+# $address: what stands before the "=", $label: what stands after it (or the whole value).
+err-expect-address = --expect { $value }: { $detail }
+err-expect-label = --expect { $value }: { $detail }
+err-input-timeout = --input-timeout { $value }: not a number of seconds ≥ 0
+err-duration = --duration { $value }: not a number of seconds ≥ 0
+err-indicators-shipped = the shipped indicator set is broken: { $detail }
+err-indicators-file = refusing indicator file { $path }: { $detail }
+indicators-why-line = Line { $line } is not written as docs/INDICATORS.md says, so none of the file was used.
+err-geoip-shipped = the shipped GeoIP database is broken: { $detail }
+err-geoip-file = refusing GeoIP database { $path }: { $detail }
+# A database found at a standard location (/usr/share/GeoIP/...) when --geoip-db is not given.
+err-geoip-found = no usable GeoIP database: { $detail }
+geoip-why-not-mmdb = It is not a GeoIP database in MaxMind's format (.mmdb).
+geoip-why-not-country = It holds no countries (it is a { $type } database); a country database is needed, such as GeoLite2-Country.
+err-html = cannot write the HTML report to { $path }: { $detail }
+# Standard output (lookup, indicators, export).
+err-output = cannot write the output: { $detail }
+err-generate = cannot write to { $path }: { $detail }
+# What the system said, in words; $op is read or write.
+io-not-found = { $op ->
+    [write] The folder does not exist.
+   *[read] The file does not exist.
+}
+io-permission = { $op ->
+    [write] There is no permission to write there.
+   *[read] There is no permission to read the file.
+}
+io-is-a-folder = It is a folder, not a file.
+io-not-a-folder = Part of the path is a file, not a folder.
+io-full = The disk is full.
+io-read-only = It is on a disk that can only be read.
+io-not-text = It is not a text file (UTF-8).
+io-other = { $op ->
+    [write] It could not be written.
+   *[read] It could not be read.
+}

@@ -1,4 +1,4 @@
-# tomskype：给人看的文字（报告的文本和 HTML，以及 live 和 interfaces 在终端上显示的内容），简体中文。
+# tomskype：给人看的文字（报告的文本和 HTML，live 和 interfaces 在终端上显示的内容，以及命令失败的原因），简体中文。
 # 每条消息都必须与 en.ftl 一一对应（有测试检查）。
 
 n-machines = { $count } 台机器
@@ -141,8 +141,8 @@ live-err-permission = 需要管理员权限才能抓取 { $iface } 上的网络�
 live-err-open = 无法抓取 { $iface } 上的网络流量：{ $detail }
 live-err-read = { $iface } 上的抓取中断了：{ $detail }
 live-err-link = 网络接口 { $iface } 的链路类型是 { $type }（{ $name }），tomskype 无法解读（它能解读以太网、原始 IP、Linux cooked 和 BSD 回环）
-live-err-create = 无法创建文件 { $path }：{ $reason }
-live-err-write = 无法写入文件 { $path }：{ $reason }
+live-err-create = 无法创建文件 { $path }：{ $what }（技术细节：{ $reason }）
+live-err-write = 无法写入文件 { $path }：{ $what }（技术细节：{ $reason }）
 live-err-ctrlc = 无法捕获 Ctrl-C：{ $reason }
 live-err-not-built = { $os ->
     [linux] 这个 tomskype 编译时没有包含实时抓包功能；请安装 Debian 软件包，或者先执行 `apt-get install libpcap-dev`，再用 `cargo install --path . --features live` 编译（见 README 的“Check your own machine”一节）；也可以用 Wireshark 抓包，再运行 `tomskype analyze 文件名`
@@ -162,8 +162,55 @@ iface-default = { "*" } = `tomskype live` 默认使用：{ $iface }
 iface-no-default = 没有默认接口：没有一个网络接口同时满足已启用、已连接、不是本机回环并且有 IP 地址；请用 --interface 指定一个
 
 ## 报告之后（analyze 和 live）：输入和输出出了什么问题。
-msg-report-unwritable = 无法写出报告：{ $reason }
+msg-report-unwritable = 无法输出报告：{ $what }（技术细节：{ $reason }）
 msg-html-written = tomskype：HTML 报告已保存到 { $path }
 msg-input-problems = { $input }：读取时遇到 { $count } 个问题，已分析能读取的部分（第一个问题：{ $first }）
 msg-nothing-read-no-input = 什么也没有读到：没有找到任何输入（文件夹是空的？）
 msg-nothing-read-no-packets = 什么也没有读到：输入中没有任何数据包或日志记录
+msg-input-unreadable = { $input }：无法读取
+progress-reading = 正在读取
+msg-note = tomskype：提示：{ $message }
+msg-skipped-files = 文件夹里有 { $count } 个文件既不是抓包文件，也不是 Zeek 日志，已跳过（第一个：{ $first }）
+
+## --expect：结论与预期不符（退出码 1）。结论沿用参数里的写法。
+msg-expectation-failed = tomskype：与预期不符：{ $what }
+expect-no-host = 报告中没有任何主机可以检查，预期的总体结论是 { $expected }
+expect-overall = 总体结论是 { $got }，预期是 { $expected }
+expect-host-missing = 报告中没有主机 { $host }，预期它的结论是 { $expected }
+expect-host = 主机 { $host } 的结论是 { $got }，预期是 { $expected }
+
+## 命令无法完成的原因（退出码 2），显示在“tomskype：错误：”之后：先用读者的话说明发生了什么
+## （$what），再附上英文原文（$detail）作为技术细节。
+err-lang = --lang { $value }：不支持这种语言（可以选择 en、zh-CN 或 zh-TW）
+err-expect-address = --expect { $value }：等号前面的“{ $address }”不是 IP 地址；应写成“地址=结论”，例如 192.168.1.5=tom-skype
+err-expect-label = --expect { $value }：“{ $label }”不是可用的结论；可以写 tom-skype、regular-skype、no-skype 或 inconclusive
+err-input-timeout = --input-timeout { $value }：这里需要一个大于或等于 0 的秒数（0 表示一直等待）
+err-duration = --duration { $value }：这里需要一个大于或等于 0 的秒数
+err-indicators-shipped = tomskype 自带的指标集已损坏，请重新安装 tomskype（技术细节：{ $detail }）
+err-indicators-file = 无法使用指标文件 { $path }：{ $what }（技术细节：{ $detail }）
+indicators-why-line = 第 { $line } 行的格式不对（格式见 docs/INDICATORS.md），所以整个文件都没有使用。
+err-geoip-shipped = tomskype 自带的 GeoIP 数据库已损坏，请重新安装 tomskype（技术细节：{ $detail }）
+err-geoip-file = 无法使用 GeoIP 数据库文件 { $path }：{ $what }（技术细节：{ $detail }）
+err-geoip-found = 系统的标准位置上有 GeoIP 数据库文件 { $path }，但无法使用：{ $what }请修复或删除这个文件，或者用 --geoip-db embedded 改用 tomskype 自带的数据库。（技术细节：{ $detail }）
+geoip-why-not-mmdb = 这不是 MaxMind 格式（.mmdb）的 GeoIP 数据库。
+geoip-why-not-country = 这个数据库里没有国家信息（它是 { $type } 数据库），需要的是国家数据库，例如 GeoLite2-Country。
+err-html = 无法把 HTML 报告保存到 { $path }：{ $what }（技术细节：{ $detail }）
+err-output = 无法输出结果：{ $what }（技术细节：{ $detail }）
+err-generate = 无法写入 { $path }：{ $what }（技术细节：{ $detail }）
+io-not-found = { $op ->
+    [write] 要保存到的文件夹不存在。
+   *[read] 找不到这个文件。
+}
+io-permission = { $op ->
+    [write] 没有权限写入这个位置。
+   *[read] 没有权限读取这个文件。
+}
+io-is-a-folder = 这是一个文件夹，不是文件。
+io-not-a-folder = 路径中有一部分是文件，而不是文件夹。
+io-full = 磁盘已满。
+io-read-only = 这个位置是只读的，无法写入。
+io-not-text = 这不是文本文件（需要 UTF-8 编码）。
+io-other = { $op ->
+    [write] 无法写入。
+   *[read] 无法读取。
+}

@@ -1,4 +1,4 @@
-# tomskype：給人看的文字（報告的文字和 HTML，以及 live 和 interfaces 在終端機上顯示的內容），繁體中文。
+# tomskype：給人看的文字（報告的文字和 HTML，live 和 interfaces 在終端機上顯示的內容，以及命令失敗的原因），繁體中文。
 # 每則訊息都必須與 en.ftl 一一對應（有測試檢查）。
 
 n-machines = { $count } 台機器
@@ -141,8 +141,8 @@ live-err-permission = 需要系統管理員權限才能擷取 { $iface } 上的�
 live-err-open = 無法擷取 { $iface } 上的網路流量：{ $detail }
 live-err-read = { $iface } 上的擷取中斷了：{ $detail }
 live-err-link = 網路介面 { $iface } 的鏈路類型是 { $type }（{ $name }），tomskype 無法解讀（它能解讀乙太網路、原始 IP、Linux cooked 和 BSD 回送）
-live-err-create = 無法建立檔案 { $path }：{ $reason }
-live-err-write = 無法寫入檔案 { $path }：{ $reason }
+live-err-create = 無法建立檔案 { $path }：{ $what }（技術細節：{ $reason }）
+live-err-write = 無法寫入檔案 { $path }：{ $what }（技術細節：{ $reason }）
 live-err-ctrlc = 無法攔截 Ctrl-C：{ $reason }
 live-err-not-built = { $os ->
     [linux] 這個 tomskype 編譯時沒有包含即時擷取功能；請安裝 Debian 套件，或者先執行 `apt-get install libpcap-dev`，再用 `cargo install --path . --features live` 編譯（見 README 的「Check your own machine」一節）；也可以用 Wireshark 擷取封包，再執行 `tomskype analyze 檔案名稱`
@@ -162,8 +162,55 @@ iface-default = { "*" } = `tomskype live` 預設使用：{ $iface }
 iface-no-default = 沒有預設介面：沒有一個網路介面同時是已啟用、已連線、不是本機回送而且有 IP 位址；請用 --interface 指定一個
 
 ## 報告之後（analyze 和 live）：輸入和輸出出了什麼問題。
-msg-report-unwritable = 無法寫出報告：{ $reason }
+msg-report-unwritable = 無法輸出報告：{ $what }（技術細節：{ $reason }）
 msg-html-written = tomskype：HTML 報告已儲存到 { $path }
 msg-input-problems = { $input }：讀取時遇到 { $count } 個問題，已分析能讀取的部分（第一個問題：{ $first }）
 msg-nothing-read-no-input = 什麼也沒有讀到：沒有找到任何輸入（資料夾是空的？）
 msg-nothing-read-no-packets = 什麼也沒有讀到：輸入中沒有任何封包或日誌記錄
+msg-input-unreadable = { $input }：無法讀取
+progress-reading = 正在讀取
+msg-note = tomskype：提示：{ $message }
+msg-skipped-files = 資料夾裡有 { $count } 個檔案既不是封包擷取檔，也不是 Zeek 紀錄檔，已略過（第一個：{ $first }）
+
+## --expect：結論與預期不符（結束代碼 1）。結論沿用參數裡的寫法。
+msg-expectation-failed = tomskype：與預期不符：{ $what }
+expect-no-host = 報告中沒有任何主機可以檢查，預期的整體結論是 { $expected }
+expect-overall = 整體結論是 { $got }，預期是 { $expected }
+expect-host-missing = 報告中沒有主機 { $host }，預期它的結論是 { $expected }
+expect-host = 主機 { $host } 的結論是 { $got }，預期是 { $expected }
+
+## 命令無法完成的原因（結束代碼 2），顯示在「tomskype：錯誤：」之後：先用讀者的話說明發生了什麼
+## （$what），再附上英文原文（$detail）作為技術細節。
+err-lang = --lang { $value }：不支援這種語言（可以選擇 en、zh-CN 或 zh-TW）
+err-expect-address = --expect { $value }：等號前面的「{ $address }」不是 IP 位址；應寫成「位址=結論」，例如 192.168.1.5=tom-skype
+err-expect-label = --expect { $value }：「{ $label }」不是可用的結論；可以寫 tom-skype、regular-skype、no-skype 或 inconclusive
+err-input-timeout = --input-timeout { $value }：這裡需要一個大於或等於 0 的秒數（0 表示一直等待）
+err-duration = --duration { $value }：這裡需要一個大於或等於 0 的秒數
+err-indicators-shipped = tomskype 內建的指標集已損毀，請重新安裝 tomskype（技術細節：{ $detail }）
+err-indicators-file = 無法使用指標檔案 { $path }：{ $what }（技術細節：{ $detail }）
+indicators-why-line = 第 { $line } 行的格式不正確（格式請見 docs/INDICATORS.md），因此整個檔案都沒有使用。
+err-geoip-shipped = tomskype 內建的 GeoIP 資料庫已損毀，請重新安裝 tomskype（技術細節：{ $detail }）
+err-geoip-file = 無法使用 GeoIP 資料庫檔案 { $path }：{ $what }（技術細節：{ $detail }）
+err-geoip-found = 系統的標準位置上有 GeoIP 資料庫檔案 { $path }，但無法使用：{ $what }請修復或刪除這個檔案，或者用 --geoip-db embedded 改用 tomskype 內建的資料庫。（技術細節：{ $detail }）
+geoip-why-not-mmdb = 這不是 MaxMind 格式（.mmdb）的 GeoIP 資料庫。
+geoip-why-not-country = 這個資料庫裡沒有國家資訊（它是 { $type } 資料庫），需要的是國家資料庫，例如 GeoLite2-Country。
+err-html = 無法將 HTML 報告儲存到 { $path }：{ $what }（技術細節：{ $detail }）
+err-output = 無法輸出結果：{ $what }（技術細節：{ $detail }）
+err-generate = 無法寫入 { $path }：{ $what }（技術細節：{ $detail }）
+io-not-found = { $op ->
+    [write] 要儲存到的資料夾不存在。
+   *[read] 找不到這個檔案。
+}
+io-permission = { $op ->
+    [write] 沒有權限寫入這個位置。
+   *[read] 沒有權限讀取這個檔案。
+}
+io-is-a-folder = 這是一個資料夾，不是檔案。
+io-not-a-folder = 路徑中有一部分是檔案，而不是資料夾。
+io-full = 磁碟已滿。
+io-read-only = 這個位置是唯讀的，無法寫入。
+io-not-text = 這不是文字檔（需要 UTF-8 編碼）。
+io-other = { $op ->
+    [write] 無法寫入。
+   *[read] 無法讀取。
+}
