@@ -132,6 +132,48 @@ fn brace_balance(code: &str) -> i64 {
         .sum()
 }
 
+/// The library's code that is not test code: per file, its path under `src/`, its top-level
+/// module and its code lines (see [`code_lines`]). Files declared as `#[cfg(test)] mod name;`
+/// are left out.
+fn library_code() -> Vec<(PathBuf, String, Vec<(usize, String)>)> {
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    files.sort();
+    let mut test_files: Vec<PathBuf> = Vec::new();
+    let mut texts = Vec::new();
+    for f in files {
+        let (lines, tests) = code_lines(&fs::read_to_string(&f).unwrap());
+        let dir = if f
+            .file_name()
+            .is_some_and(|n| n == "mod.rs" || n == "lib.rs")
+        {
+            f.parent().unwrap().to_path_buf()
+        } else {
+            f.with_extension("")
+        };
+        for t in tests {
+            test_files.push(dir.join(format!("{t}.rs")));
+            test_files.push(dir.join(&t));
+        }
+        texts.push((f, lines));
+    }
+    texts
+        .into_iter()
+        .filter(|(f, _)| !test_files.iter().any(|t| f.starts_with(t)))
+        .map(|(f, lines)| {
+            let rel = f.strip_prefix(src()).unwrap().to_path_buf();
+            let top = rel
+                .components()
+                .next()
+                .unwrap()
+                .as_os_str()
+                .to_string_lossy();
+            let top = top.trim_end_matches(".rs").to_owned();
+            (rel, top, lines)
+        })
+        .collect()
+}
+
 /// Top-level modules named by `crate::name` paths in `code`, with `use crate::{a, b}` groups.
 fn crate_paths(code: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -177,50 +219,14 @@ fn every_library_module_has_a_layer() {
 #[test]
 fn no_module_uses_a_later_one() {
     let modules = library_modules();
-    let mut files = Vec::new();
-    rust_files(&src(), &mut files);
-    files.sort();
-    // Test files declared as `#[cfg(test)] mod name;`, by folder.
-    let mut test_files: Vec<PathBuf> = Vec::new();
-    let mut texts = BTreeMap::new();
-    for f in &files {
-        let text = fs::read_to_string(f).unwrap();
-        let (lines, tests) = code_lines(&text);
-        let dir = if f
-            .file_name()
-            .is_some_and(|n| n == "mod.rs" || n == "lib.rs")
-        {
-            f.parent().unwrap().to_path_buf()
-        } else {
-            f.with_extension("")
-        };
-        for t in tests {
-            test_files.push(dir.join(format!("{t}.rs")));
-            test_files.push(dir.join(&t));
-        }
-        texts.insert(f.clone(), lines);
-    }
     let mut wrong = Vec::new();
-    for (f, lines) in &texts {
-        if test_files.iter().any(|t| f.starts_with(t)) {
-            continue;
-        }
-        let rel = f.strip_prefix(src()).unwrap();
-        let top = rel
-            .components()
-            .next()
-            .unwrap()
-            .as_os_str()
-            .to_string_lossy()
-            .trim_end_matches(".rs")
-            .to_owned();
-        // The binary's own modules (beside main.rs) are not the library's.
+    for (rel, top, lines) in library_code() {
         if !modules.contains(&top) {
             continue;
         }
         let own = layer_of(&top).unwrap_or(usize::MAX);
         for (n, code) in lines {
-            for used in crate_paths(code) {
+            for used in crate_paths(&code) {
                 if used == top || !modules.contains(&used) {
                     continue;
                 }
@@ -384,37 +390,9 @@ const BINARY_ONLY: &[&str] = &[
 #[test]
 fn the_library_never_prints_or_exits() {
     let modules = library_modules();
-    let mut files = Vec::new();
-    rust_files(&src(), &mut files);
-    let mut test_files: Vec<PathBuf> = Vec::new();
-    let mut code = BTreeMap::new();
-    for f in &files {
-        let (lines, tests) = code_lines(&fs::read_to_string(f).unwrap());
-        let dir = if f
-            .file_name()
-            .is_some_and(|n| n == "mod.rs" || n == "lib.rs")
-        {
-            f.parent().unwrap().to_path_buf()
-        } else {
-            f.with_extension("")
-        };
-        for t in tests {
-            test_files.push(dir.join(format!("{t}.rs")));
-            test_files.push(dir.join(&t));
-        }
-        code.insert(f.clone(), lines);
-    }
     let mut wrong = Vec::new();
-    for (f, lines) in &code {
-        let rel = f.strip_prefix(src()).unwrap();
-        let top = rel
-            .components()
-            .next()
-            .unwrap()
-            .as_os_str()
-            .to_string_lossy();
-        let top = top.trim_end_matches(".rs");
-        if !modules.iter().any(|m| m == top) || test_files.iter().any(|t| f.starts_with(t)) {
+    for (rel, top, lines) in library_code() {
+        if !modules.contains(&top) {
             continue;
         }
         for (n, line) in lines {
