@@ -132,10 +132,13 @@ fn brace_balance(code: &str) -> i64 {
         .sum()
 }
 
+/// A file of the library: its path under `src/`, its top-level module, its code lines.
+type LibraryFile = (PathBuf, String, Vec<(usize, String)>);
+
 /// The library's code that is not test code: per file, its path under `src/`, its top-level
 /// module and its code lines (see [`code_lines`]). Files declared as `#[cfg(test)] mod name;`
 /// are left out.
-fn library_code() -> Vec<(PathBuf, String, Vec<(usize, String)>)> {
+fn library_code() -> Vec<LibraryFile> {
     let mut files = Vec::new();
     rust_files(&src(), &mut files);
     files.sort();
