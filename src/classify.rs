@@ -194,6 +194,11 @@ const SKYPE_PROTOCOL_MS_STUN: f64 = 0.6;
 /// Weight of Skype's classic UDP framing, judged over a whole flow: weaker, as its test is
 /// one byte per datagram (see docs/INDICATORS.md).
 const SKYPE_PROTOCOL_CLASSIC_UDP: f64 = 0.5;
+/// Weight of Skype's classic TCP framing at a connection's start: weaker still, as it rests on
+/// the sizes of three segments that look obfuscated, or on one malformed TLS opening (see
+/// docs/INDICATORS.md). Alone it reads `inconclusive`, with another Skype sign
+/// `regular-skype`.
+const SKYPE_PROTOCOL_CLASSIC_TCP: f64 = 0.4;
 /// Factor applied to address indicators seen outside their validity period.
 const OUT_OF_VALIDITY: f64 = 0.2;
 /// Factor applied to a TOM address indicator on an endpoint named as something else.
@@ -590,6 +595,10 @@ fn protocol_evidence(e: &Endpoint<'_>, proto: SkypeProtocol, first_ns: i64) -> E
         SkypeProtocol::MsStun => (
             SKYPE_PROTOCOL_MS_STUN,
             "Microsoft's STUN attributes (MS-ICE2/MS-TURN), as Skype and Teams calls send them",
+        ),
+        SkypeProtocol::ClassicTcp => (
+            SKYPE_PROTOCOL_CLASSIC_TCP,
+            "Skype's classic TCP framing at a connection's start",
         ),
         SkypeProtocol::ClassicUdp => (
             SKYPE_PROTOCOL_CLASSIC_UDP,
