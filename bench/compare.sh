@@ -10,7 +10,11 @@
 #
 # Usage: bench/compare.sh [--mb 1600] [--vary ports|hosts|none] [--rounds 3] [--tshark-rounds 1] [--skip-tshark]
 #                         [--skip-tools] [--skip-parallel] [--skip-linear] [--file CAPTURE] [--bin PATH]
+#                         [--before PATH]
 # --skip-tools times tomskype alone (no ndpiReader, tcpdump, tshark): a quick run.
+# --before PATH also times another tomskype binary (say, a build from before a change) in the
+# same rounds, each round swapping which of the two runs first, and prints its figures beside
+# the others' and the ratio of the two within each round ("is it slower than before?").
 # The capture defaults to bench/out/bench-<mb>mb.pcap, made by bench/make_capture.py if absent.
 set -euo pipefail
 
@@ -26,6 +30,7 @@ skip_parallel=0
 skip_linear=0
 file=""
 bin=""
+before=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --mb) mb="$2"; shift 2 ;;
@@ -38,7 +43,8 @@ while [ $# -gt 0 ]; do
         --skip-linear) skip_linear=1; shift ;;
         --file) file="$2"; shift 2 ;;
         --bin) bin="$2"; shift 2 ;;
-        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+        --before) before="$2"; shift 2 ;;
+        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
         *) echo "compare: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -98,9 +104,18 @@ run() {
 }
 
 tom=("$bin" analyze --geoip-db embedded --format json --threads 1 "$file")
+tom_before=("$before" analyze --geoip-db embedded --format json --threads 1 "$file")
 for r in $(seq 1 "$rounds"); do
     echo "round $r/$rounds"
-    run tomskype "${tom[@]}"
+    if [ -z "$before" ]; then
+        run tomskype "${tom[@]}"
+    elif [ $((r % 2)) = 1 ]; then
+        run tomskype-before "${tom_before[@]}"
+        run tomskype "${tom[@]}"
+    else
+        run tomskype "${tom[@]}"
+        run tomskype-before "${tom_before[@]}"
+    fi
     have ndpiReader && run ndpiReader ndpiReader -i "$file" -q
     have tcpdump && run tcpdump tcpdump -n -r "$file"
     if [ "$skip_tshark" = 0 ] && have tshark && [ "$r" -le "$tshark_rounds" ]; then
@@ -156,7 +171,7 @@ base = med("tomskype") if "tomskype" in runs else None
 print()
 print(f"| tool | runs | median s | MB/s | Mpkt/s | x slower than tomskype | peak RSS MB |")
 print(f"|---|---|---|---|---|---|---|")
-for name in ["tomskype", "ndpiReader", "tcpdump", "tshark"]:
+for name in ["tomskype", "tomskype-before", "ndpiReader", "tcpdump", "tshark"]:
     if name not in runs:
         continue
     m = med(name)
@@ -164,6 +179,12 @@ for name in ["tomskype", "ndpiReader", "tcpdump", "tshark"]:
     ratio = f"{m / base:.1f}" if base else "-"
     print(f"| {name} | {len(runs[name])} | {m:.2f} | {size / m / 1e6:.0f} | "
           f"{packets / m / 1e6:.2f} | {ratio} | {rss:.0f} |")
+if "tomskype-before" in runs:
+    pairs = [a / b for (a, _), (b, _) in zip(runs["tomskype"], runs["tomskype-before"])]
+    print()
+    print(f"tomskype / tomskype-before: {base / med('tomskype-before'):.2f} (medians); "
+          f"within each round {' '.join(f'{p:.2f}' for p in pairs)}, "
+          f"median {statistics.median(pairs):.2f}")
 if "two-t1" in runs and "two-t2" in runs:
     t1, t2 = med("two-t1"), med("two-t2")
     rss1 = max(r for _, r in runs["two-t1"]) / 1024

@@ -2,7 +2,8 @@
 //! reader and decoder: whole files for `capture_read`, link-type-tagged frames for
 //! `decode_packet`, the DNS, TLS and HTTP payloads for `dns`, `tls` and `http`, QUIC Initial
 //! datagrams for `quic` (behind its one-byte header) and UDP payloads that look like Skype's or
-//! STUN for `skype` (behind their ports).
+//! STUN, and TCP payloads with a shape of Skype's classic TCP openings, for `skype` (behind
+//! their ports).
 //!
 //! Usage: `cargo run --example seed -- OUT_DIR CAPTURE...` (OUT_DIR gets one folder per
 //! target; files are named by a hash of their content, so reruns do not duplicate them).
@@ -68,8 +69,16 @@ fn main() {
             }
             let dns_port =
                 [53, 5353, 5355].contains(&d.sport) || [53, 5353, 5355].contains(&d.dport);
+            let skype_tcp = d.proto == decode::proto::TCP
+                && !matches!(
+                    skype::tcp_shape(payload),
+                    skype::TcpShape::Other | skype::TcpShape::Tls
+                );
             if dns_port && (dns::parse(payload).is_ok() || dns::parse_tcp(payload).is_ok()) {
                 put("dns", payload);
+            } else if skype_tcp {
+                let ports = [d.sport.to_be_bytes(), d.dport.to_be_bytes()].concat();
+                put("skype", &[&ports[..], payload].concat());
             } else if tls::looks_like_tls_handshake(payload) {
                 put("tls", payload);
             } else if http::looks_like_request(payload) {

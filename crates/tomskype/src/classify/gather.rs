@@ -8,8 +8,8 @@ use std::net::IpAddr;
 
 use super::{
     round3, text_order, weigh, Advisory, Evidence, NAMED_OTHERWISE, OUT_OF_VALIDITY,
-    SKYPE_PROTOCOL_CLASSIC_UDP, SKYPE_PROTOCOL_MS_STUN, SKYPE_TO_CHINA, SPECIFIC_SKYPE_SIGN,
-    TOM_YEARS,
+    SKYPE_PROTOCOL_CLASSIC_TCP, SKYPE_PROTOCOL_CLASSIC_UDP, SKYPE_PROTOCOL_MS_STUN, SKYPE_TO_CHINA,
+    SPECIFIC_SKYPE_SIGN, TOM_YEARS,
 };
 use crate::enrich::{Basis, Endpoint, HostView, Via};
 use crate::flow::key::PortName;
@@ -313,6 +313,10 @@ fn protocol_evidence(e: &Endpoint<'_>, proto: SkypeProtocol, first_ns: i64) -> E
         SkypeProtocol::MsStun => (
             SKYPE_PROTOCOL_MS_STUN,
             "Microsoft's STUN attributes (MS-ICE2/MS-TURN), as Skype and Teams calls send them",
+        ),
+        SkypeProtocol::ClassicTcp => (
+            SKYPE_PROTOCOL_CLASSIC_TCP,
+            "Skype's classic TCP framing at a connection's start",
         ),
         SkypeProtocol::ClassicUdp => (
             SKYPE_PROTOCOL_CLASSIC_UDP,

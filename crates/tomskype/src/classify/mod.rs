@@ -203,6 +203,11 @@ const SKYPE_PROTOCOL_MS_STUN: f64 = 0.6;
 /// Weight of Skype's classic UDP framing, judged over a whole flow: weaker, as its test is
 /// one byte per datagram (see docs/INDICATORS.md).
 const SKYPE_PROTOCOL_CLASSIC_UDP: f64 = 0.5;
+/// Weight of Skype's classic TCP framing at a connection's start: weaker still, as it rests on
+/// the sizes of three segments that look obfuscated, or on one malformed TLS opening (see
+/// docs/INDICATORS.md). Alone it reads `inconclusive`, with another Skype sign
+/// `regular-skype`.
+const SKYPE_PROTOCOL_CLASSIC_TCP: f64 = 0.4;
 /// Factor applied to address indicators seen outside their validity period.
 const OUT_OF_VALIDITY: f64 = 0.2;
 /// Factor applied to a TOM address indicator on an endpoint named as something else.

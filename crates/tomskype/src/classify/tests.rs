@@ -139,6 +139,18 @@ fn skype_protocols_are_skype_presence_of_their_weight() {
         .insert(SkypeProtocol::ClassicUdp, T2026);
     let c = classify(&host(vec![both], vec![]));
     assert_eq!(c.verdict.skype_score, 0.8);
+    // Classic TCP alone is a weak sign; with classic UDP, Skype. To a server in China in
+    // TOM's years it is still no TOM sign (the China rule needs an indicator's match).
+    let mut tcp = endpoint(&s, "220.181.0.9", "CN", &[], T2012);
+    tcp.skype_protocols.insert(SkypeProtocol::ClassicTcp, T2012);
+    let c = classify(&host(vec![tcp.clone()], vec![]));
+    assert_eq!(c.verdict.label, Label::Inconclusive);
+    assert_eq!((c.verdict.skype_score, c.verdict.tom_score), (0.4, 0.0));
+    assert_eq!(c.evidence[0].matched.as_deref(), Some("classic-tcp"));
+    tcp.skype_protocols.insert(SkypeProtocol::ClassicUdp, T2012);
+    let c = classify(&host(vec![tcp], vec![]));
+    assert_eq!(c.verdict.label, Label::RegularSkype);
+    assert_eq!((c.verdict.skype_score, c.verdict.tom_score), (0.7, 0.0));
 }
 
 #[test]

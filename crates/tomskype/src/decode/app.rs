@@ -4,7 +4,9 @@
 //! start of a TCP payload, QUIC by a long header of a known version starting a UDP payload on
 //! any port, Skype's own protocols by a STUN cookie or Skype's UDP framing. Everything else
 //! costs a couple of byte compares. The QUIC decoder keeps bounded state between datagrams
-//! (a ClientHello may span several Initial packets).
+//! (a ClientHello may span several Initial packets). Skype's classic TCP framing is not looked
+//! for here: it is judged on a connection's first segments together, by the flow tracker
+//! (`flow::skype::TcpOpenings`, with [`skype::tcp_shape`]).
 
 use super::quic::{self, Endpoints};
 use super::{dns, http, proto, skype, tls, Decoded};

@@ -1,8 +1,9 @@
 //! Stage 2, decode: turns one captured packet into a small summary of its IP and transport
 //! headers, and picks out the application facts the later stages care about (DNS answers, the
 //! TLS server name over TCP and in QUIC v1/v2 Initial packets, the HTTP request line, Host and
-//! User-Agent, and signs of Skype's own protocols: Microsoft's STUN attributes and Skype's
-//! classic UDP framing).
+//! User-Agent, and signs of Skype's own protocols: Microsoft's STUN attributes, Skype's
+//! classic UDP framing, and the shapes of TCP segments that stage 3 judges for Skype's classic
+//! TCP framing).
 //!
 //! Link layers ([`link::SUPPORTED`]): Ethernet II (with up to three 802.1Q/802.1ad tags),
 //! Linux cooked SLL and SLL2, raw IPv4/IPv6, BSD null/loopback, PPP, Cisco HDLC, NFLOG, and

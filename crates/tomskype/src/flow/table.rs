@@ -206,6 +206,11 @@ impl FlowTable {
         self.facts.entry(key).or_default().skype.add(ts, sign);
     }
 
+    /// Records that the connection on `key` opened as classic Skype TCP (judged at `ts`).
+    pub fn skype_classic_tcp(&mut self, ts: i64, key: FlowKey) {
+        self.facts.entry(key).or_default().skype.add_classic_tcp(ts);
+    }
+
     /// The Skype protocols flow `key` showed, judged over the whole flow (see
     /// [`SkypeFacts::protocols`]).
     pub fn skype_protocols(&self, key: &FlowKey) -> Vec<SkypeProtocol> {

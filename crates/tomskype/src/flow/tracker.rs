@@ -2,10 +2,12 @@
 //! path with its tunnels and fragments), updates the flow table, and hands the few packets
 //! that may carry names (DNS, TLS ClientHello, HTTP request) to the application parsers,
 //! joining the first TCP segments of a direction when a message spans several
-//! ([`super::streams`]) and IP fragments into datagrams ([`decode::Reassembler`]). It pairs
-//! each DNS answer with the question it answers (client and server address and port,
-//! transport, transaction id, name), so that the table can tell a client's own answers from
-//! ones nobody asked for, and records who sent each request.
+//! ([`super::streams`]) and IP fragments into datagrams ([`decode::Reassembler`]); it watches
+//! the first segments of TCP connections for Skype's classic framing
+//! ([`super::skype::TcpOpenings`]). It pairs each DNS answer with the question it answers
+//! (client and server address and port, transport, transaction id, name), so that the table
+//! can tell a client's own answers from ones nobody asked for, and records who sent each
+//! request.
 
 use crate::capture::{linktype, Packet, PacketSink};
 use crate::decode::app::{AppFact, Inspector, Malformed};
@@ -14,6 +16,7 @@ use crate::decode::{self, layers, tcp_flags, DecodeStats, Decoded, Layer, Reasse
 use std::sync::Arc;
 
 use super::names::{DnsKey, PendingDns, Watch};
+use super::skype::TcpOpenings;
 use super::streams::{Segment, Streams, MAX_STREAM_BYTES};
 use super::{Dir, FlowKey, FlowTable, HttpFact, Probe};
 
@@ -35,6 +38,7 @@ pub struct Tracker {
     dns_waiting: PendingDns,
     fragments: Reassembler,
     streams: Streams,
+    skype_tcp: TcpOpenings,
 }
 
 /// A packet whose flow is still to be counted.
@@ -207,6 +211,9 @@ impl Tracker {
             return;
         }
         if is_tcp && decode::has_ports(d) {
+            if self.skype_tcp.segment(hash, dir, d, cut) {
+                self.table.skype_classic_tcp(ts, key);
+            }
             match self.streams.segment(hash, key, dir, d, ts) {
                 Segment::InPlace => {}
                 Segment::Held => return self.read_given_up(),
