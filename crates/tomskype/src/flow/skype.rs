@@ -189,7 +189,8 @@ impl TcpOpenings {
     }
 }
 
-/// The slot of a tag: bits the flow index does not use for its own slots.
+/// The slot of a tag: bits 40-51 of the flow's hash (not those that pick `streams`' hint
+/// slots, so that two flows sharing a slot there need not share one here).
 #[inline(always)]
 fn slot_of(tag: u64) -> usize {
     // OPENING_SLOTS is a power of two and the index is masked below it.
