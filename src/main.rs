@@ -94,10 +94,50 @@ fn parse() -> Cli {
     if std::env::args_os().skip(1).any(|a| a == "--version") {
         command = command.long_version(long_version());
     }
-    match Cli::from_arg_matches(&command.get_matches()) {
+    let matches = command
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m));
+    match matches {
         Ok(cli) => cli,
-        Err(e) => e.exit(),
+        Err(e) => command_line_error(e),
     }
+}
+
+/// A command line clap refused: clap's own words (English: clap has no translations) and exit
+/// code, after a line in the reader's language when that is not English. Help and version are
+/// not errors and print as they are.
+fn command_line_error(e: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    let shown = matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    if !shown {
+        let lang = raw_lang_flag()
+            .and_then(|tag| Lang::parse(&tag))
+            .unwrap_or_else(Lang::from_env);
+        if lang != Lang::En {
+            let m = Messages::new(lang);
+            say_error(&m, &m.text("err-command-line"));
+        }
+    }
+    e.exit()
+}
+
+/// The value of `--lang` on a command line clap refused, read without clap.
+fn raw_lang_flag() -> Option<String> {
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    args.iter()
+        .enumerate()
+        .find_map(|(i, a)| match a.strip_prefix("--lang") {
+            Some("") => args.get(i + 1).cloned(),
+            Some(rest) => rest.strip_prefix('=').map(str::to_owned),
+            None => None,
+        })
 }
 
 /// The tool's version with the names of the shipped indicator set and GeoIP database.

@@ -591,3 +591,48 @@ fn unmet_expectations_are_in_the_readers_language() {
          tomskype：與預期不符：整體結論是 tom-skype，預期是 no-skype\n"
     );
 }
+
+#[test]
+fn a_command_line_clap_refuses_is_said_in_the_readers_language_before_claps_words() {
+    for (lang, args, said) in [
+        (
+            "zh_CN.UTF-8",
+            &["analyze", "--bogus", "x.pcap"][..],
+            Some("命令行写得不对"),
+        ),
+        (
+            "zh_TW.UTF-8",
+            &["analyze", "--bogus", "x.pcap"][..],
+            Some("命令列寫得不對"),
+        ),
+        (
+            "C.UTF-8",
+            &["analyze", "--lang", "zh-CN", "--bogus"][..],
+            Some("命令行写得不对"),
+        ),
+        ("C.UTF-8", &["analyze", "--bogus", "x.pcap"][..], None),
+    ] {
+        let out = tomskype_in(lang, args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{lang} {args:?}: {err}");
+        assert!(err.contains("unexpected argument '--bogus'"), "{err}");
+        match said {
+            Some(words) => assert!(
+                err.starts_with("tomskype：") && err.contains(words),
+                "{err}"
+            ),
+            // English: clap's own message, unchanged.
+            None => assert!(err.starts_with("error: unexpected argument"), "{err}"),
+        }
+    }
+    // Help is not an error: printed as it is, exit 0, in any language.
+    let out = tomskype_in("zh_CN.UTF-8", &["--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        help.starts_with(
+            "Tell TOM-Skype from regular Skype in network traffic, per host, with the evidence\n"
+        ),
+        "{help}"
+    );
+}

@@ -231,6 +231,7 @@ expect-host = host { $host } is { $got }, expected { $expected }
 ## Why a command could not do its work (exit code 2), after "tomskype: error: ". In English the
 ## line is the technical one; a translation says what happened in the reader's words ($what:
 ## one of the *-why-* or io-* messages), then the English ($detail) as the technical detail.
+err-command-line = the command line is not right; what is wrong, in English, and how to write it follow
 err-lang = --lang { $value }: not a language of the reports (en, zh-CN, zh-TW)
 # $address: what stands before the "=", $label: what stands after it (or the whole value).
 err-expect-address = --expect { $value }: { $detail }

@@ -181,6 +181,7 @@ expect-host = 主机 { $host } 的结论是 { $got }，预期是 { $expected }
 
 ## 命令无法完成的原因（退出码 2），显示在“tomskype：错误：”之后：先用读者的话说明发生了什么
 ## （$what），再附上英文原文（$detail）作为技术细节。
+err-command-line = 命令行写得不对，请检查拼写；下面是英文的说明和正确的写法
 err-lang = --lang { $value }：不支持这种语言（可以选择 en、zh-CN 或 zh-TW）
 err-expect-address = --expect { $value }：等号前面的“{ $address }”不是 IP 地址；应写成“地址=结论”，例如 192.168.1.5=tom-skype
 err-expect-label = --expect { $value }：“{ $label }”不是可用的结论；可以写 tom-skype、regular-skype、no-skype 或 inconclusive

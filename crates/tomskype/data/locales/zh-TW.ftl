@@ -181,6 +181,7 @@ expect-host = 主機 { $host } 的結論是 { $got }，預期是 { $expected }
 
 ## 命令無法完成的原因（結束代碼 2），顯示在「tomskype：錯誤：」之後：先用讀者的話說明發生了什麼
 ## （$what），再附上英文原文（$detail）作為技術細節。
+err-command-line = 命令列寫得不對，請檢查拼寫；下面是英文的說明和正確的寫法
 err-lang = --lang { $value }：不支援這種語言（可以選擇 en、zh-CN 或 zh-TW）
 err-expect-address = --expect { $value }：等號前面的「{ $address }」不是 IP 位址；應寫成「位址=結論」，例如 192.168.1.5=tom-skype
 err-expect-label = --expect { $value }：「{ $label }」不是可用的結論；可以寫 tom-skype、regular-skype、no-skype 或 inconclusive
