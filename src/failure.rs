@@ -1,7 +1,7 @@
 //! Why a command could not do its work (exit code 2), said in the reader's language: a flag's
 //! value refused (`--lang`, `--expect`, `--input-timeout`, `--duration`), a knowledge file
 //! refused (the GeoIP database, an indicator file), a file or the output that could not be
-//! written. Each case is one Fluent message (`err-*` in `data/locales/*.ftl`). In Chinese it
+//! written. Each case is one Fluent message (`err-*` in `crates/tomskype/data/locales/*.ftl`). In Chinese it
 //! says what happened in the reader's words, then the library's own English sentence as the
 //! technical detail, as the lines about unreadable inputs do
 //! ([`tomskype::report::people::problem_line`]); in English the line is the one it always
@@ -9,7 +9,7 @@
 //! messages). Paths, values and details go through [`tomskype::textsafe`].
 //!
 //! clap's own errors (an unknown flag, a missing or ill-formed value, `--color purple`) are
-//! clap's, printed by clap in English before any of this runs.
+//! printed by clap in English; `main` puts a line in the reader's language before them.
 
 use std::error::Error;
 use std::io;

@@ -3,7 +3,7 @@
 //! session's stop flag, so the report is still printed), the status line on stderr (drawn only
 //! when stderr is a terminal, cleared before anything else is printed), the start and end
 //! lines, live's warnings and errors, and the listing of interfaces. Every sentence is a
-//! Fluent message (`data/locales/*.ftl`) in the reader's language (`--lang`, else `LC_ALL`,
+//! Fluent message (`crates/tomskype/data/locales/*.ftl`) in the reader's language (`--lang`, else `LC_ALL`,
 //! `LC_MESSAGES`, `LANG`); every text that came from the system (interface names, libpcap's
 //! messages, paths) goes through [`tomskype::textsafe`]. The report itself is printed as
 //! `analyze` prints it. The words are in `words` (start, status and end lines, errors) and
