@@ -17,7 +17,7 @@ use tomskype::knowledge::indicators::IndicatorSet;
 use tomskype::report::expect::Expectation;
 
 /// The shipped indicator set plus the user's files.
-pub fn indicators(files: &[PathBuf]) -> Result<IndicatorSet, Failure> {
+pub fn indicators(files: &[PathBuf]) -> Result<IndicatorSet, Box<Failure>> {
     let mut set = IndicatorSet::embedded().map_err(Failure::ShippedIndicators)?;
     for f in files {
         set.add_file(f).map_err(|source| Failure::Indicators {
@@ -29,19 +29,21 @@ pub fn indicators(files: &[PathBuf]) -> Result<IndicatorSet, Failure> {
 }
 
 /// The GeoIP database the flags ask for.
-pub fn geoip(choice: Option<&Path>) -> Result<GeoIp, Failure> {
+pub fn geoip(choice: Option<&Path>) -> Result<GeoIp, Box<Failure>> {
     match choice {
-        Some(p) if p == Path::new("embedded") => GeoIp::embedded().map_err(Failure::ShippedGeoIp),
-        Some(p) => GeoIp::open(p).map_err(|source| Failure::GeoIp {
+        Some(p) if p == Path::new("embedded") => {
+            Ok(GeoIp::embedded().map_err(Failure::ShippedGeoIp)?)
+        }
+        Some(p) => Ok(GeoIp::open(p).map_err(|source| Failure::GeoIp {
             path: p.to_path_buf(),
             source,
-        }),
-        None => GeoIp::discover().map_err(Failure::FoundGeoIp),
+        })?),
+        None => Ok(GeoIp::discover().map_err(Failure::FoundGeoIp)?),
     }
 }
 
 /// The knowledge base: GeoIP and indicators.
-pub fn knowledge(k: &KnowledgeArgs) -> Result<(GeoIp, IndicatorSet), Failure> {
+pub fn knowledge(k: &KnowledgeArgs) -> Result<(GeoIp, IndicatorSet), Box<Failure>> {
     Ok((
         geoip(k.geoip_db.as_deref())?,
         indicators(&k.indicator_files)?,
@@ -50,8 +52,8 @@ pub fn knowledge(k: &KnowledgeArgs) -> Result<(GeoIp, IndicatorSet), Failure> {
 
 /// One `--expect` value. The library parses it and says what is wrong; which part is wrong
 /// is read here the way it reads it (the address, before the last `=`, is checked first).
-pub fn expectation(value: &str) -> Result<Expectation, Failure> {
-    value.parse::<Expectation>().map_err(|detail| {
+pub fn expectation(value: &str) -> Result<Expectation, Box<Failure>> {
+    Ok(value.parse::<Expectation>().map_err(|detail| {
         let value_owned = value.to_owned();
         match value.rsplit_once('=') {
             Some((address, _)) if address.trim().parse::<IpAddr>().is_err() => {
@@ -67,11 +69,11 @@ pub fn expectation(value: &str) -> Result<Expectation, Failure> {
                 detail,
             },
         }
-    })
+    })?)
 }
 
 /// Everything an analysis needs, and the expectations to check.
-pub fn analyzer(r: &ReportArgs) -> Result<(Analyzer, Vec<Expectation>), Failure> {
+pub fn analyzer(r: &ReportArgs) -> Result<(Analyzer, Vec<Expectation>), Box<Failure>> {
     let expected = r
         .expect
         .iter()
@@ -103,17 +105,20 @@ pub fn colour(choice: ColorChoice) -> bool {
 
 /// The language of the people's reports: `--lang` when given (refused when it names no
 /// language of ours), else the environment's.
-pub fn lang(choice: Option<&str>) -> Result<Lang, Failure> {
+pub fn lang(choice: Option<&str>) -> Result<Lang, Box<Failure>> {
     match choice {
         None => Ok(Lang::from_env()),
-        Some(tag) => Lang::parse(tag).ok_or_else(|| Failure::Lang(tag.to_owned())),
+        Some(tag) => Ok(Lang::parse(tag).ok_or_else(|| Failure::Lang(tag.to_owned()))?),
     }
 }
 
 /// A number of seconds from a flag, refused (by `refuse`) when it is negative, not a number
 /// or too large for a duration.
-pub fn seconds(value: f64, refuse: fn(f64) -> Failure) -> Result<std::time::Duration, Failure> {
-    std::time::Duration::try_from_secs_f64(value).map_err(|_| refuse(value))
+pub fn seconds(
+    value: f64,
+    refuse: fn(f64) -> Failure,
+) -> Result<std::time::Duration, Box<Failure>> {
+    Ok(std::time::Duration::try_from_secs_f64(value).map_err(|_| refuse(value))?)
 }
 
 /// Columns for the text report: the terminal's when standard output is one, else 100.
@@ -156,7 +161,7 @@ mod tests {
     #[test]
     fn an_expectation_names_the_part_that_is_wrong() {
         assert!(expectation("10.0.0.1=tom-skype").is_ok());
-        match expectation("1.2.3=tom-skype") {
+        match expectation("1.2.3=tom-skype").map_err(|b| *b) {
             Err(Failure::ExpectAddress {
                 address, detail, ..
             }) => {
@@ -167,11 +172,11 @@ mod tests {
         }
         // Both wrong: the address is what the library refuses first.
         assert!(matches!(
-            expectation("x=y"),
+            expectation("x=y").map_err(|b| *b),
             Err(Failure::ExpectAddress { .. })
         ));
         for (value, label) in [("tom", "tom"), ("10.0.0.1=tom", "tom"), ("::1=", "")] {
-            match expectation(value) {
+            match expectation(value).map_err(|b| *b) {
                 Err(Failure::ExpectLabel {
                     label: l, detail, ..
                 }) => {
@@ -192,7 +197,7 @@ mod tests {
         assert!(seconds(0.0, Failure::InputTimeout).is_ok());
         for bad in [-1.0, f64::NAN, f64::INFINITY] {
             assert!(matches!(
-                seconds(bad, Failure::InputTimeout),
+                seconds(bad, Failure::InputTimeout).map_err(|b| *b),
                 Err(Failure::InputTimeout(_))
             ));
         }

@@ -21,6 +21,8 @@ use tomskype::report::lang::{Arg, Messages};
 use tomskype::textsafe::safe;
 
 /// Why a command failed. Each variant is one message; the `Display` is the English line.
+/// Functions return it boxed (`Box<Failure>`): with the library's GeoIP error inside, it is
+/// over 128 bytes on Windows and macOS, too large to pass back by value on every `Result`.
 #[derive(Debug, thiserror::Error)]
 pub enum Failure {
     /// `--lang` names no language of ours.
@@ -101,6 +103,14 @@ pub enum Failure {
         #[source]
         source: io::Error,
     },
+}
+
+/// An I/O error where a boxed failure is returned (`?` converts `Failure` into its box by
+/// itself, but not through two conversions).
+impl From<io::Error> for Box<Failure> {
+    fn from(e: io::Error) -> Self {
+        Box::new(Failure::from(e))
+    }
 }
 
 impl From<io::Error> for Failure {

@@ -160,7 +160,7 @@ fn long_version() -> &'static str {
 }
 
 /// Runs the command in the language of `m`; what could not be done is a [`Failure`] (exit 2).
-fn run(cli: Cli, m: &Messages) -> Result<ExitCode, Failure> {
+fn run(cli: Cli, m: &Messages) -> Result<ExitCode, Box<Failure>> {
     match cli.command {
         Command::Analyze(args) => {
             let (analyzer, expected) = config::analyzer(&args.report)?;
@@ -287,7 +287,7 @@ fn emit(
     args: &ReportArgs,
     expected: &[expect::Expectation],
     m: &Messages,
-) -> Result<ExitCode, Failure> {
+) -> Result<ExitCode, Box<Failure>> {
     let lang = m.lang();
     let mut output_failed = false;
     if let Err(err) = print_report(report, args, lang) {

@@ -48,7 +48,7 @@ const OS: &str = if cfg!(target_os = "linux") {
 /// `tomskype live`: captures until `--duration` or Ctrl-C, then prints the report; `m` in the
 /// language of `--lang`.
 #[cfg(feature = "live")]
-pub fn live(args: LiveArgs, m: &Messages) -> Result<ExitCode, Failure> {
+pub fn live(args: LiveArgs, m: &Messages) -> Result<ExitCode, Box<Failure>> {
     use std::io::IsTerminal;
     use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -96,7 +96,7 @@ pub fn live(args: LiveArgs, m: &Messages) -> Result<ExitCode, Failure> {
 
 /// `tomskype live` in a build without live capture: says so, and what to do instead.
 #[cfg(not(feature = "live"))]
-pub fn live(_args: LiveArgs, m: &Messages) -> Result<ExitCode, Failure> {
+pub fn live(_args: LiveArgs, m: &Messages) -> Result<ExitCode, Box<Failure>> {
     say_error(m, &not_built(m));
     Ok(ExitCode::from(2))
 }
@@ -104,7 +104,7 @@ pub fn live(_args: LiveArgs, m: &Messages) -> Result<ExitCode, Failure> {
 /// `tomskype interfaces`: the interfaces live capture can use, the default marked; `m` in the
 /// environment's language.
 #[cfg(feature = "live")]
-pub fn interfaces(m: &Messages) -> Result<ExitCode, Failure> {
+pub fn interfaces(m: &Messages) -> Result<ExitCode, Box<Failure>> {
     let list = match tomskype::capture::iface::list() {
         Ok(list) => list,
         Err(e) => {
@@ -120,7 +120,7 @@ pub fn interfaces(m: &Messages) -> Result<ExitCode, Failure> {
 
 /// `tomskype interfaces` in a build without live capture.
 #[cfg(not(feature = "live"))]
-pub fn interfaces(m: &Messages) -> Result<ExitCode, Failure> {
+pub fn interfaces(m: &Messages) -> Result<ExitCode, Box<Failure>> {
     say_error(m, &not_built(m));
     Ok(ExitCode::from(2))
 }

@@ -52,10 +52,11 @@ pub(super) fn snapshot() -> Owners {
             if proto != 6 && proto != 17 {
                 continue;
             }
-            // SAFETY: the kernel fills the union member that `soi_kind` names; TCP sockets
-            // carry their address in `pri_tcp.tcpsi_ini`, other IP sockets in `pri_in`.
+            // The kernel fills the union member that `soi_kind` names.
             let ini: InSockInfo = match SocketInfoKind::from(sock.psi.soi_kind) {
+                // SAFETY: a TCP socket (`soi_kind`) carries its address in `pri_tcp.tcpsi_ini`.
                 SocketInfoKind::Tcp => unsafe { sock.psi.soi_proto.pri_tcp.tcpsi_ini },
+                // SAFETY: another IP socket (`soi_kind`) carries its address in `pri_in`.
                 SocketInfoKind::In => unsafe { sock.psi.soi_proto.pri_in },
                 _ => continue,
             };
