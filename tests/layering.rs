@@ -177,33 +177,36 @@ fn library_code() -> Vec<LibraryFile> {
         .collect()
 }
 
+/// The identifier `text` starts with (empty when it starts with anything else).
+fn ident(text: &str) -> &str {
+    let end = text
+        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .unwrap_or(text.len());
+    &text[..end]
+}
+
 /// Top-level modules named by `crate::name` paths in `code`, with `use crate::{a, b}` groups.
 fn crate_paths(code: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut rest = code;
     while let Some(at) = rest.find("crate::") {
         let after = &rest[at + "crate::".len()..];
-        if let Some(group) = after.strip_prefix('{') {
-            let inner = group.split('}').next().unwrap_or("");
-            for item in inner.split(',') {
-                let name: String = item
-                    .trim()
-                    .chars()
-                    .take_while(|c| c.is_alphanumeric() || *c == '_')
-                    .collect();
-                if !name.is_empty() {
-                    out.push(name);
-                }
-            }
-        } else {
-            let name: String = after
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .collect();
-            if !name.is_empty() {
-                out.push(name);
-            }
-        }
+        let names: Vec<&str> = match after.strip_prefix('{') {
+            Some(group) => group
+                .split('}')
+                .next()
+                .unwrap_or("")
+                .split(',')
+                .map(|item| ident(item.trim()))
+                .collect(),
+            None => vec![ident(after)],
+        };
+        out.extend(
+            names
+                .into_iter()
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned),
+        );
         rest = after;
     }
     out
@@ -256,10 +259,7 @@ fn file_edges(root: &Path, dir: &Path, code: &str) -> Vec<PathBuf> {
     let mut push = |base: &Path, rest: &str| {
         let mut path = base.to_path_buf();
         for seg in rest.split("::") {
-            let name: String = seg
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .collect();
+            let name = ident(seg);
             if name.is_empty() {
                 break;
             }
@@ -267,7 +267,7 @@ fn file_edges(root: &Path, dir: &Path, code: &str) -> Vec<PathBuf> {
                 out.push(path.join(format!("{name}.rs")));
                 break;
             }
-            path = path.join(&name);
+            path = path.join(name);
             if !path.is_dir() {
                 break;
             }
