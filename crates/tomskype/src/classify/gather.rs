@@ -3,6 +3,7 @@
 //! indicator kept; Skype's own protocols and the China rule add theirs; advisories say what
 //! does not change the label.
 
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
@@ -86,12 +87,14 @@ struct Best(BTreeMap<String, Evidence>);
 impl Best {
     /// Keeps `ev` if it is the first or a better match of its key.
     fn keep(&mut self, ev: Evidence) {
-        match self.0.get_mut(&evidence_key(&ev)) {
+        match self.0.entry(evidence_key(&ev)) {
             // The strongest match; of equal ones, one that names its server, then the first seen.
-            Some(slot) if better(&ev, slot) => *slot = ev,
-            Some(_) => {}
-            None => {
-                self.0.insert(evidence_key(&ev), ev);
+            Entry::Occupied(mut slot) if better(&ev, slot.get()) => {
+                slot.insert(ev);
+            }
+            Entry::Occupied(_) => {}
+            Entry::Vacant(slot) => {
+                slot.insert(ev);
             }
         }
     }

@@ -466,16 +466,13 @@ fn step(e: &Evidence, m: &Messages, clock: &Clock<'_>) -> Option<Step> {
         Basis::ServerName | Basis::LookupAndContact if tom => notes.push(m.text("note-contact")),
         _ => {}
     }
+    let first = e.first_ns.map(timefmt::rfc3339);
     if !e.in_validity && e.kind.ends_with("-server") {
-        let when = e.first_ns.map(timefmt::rfc3339);
-        let year = when.as_deref().and_then(|t| t.get(..4)).unwrap_or("?");
+        let year = first.as_deref().and_then(|t| t.get(..4)).unwrap_or("?");
         notes.push(m.get("note-out-of-years", &[("year", Arg::Str(year))]));
     }
     Some(Step {
-        when: e
-            .first_ns
-            .map(|t| clock.when(&timefmt::rfc3339(t)))
-            .unwrap_or_default(),
+        when: first.map(|t| clock.when(&t)).unwrap_or_default(),
         text,
         notes,
         counted: e.weight > 0.0,
