@@ -123,16 +123,10 @@ impl Failure {
     /// Whether it is only a closed pipe on the way (`tomskype lookup ... | head -1`): the
     /// reader's choice, not a failure.
     pub fn is_broken_pipe(&self) -> bool {
-        let mut next: Option<&(dyn Error + 'static)> = Some(self);
-        while let Some(e) = next {
-            if e.downcast_ref::<io::Error>()
+        sources(self).any(|e| {
+            e.downcast_ref::<io::Error>()
                 .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
-            {
-                return true;
-            }
-            next = e.source();
-        }
-        false
+        })
     }
 
     /// The failure in the reader's words (without the `tomskype: error:` prefix), every text
@@ -235,16 +229,19 @@ fn written(m: &Messages, id: &str, path: Option<&str>, e: &io::Error) -> String 
 /// source as well as giving it).
 pub fn chain(e: &(dyn Error + 'static)) -> String {
     let mut out = e.to_string();
-    let mut next = e.source();
-    while let Some(s) = next {
+    for s in sources(e).skip(1) {
         let text = s.to_string();
         if !out.ends_with(&text) {
             out.push_str(": ");
             out.push_str(&text);
         }
-        next = s.source();
     }
     out
+}
+
+/// `e`, then its source, its source's source and so on.
+fn sources<'e>(e: &'e (dyn Error + 'static)) -> impl Iterator<Item = &'e (dyn Error + 'static)> {
+    std::iter::successors(Some(e), |&e| e.source())
 }
 
 /// Whether a file was being read or written.
