@@ -35,7 +35,7 @@ const LAYERS: &[&[&str]] = &[
     // Drivers and tools over the whole pipeline.
     &["analyze", "lookup", "export"],
     &["live"],
-    // The sample generator (tests and `tomskype samples`).
+    // The sample generator (feature `samples`: tests and `cargo run --example make_samples`).
     &["samples"],
 ];
 
