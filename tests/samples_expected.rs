@@ -77,15 +77,21 @@ fn cut_capture_keeps_its_verdict_and_says_where_it_was_cut() {
         .any(|h| h.verdict.label.name() == "tom-skype"));
 }
 
+/// Every sample at once, and the real corpus's nDPI captures (hundreds of hosts) when present.
+fn sample_sets() -> Vec<Vec<std::path::PathBuf>> {
+    let mut sets = vec![vec![common::root().join("captures")]];
+    if let Some(corpora) = common::corpora() {
+        sets.push(vec![corpora.join("ndpi")]);
+    }
+    sets
+}
+
 /// The report is the same whatever the number of threads reading the inputs and reporting the
 /// hosts: on every sample at once, and on the real corpus's nDPI captures (hundreds of hosts)
 /// when present.
 #[test]
 fn reports_do_not_depend_on_the_number_of_threads() {
-    let mut sets = vec![vec![common::root().join("captures")]];
-    if let Some(corpora) = common::corpora() {
-        sets.push(vec![corpora.join("ndpi")]);
-    }
+    let sets = sample_sets();
     let a = common::analyzer();
     for paths in sets {
         let inputs = tomskype::analyze::Inputs::expand(&paths);
@@ -98,6 +104,69 @@ fn reports_do_not_depend_on_the_number_of_threads() {
                 serde_json::to_string(&many).unwrap(),
                 one,
                 "{paths:?}: {read} reading threads, {report} reporting"
+            );
+        }
+    }
+}
+
+/// A report that keeps only the hosts with a sign (what `analyze` does without `--all-hosts`)
+/// shows the same as one that keeps every host, in every form that does not list them all; it
+/// counts the others and still knows their label for `--expect`.
+#[test]
+fn keeping_only_hosts_with_a_sign_shows_the_same() {
+    use tomskype::analyze::Keep;
+    use tomskype::report::{html, json, people, text};
+    let sets = sample_sets();
+    let a = common::analyzer();
+    for paths in sets {
+        let inputs = tomskype::analyze::Inputs::expand(&paths);
+        let all = a.report_with(inputs.read(&a, 2, None), 2, Keep::All);
+        let signs = a.report_with(inputs.read(&a, 2, None), 2, Keep::Signs);
+        let quiet: Vec<_> = all.hosts.iter().filter(|h| !h.has_sign()).collect();
+        assert!(!quiet.is_empty(), "{paths:?}: no quiet host to test with");
+        assert_eq!(signs.quiet.len(), quiet.len());
+        assert_eq!(signs.hosts.len() + quiet.len(), all.hosts.len());
+        assert_eq!(signs.host_count(), all.host_count());
+        for h in &quiet {
+            assert_eq!(signs.label_of(h.address), Some(h.verdict.label));
+        }
+        let json_of = |r: &tomskype::report::Report| {
+            let mut out = Vec::new();
+            json::write(r, &mut out, false).unwrap();
+            out
+        };
+        assert_eq!(json_of(&signs), json_of(&all), "{paths:?}: JSON");
+        let lines_of = |r: &tomskype::report::Report| {
+            let mut out = Vec::new();
+            json::write_lines(r, &mut out, false).unwrap();
+            out
+        };
+        assert_eq!(lines_of(&signs), lines_of(&all), "{paths:?}: JSON lines");
+        for lang in [
+            tomskype::report::lang::Lang::En,
+            tomskype::report::lang::Lang::ZhCn,
+        ] {
+            let options = people::Options {
+                lang,
+                all_hosts: false,
+                local: None,
+            };
+            let shown = |r: &tomskype::report::Report| {
+                let story = people::story(r, &options);
+                let (mut text_out, mut html_out) = (Vec::new(), Vec::new());
+                let style = text::Style {
+                    colour: false,
+                    width: 100,
+                    verbose: true,
+                };
+                text::write(&story, &mut text_out, style).unwrap();
+                html::write(&story, r, &mut html_out).unwrap();
+                (text_out, html_out)
+            };
+            assert_eq!(
+                shown(&signs),
+                shown(&all),
+                "{paths:?}: {lang:?} text and HTML"
             );
         }
     }

@@ -11,11 +11,12 @@ use std::sync::{Arc, Mutex};
 use crate::addr::LocalNets;
 use crate::capture::{self, CaptureFormat, Packet, PacketSink};
 use crate::classify;
+use crate::classify::Label;
 use crate::enrich::{self, Context, Gathered};
 use crate::flow::{FlowTable, Tracker};
 use crate::knowledge::geoip::GeoIp;
 use crate::knowledge::indicators::IndicatorSet;
-use crate::report::model::{DecodeReport, ToolInfo, Totals, SCHEMA};
+use crate::report::model::{DecodeReport, QuietHosts, ToolInfo, Totals, SCHEMA};
 use crate::report::{HostReport, InputReport, Report};
 use crate::zeek;
 
@@ -218,9 +219,8 @@ pub fn read_captures_waiting(
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(path) = paths.get(i) else { break };
                 let tracker = Tracker::with_watch(Arc::clone(&watch));
-                let (table, input) = read_capture_with(path, tracker, wait, progress);
                 // Gathered here, in the worker: the flow table is dropped before the next input.
-                let one = (enrich::gather(&table, &ctx), input);
+                let one = read_gathered(path, tracker, wait, progress, &ctx);
                 // A poisoned lock means another worker panicked; its panic is re-raised by
                 // the scope, so this worker's result no longer matters.
                 if let Ok(mut r) = results.lock() {
@@ -242,16 +242,91 @@ pub fn read_captures_waiting(
     traffic
 }
 
-struct Counting<'a> {
+/// How often, in capture time, the flows that are over are taken out of the table and
+/// gathered per host (ns): a flow is over when it has been silent for its
+/// [`crate::flow::table::idle_timeout`] at the start of a sweep's period.
+pub const SWEEP_NS: i64 = 10_000_000_000;
+
+/// Packets to hosts, as the capture is read: tracks flows ([`Tracker`]) and, as capture time
+/// passes, takes the flows that are over out of the table into their hosts' aggregates
+/// ([`Gathered::fold_ended`]), so that the table holds only the flows still going: its memory
+/// follows the traffic of the last minutes, not the length of the capture or stream.
+///
+/// Sweeps happen at the first packet of each [`SWEEP_NS`] period of capture time, before that
+/// packet is counted, and take the flows silent for longer than their timeout at the period's
+/// start. A flow is therefore over (and its key's next packet starts a new flow) at the same
+/// packet however the traffic is split among readers: what happens to a flow depends only on
+/// its own packets and the periods.
+pub struct Gatherer<'a> {
     tracker: Tracker,
+    ctx: &'a Context<'a>,
+    gathered: Gathered,
+    /// Start of the next sweep period, ns; `i64::MIN` before the first packet.
+    next_ns: i64,
+}
+
+impl<'a> Gatherer<'a> {
+    /// Gathers for `ctx` (its local networks say which end of each flow is the host) what
+    /// `tracker` tracks.
+    pub fn new(tracker: Tracker, ctx: &'a Context<'a>) -> Gatherer<'a> {
+        Gatherer {
+            tracker,
+            ctx,
+            gathered: Gathered::default(),
+            next_ns: i64::MIN,
+        }
+    }
+
+    /// Flows still in the table (not over yet).
+    pub fn flows_going(&mut self) -> usize {
+        self.tracker.table().flows.len()
+    }
+
+    /// Everything gathered, the flows still going included, and the decoder's statistics.
+    pub fn finish(self) -> (Gathered, crate::decode::DecodeStats) {
+        let (table, stats) = self.tracker.into_parts();
+        let mut gathered = self.gathered;
+        gathered.merge(enrich::gather_owned(table, self.ctx));
+        (gathered, stats)
+    }
+
+    /// The sweep at the first packet of a later period (capture time `ts`, ns).
+    #[cold]
+    #[inline(never)]
+    fn sweep(&mut self, ts: i64) {
+        let start = ts.div_euclid(SWEEP_NS).saturating_mul(SWEEP_NS);
+        if self.next_ns != i64::MIN {
+            let ended = self.tracker.take_idle(start);
+            if !ended.is_empty() {
+                self.gathered
+                    .fold_ended(&ended, self.tracker.table(), self.ctx);
+            }
+        }
+        self.next_ns = start.saturating_add(SWEEP_NS);
+    }
+}
+
+impl PacketSink for Gatherer<'_> {
+    #[inline]
+    fn packet(&mut self, packet: &Packet<'_>) {
+        if packet.ts_nanos >= self.next_ns {
+            self.sweep(packet.ts_nanos);
+        }
+        self.tracker.packet(packet);
+    }
+}
+
+/// A sink that publishes the bytes read to a progress display as it passes packets on.
+struct Counting<'a, S> {
+    inner: S,
     progress: Option<&'a Progress>,
     last: u64,
 }
 
-impl PacketSink for Counting<'_> {
+impl<S: PacketSink> PacketSink for Counting<'_, S> {
     #[inline]
     fn packet(&mut self, packet: &Packet<'_>) {
-        self.tracker.packet(packet);
+        self.inner.packet(packet);
         if let Some(p) = self.progress {
             // Publish every 4 MiB or so: the counter is shared between threads.
             if packet.offset >= self.last + (4 << 20) {
@@ -264,21 +339,40 @@ impl PacketSink for Counting<'_> {
 }
 
 /// Reads one capture into a fresh flow table (with no indicator set to keep evidence past the
-/// table's bounds: [`read_captures`] gives it the analyzer's).
+/// table's bounds: [`read_captures`] gives it the analyzer's). Flows never leave this table:
+/// [`read_captures`] gathers as it reads instead (see [`Gatherer`]).
 pub fn read_capture(path: &Path, progress: Option<&Progress>) -> (FlowTable, InputReport) {
-    read_capture_with(path, Tracker::new(), capture::STREAM_WAIT, progress)
+    let (tracker, mut input) = read_into(path, Tracker::new(), capture::STREAM_WAIT, progress);
+    let (table, stats) = tracker.into_parts();
+    input.decode = DecodeReport::from(&stats);
+    (table, input)
 }
 
-/// [`read_capture`] into the table of `tracker`, waiting at most `wait` each time a pipe or
-/// FIFO keeps the reader waiting.
-fn read_capture_with(
+/// Reads one capture gathered per host for `ctx` as it goes (see [`Gatherer`]), waiting at
+/// most `wait` each time a pipe or FIFO keeps the reader waiting.
+fn read_gathered(
     path: &Path,
     tracker: Tracker,
     wait: std::time::Duration,
     progress: Option<&Progress>,
-) -> (FlowTable, InputReport) {
+    ctx: &Context<'_>,
+) -> (Gathered, InputReport) {
+    let (gatherer, mut input) = read_into(path, Gatherer::new(tracker, ctx), wait, progress);
+    let (gathered, stats) = gatherer.finish();
+    input.decode = DecodeReport::from(&stats);
+    (gathered, input)
+}
+
+/// Reads `path` into `sink`: the sink, and what reading it gave (but the decode counts, which
+/// are the sink's).
+fn read_into<S: PacketSink>(
+    path: &Path,
+    sink: S,
+    wait: std::time::Duration,
+    progress: Option<&Progress>,
+) -> (S, InputReport) {
     let mut sink = Counting {
-        tracker,
+        inner: sink,
         progress,
         last: 0,
     };
@@ -287,15 +381,13 @@ fn read_capture_with(
         p.done
             .fetch_add(summary.bytes.saturating_sub(sink.last), Ordering::Relaxed);
     }
-    let (table, stats) = sink.tracker.into_parts();
     let mut input = InputReport::new(path.display().to_string(), summary.format);
     input.gzip = summary.gzip;
     input.packets = summary.packets;
     input.bytes = summary.bytes;
     input.problems = summary.problems;
     input.unreadable = summary.unreadable;
-    input.decode = DecodeReport::from(&stats);
-    (table, input)
+    (sink.inner, input)
 }
 
 impl Analyzer {
@@ -316,15 +408,38 @@ impl Analyzer {
     /// [`Analyzer::report`] on `threads` threads (hosts are independent); the same report for
     /// any number.
     pub fn report_on(&self, traffic: Traffic, threads: usize) -> Report {
+        self.report_with(traffic, threads, Keep::All)
+    }
+
+    /// [`Analyzer::report_on`], keeping the reports of the hosts `keep` says; the others are
+    /// counted and known by address ([`Report::quiet`]).
+    pub fn report_with(&self, traffic: Traffic, threads: usize, keep: Keep) -> Report {
         let ctx = self.context();
         let (flows, span) = (
             traffic.gathered.flows,
             (traffic.gathered.first_ns, traffic.gathered.last_ns),
         );
-        let hosts: Vec<HostReport> = enrich::hosts_map(traffic.gathered, &ctx, threads, |v| {
-            HostReport::new(&v, classify::classify(&v))
-        });
-        let totals = Totals::of(&hosts, &traffic.inputs, flows, span);
+        let parts = enrich::hosts_fold(
+            traffic.gathered,
+            &ctx,
+            threads,
+            |(kept, quiet): &mut (Vec<HostReport>, QuietHosts), v| {
+                let c = classify::classify(&v);
+                let sign = c.verdict.label != Label::NoSkype || !c.advisories.is_empty();
+                if sign || keep == Keep::All {
+                    kept.push(HostReport::new(&v, c));
+                } else {
+                    quiet.push(v.addr);
+                }
+            },
+        );
+        let mut hosts: Vec<HostReport> = Vec::new();
+        let mut quiet = QuietHosts::default();
+        for (kept, q) in parts {
+            hosts.extend(kept);
+            quiet.append(q);
+        }
+        let totals = Totals::of(&hosts, quiet.len(), &traffic.inputs, flows, span);
         let sources = hosts
             .iter()
             .flat_map(|h| &h.evidence)
@@ -341,8 +456,20 @@ impl Analyzer {
             geoip: self.geoip.info().clone(),
             inputs: traffic.inputs,
             hosts,
+            quiet,
             sources,
             totals,
         }
     }
+}
+
+/// Which hosts' reports a report keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// Every host's.
+    All,
+    /// Those of hosts with a sign (a label other than no-skype, or an advisory): the only ones
+    /// the reports show unless asked for all. The others are counted and known by address
+    /// only, so a capture of millions of quiet machines needs no memory for their reports.
+    Signs,
 }

@@ -26,12 +26,14 @@ use rustc_hash::FxHashMap;
 use crate::addr::{LocalNets, Place, SpecialRange};
 use crate::flow::names::Clients;
 use crate::flow::table::{MAX_NAMES_PER_ADDR, MAX_QUERIES_PER_CLIENT};
-use crate::flow::{FlowKey, FlowTable, HttpFact, NameSet, SkypeProtocol, Watch};
+use crate::flow::{
+    Ended, Flow, FlowFacts, FlowKey, FlowTable, HttpFact, NameSet, SkypeProtocol, Watch,
+};
 use crate::knowledge::geoip::{Country, GeoIp};
 use crate::knowledge::indicators::{Indicator, IndicatorSet};
 use ports::Ports;
 
-pub use view::{hosts, hosts_map, hosts_of};
+pub use view::{hosts, hosts_fold, hosts_map, hosts_of};
 
 /// At most this many HTTP requests are kept per endpoint.
 const MAX_HTTP_PER_ENDPOINT: usize = 64;
@@ -386,12 +388,92 @@ impl ProxyAgg {
 /// names are not kept (they cannot be evidence, and a scanning host opens thousands), so the
 /// result must be reported with the same indicator set.
 pub fn gather(table: &FlowTable, ctx: &Context<'_>) -> Gathered {
-    let (local, indicators) = (ctx.local, ctx.indicators);
-    // Hash maps while gathering (one look-up per flow), sorted once at the end.
-    let mut by_host: FxHashMap<IpAddr, HostAgg> = FxHashMap::default();
-    let mut proxies: FxHashMap<IpAddr, ProxyAgg> = FxHashMap::default();
+    let mut g = Gathered {
+        watch: table.watch.clone(),
+        ..Gathered::default()
+    };
     for (key, flow) in table.flows.iter() {
-        let facts = table.facts.get(&key);
+        g.fold_flow(&key, &flow, table.facts.get(&key), table, ctx);
+    }
+    g.finish(
+        table.resolved.clone(),
+        table.queries.clone(),
+        table.dns_servers.clone(),
+        table,
+    );
+    g
+}
+
+/// [`gather`] for a table that is not needed after: its DNS stores are moved, not copied.
+pub fn gather_owned(mut table: FlowTable, ctx: &Context<'_>) -> Gathered {
+    let mut g = Gathered {
+        watch: table.watch.clone(),
+        ..Gathered::default()
+    };
+    for (key, flow) in table.flows.iter() {
+        g.fold_flow(&key, &flow, table.facts.get(&key), &table, ctx);
+    }
+    let (resolved, queries, dns_servers) = (
+        std::mem::take(&mut table.resolved),
+        std::mem::take(&mut table.queries),
+        std::mem::take(&mut table.dns_servers),
+    );
+    g.finish(resolved, queries, dns_servers, &table);
+    g
+}
+
+impl Gathered {
+    /// Gathers flows that ended (taken out of `table` by [`FlowTable::take_idle`]) into this,
+    /// as [`gather`] would have gathered them from the table: `table` gives the programs that
+    /// owned the host's sockets. The table's DNS stores and times are gathered at the end
+    /// ([`gather`], [`gather_owned`], then [`Gathered::merge`]).
+    pub fn fold_ended(&mut self, ended: &[Ended], table: &FlowTable, ctx: &Context<'_>) {
+        if self.watch.is_none() {
+            self.watch = table.watch.clone();
+        }
+        for e in ended {
+            self.fold_flow(&e.key, &e.flow, e.facts.as_ref(), table, ctx);
+        }
+        self.flows += ended.len() as u64;
+    }
+
+    /// Adds the table's stores beside the flows, its flow count and times; tidies what was
+    /// gathered (in the worker, so that merging inputs on the main thread is one pass).
+    fn finish(
+        &mut self,
+        resolved: FxHashMap<(IpAddr, IpAddr), NameSet>,
+        queries: FxHashMap<IpAddr, NameSet>,
+        dns_servers: FxHashMap<IpAddr, Clients>,
+        table: &FlowTable,
+    ) {
+        for e in self
+            .hosts
+            .values_mut()
+            .flat_map(|h| h.endpoints.values_mut())
+        {
+            e.ports.tidy();
+        }
+        self.resolved = resolved;
+        self.queries = queries;
+        self.dns_servers = dns_servers;
+        self.flows += table.flows.len() as u64;
+        self.first_ns = table.first_ns;
+        self.last_ns = table.last_ns;
+    }
+
+    /// Gathers one flow into its host's (and, when both ends are local, its other end's)
+    /// endpoints; requests in proxy form into the proxies.
+    fn fold_flow(
+        &mut self,
+        key: &FlowKey,
+        flow: &Flow,
+        facts: Option<&FlowFacts>,
+        table: &FlowTable,
+        ctx: &Context<'_>,
+    ) {
+        let (local, indicators) = (ctx.local, ctx.indicators);
+        let (by_host, proxies) = (&mut self.hosts, &mut self.proxies);
+        let key = *key;
         // Requests in proxy form name their receiver a proxy, whoever the hosts are.
         for req in facts.iter().flat_map(|f| &f.http).filter(|r| r.to_proxy()) {
             let server = if req.client == key.a { key.b } else { key.a };
@@ -402,7 +484,7 @@ pub fn gather(table: &FlowTable, ctx: &Context<'_>) -> Gathered {
         }
         let Some((host, remote, host_is_a, remote_local)) = sides(&key, flow.opener.side(), local)
         else {
-            continue;
+            return;
         };
         let opened = flow
             .opener
@@ -482,7 +564,7 @@ pub fn gather(table: &FlowTable, ctx: &Context<'_>) -> Gathered {
             }
             for (ip, ts) in proxied {
                 if ip == remote || ip == host {
-                    continue;
+                    return;
                 }
                 let t = h
                     .endpoints
@@ -501,25 +583,8 @@ pub fn gather(table: &FlowTable, ctx: &Context<'_>) -> Gathered {
             add(remote, host, remote_port, host_port, opened.map(|o| !o));
         }
     }
-    // Sorted here, in the worker, so that merging inputs on the main thread is one pass.
-    for e in by_host.values_mut().flat_map(|h| h.endpoints.values_mut()) {
-        e.ports.tidy();
-    }
-    Gathered {
-        hosts: by_host,
-        resolved: table.resolved.clone(),
-        queries: table.queries.clone(),
-        dns_servers: table.dns_servers.clone(),
-        proxies,
-        watch: table.watch.clone(),
-        flows: table.flows.len() as u64,
-        first_ns: table.first_ns,
-        last_ns: table.last_ns,
-    }
 }
 
-/// Which end of a flow is the host: `(host, remote, host_is_a, remote_is_local)`, or None when
-/// the flow has no end that can be a host.
 fn sides(
     key: &FlowKey,
     opener: Option<crate::flow::Dir>,

@@ -38,6 +38,29 @@ where
     T: Send,
     F: Fn(HostView<'s>) -> T + Sync,
 {
+    hosts_fold(gathered, ctx, threads, |out: &mut Vec<T>, view| {
+        out.push(each(view));
+    })
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// [`hosts`], each view handed to `each` with an accumulator as it is made (and dropped
+/// after), on `threads` threads: each takes a run of hosts in address order into an
+/// accumulator of its own, and the accumulators come in that order (one per run), so that
+/// what they hold together is the same for any number of threads. Only what `each` keeps of a
+/// view outlives it: a report that keeps little of most hosts never holds them all.
+pub fn hosts_fold<'s, A, F>(
+    gathered: Gathered,
+    ctx: &Context<'s>,
+    threads: usize,
+    each: F,
+) -> Vec<A>
+where
+    A: Default + Send,
+    F: Fn(&mut A, HostView<'s>) + Sync,
+{
     let Gathered {
         hosts,
         resolved,
@@ -60,15 +83,17 @@ where
         .collect();
     hosts.sort_unstable_by_key(|h| h.addr);
     // Each run has its own cache of address facts (pure functions of the address).
-    let run = |part: Vec<HostAgg>| -> Vec<T> {
+    let run = |part: Vec<HostAgg>| -> A {
         let mut cache: FxHashMap<IpAddr, AddrFacts<'s>> = FxHashMap::default();
-        part.into_iter()
-            .map(|h| each(h.finish(&known, ctx, &mut cache)))
-            .collect()
+        let mut acc = A::default();
+        for h in part {
+            each(&mut acc, h.finish(&known, ctx, &mut cache));
+        }
+        acc
     };
     let threads = threads.clamp(1, hosts.len().max(1));
     if threads == 1 {
-        return run(hosts);
+        return vec![run(hosts)];
     }
     let per = hosts.len().div_ceil(threads);
     let mut parts = Vec::with_capacity(threads);
@@ -85,7 +110,7 @@ where
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             .collect()
     })
 }

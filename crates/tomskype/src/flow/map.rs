@@ -12,7 +12,8 @@
 //!   memory for a packet's index word and flow while it decodes the next packets, instead of
 //!   waiting for each cache miss in turn.
 //!
-//! Flows are never removed.
+//! Flows leave the map only in bulk ([`FlowMap::extract_if`], when they have been idle long
+//! enough): the survivors keep their order, and the index is rebuilt for them.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -150,6 +151,20 @@ impl FlowMap {
         let v4 = self.v4.slots.iter().map(|s| (s.key(), s.flow()));
         let v6 = self.v6.slots.iter().map(|s| (s.key(), s.flow()));
         v4.chain(v6)
+    }
+
+    /// Removes every flow `done` says is finished and returns them, IPv4 ones first, each
+    /// family in the order first seen; the others keep their order. The index is rebuilt (and
+    /// shrunk, so that the memory of a past burst of flows is given back): a cost in the number
+    /// of flows left, paid once per call.
+    pub fn extract_if(
+        &mut self,
+        mut done: impl FnMut(&FlowKey, &Flow) -> bool,
+    ) -> Vec<(FlowKey, Flow)> {
+        let mut out = Vec::new();
+        self.v4.extract_if(&mut done, &mut out);
+        self.v6.extract_if(&mut done, &mut out);
+        out
     }
 
     /// Every flow key, in the order of [`FlowMap::iter`].
@@ -515,12 +530,46 @@ impl<A: Addr> Store<A> {
         crate::hints::huge_pages(&self.slots);
     }
 
+    /// Moves the flows `done` says are finished to `out`, in order; see [`FlowMap::extract_if`].
+    fn extract_if(
+        &mut self,
+        done: &mut impl FnMut(&FlowKey, &Flow) -> bool,
+        out: &mut Vec<(FlowKey, Flow)>,
+    ) {
+        let before = out.len();
+        self.slots.retain(|slot| {
+            let (key, flow) = (slot.key(), slot.flow());
+            let finished = done(&key, &flow);
+            if finished {
+                out.push((key, flow));
+            }
+            !finished
+        });
+        if out.len() == before {
+            return;
+        }
+        if self.slots.capacity() > 4 * self.slots.len().max(64) {
+            self.slots.shrink_to(2 * self.slots.len());
+        }
+        self.reindex(Self::index_len(self.slots.len()));
+    }
+
+    /// The index length for `flows` flows: a power of two, at most 5/8 full.
+    fn index_len(flows: usize) -> usize {
+        (flows * 8 / 5 + 1).next_power_of_two().max(MIN_INDEX)
+    }
+
     /// Rebuilds the index with room for `flows` flows at most 5/8 full.
     fn grow(&mut self, flows: usize) {
-        let len = (flows * 8 / 5 + 1).next_power_of_two().max(MIN_INDEX);
+        let len = Self::index_len(flows);
         if len <= self.index.len() {
             return;
         }
+        self.reindex(len);
+    }
+
+    /// Rebuilds the index at `len` words (a power of two, room for every flow).
+    fn reindex(&mut self, len: usize) {
         self.index = vec![0; len];
         crate::hints::huge_pages(&self.index);
         self.shift = 64 - len.trailing_zeros();
@@ -640,20 +689,35 @@ mod tests {
     }
 
     proptest! {
-        /// The map agrees with a plain hash map on any sequence of packets and whole flows,
-        /// across index growth (the key space is small, so keys repeat).
+        /// The map agrees with a plain hash map on any sequence of packets, whole flows and
+        /// removals of the flows last seen before some time, across index growth and shrinking
+        /// (the key space is small, so keys repeat).
         #[test]
         fn agrees_with_a_hash_map(
             ops in proptest::collection::vec(
-                (any::<bool>(), 0u8..3, any_ip(), 0u16..40, any_ip(), 0u16..3, -5i64..5, any::<bool>(), 0u32..2000),
+                (0u8..9, 0u8..3, any_ip(), 0u16..40, any_ip(), 0u16..3, -5i64..5, any::<bool>(), 0u32..2000),
                 0..600,
             )
         ) {
             let mut m = FlowMap::new();
             let mut model: HashMap<FlowKey, Flow> = HashMap::new();
-            for (whole, proto, src, sport, dst, dport, ts, syn, len) in ops {
+            for (op, proto, src, sport, dst, dport, ts, syn, len) in ops {
                 let (key, dir) = FlowKey::new(proto, src, sport, dst, dport);
-                if whole {
+                if op == 0 {
+                    let before: Vec<FlowKey> = m.keys().collect();
+                    let gone = m.extract_if(|_, f| f.last_ns < ts);
+                    let mut want: Vec<(FlowKey, Flow)> =
+                        model.iter().filter(|(_, f)| f.last_ns < ts).map(|(k, f)| (*k, *f)).collect();
+                    model.retain(|_, f| f.last_ns >= ts);
+                    // Removed in the order first seen, the rest keep theirs.
+                    let order = |k: &FlowKey| before.iter().position(|b| b == k);
+                    want.sort_by_key(|(k, _)| order(k));
+                    prop_assert_eq!(gone, want);
+                    let kept: Vec<FlowKey> = m.keys().collect();
+                    let want_kept: Vec<FlowKey> =
+                        before.into_iter().filter(|k| model.contains_key(k)).collect();
+                    prop_assert_eq!(kept, want_kept);
+                } else if op == 1 {
                     let f = Flow {
                         packets: [1, 2],
                         bytes: [u64::from(len), 3],

@@ -26,5 +26,5 @@ pub use map::{FlowMap, Probe};
 pub use names::{NameSet, Seen, Watch};
 pub use record::{Flow, Opener};
 pub use skype::{SkypeFacts, SkypeProtocol};
-pub use table::{FlowFacts, FlowTable, HttpFact};
+pub use table::{Ended, FlowFacts, FlowTable, HttpFact};
 pub use tracker::Tracker;

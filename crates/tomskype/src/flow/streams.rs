@@ -292,6 +292,14 @@ impl Streams {
         }
     }
 
+    /// Gives up the directions buffered for longer than [`TIMEOUT_NS`] at `now` (before their
+    /// flows leave the table: what is read from them must find its flow).
+    pub fn expire(&mut self, now: i64) {
+        if !self.open.is_empty() {
+            self.sweep(now);
+        }
+    }
+
     fn sweep(&mut self, now: i64) {
         let old: Vec<_> = self
             .open

@@ -30,6 +30,33 @@ pub const MAX_NAMES_PER_ADDR: usize = 64;
 /// At most this many distinct queried names are kept per DNS client.
 pub const MAX_QUERIES_PER_CLIENT: usize = 4096;
 
+/// How long a TCP flow may stay silent before it is over, ns: Zeek's `tcp_inactivity_timeout`
+/// (5 minutes). A packet after that starts a new flow with the same key.
+pub const TCP_IDLE_NS: i64 = 300_000_000_000;
+/// How long a flow of any other protocol may stay silent, ns: Zeek's `udp_inactivity_timeout`
+/// and `icmp_inactivity_timeout` (1 minute).
+pub const OTHER_IDLE_NS: i64 = 60_000_000_000;
+
+/// How long a flow of IP protocol `proto` may stay silent before it is over, ns.
+pub fn idle_timeout(proto: u8) -> i64 {
+    if proto == 6 {
+        TCP_IDLE_NS
+    } else {
+        OTHER_IDLE_NS
+    }
+}
+
+/// A flow taken out of the table because it is over, with the names seen on it.
+#[derive(Debug, Clone)]
+pub struct Ended {
+    /// Its key.
+    pub key: FlowKey,
+    /// Its counters.
+    pub flow: Flow,
+    /// The names seen on it, if any.
+    pub facts: Option<FlowFacts>,
+}
+
 /// An HTTP request seen on a flow.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HttpFact {
@@ -137,6 +164,28 @@ impl FlowTable {
         self.see_time(flow.first_ns);
         self.see_time(flow.last_ns);
         self.flows.add(&key, &flow);
+    }
+
+    /// Takes out every flow that has been silent longer than its [`idle_timeout`] at `now`
+    /// (ns since the epoch), with its names, in the order first seen (IPv4 first). A packet
+    /// with the same key after this starts a new flow. What the table knows beside flows (DNS
+    /// answers and questions per client, resolvers, programs) stays.
+    pub fn take_idle(&mut self, now: i64) -> Vec<Ended> {
+        let ended = self
+            .flows
+            .extract_if(|key, flow| now.saturating_sub(flow.last_ns) > idle_timeout(key.proto));
+        let ended = ended
+            .into_iter()
+            .map(|(key, flow)| Ended {
+                facts: self.facts.remove(&key),
+                key,
+                flow,
+            })
+            .collect();
+        if self.facts.capacity() > 4 * self.facts.len().max(1024) {
+            self.facts.shrink_to(2 * self.facts.len());
+        }
+        ended
     }
 
     /// An empty table that keeps what `watch` names past every bound.

@@ -78,6 +78,17 @@ impl Tracker {
         &self.table
     }
 
+    /// Takes out of the table the flows that are over at `now` (see [`FlowTable::take_idle`]),
+    /// after counting the packets still pending and reading the TCP directions buffered for
+    /// longer than streams wait ([`super::streams::TIMEOUT_NS`], shorter than any flow's
+    /// timeout), so that what they held is on their flows when these leave.
+    pub fn take_idle(&mut self, now: i64) -> Vec<super::Ended> {
+        self.streams.expire(now);
+        self.read_given_up();
+        self.flush();
+        self.table.take_idle(now)
+    }
+
     /// The table, to change it (live capture adds the programs that owned sockets).
     pub fn table_mut(&mut self) -> &mut FlowTable {
         self.flush();

@@ -43,7 +43,7 @@ fn view(report: &Report, all_hosts: bool) -> View<'_> {
         indicators: &report.indicators,
         geoip: &report.geoip,
         inputs: &report.inputs,
-        quiet_hosts: report.hosts.len() - hosts.len(),
+        quiet_hosts: report.host_count() - hosts.len(),
         hosts,
         sources: &report.sources,
         totals: &report.totals,

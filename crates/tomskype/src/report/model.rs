@@ -36,12 +36,74 @@ pub struct Report {
     pub geoip: GeoIpInfo,
     /// Every input, in the order given.
     pub inputs: Vec<InputReport>,
-    /// Every local host, by address.
+    /// Every local host, by address; or, for a report that keeps only hosts with a sign
+    /// ([`crate::analyze::Keep::Signs`]), those, and the others by address in `quiet`.
     pub hosts: Vec<HostReport>,
+    /// Hosts with no sign whose reports were not kept, by address (empty when every host's
+    /// report was kept): counted, listed nowhere, and known to `--expect`.
+    #[serde(skip)]
+    pub quiet: QuietHosts,
     /// The published sources the evidence cites: source key → citation.
     pub sources: BTreeMap<String, String>,
     /// Counts over the whole run.
     pub totals: Totals,
+}
+
+impl Report {
+    /// How many local hosts the run found, whether their reports were kept or not.
+    pub fn host_count(&self) -> usize {
+        self.hosts.len() + self.quiet.len()
+    }
+
+    /// The label of the host at `addr`, if it is a local host of the run.
+    pub fn label_of(&self, addr: IpAddr) -> Option<Label> {
+        match self.hosts.iter().find(|h| h.address == addr) {
+            Some(h) => Some(h.verdict.label),
+            None => self.quiet.contains(addr).then_some(Label::NoSkype),
+        }
+    }
+}
+
+/// Addresses of hosts with no sign, compact: IPv4 ones as 4 bytes (a capture of a big network
+/// has millions), in the order added (address order, as reports are built).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QuietHosts {
+    v4: Vec<u32>,
+    v6: Vec<std::net::Ipv6Addr>,
+}
+
+impl QuietHosts {
+    /// Adds `addr` (in address order, so that [`QuietHosts::contains`] can search).
+    pub fn push(&mut self, addr: IpAddr) {
+        match addr {
+            IpAddr::V4(a) => self.v4.push(u32::from(a)),
+            IpAddr::V6(a) => self.v6.push(a),
+        }
+    }
+
+    /// Adds every address of `other`, which follow this one's in address order.
+    pub fn append(&mut self, mut other: QuietHosts) {
+        self.v4.append(&mut other.v4);
+        self.v6.append(&mut other.v6);
+    }
+
+    /// How many.
+    pub fn len(&self) -> usize {
+        self.v4.len() + self.v6.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether `addr` is one of them.
+    pub fn contains(&self, addr: IpAddr) -> bool {
+        match addr {
+            IpAddr::V4(a) => self.v4.binary_search(&u32::from(a)).is_ok(),
+            IpAddr::V6(a) => self.v6.binary_search(&a).is_ok(),
+        }
+    }
 }
 
 /// Name and version of the tool.
@@ -446,6 +508,7 @@ impl Totals {
     /// Counts over the hosts and inputs of a report.
     pub fn of(
         hosts: &[HostReport],
+        quiet: usize,
         inputs: &[InputReport],
         flows: u64,
         span: (Option<i64>, Option<i64>),
@@ -457,9 +520,10 @@ impl Totals {
             Label::Inconclusive,
             Label::NoSkype,
         ] {
+            let unlisted = if l == Label::NoSkype { quiet } else { 0 };
             labels.insert(
                 l.name(),
-                hosts.iter().filter(|h| h.verdict.label == l).count(),
+                hosts.iter().filter(|h| h.verdict.label == l).count() + unlisted,
             );
         }
         Totals {

@@ -30,8 +30,8 @@ pub struct Story {
     /// Machines with any sign (a label other than no-skype, or an advisory), most serious
     /// first.
     pub machines: Vec<Machine>,
-    /// Machines with no sign, by address.
-    pub quiet: Vec<IpAddr>,
+    /// How many machines with no sign are not shown.
+    pub quiet: usize,
     /// "N other machines show no sign of Skype", when there are any.
     pub quiet_line: Option<String>,
     /// How much was read, in words.
@@ -157,18 +157,14 @@ pub fn story(report: &Report, options: &Options) -> Story {
             .then(b.verdict.confidence.total_cmp(&a.verdict.confidence))
             .then(a.address.cmp(&b.address))
     });
-    let quiet: Vec<IpAddr> = report
-        .hosts
-        .iter()
-        .filter(|h| !shows(h))
-        .map(|h| h.address)
-        .collect();
+    // Hosts whose reports were not kept ([`Report::quiet`]) have no sign either.
+    let quiet = report.host_count() - shown.len();
     let machines: Vec<Machine> = shown
         .iter()
         .map(|h| machine(h, report, &m, &clock))
         .collect();
-    let quiet_line = (!quiet.is_empty()).then(|| {
-        let count = m.get("quiet-machines", &[("count", quiet.len().into())]);
+    let quiet_line = (quiet > 0).then(|| {
+        let count = m.get("quiet-machines", &[("count", quiet.into())]);
         match lang {
             // Chinese sentences follow each other with no space.
             Lang::ZhCn | Lang::ZhTw => format!("{count}{}", m.text("quiet-list-hint")),
@@ -234,7 +230,7 @@ fn answer(report: &Report, m: &Messages) -> Vec<String> {
         with(Label::Inconclusive),
         with(Label::RegularSkype),
     );
-    let total = report.hosts.len();
+    let total = report.host_count();
     let mut lines = Vec::new();
     if report.totals.packets == 0 {
         // Not an all-clear: nothing was there to look at (the exit code says so too).

@@ -11,6 +11,8 @@
 //! uses `capture::write`.
 
 mod browsing;
+#[cfg(test)]
+mod idle_tests;
 mod middleboxes;
 mod other;
 pub(crate) mod packets;

@@ -12,7 +12,7 @@ use super::render::{output, render, PCAP_LE};
 use super::sessions::{http, https, media, resolve, skype_tcp};
 use super::Scenario;
 use crate::addr::LocalNets;
-use crate::analyze::{Analyzer, Traffic};
+use crate::analyze::{Analyzer, Gatherer, Traffic};
 use crate::capture;
 use crate::classify::Label;
 use crate::enrich::Basis;
@@ -68,10 +68,14 @@ fn report_bytes(bytes: &[u8]) -> Report {
         indicators: IndicatorSet::embedded().expect("embedded indicators"),
         local: LocalNets::new(Vec::new()),
     };
-    let mut tracker = Tracker::with_watch(analyzer.indicators.watch());
-    capture::read_bytes(bytes, &mut tracker);
-    let (table, _) = tracker.into_parts();
-    let traffic = Traffic::from_table(&table, &analyzer, Vec::new());
+    let ctx = analyzer.context();
+    let mut gatherer = Gatherer::new(Tracker::with_watch(analyzer.indicators.watch()), &ctx);
+    capture::read_bytes(bytes, &mut gatherer);
+    let (gathered, _) = gatherer.finish();
+    let traffic = Traffic {
+        gathered,
+        inputs: Vec::new(),
+    };
     analyzer.report(traffic)
 }
 
