@@ -153,8 +153,36 @@ pub struct AnalyzeArgs {
     /// stall, and the others are still reported. 0 waits for ever (`tcpdump -w - | ...`).
     #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
     pub input_timeout: f64,
+    /// Memory the reading may use: 512M, 2G... (bytes with K, M, G or T for KiB, MiB, GiB,
+    /// TiB; 0 for no limit). When reached, the state least able to change a verdict is set
+    /// aside (quiet machines summarised, long-silent flows ended) and the report says so.
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
+    pub max_memory: u64,
     #[command(flatten)]
     pub report: ReportArgs,
+}
+
+/// A size in bytes: digits, then K, M, G or T for KiB, MiB, GiB, TiB (a trailing `B` or
+/// `iB` allowed, any case).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+    let (number, unit) = t.split_at(digits);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size (e.g. 512M, 2G)"))?;
+    let unit = unit.trim().to_ascii_uppercase();
+    let shift = match unit.trim_end_matches("IB").trim_end_matches('B') {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        "T" => 40,
+        _ => return Err(format!("`{text}` is not a size (e.g. 512M, 2G)")),
+    };
+    number
+        .checked_mul(1 << shift)
+        .ok_or_else(|| format!("`{text}` is too large"))
 }
 
 /// `tomskype live`.
@@ -222,4 +250,32 @@ pub struct ExportArgs {
     /// First Suricata sid to use.
     #[arg(long, default_value_t = 9_700_000)]
     pub sid_base: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_take_binary_units_in_any_case() {
+        assert_eq!(parse_size("0"), Ok(0));
+        assert_eq!(parse_size("1500"), Ok(1500));
+        assert_eq!(parse_size("512M"), Ok(512 << 20));
+        assert_eq!(parse_size("2g"), Ok(2 << 30));
+        assert_eq!(parse_size("2GiB"), Ok(2 << 30));
+        assert_eq!(parse_size("64kb"), Ok(64 << 10));
+        assert_eq!(parse_size(" 1 T "), Ok(1 << 40));
+        for bad in [
+            "",
+            "G",
+            "1.5G",
+            "-1G",
+            "12X",
+            "1GG",
+            "99999999999999999999T",
+        ] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+        assert!(parse_size("99999999T").is_err());
+    }
 }

@@ -13,6 +13,7 @@
 //! a full or closed stderr loses the message, not the exit code. A closed stdout (`| head -1`)
 //! ends the run quietly.
 
+mod alloc;
 mod assets;
 mod cli;
 mod config;
@@ -22,6 +23,10 @@ mod progress;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
+
+/// The system allocator, counting what it holds (for `--max-memory`).
+#[global_allocator]
+static ALLOCATOR: alloc::Counting = alloc::Counting;
 
 use cli::{Cli, Command, Format, ReportArgs, ReportFormat};
 use failure::{Failure, Io};
@@ -171,6 +176,14 @@ fn run(cli: Cli, m: &Messages) -> Result<ExitCode, Box<Failure>> {
             let stream_wait = config::seconds(args.input_timeout, Failure::InputTimeout)?;
             let mut inputs = tomskype::analyze::Inputs::expand(&args.paths);
             inputs.stream_wait = Some(stream_wait);
+            // Hosts with no sign are not listed without --all-hosts: past a big network's
+            // number of hosts, their counters will do.
+            inputs.memory.summarise_past =
+                (!args.report.all_hosts).then_some(tomskype::analyze::SUMMARISE_PAST);
+            inputs.memory.budget = (args.max_memory > 0).then(|| tomskype::analyze::Budget {
+                limit: usize::try_from(args.max_memory).unwrap_or(usize::MAX),
+                held: alloc::held,
+            });
             if !inputs.skipped.is_empty() {
                 let first = SafeDisplay(inputs.skipped[0].display()).to_string();
                 let text = m.get(

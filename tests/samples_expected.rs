@@ -78,7 +78,7 @@ fn cut_capture_keeps_its_verdict_and_says_where_it_was_cut() {
 }
 
 /// Every sample at once, and the real corpus's nDPI captures (hundreds of hosts) when present.
-fn sample_sets() -> Vec<Vec<std::path::PathBuf>> {
+fn sample_sets() -> Vec<Vec<PathBuf>> {
     let mut sets = vec![vec![common::root().join("captures")]];
     if let Some(corpora) = common::corpora() {
         sets.push(vec![corpora.join("ndpi")]);
@@ -168,6 +168,62 @@ fn keeping_only_hosts_with_a_sign_shows_the_same() {
                 shown(&all),
                 "{paths:?}: {lang:?} text and HTML"
             );
+        }
+    }
+}
+
+/// Summarising quiet hosts (past any number of hosts, here every time) and reaching the memory
+/// budget (here at every look) never change a verdict: every host's label, evidence,
+/// advisories and roles are the same as with neither, and the same hosts are quiet.
+#[test]
+fn summarising_and_shedding_never_change_a_verdict() {
+    use tomskype::analyze::{Budget, Keep, Memory};
+    fn always_over() -> usize {
+        usize::MAX
+    }
+    let a = common::analyzer();
+    for paths in sample_sets() {
+        let mut inputs = tomskype::analyze::Inputs::expand(&paths);
+        let whole = a.report_with(inputs.read(&a, 2, None), 2, Keep::Signs);
+        let verdicts = |r: &tomskype::report::Report| -> Vec<String> {
+            r.hosts
+                .iter()
+                .map(|h| {
+                    serde_json::to_string(&(
+                        h.address,
+                        &h.verdict.label,
+                        &h.evidence,
+                        &h.advisories,
+                        &h.roles,
+                    ))
+                    .unwrap()
+                })
+                .collect()
+        };
+        for budget in [None, Some(0)] {
+            inputs.memory = Memory {
+                summarise_past: Some(0),
+                budget: budget.map(|limit| Budget {
+                    limit,
+                    held: always_over,
+                }),
+            };
+            let shed = a.report_with(inputs.read(&a, 2, None), 2, Keep::Signs);
+            assert!(
+                shed.memory.hosts_summarised > 0,
+                "{paths:?}: nothing summarised"
+            );
+            if budget.is_some() {
+                assert!(shed.memory.budget_reached > 0, "{paths:?}");
+                assert!(shed.memory.still_over, "{paths:?}");
+            }
+            let (got, want) = (verdicts(&shed), verdicts(&whole));
+            assert_eq!(got.len(), want.len(), "{paths:?} {budget:?}: hosts with a sign");
+            for (g, w) in got.iter().zip(&want) {
+                assert_eq!(g, w, "{paths:?} {budget:?}");
+            }
+            assert_eq!(shed.totals.labels, whole.totals.labels, "{paths:?}");
+            assert_eq!(shed.host_count(), whole.host_count(), "{paths:?}");
         }
     }
 }

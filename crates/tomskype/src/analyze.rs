@@ -4,6 +4,7 @@
 //! capture both come through here, so every source gets the same verdicts. Zeek logs given
 //! among the inputs are read by `zeek` into the same kind of flow table.
 
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -16,7 +17,7 @@ use crate::enrich::{self, Context, Gathered};
 use crate::flow::{FlowTable, Tracker};
 use crate::knowledge::geoip::GeoIp;
 use crate::knowledge::indicators::IndicatorSet;
-use crate::report::model::{DecodeReport, QuietHosts, ToolInfo, Totals, SCHEMA};
+use crate::report::model::{DecodeReport, MemoryReport, QuietHosts, ToolInfo, Totals, SCHEMA};
 use crate::report::{HostReport, InputReport, Report};
 use crate::zeek;
 
@@ -72,7 +73,44 @@ pub struct Inputs {
     /// How long a pipe or FIFO may keep the reader waiting for bytes (see
     /// [`capture::read_path_waiting`]); None for [`capture::STREAM_WAIT`].
     pub stream_wait: Option<std::time::Duration>,
+    /// How reading keeps its memory bounded ([`Memory`]).
+    pub memory: Memory,
 }
+
+/// How reading keeps its memory bounded, whatever the number of hosts and the length of the
+/// capture or stream. Flows that are over always leave the table ([`Gatherer`]); beyond that:
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Memory {
+    /// Once this many hosts are gathered from one input, hosts with nothing an indicator could
+    /// match are summarised: their counters kept, not their endpoints
+    /// ([`Gathered::compact`]). None: only when the budget requires it. For reports that do not
+    /// list such hosts ([`Keep::Signs`]); [`SUMMARISE_PAST`] is the binary's choice.
+    pub summarise_past: Option<usize>,
+    /// What reading may hold in memory.
+    pub budget: Option<Budget>,
+}
+
+/// The binary's [`Memory::summarise_past`] without `--all-hosts`: a home or office network is
+/// far below it (and keeps every endpoint of every host), a big network's capture far above.
+pub const SUMMARISE_PAST: usize = 65_536;
+
+/// A memory budget: how many bytes reading may hold, and how to know how many it holds (the
+/// binary counts its allocations). When the budget is reached, reading sheds what is least
+/// able to change a verdict, and says so in the report ([`crate::enrich::Shed`]): first it
+/// summarises every host with nothing an indicator could match, then it ends the half of the
+/// flows silent for longest (their names are gathered with them; a later packet starts a new
+/// flow). It never stops: past that, it goes on above the budget and says so.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    /// Bytes.
+    pub limit: usize,
+    /// Bytes held now, by the whole process.
+    pub held: fn() -> usize,
+}
+
+/// Packets between two looks at the memory held, when there is a budget (it is also looked at
+/// at every sweep).
+const BUDGET_CHECK_PACKETS: u32 = 1 << 16;
 
 impl Inputs {
     /// Expands folders (recursively, sorted by path) and sorts the files into captures and
@@ -134,7 +172,14 @@ impl Inputs {
         progress: Option<&Progress>,
     ) -> Traffic {
         let wait = self.stream_wait.unwrap_or(capture::STREAM_WAIT);
-        let mut traffic = read_captures_waiting(&self.captures, wait, analyzer, threads, progress);
+        let mut traffic = read_captures_with(
+            &self.captures,
+            wait,
+            self.memory,
+            analyzer,
+            threads,
+            progress,
+        );
         if !self.zeek_logs.is_empty() {
             let (table, logs) = zeek::read_logs(&self.zeek_logs, Some(analyzer.indicators.watch()));
             traffic
@@ -206,6 +251,18 @@ pub fn read_captures_waiting(
     threads: usize,
     progress: Option<&Progress>,
 ) -> Traffic {
+    read_captures_with(paths, wait, Memory::default(), analyzer, threads, progress)
+}
+
+/// [`read_captures_waiting`], keeping memory bounded as `memory` says.
+fn read_captures_with(
+    paths: &[PathBuf],
+    wait: std::time::Duration,
+    memory: Memory,
+    analyzer: &Analyzer,
+    threads: usize,
+    progress: Option<&Progress>,
+) -> Traffic {
     let ctx = analyzer.context();
     // One copy of the indicator set for every input's table, not one per input.
     let watch = analyzer.indicators.watch();
@@ -220,7 +277,7 @@ pub fn read_captures_waiting(
                 let Some(path) = paths.get(i) else { break };
                 let tracker = Tracker::with_watch(Arc::clone(&watch));
                 // Gathered here, in the worker: the flow table is dropped before the next input.
-                let one = read_gathered(path, tracker, wait, progress, &ctx);
+                let one = read_gathered(path, tracker, wait, progress, &ctx, memory);
                 // A poisoned lock means another worker panicked; its panic is re-raised by
                 // the scope, so this worker's result no longer matters.
                 if let Ok(mut r) = results.lock() {
@@ -261,6 +318,12 @@ pub struct Gatherer<'a> {
     tracker: Tracker,
     ctx: &'a Context<'a>,
     gathered: Gathered,
+    memory: Memory,
+    /// Packets until the next look at the memory held.
+    until_check: u32,
+    /// Bytes held above which the budget is next acted on (raised when shedding could not get
+    /// below the budget, so as not to shed at every look).
+    trigger: usize,
     /// Start of the next sweep period, ns; `i64::MIN` before the first packet.
     next_ns: i64,
 }
@@ -273,7 +336,48 @@ impl<'a> Gatherer<'a> {
             tracker,
             ctx,
             gathered: Gathered::default(),
+            memory: Memory::default(),
+            until_check: BUDGET_CHECK_PACKETS,
+            trigger: usize::MAX,
             next_ns: i64::MIN,
+        }
+    }
+
+    /// Keeps memory bounded as `memory` says (by default, only flows that are over leave).
+    pub fn memory(mut self, memory: Memory) -> Self {
+        self.trigger = memory.budget.map_or(usize::MAX, |b| b.limit);
+        self.memory = memory;
+        self
+    }
+
+    /// Looks at the memory held; past the budget, sheds (see [`Budget`]).
+    #[cold]
+    #[inline(never)]
+    fn check_budget(&mut self) {
+        self.until_check = BUDGET_CHECK_PACKETS;
+        let Some(budget) = self.memory.budget else {
+            return;
+        };
+        if (budget.held)() <= self.trigger {
+            return;
+        }
+        self.gathered.shed.times += 1;
+        let table = self.tracker.table();
+        self.gathered.compact(Some(table), self.ctx);
+        if (budget.held)() > budget.limit {
+            let ended = self.tracker.take_oldest_half();
+            self.gathered.shed.flows_ended_early += ended.len() as u64;
+            let table = self.tracker.table();
+            self.gathered.fold_ended(&ended, table, self.ctx);
+            self.gathered.compact(Some(table), self.ctx);
+        }
+        let held = (budget.held)();
+        if held > budget.limit {
+            self.gathered.shed.still_over = true;
+            // Act again only when a quarter more is held.
+            self.trigger = held.saturating_add(held / 4);
+        } else {
+            self.trigger = budget.limit;
         }
     }
 
@@ -287,6 +391,7 @@ impl<'a> Gatherer<'a> {
         let (table, stats) = self.tracker.into_parts();
         let mut gathered = self.gathered;
         gathered.merge(enrich::gather_owned(table, self.ctx));
+        summarise_if_many(&mut gathered, self.memory, None, self.ctx);
         (gathered, stats)
     }
 
@@ -300,9 +405,29 @@ impl<'a> Gatherer<'a> {
             if !ended.is_empty() {
                 self.gathered
                     .fold_ended(&ended, self.tracker.table(), self.ctx);
+                let table = self.tracker.table();
+                summarise_if_many(&mut self.gathered, self.memory, Some(table), self.ctx);
             }
         }
         self.next_ns = start.saturating_add(SWEEP_NS);
+        if self.memory.budget.is_some() {
+            self.check_budget();
+        }
+    }
+}
+
+/// Summarises the quiet hosts of `gathered` if there are more than `memory` allows whole.
+fn summarise_if_many(
+    gathered: &mut Gathered,
+    memory: Memory,
+    table: Option<&FlowTable>,
+    ctx: &Context<'_>,
+) {
+    if memory
+        .summarise_past
+        .is_some_and(|past| gathered.hosts_len() > past)
+    {
+        gathered.compact(table, ctx);
     }
 }
 
@@ -311,6 +436,10 @@ impl PacketSink for Gatherer<'_> {
     fn packet(&mut self, packet: &Packet<'_>) {
         if packet.ts_nanos >= self.next_ns {
             self.sweep(packet.ts_nanos);
+        }
+        self.until_check -= 1;
+        if self.until_check == 0 {
+            self.check_budget();
         }
         self.tracker.packet(packet);
     }
@@ -356,8 +485,10 @@ fn read_gathered(
     wait: std::time::Duration,
     progress: Option<&Progress>,
     ctx: &Context<'_>,
+    memory: Memory,
 ) -> (Gathered, InputReport) {
-    let (gatherer, mut input) = read_into(path, Gatherer::new(tracker, ctx), wait, progress);
+    let gatherer = Gatherer::new(tracker, ctx).memory(memory);
+    let (gatherer, mut input) = read_into(path, gatherer, wait, progress);
     let (gathered, stats) = gatherer.finish();
     input.decode = DecodeReport::from(&stats);
     (gathered, input)
@@ -419,10 +550,25 @@ impl Analyzer {
             traffic.gathered.flows,
             (traffic.gathered.first_ns, traffic.gathered.last_ns),
         );
+        let mut traffic = traffic;
+        let shed = traffic.gathered.shed;
+        let memory = MemoryReport {
+            hosts_summarised: traffic.gathered.summarised_hosts() as u64,
+            budget_reached: shed.times,
+            flows_ended_early: shed.flows_ended_early,
+            still_over: shed.still_over,
+        };
+        let mut summarised = QuietHosts::default();
+        let mut tell = |addr| summarised.push(addr);
+        let quiet_out: Option<&mut dyn FnMut(IpAddr)> = match keep {
+            Keep::All => None,
+            Keep::Signs => Some(&mut tell),
+        };
         let parts = enrich::hosts_fold(
             traffic.gathered,
             &ctx,
             threads,
+            quiet_out,
             |(kept, quiet): &mut (Vec<HostReport>, QuietHosts), v| {
                 let c = classify::classify(&v);
                 let sign = c.verdict.label != Label::NoSkype || !c.advisories.is_empty();
@@ -439,6 +585,8 @@ impl Analyzer {
             hosts.extend(kept);
             quiet.append(q);
         }
+        quiet.append(summarised);
+        quiet.sort();
         let totals = Totals::of(&hosts, quiet.len(), &traffic.inputs, flows, span);
         let sources = hosts
             .iter()
@@ -459,6 +607,7 @@ impl Analyzer {
             quiet,
             sources,
             totals,
+            memory,
         }
     }
 }

@@ -93,6 +93,11 @@ problem-caplen-over-snaplen = 有一个数据包比文件声明的最大长度�
 problem-unknown-interface = 有一个数据包指向文件中未说明的网络接口，已跳过。
 problem-gzip = 压缩数据损坏或不完整。
 problem-skipped-log = 用不到这种 Zeek 日志，未读取。
+memory-line = 这些流量需要的内存超过了允许的上限（--max-memory）：为了不超出上限，把没有任何 Skype 迹象的机器合并成了统计数字{ $flows ->
+        [0] {""}
+       *[other] ，并提前结束了 { $flows } 个连接
+    }。判断结果不受影响。
+memory-line-over = 即便如此，使用的内存仍超过了上限。
 inputs-line = 读取了 { $inputs } 个输入，共 { $packets } 个数据包。
 knowledge-line = 指标集：{ $set }（sha256 { $sha }）。国家数据库：{ $geoip }。
 

@@ -93,6 +93,11 @@ problem-caplen-over-snaplen = 有一個封包比檔案宣告的最大長度還�
 problem-unknown-interface = 有一個封包指向檔案中未說明的網路介面，已略過。
 problem-gzip = 壓縮資料損毀或不完整。
 problem-skipped-log = 用不到這種 Zeek 紀錄檔，未讀取。
+memory-line = 這些流量需要的記憶體超過了允許的上限（--max-memory）：為了不超出上限，把沒有任何 Skype 跡象的機器合併成了統計數字{ $flows ->
+        [0] {""}
+       *[other] ，並提前結束了 { $flows } 個連線
+    }。判斷結果不受影響。
+memory-line-over = 即便如此，使用的記憶體仍超過了上限。
 inputs-line = 讀取了 { $inputs } 個輸入，共 { $packets } 個封包。
 knowledge-line = 指標集：{ $set }（sha256 { $sha }）。國家資料庫：{ $geoip }。
 

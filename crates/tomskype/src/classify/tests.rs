@@ -96,6 +96,8 @@ fn host<'s>(endpoints: Vec<Endpoint<'s>>, queries: Vec<Query<'s>>) -> HostView<'
         dropped: Dropped::default(),
         dns_clients: 0,
         proxy_clients: 0,
+        summarised_flows: 0,
+        summarised_endpoints: 0,
         flows: 10,
         packets: 500,
         sent: 250,

@@ -15,6 +15,7 @@
 //! a network or broadcast address. Nothing here weighs evidence: that is `classify`'s work.
 
 mod ports;
+mod summary;
 mod view;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -33,6 +34,7 @@ use crate::knowledge::geoip::{Country, GeoIp};
 use crate::knowledge::indicators::{Indicator, IndicatorSet};
 use ports::Ports;
 
+pub use summary::Shed;
 pub use view::{hosts, hosts_fold, hosts_map, hosts_of};
 
 /// At most this many HTTP requests are kept per endpoint.
@@ -248,6 +250,11 @@ pub struct HostView<'s> {
     pub dropped: Dropped,
     /// Distinct other machines whose DNS questions it answered: it is a resolver or forwarder.
     pub dns_clients: u64,
+    /// Flows with nothing an indicator could match, summarised to keep memory bounded
+    /// (counted in `flows`, `packets`...; their endpoints are not in `endpoints`).
+    pub summarised_flows: u64,
+    /// The endpoints of those flows (an approximation: added up per summary).
+    pub summarised_endpoints: u64,
     /// Distinct other machines that sent it proxy requests: it is an HTTP proxy.
     pub proxy_clients: u64,
     /// Flows it took part in.
@@ -286,6 +293,8 @@ pub struct Gathered {
     queries: FxHashMap<IpAddr, NameSet>,
     dns_servers: FxHashMap<IpAddr, Clients>,
     proxies: FxHashMap<IpAddr, ProxyAgg>,
+    /// Hosts with nothing an indicator could match, summarised ([`Gathered::compact`]).
+    summaries: summary::Summaries,
     watch: Option<Arc<dyn Watch>>,
     /// Flows gathered.
     pub flows: u64,
@@ -293,6 +302,8 @@ pub struct Gathered {
     pub first_ns: Option<i64>,
     /// Time of the latest packet, ns since the epoch.
     pub last_ns: Option<i64>,
+    /// What keeping to a memory budget took, if anything.
+    pub shed: Shed,
 }
 
 impl Gathered {
@@ -328,6 +339,8 @@ impl Gathered {
         for (proxy, p) in other.proxies {
             self.proxies.entry(proxy).or_default().merge(p);
         }
+        self.summaries.merge(other.summaries);
+        self.shed.merge(&other.shed);
         self.flows += other.flows;
         self.first_ns = min_opt(self.first_ns, other.first_ns);
         self.last_ns = self.last_ns.max(other.last_ns);
@@ -621,6 +634,13 @@ struct HostAgg {
     last_ns: i64,
     http_dropped: u64,
     endpoints: FxHashMap<IpAddr, EndpointAgg>,
+    /// Flows of this host that were summarised (see [`summary`]): counted above, their
+    /// endpoints not in `endpoints`.
+    summarised_flows: u64,
+    /// Endpoints of those flows (added up per summary: an approximation).
+    summarised_endpoints: u64,
+    /// Something of this host could be evidence: it is never summarised.
+    may_be_evidence: bool,
 }
 
 #[derive(Debug)]
@@ -696,6 +716,9 @@ impl HostAgg {
         self.first_ns = self.first_ns.min(o.first_ns);
         self.last_ns = self.last_ns.max(o.last_ns);
         self.http_dropped += o.http_dropped;
+        self.summarised_flows += o.summarised_flows;
+        self.summarised_endpoints += o.summarised_endpoints;
+        self.may_be_evidence |= o.may_be_evidence;
         for (addr, e) in o.endpoints {
             match self.endpoints.get_mut(&addr) {
                 Some(mine) => mine.merge(e),
@@ -717,6 +740,9 @@ impl HostAgg {
             last_ns: i64::MIN,
             http_dropped: 0,
             endpoints: FxHashMap::default(),
+            summarised_flows: 0,
+            summarised_endpoints: 0,
+            may_be_evidence: false,
         }
     }
 }

@@ -134,6 +134,16 @@ impl Ports {
         self.more.sorted_mut();
     }
 
+    /// Whether any of the lowest [`SHOWN`] pairs is one `f` accepts.
+    pub fn any_shown(&self, f: impl Fn((u8, u16)) -> bool) -> bool {
+        self.low[..usize::from(self.len)].iter().any(|p| f(p.key()))
+    }
+
+    /// Whether any pair was added as opened.
+    pub fn any_opened(&self) -> bool {
+        !self.more.list.is_empty() || self.low[..usize::from(self.len)].iter().any(|p| p.opened)
+    }
+
     /// The lowest [`SHOWN`] pairs.
     pub fn shown(&self) -> BTreeSet<(u8, u16)> {
         self.low[..usize::from(self.len)]

@@ -15,7 +15,7 @@ use super::{
 };
 use crate::addr::{self, SpecialRange};
 use crate::flow::names::Clients;
-use crate::flow::{FlowTable, HttpFact, NameSet};
+use crate::flow::{FlowTable, HttpFact, NameSet, Watch};
 use crate::knowledge::geoip::Country;
 use crate::knowledge::indicators::{Indicator, IndicatorSet, Matcher, Role};
 
@@ -38,7 +38,7 @@ where
     T: Send,
     F: Fn(HostView<'s>) -> T + Sync,
 {
-    hosts_fold(gathered, ctx, threads, |out: &mut Vec<T>, view| {
+    hosts_fold(gathered, ctx, threads, None, |out: &mut Vec<T>, view| {
         out.push(each(view));
     })
     .into_iter()
@@ -51,10 +51,15 @@ where
 /// accumulator of its own, and the accumulators come in that order (one per run), so that
 /// what they hold together is the same for any number of threads. Only what `each` keeps of a
 /// view outlives it: a report that keeps little of most hosts never holds them all.
+///
+/// Summarised hosts ([`Gathered::compact`]) join the host they became again; one whose DNS
+/// questions may match an indicator is viewed with its counters alone; the others have no sign
+/// at all: with `quiet`, they are handed to it (in no order) instead of being viewed.
 pub fn hosts_fold<'s, A, F>(
     gathered: Gathered,
     ctx: &Context<'s>,
     threads: usize,
+    mut quiet: Option<&mut dyn FnMut(IpAddr)>,
     each: F,
 ) -> Vec<A>
 where
@@ -62,13 +67,38 @@ where
     F: Fn(&mut A, HostView<'s>) + Sync,
 {
     let Gathered {
-        hosts,
+        mut hosts,
         resolved,
         queries,
         dns_servers,
         proxies,
+        mut summaries,
         ..
     } = gathered;
+    for (addr, s) in summaries.drain() {
+        if let Some(h) = hosts.get_mut(&addr) {
+            h.absorb(&s);
+            continue;
+        }
+        let may_match = queries.get(&addr).is_some_and(|asked| {
+            asked
+                .names
+                .keys()
+                .any(|n| ctx.indicators.watch_name(n).is_some())
+        });
+        match &mut quiet {
+            Some(tell) if !may_match => {
+                // As for the hosts below: not an address that may be a network's.
+                if s.sent > 0 || !ctx.local.maybe_network_or_broadcast(addr) {
+                    tell(addr);
+                }
+            }
+            _ => {
+                hosts.insert(addr, HostAgg::from_summary(addr, &s));
+            }
+        }
+    }
+    drop(summaries);
     let known = Known {
         resolved: &resolved,
         queries: &queries,
@@ -296,6 +326,8 @@ impl HostAgg {
             },
             dns_clients,
             proxy_clients,
+            summarised_flows: self.summarised_flows,
+            summarised_endpoints: self.summarised_endpoints,
             flows: self.flows,
             packets: self.packets,
             sent: self.sent,

@@ -171,9 +171,26 @@ impl FlowTable {
     /// with the same key after this starts a new flow. What the table knows beside flows (DNS
     /// answers and questions per client, resolvers, programs) stays.
     pub fn take_idle(&mut self, now: i64) -> Vec<Ended> {
-        let ended = self
-            .flows
-            .extract_if(|key, flow| now.saturating_sub(flow.last_ns) > idle_timeout(key.proto));
+        self.take_if(|key, flow| now.saturating_sub(flow.last_ns) > idle_timeout(key.proto))
+    }
+
+    /// Takes out the half of the flows silent for longest (all with the same last time as the
+    /// middle one), whether over or not: to give memory back when a budget is reached. A packet
+    /// of one of them after this starts a new flow.
+    pub fn take_oldest_half(&mut self) -> Vec<Ended> {
+        let mut last: Vec<i64> = self.flows.iter().map(|(_, f)| f.last_ns).collect();
+        if last.is_empty() {
+            return Vec::new();
+        }
+        let middle = last.len() / 2;
+        let (_, &mut cut, _) = last.select_nth_unstable(middle);
+        drop(last);
+        self.take_if(|_, flow| flow.last_ns <= cut)
+    }
+
+    /// Takes out the flows `done` says are over, with their names.
+    fn take_if(&mut self, done: impl FnMut(&FlowKey, &Flow) -> bool) -> Vec<Ended> {
+        let ended = self.flows.extract_if(done);
         let ended = ended
             .into_iter()
             .map(|(key, flow)| Ended {

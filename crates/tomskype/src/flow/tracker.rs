@@ -89,6 +89,13 @@ impl Tracker {
         self.table.take_idle(now)
     }
 
+    /// Takes out of the table the half of the flows silent for longest, over or not (see
+    /// [`FlowTable::take_oldest_half`]), after counting the packets still pending.
+    pub fn take_oldest_half(&mut self) -> Vec<super::Ended> {
+        self.flush();
+        self.table.take_oldest_half()
+    }
+
     /// The table, to change it (live capture adds the programs that owned sockets).
     pub fn table_mut(&mut self) -> &mut FlowTable {
         self.flush();

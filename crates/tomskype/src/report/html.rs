@@ -99,6 +99,9 @@ pub fn write(story: &Story, report: &Report, out: &mut dyn Write) -> io::Result<
         );
     }
     let _ = writeln!(h, "<footer>\n<p>{}</p>", esc(&story.inputs_line));
+    if let Some(line) = &story.memory_line {
+        let _ = writeln!(h, "<p>{}</p>", esc(line));
+    }
     if !story.problems.is_empty() {
         let _ = writeln!(h, "<p>{}</p><ul>", esc(&m.text("problems-heading")));
         for p in &story.problems {

@@ -12,7 +12,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::model::{InputReport, ToolInfo, Totals};
+use super::model::{InputReport, MemoryReport, ToolInfo, Totals};
 use super::{HostReport, Report};
 use crate::knowledge::geoip::GeoIpInfo;
 use crate::knowledge::indicators::SetInfo;
@@ -29,6 +29,8 @@ struct View<'r> {
     quiet_hosts: usize,
     sources: &'r BTreeMap<String, String>,
     totals: &'r Totals,
+    #[serde(skip_serializing_if = "MemoryReport::is_empty")]
+    memory: &'r MemoryReport,
 }
 
 fn view(report: &Report, all_hosts: bool) -> View<'_> {
@@ -47,6 +49,7 @@ fn view(report: &Report, all_hosts: bool) -> View<'_> {
         hosts,
         sources: &report.sources,
         totals: &report.totals,
+        memory: &report.memory,
     }
 }
 
@@ -77,6 +80,8 @@ enum Line<'r> {
         quiet_hosts: usize,
         sources: &'r BTreeMap<String, String>,
         totals: &'r Totals,
+        #[serde(skip_serializing_if = "MemoryReport::is_empty")]
+        memory: &'r MemoryReport,
     },
 }
 
@@ -96,6 +101,7 @@ pub fn write_lines(report: &Report, out: &mut dyn Write, all_hosts: bool) -> io:
         quiet_hosts: v.quiet_hosts,
         sources: v.sources,
         totals: v.totals,
+        memory: v.memory,
     };
     let lines = std::iter::once(header)
         .chain(v.hosts.iter().map(|h| Line::Host(h)))

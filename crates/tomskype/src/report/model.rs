@@ -47,6 +47,30 @@ pub struct Report {
     pub sources: BTreeMap<String, String>,
     /// Counts over the whole run.
     pub totals: Totals,
+    /// What keeping memory bounded did (nothing, for most runs).
+    pub memory: MemoryReport,
+}
+
+/// What keeping memory bounded did: hosts summarised (their counters kept, not their
+/// endpoints) and what reaching the memory budget took. Written only when not empty.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct MemoryReport {
+    /// Hosts with nothing an indicator could match, summarised (past the number of hosts kept
+    /// whole, or to keep to the budget).
+    pub hosts_summarised: u64,
+    /// Times the memory budget (`--max-memory`) was reached.
+    pub budget_reached: u64,
+    /// Flows ended before their timeout to keep to the budget.
+    pub flows_ended_early: u64,
+    /// The memory used stayed above the budget even so.
+    pub still_over: bool,
+}
+
+impl MemoryReport {
+    /// Whether nothing was done.
+    pub fn is_empty(&self) -> bool {
+        *self == MemoryReport::default()
+    }
 }
 
 impl Report {
@@ -65,7 +89,7 @@ impl Report {
 }
 
 /// Addresses of hosts with no sign, compact: IPv4 ones as 4 bytes (a capture of a big network
-/// has millions), in the order added (address order, as reports are built).
+/// has millions). [`QuietHosts::sort`] once all are in, before [`QuietHosts::contains`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct QuietHosts {
     v4: Vec<u32>,
@@ -73,7 +97,7 @@ pub struct QuietHosts {
 }
 
 impl QuietHosts {
-    /// Adds `addr` (in address order, so that [`QuietHosts::contains`] can search).
+    /// Adds `addr`.
     pub fn push(&mut self, addr: IpAddr) {
         match addr {
             IpAddr::V4(a) => self.v4.push(u32::from(a)),
@@ -81,10 +105,18 @@ impl QuietHosts {
         }
     }
 
-    /// Adds every address of `other`, which follow this one's in address order.
+    /// Adds every address of `other`.
     pub fn append(&mut self, mut other: QuietHosts) {
         self.v4.append(&mut other.v4);
         self.v6.append(&mut other.v6);
+    }
+
+    /// Puts them in address order, each once.
+    pub fn sort(&mut self) {
+        self.v4.sort_unstable();
+        self.v4.dedup();
+        self.v6.sort_unstable();
+        self.v6.dedup();
     }
 
     /// How many.
@@ -97,7 +129,7 @@ impl QuietHosts {
         self.len() == 0
     }
 
-    /// Whether `addr` is one of them.
+    /// Whether `addr` is one of them (once sorted).
     pub fn contains(&self, addr: IpAddr) -> bool {
         match addr {
             IpAddr::V4(a) => self.v4.binary_search(&u32::from(a)).is_ok(),
@@ -387,6 +419,12 @@ impl HostReport {
         } else if view.sent == view.packets && view.packets > 0 {
             notes.push("the capture holds only traffic this machine sent (one direction): no answer to it was captured".into());
         }
+        if view.summarised_flows > 0 {
+            notes.push(format!(
+                "{} flows of this machine with nothing Skype-related were summarised to keep memory bounded: their endpoints (about {}) are counted, not listed",
+                view.summarised_flows, view.summarised_endpoints
+            ));
+        }
         let d = view.dropped;
         if d.any() {
             notes.push(format!(
@@ -481,7 +519,7 @@ impl HostReport {
                 packets_sent: view.sent,
                 bytes: view.bytes,
                 flows: view.flows,
-                endpoints: view.endpoints.len(),
+                endpoints: view.endpoints.len() + view.summarised_endpoints as usize,
                 named_endpoints: named,
                 located_endpoints: view
                     .endpoints

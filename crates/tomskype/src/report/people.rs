@@ -36,6 +36,8 @@ pub struct Story {
     pub quiet_line: Option<String>,
     /// How much was read, in words.
     pub inputs_line: String,
+    /// What keeping to the memory budget took, when it was reached.
+    pub memory_line: Option<String>,
     /// Problems reading the inputs: "path: what (packet, offset)".
     pub problems: Vec<String>,
     /// The knowledge the verdicts rest on (indicator set, GeoIP database).
@@ -183,6 +185,7 @@ pub fn story(report: &Report, options: &Options) -> Story {
         machines,
         quiet,
         quiet_line,
+        memory_line: memory_line(report, &m),
         inputs_line: m.get(
             "inputs-line",
             &[
@@ -206,6 +209,25 @@ pub fn story(report: &Report, options: &Options) -> Story {
             ],
         ),
     }
+}
+
+/// What keeping to the memory budget took, when it was reached: in a few words, since it
+/// never changes a verdict.
+fn memory_line(report: &Report, m: &Messages) -> Option<String> {
+    let mem = &report.memory;
+    if mem.budget_reached == 0 {
+        return None;
+    }
+    let mut line = m.get("memory-line", &[("flows", mem.flows_ended_early.into())]);
+    if mem.still_over {
+        let sep = match m.lang() {
+            Lang::ZhCn | Lang::ZhTw => "",
+            Lang::En => " ",
+        };
+        line.push_str(sep);
+        line.push_str(&m.text("memory-line-over"));
+    }
+    Some(line)
 }
 
 fn addresses(hosts: &[&HostReport]) -> String {

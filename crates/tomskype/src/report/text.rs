@@ -86,6 +86,13 @@ pub fn write(story: &Story, out: &mut dyn Write, style: Style) -> io::Result<()>
     for l in wrap(&story.inputs_line, width, "", "") {
         writeln!(out, "{}", style.paint("2", &l))?;
     }
+    for l in story
+        .memory_line
+        .iter()
+        .flat_map(|line| wrap(line, width, "", ""))
+    {
+        writeln!(out, "{}", style.paint("2", &l))?;
+    }
     for p in story.problems.iter().take(MAX_PROBLEMS) {
         for l in wrap(&safe(p), width, "  ! ", "    ") {
             writeln!(out, "{}", style.paint("33", &l))?;

@@ -1,0 +1,296 @@
+//! Hosts summarised: a big network's capture has millions of machines, nearly all with nothing
+//! a Skype or TOM-Skype indicator could match. Once their flows are gathered, such hosts keep
+//! only their counters (48 bytes, 4 more for an IPv4 key), not their endpoints
+//! ([`Gathered::compact`]).
+//!
+//! What may be summarised is decided on what could ever be evidence, so that summarising never
+//! changes a verdict. An endpoint keeps its host whole when its address matches an address
+//! indicator; when a name the host sent for it (TLS server name, HTTP request) or a DNS answer
+//! to the host about it names something an indicator watches ([`Watch`]); when Skype's own
+//! protocols were seen with it; when the host opened a flow to a port an indicator names; when
+//! it is the host's proxy or was reached through one; when live capture knows its program; or
+//! when it is a peer in China reached over UDP with no name (the `peer-in-china` advisory).
+//! A host that serves others (a resolver, a proxy) is kept whole too. The host's own DNS
+//! questions stay in the table's stores, whatever happens to its endpoints: a summarised host
+//! whose questions match an indicator is reported (with no endpoints), one whose questions do
+//! not has no sign at all.
+//!
+//! A summarised host that later gets flows with something to match is whole again from then on:
+//! its counters (packets, bytes, flows, times) stay exact, its earlier endpoints are not
+//! listed, and the report says how many flows were summarised. What is lost that way is only
+//! what never weighs in a verdict nor makes an advisory: the busiest ordinary endpoints.
+
+use std::net::{IpAddr, Ipv6Addr};
+
+use super::{Context, Gathered, HostAgg};
+use crate::flow::{FlowTable, Watch};
+use crate::knowledge::geoip::Country;
+
+/// What keeping to a memory budget took from the gathering, when it had to (see
+/// `analyze::Budget`): never evidence, but detail and exact flow boundaries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Shed {
+    /// Times the budget was reached.
+    pub times: u64,
+    /// Flows ended before their timeout to give memory back (a later packet of one starts a
+    /// new flow).
+    pub flows_ended_early: u64,
+    /// The memory held stayed above the budget after all that could be shed was.
+    pub still_over: bool,
+}
+
+impl Shed {
+    /// Adds `other`'s.
+    pub fn merge(&mut self, other: &Shed) {
+        self.times += other.times;
+        self.flows_ended_early += other.flows_ended_early;
+        self.still_over |= other.still_over;
+    }
+}
+
+/// The counters of a summarised host: 48 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Summary {
+    pub(super) packets: u64,
+    pub(super) sent: u64,
+    pub(super) bytes: u64,
+    pub(super) first_ns: i64,
+    pub(super) last_ns: i64,
+    /// Flows (saturating: a quiet host with four billion flows is still counted as that many).
+    pub(super) flows: u32,
+    /// Endpoints when summarised, added up (one reached again after being summarised counts
+    /// twice: only shown as an approximation).
+    pub(super) endpoints: u32,
+}
+
+const _: () = assert!(size_of::<Summary>() == 48);
+
+impl Summary {
+    /// The counters of `h`.
+    fn of(h: &HostAgg) -> Summary {
+        let endpoints = h.endpoints.len() as u64 + h.summarised_endpoints;
+        Summary {
+            packets: h.packets,
+            sent: h.sent,
+            bytes: h.bytes,
+            first_ns: h.first_ns,
+            last_ns: h.last_ns,
+            flows: u32::try_from(h.flows).unwrap_or(u32::MAX),
+            endpoints: u32::try_from(endpoints).unwrap_or(u32::MAX),
+        }
+    }
+
+    fn merge(&mut self, o: &Summary) {
+        self.packets += o.packets;
+        self.sent += o.sent;
+        self.bytes += o.bytes;
+        self.first_ns = self.first_ns.min(o.first_ns);
+        self.last_ns = self.last_ns.max(o.last_ns);
+        self.flows = self.flows.saturating_add(o.flows);
+        self.endpoints = self.endpoints.saturating_add(o.endpoints);
+    }
+}
+
+impl HostAgg {
+    /// Adds a summary of this host's earlier traffic: its counters, and how much of it is no
+    /// longer there in detail.
+    pub(super) fn absorb(&mut self, s: &Summary) {
+        self.packets += s.packets;
+        self.sent += s.sent;
+        self.bytes += s.bytes;
+        self.first_ns = self.first_ns.min(s.first_ns);
+        self.last_ns = self.last_ns.max(s.last_ns);
+        self.flows += u64::from(s.flows);
+        self.summarised_flows += u64::from(s.flows);
+        self.summarised_endpoints += u64::from(s.endpoints);
+    }
+
+    /// A host known only by its summary.
+    pub(super) fn from_summary(addr: IpAddr, s: &Summary) -> HostAgg {
+        let mut h = HostAgg::new(addr);
+        h.absorb(s);
+        h
+    }
+}
+
+/// Summaries, as a log: appended as hosts are summarised (a host summarised again, after more
+/// flows, adds another entry), sorted by address and merged when the log has doubled since it
+/// last was, and at the end. A log, not a hash map, because a hash map of millions of entries
+/// holds its old and new tables at once while it grows, and has room to spare after; a vector
+/// grows in place (large reallocations are remapped, not copied) and its entries are 52 bytes
+/// (IPv4).
+#[derive(Debug, Default)]
+pub(super) struct Summaries {
+    v4: Log<u32>,
+    v6: Log<Ipv6Addr>,
+}
+
+#[derive(Debug)]
+struct Log<K> {
+    entries: Vec<(K, Summary)>,
+    /// Entries when last sorted and merged (then each address appears once).
+    settled: usize,
+}
+
+impl<K> Default for Log<K> {
+    fn default() -> Self {
+        Log {
+            entries: Vec::new(),
+            settled: 0,
+        }
+    }
+}
+
+impl<K: Ord + Copy> Log<K> {
+    fn push(&mut self, key: K, s: Summary) {
+        self.entries.push((key, s));
+        if self.entries.len() >= 2 * self.settled.max(1 << 16) {
+            self.settle();
+        }
+    }
+
+    /// Sorts by address and merges the entries of each address into one.
+    fn settle(&mut self) {
+        self.entries.sort_unstable_by_key(|(k, _)| *k);
+        self.entries.dedup_by(|later, kept| {
+            if later.0 == kept.0 {
+                kept.1.merge(&later.1);
+                true
+            } else {
+                false
+            }
+        });
+        self.settled = self.entries.len();
+    }
+
+    fn append(&mut self, mut other: Log<K>) {
+        self.entries.append(&mut other.entries);
+        if self.entries.len() >= 2 * self.settled.max(1 << 16) {
+            self.settle();
+        }
+    }
+}
+
+impl Summaries {
+    /// Adds `s` to `addr`'s summary.
+    pub(super) fn add(&mut self, addr: IpAddr, s: &Summary) {
+        match addr {
+            IpAddr::V4(a) => self.v4.push(u32::from(a), *s),
+            IpAddr::V6(a) => self.v6.push(a, *s),
+        }
+    }
+
+    /// Adds every summary of `other`.
+    pub(super) fn merge(&mut self, other: Summaries) {
+        self.v4.append(other.v4);
+        self.v6.append(other.v6);
+    }
+
+    /// Sorts and merges, so that each address has one entry.
+    pub(super) fn settle(&mut self) {
+        self.v4.settle();
+        self.v6.settle();
+    }
+
+    /// How many hosts are summarised (once settled; before, an address may count more than
+    /// once).
+    pub(super) fn len(&self) -> usize {
+        self.v4.entries.len() + self.v6.entries.len()
+    }
+
+    /// Every host's summary, settled, emptying this.
+    pub(super) fn drain(&mut self) -> impl Iterator<Item = (IpAddr, Summary)> + '_ {
+        self.settle();
+        let v4 = self
+            .v4
+            .entries
+            .drain(..)
+            .map(|(a, s)| (IpAddr::V4(std::net::Ipv4Addr::from(a)), s));
+        let v6 = self.v6.entries.drain(..).map(|(a, s)| (IpAddr::V6(a), s));
+        v4.chain(v6)
+    }
+}
+
+impl Gathered {
+    /// Summarises every host gathered so far that has nothing an indicator could match (see
+    /// the module documentation), reading the DNS answers of `table` (the one being gathered,
+    /// whose stores are not in this yet) and of this. Hosts found to have something keep it
+    /// known, so that they are not looked at again.
+    pub fn compact(&mut self, table: Option<&FlowTable>, ctx: &Context<'_>) {
+        let mut quiet = Vec::new();
+        for h in self.hosts.values_mut() {
+            if h.may_be_evidence {
+                continue;
+            }
+            let serves = self.dns_servers.contains_key(&h.addr)
+                || self.proxies.contains_key(&h.addr)
+                || table.is_some_and(|t| t.dns_servers.contains_key(&h.addr));
+            let host = h.addr;
+            let watched_answer = |remote: IpAddr| {
+                let key = (host, remote);
+                table
+                    .and_then(|t| t.resolved.get(&key))
+                    .into_iter()
+                    .chain(self.resolved.get(&key))
+                    .any(|set| {
+                        set.names
+                            .keys()
+                            .any(|n| ctx.indicators.watch_name(n).is_some())
+                    })
+            };
+            if serves || h.http_dropped > 0 || h.has_match(ctx, watched_answer) {
+                h.may_be_evidence = true;
+            } else {
+                quiet.push(h.addr);
+            }
+        }
+        for addr in quiet {
+            if let Some(h) = self.hosts.remove(&addr) {
+                self.summaries.add(addr, &Summary::of(&h));
+            }
+        }
+    }
+
+    /// Hosts summarised so far.
+    pub fn summarised_hosts(&mut self) -> usize {
+        self.summaries.settle();
+        self.summaries.len()
+    }
+
+    /// Hosts gathered whole so far.
+    pub fn hosts_len(&self) -> usize {
+        self.hosts.len()
+    }
+}
+
+impl HostAgg {
+    /// Whether anything of this host could be evidence (see the module documentation);
+    /// `watched_answer` says whether a DNS answer to it about an address names something
+    /// watched.
+    fn has_match(&self, ctx: &Context<'_>, watched_answer: impl Fn(IpAddr) -> bool) -> bool {
+        let set = ctx.indicators;
+        self.endpoints.iter().any(|(&remote, e)| {
+            // A peer in China over UDP with no name: a Skype contact's, if Skype is seen (the
+            // `peer-in-china` advisory, which must not depend on when the host was gathered).
+            let china_peer = || {
+                e.sni.is_empty()
+                    && e.http.is_empty()
+                    && e.ports.any_shown(|(p, port)| p == 17 && port >= 1024)
+                    && ctx.geoip.country(remote) == Some(Country::CHINA)
+            };
+            e.proxy
+                || e.through_proxy
+                || !e.skype.is_empty()
+                || !e.programs.is_empty()
+                || e.ports.any_opened()
+                || set.match_addr(remote).next().is_some()
+                || e.sni.keys().any(|n| set.watch_name(n).is_some())
+                || e.http.iter().any(|r| {
+                    set.watch_request(r.host.as_deref(), &r.target, r.user_agent.as_deref())
+                        .is_some()
+                })
+                || watched_answer(remote)
+                || china_peer()
+        })
+    }
+}
