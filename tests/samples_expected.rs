@@ -218,7 +218,11 @@ fn summarising_and_shedding_never_change_a_verdict() {
                 assert!(shed.memory.still_over, "{paths:?}");
             }
             let (got, want) = (verdicts(&shed), verdicts(&whole));
-            assert_eq!(got.len(), want.len(), "{paths:?} {budget:?}: hosts with a sign");
+            assert_eq!(
+                got.len(),
+                want.len(),
+                "{paths:?} {budget:?}: hosts with a sign"
+            );
             for (g, w) in got.iter().zip(&want) {
                 assert_eq!(g, w, "{paths:?} {budget:?}");
             }

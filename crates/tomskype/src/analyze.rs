@@ -304,6 +304,10 @@ fn read_captures_with(
 /// [`crate::flow::table::idle_timeout`] at the start of a sweep's period.
 pub const SWEEP_NS: i64 = 10_000_000_000;
 
+/// Flows gathered at once, at most, between two looks at the number of hosts (see
+/// [`Gatherer`]).
+const SWEEP_BATCH: usize = 16_384;
+
 /// Packets to hosts, as the capture is read: tracks flows ([`Tracker`]) and, as capture time
 /// passes, takes the flows that are over out of the table into their hosts' aggregates
 /// ([`Gathered::fold_ended`]), so that the table holds only the flows still going: its memory
@@ -387,12 +391,27 @@ impl<'a> Gatherer<'a> {
     }
 
     /// Everything gathered, the flows still going included, and the decoder's statistics.
-    pub fn finish(self) -> (Gathered, crate::decode::DecodeStats) {
+    pub fn finish(mut self) -> (Gathered, crate::decode::DecodeStats) {
+        let rest = self.tracker.take_all();
+        self.fold(&rest);
+        drop(rest);
         let (table, stats) = self.tracker.into_parts();
         let mut gathered = self.gathered;
         gathered.merge(enrich::gather_owned(table, self.ctx));
         summarise_if_many(&mut gathered, self.memory, None, self.ctx);
         (gathered, stats)
+    }
+
+    /// Gathers flows taken out of the table in batches, summarising the quiet hosts between
+    /// batches when there are many: a capture of a big network ends hundreds of thousands of
+    /// flows in one sweep (and at its end).
+    fn fold(&mut self, ended: &[crate::flow::Ended]) {
+        for batch in ended.chunks(SWEEP_BATCH) {
+            self.gathered
+                .fold_ended(batch, self.tracker.table(), self.ctx);
+            let table = self.tracker.table();
+            summarise_if_many(&mut self.gathered, self.memory, Some(table), self.ctx);
+        }
     }
 
     /// The sweep at the first packet of a later period (capture time `ts`, ns).
@@ -402,12 +421,7 @@ impl<'a> Gatherer<'a> {
         let start = ts.div_euclid(SWEEP_NS).saturating_mul(SWEEP_NS);
         if self.next_ns != i64::MIN {
             let ended = self.tracker.take_idle(start);
-            if !ended.is_empty() {
-                self.gathered
-                    .fold_ended(&ended, self.tracker.table(), self.ctx);
-                let table = self.tracker.table();
-                summarise_if_many(&mut self.gathered, self.memory, Some(table), self.ctx);
-            }
+            self.fold(&ended);
         }
         self.next_ns = start.saturating_add(SWEEP_NS);
         if self.memory.budget.is_some() {

@@ -14,6 +14,7 @@
 //! only received traffic is still a host (a one-direction capture), unless its address may be
 //! a network or broadcast address. Nothing here weighs evidence: that is `classify`'s work.
 
+mod endpoints;
 mod ports;
 mod summary;
 mod view;
@@ -445,7 +446,7 @@ impl Gathered {
             self.watch = table.watch.clone();
         }
         for e in ended {
-            self.fold_flow(&e.key, &e.flow, e.facts.as_ref(), table, ctx);
+            self.fold_flow(&e.key, &e.flow, e.facts.as_deref(), table, ctx);
         }
         self.flows += ended.len() as u64;
     }
@@ -524,8 +525,7 @@ impl Gathered {
             h.last_ns = h.last_ns.max(flow.last_ns);
             let e = h
                 .endpoints
-                .entry(remote)
-                .or_insert_with(|| EndpointAgg::new(flow.first_ns));
+                .get_or_insert_with(remote, || EndpointAgg::new(flow.first_ns));
             e.flows += 1;
             e.packets += flow.total_packets();
             e.sent += sent;
@@ -577,12 +577,9 @@ impl Gathered {
             }
             for (ip, ts) in proxied {
                 if ip == remote || ip == host {
-                    return;
+                    continue;
                 }
-                let t = h
-                    .endpoints
-                    .entry(ip)
-                    .or_insert_with(|| EndpointAgg::new(ts));
+                let t = h.endpoints.get_or_insert_with(ip, || EndpointAgg::new(ts));
                 t.host_opened = true;
                 t.sent += 1;
                 t.through_proxy = true;
@@ -633,7 +630,7 @@ struct HostAgg {
     first_ns: i64,
     last_ns: i64,
     http_dropped: u64,
-    endpoints: FxHashMap<IpAddr, EndpointAgg>,
+    endpoints: endpoints::Endpoints,
     /// Flows of this host that were summarised (see [`summary`]): counted above, their
     /// endpoints not in `endpoints`.
     summarised_flows: u64,
@@ -719,11 +716,11 @@ impl HostAgg {
         self.summarised_flows += o.summarised_flows;
         self.summarised_endpoints += o.summarised_endpoints;
         self.may_be_evidence |= o.may_be_evidence;
-        for (addr, e) in o.endpoints {
-            match self.endpoints.get_mut(&addr) {
+        for (addr, e) in o.endpoints.into_vec() {
+            match self.endpoints.get_mut(addr) {
                 Some(mine) => mine.merge(e),
                 None => {
-                    self.endpoints.insert(addr, e);
+                    self.endpoints.push(addr, e);
                 }
             }
         }
@@ -739,7 +736,7 @@ impl HostAgg {
             first_ns: i64::MAX,
             last_ns: i64::MIN,
             http_dropped: 0,
-            endpoints: FxHashMap::default(),
+            endpoints: endpoints::Endpoints::default(),
             summarised_flows: 0,
             summarised_endpoints: 0,
             may_be_evidence: false,
@@ -802,6 +799,46 @@ mod tests {
         let forward = build(&mut flows.iter(), 0);
         let backward = build(&mut flows.iter().rev(), 5000);
         assert_eq!(forward, backward);
+    }
+
+    #[test]
+    fn every_address_a_host_named_to_its_proxy_is_its_contact() {
+        let ip = |s: &str| -> IpAddr { s.parse().unwrap() };
+        let local = LocalNets::default();
+        let geoip = GeoIp::embedded().unwrap();
+        let indicators = IndicatorSet::embedded().unwrap();
+        let ctx = Context {
+            local: &local,
+            geoip: &geoip,
+            indicators: &indicators,
+        };
+        let mut t = FlowTable::default();
+        let (k, d) = FlowKey::new(6, ip("192.168.1.2"), 40000, ip("192.168.1.1"), 3128);
+        t.packet(1, k, d, 60, true, false);
+        // The proxy's own address first (not a contact of its own), then one through it.
+        for (n, target) in ["192.168.1.1:443", "203.0.113.50:443"].iter().enumerate() {
+            t.http_request(
+                k,
+                HttpFact {
+                    ts_ns: 1 + n as i64,
+                    method: "CONNECT".into(),
+                    host: target.split(':').next().map(str::to_owned),
+                    target: (*target).into(),
+                    user_agent: None,
+                    referer: None,
+                    via: false,
+                    client: ip("192.168.1.2"),
+                },
+            );
+        }
+        let views = hosts_of(&t, &ctx);
+        let host = views.iter().find(|v| v.addr == ip("192.168.1.2")).unwrap();
+        let through = host
+            .endpoints
+            .iter()
+            .find(|e| e.addr == ip("203.0.113.50"))
+            .expect("the address named after the proxy's own");
+        assert!(through.through_proxy);
     }
 
     #[test]

@@ -262,7 +262,7 @@ impl HostAgg {
         let proxy_clients = relays.map_or(0, |p| p.clients.count());
         let dns_clients = known.dns_servers.get(&self.addr).map_or(0, Clients::count);
         let mut dns_answer_names = 0;
-        let mut sorted: Vec<(IpAddr, EndpointAgg)> = self.endpoints.into_iter().collect();
+        let mut sorted: Vec<(IpAddr, EndpointAgg)> = self.endpoints.into_vec();
         sorted.sort_unstable_by_key(|(addr, _)| *addr);
         let endpoints: Vec<Endpoint<'s>> = sorted
             .into_iter()

@@ -53,8 +53,9 @@ pub struct Ended {
     pub key: FlowKey,
     /// Its counters.
     pub flow: Flow,
-    /// The names seen on it, if any.
-    pub facts: Option<FlowFacts>,
+    /// The names seen on it, if any (boxed: most flows have none, and a sweep of a big
+    /// network's capture takes hundreds of thousands of flows at once).
+    pub facts: Option<Box<FlowFacts>>,
 }
 
 /// An HTTP request seen on a flow.
@@ -174,6 +175,12 @@ impl FlowTable {
         self.take_if(|key, flow| now.saturating_sub(flow.last_ns) > idle_timeout(key.proto))
     }
 
+    /// Takes out every flow, with its names (at the end of an input: see
+    /// [`FlowTable::take_idle`]).
+    pub fn take_all(&mut self) -> Vec<Ended> {
+        self.take_if(|_, _| true)
+    }
+
     /// Takes out the half of the flows silent for longest (all with the same last time as the
     /// middle one), whether over or not: to give memory back when a budget is reached. A packet
     /// of one of them after this starts a new flow.
@@ -194,7 +201,7 @@ impl FlowTable {
         let ended = ended
             .into_iter()
             .map(|(key, flow)| Ended {
-                facts: self.facts.remove(&key),
+                facts: self.facts.remove(&key).map(Box::new),
                 key,
                 flow,
             })

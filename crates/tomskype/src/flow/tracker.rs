@@ -89,6 +89,17 @@ impl Tracker {
         self.table.take_idle(now)
     }
 
+    /// Reads what is still buffered (see [`Tracker::into_parts`]) and takes every flow out of
+    /// the table, with its names: the end of an input, gathered in pieces (the rest of the
+    /// table is then had with [`Tracker::into_parts`]).
+    pub fn take_all(&mut self) -> Vec<super::Ended> {
+        self.fragments.finish();
+        self.streams.finish();
+        self.read_given_up();
+        self.flush();
+        self.table.take_all()
+    }
+
     /// Takes out of the table the half of the flows silent for longest, over or not (see
     /// [`FlowTable::take_oldest_half`]), after counting the packets still pending.
     pub fn take_oldest_half(&mut self) -> Vec<super::Ended> {

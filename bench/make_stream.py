@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""Writes a capture of a big network's stream, deterministically: HOSTS distinct machines, each
+sending one UDP datagram (a new flow, a new host), one after another at RATE packets per
+second of capture time, then a sample capture (by default TOM-Skype's 2011 login) appended
+after them, its times moved to follow. For bench/compare.sh's "3 M hosts on stdin" check:
+
+    python3 bench/make_stream.py --hosts 3000000 --out - | tomskype analyze -
+
+The machines are 100.64.0.0/10 addresses (shared address space: local hosts by default, and
+apart from the sample's), each from port 40000 + (n mod 20000) to 93.184.216.1-250:5000 (IANA's
+public block: no indicator matches it, and it is not local). Classic little-endian microsecond pcap,
+Ethernet. At the default rate (10,000 packets per second, 3 M hosts in 5 minutes of capture
+time) a flow is over (1 minute) long before the stream is, as in a real network's.
+
+Usage: bench/make_stream.py [--hosts 3000000] [--rate 10000] [--tail CAPTURE] [--out FILE|-]
+Default output: bench/out/stream-<hosts>.pcap (bench/out is gitignored).
+"""
+
+import argparse
+import os
+import struct
+import sys
+
+START_SECS = 1_307_585_000  # 2011-06-09, the day of the default tail.
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_TAIL = os.path.join(ROOT, "captures", "tom-skype-cn-2011-login-beacon.pcap")
+
+
+def checksum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def frame(n):
+    """The n-th machine's datagram, as an Ethernet frame."""
+    host = 0x64400000 + 1 + n  # 100.64.0.1 + n
+    server = 0x5DB8D800 + 1 + n % 250  # 93.184.216.1-250
+    payload = b"stream"
+    udp = struct.pack("!HHHH", 40000 + n % 20000, 5000, 8 + len(payload), 0) + payload
+    ip = struct.pack("!BBHHHBBHII", 0x45, 0, 20 + len(udp), n & 0xFFFF, 0, 64, 17, 0, host, server)
+    ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
+    mac = struct.pack("!HI", 0x0200, host & 0xFFFFFFFF)
+    return b"\x00\x1f\x33\x2a\x5c\x01" + mac + b"\x08\x00" + ip + udp
+
+
+def tail_records(path):
+    """The records of a classic microsecond Ethernet pcap: (secs, usecs, orig, bytes)."""
+    data = open(path, "rb").read()
+    end = {b"\xd4\xc3\xb2\xa1": "<", b"\xa1\xb2\xc3\xd4": ">"}.get(data[:4])
+    if end is None or struct.unpack_from(end + "I", data, 20)[0] != 1:
+        sys.exit(f"{path}: not a microsecond Ethernet pcap")
+    pos = 24
+    while pos + 16 <= len(data):
+        secs, usecs, incl, orig = struct.unpack_from(end + "IIII", data, pos)
+        pos += 16
+        if pos + incl > len(data):
+            break
+        yield secs, usecs, orig, data[pos : pos + incl]
+        pos += incl
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--hosts", type=int, default=3_000_000)
+    ap.add_argument("--rate", type=int, default=10_000, help="packets per second of capture time")
+    ap.add_argument("--tail", default=DEFAULT_TAIL, help="capture appended after the stream ('' for none)")
+    ap.add_argument("--out", default=None)
+    a = ap.parse_args()
+    if not 0 < a.hosts < (1 << 22) - 2:
+        sys.exit("--hosts: 1 to 4194300 (100.64.0.0/10)")
+    out_path = a.out or os.path.join(ROOT, "bench", "out", f"stream-{a.hosts}.pcap")
+    if out_path == "-":
+        out = sys.stdout.buffer
+    else:
+        os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)
+        out = open(out_path, "wb")
+    out.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+    step_us = max(1, 1_000_000 // a.rate)
+    t_us = START_SECS * 1_000_000
+    rec = struct.Struct("<IIII")
+    chunk = []
+    for n in range(a.hosts):
+        f = frame(n)
+        chunk.append(rec.pack(t_us // 1_000_000, t_us % 1_000_000, len(f), len(f)) + f)
+        t_us += step_us
+        if len(chunk) >= 4096:
+            out.write(b"".join(chunk))
+            chunk = []
+    out.write(b"".join(chunk))
+    if a.tail:
+        records = list(tail_records(a.tail))
+        if records:
+            first = records[0][0] * 1_000_000 + records[0][1]
+            shift = t_us + 1_000_000 - first
+            for secs, usecs, orig, data in records:
+                t = secs * 1_000_000 + usecs + shift
+                out.write(rec.pack(t // 1_000_000, t % 1_000_000, len(data), orig) + data)
+    out.flush()
+    if out is not sys.stdout.buffer:
+        out.close()
+        print(out_path, file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
