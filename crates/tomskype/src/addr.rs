@@ -18,9 +18,8 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnetwork::IpNetwork;
-use serde::{Serialize, Serializer};
 
-/// A special-purpose address range an address falls in. Serialises as [`SpecialRange::name`].
+/// A special-purpose address range an address falls in. Reports write it as [`SpecialRange::name`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SpecialRange {
     /// `0.0.0.0/32`, `::/128`: no address at all.
@@ -76,12 +75,6 @@ impl SpecialRange {
 impl std::fmt::Display for SpecialRange {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
-    }
-}
-
-impl Serialize for SpecialRange {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.name())
     }
 }
 
@@ -465,7 +458,6 @@ mod tests {
             let name = r.name();
             assert!(seen.insert(name), "duplicate name {name}");
             assert!(name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'));
-            assert_eq!(serde_json::to_string(&r).ok(), Some(format!("\"{name}\"")));
             assert_eq!(r.to_string(), name);
         }
         assert_eq!(LinkLocal.name(), "link-local");

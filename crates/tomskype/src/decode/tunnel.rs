@@ -19,11 +19,8 @@
 //! Left out: L2TP, Teredo, IPsec (encrypted), GRE with routing, VXLAN-GPE, GTP-U messages
 //! other than G-PDU.
 
-use serde::Serialize;
-
 /// The kinds of tunnel the decoder opens, counted in the report by [`TunnelKind::name`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TunnelKind {
     /// GRE version 0 carrying IP, Ethernet or MPLS.
     Gre,

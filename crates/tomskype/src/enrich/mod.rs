@@ -53,8 +53,7 @@ pub enum Via {
 }
 
 /// Whose a sign is and how it was obtained: what the host itself did, or what reached it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Basis {
     /// An HTTP request the host sent on its own: no Referer, and either a request only a
     /// client makes (an indicator's URL or parameter) or not a browser's.
