@@ -5,13 +5,14 @@
 //! above the report that show the same facts (`lookup`, `export`), so that a country or an
 //! indicator reads the same in every document.
 //!
-//! Why hand-written impls of one report-side trait, rather than report-side copies of each type
-//! or serde's `remote` definitions: they cost nothing at run time (no copy, no allocation, the
-//! very serializer calls the derives made, so the output is byte for byte what it was); one
-//! generic impl each covers slices, `Vec`s and `Option`s of any fact (a `remote` definition
-//! needs a helper per container, and a wrapper type with generic impls sends the compiler into
-//! a recursion); and each fact's fields are listed once, with their JSON names and order in
-//! plain sight. A stage that adds a field adds nothing to the JSON until a line is added here
+//! Why impls of one report-side trait, written by two small macros (a fact as a string, a fact
+//! as an object: a table of its fields' JSON names and values), rather than report-side copies
+//! of each type or serde's `remote` definitions: they cost nothing at run time (no copy, no
+//! allocation, the very serializer calls the derives made, so the output is byte for byte what
+//! it was); one generic impl each covers slices, `Vec`s and `Option`s of any fact (a `remote`
+//! definition needs a helper per container, and a `Serialize` wrapper with such generic impls
+//! sends the compiler into a recursion); and each fact's fields are listed once, in their order,
+//! in plain sight. A stage that adds a field adds nothing to the JSON until a line is added here
 //! (and to docs/REPORT.md).
 
 use std::net::IpAddr;
@@ -138,183 +139,134 @@ as_str! {
     };
 }
 
-impl ToJson for Verdict {
-    fn to_json<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let v = self;
-        let mut o = s.serialize_struct("Verdict", 8)?;
-        o.serialize_field("label", &Json(&v.label))?;
-        o.serialize_field("build", &Json(&v.build))?;
-        o.serialize_field("confidence", &v.confidence)?;
-        o.serialize_field("tom_score", &v.tom_score)?;
-        o.serialize_field("tom_firm_score", &v.tom_firm_score)?;
-        o.serialize_field("skype_score", &v.skype_score)?;
-        o.serialize_field("coverage", &v.coverage)?;
-        o.serialize_field("summary", &v.summary)?;
-        o.end()
-    }
-}
-
-impl ToJson for Evidence {
-    fn to_json<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let e = self;
-        let mut o = s.serialize_struct("Evidence", 15)?;
-        o.serialize_field("kind", &e.kind)?;
-        o.serialize_field("indicator", &e.indicator)?;
-        o.serialize_field("detail", &e.detail)?;
-        o.serialize_field("weight", &e.weight)?;
-        o.serialize_field("indicator_weight", &e.indicator_weight)?;
-        o.serialize_field("basis", &Json(&e.basis))?;
-        o.serialize_field("firm", &e.firm)?;
-        o.serialize_field("endpoint", &e.endpoint)?;
-        o.serialize_field("country", &Json(&e.country))?;
-        o.serialize_field("matched", &e.matched)?;
-        o.serialize_field("source", &e.source)?;
-        o.serialize_field("first_seen", &Time(e.first_ns))?;
-        o.serialize_field("packets", &e.packets)?;
-        o.serialize_field("in_validity", &e.in_validity)?;
-        o.serialize_field("clients", &e.clients)?;
-        o.end()
-    }
-}
-
-impl ToJson for Advisory {
-    fn to_json<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let a = self;
-        let mut o = s.serialize_struct("Advisory", 3)?;
-        o.serialize_field("kind", &a.kind)?;
-        o.serialize_field("detail", &a.detail)?;
-        o.serialize_field("endpoint", &AddressOrEmpty(a.endpoint))?;
-        o.end()
-    }
-}
-
-impl ToJson for Problem {
-    fn to_json<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let p = self;
-        let mut o = s.serialize_struct("Problem", 4)?;
-        o.serialize_field("kind", &Json(&p.kind))?;
-        o.serialize_field("packet", &p.packet)?;
-        o.serialize_field("offset", &p.offset)?;
-        o.serialize_field("detail", &p.detail)?;
-        o.end()
-    }
-}
-
-impl ToJson for AppCounts {
-    fn to_json<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let c = self;
-        let mut o = s.serialize_struct("AppCounts", 4)?;
-        o.serialize_field("dns", &c.dns)?;
-        o.serialize_field("tls", &c.tls)?;
-        o.serialize_field("http", &c.http)?;
-        o.serialize_field("quic", &c.quic)?;
-        o.end()
-    }
-}
-
-impl ToJson for FragmentCounts {
-    fn to_json<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let c = self;
-        let mut o = s.serialize_struct("FragmentCounts", 4)?;
-        o.serialize_field("fragments", &c.fragments)?;
-        o.serialize_field("reassembled", &c.reassembled)?;
-        o.serialize_field("incomplete", &c.incomplete)?;
-        o.serialize_field("overlapping", &c.overlapping)?;
-        o.end()
-    }
-}
-
-impl ToJson for TcpCounts {
-    fn to_json<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let c = self;
-        let mut o = s.serialize_struct("TcpCounts", 3)?;
-        o.serialize_field("segments_buffered", &c.segments_buffered)?;
-        o.serialize_field("reassembled", &c.reassembled)?;
-        o.serialize_field("incomplete", &c.incomplete)?;
-        o.end()
-    }
-}
-
-impl ToJson for SetInfo {
-    fn to_json<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let i = self;
-        let mut o = s.serialize_struct("SetInfo", 3)?;
-        o.serialize_field("versions", &i.versions)?;
-        o.serialize_field("sha256", &i.sha256)?;
-        o.serialize_field("count", &i.count)?;
-        o.end()
-    }
-}
-
-impl ToJson for GeoIpInfo {
-    fn to_json<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let i = self;
-        let mut o = s.serialize_struct("GeoIpInfo", 6)?;
-        o.serialize_field("source", &i.source)?;
-        o.serialize_field("database_type", &i.database_type)?;
-        o.serialize_field("build_epoch", &i.build_epoch)?;
-        o.serialize_field("build_date", &i.build_date)?;
-        o.serialize_field("layout", &Json(&i.layout))?;
-        o.serialize_field("ip_version", &i.ip_version)?;
-        o.end()
-    }
-}
-
-impl ToJson for Validity {
-    fn to_json<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let v = self;
-        let mut o = s.serialize_struct("Validity", 2)?;
-        o.serialize_field("from", &v.from)?;
-        o.serialize_field("to", &v.to)?;
-        o.end()
-    }
-}
-
-/// An indicator: its matcher is written as `kind` (`ip`, `net`, `name`, `http-url`,
-/// `http-param`, `user-agent`, `port`) and `value` between its role and its weight.
-impl ToJson for Indicator {
-    fn to_json<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let i = self;
-        let mut o = s.serialize_struct("Indicator", 10)?;
-        o.serialize_field("id", &i.id)?;
-        o.serialize_field("role", &Json(&i.role))?;
-        match &i.matcher {
-            Matcher::Ip(a) => {
-                o.serialize_field("kind", "ip")?;
-                o.serialize_field("value", a)?;
-            }
-            Matcher::Net(n) => {
-                o.serialize_field("kind", "net")?;
-                o.serialize_field("value", n)?;
-            }
-            Matcher::Name(n) => {
-                o.serialize_field("kind", "name")?;
-                o.serialize_field("value", n)?;
-            }
-            Matcher::HttpUrl { host, path } => {
-                o.serialize_field("kind", "http-url")?;
-                o.serialize_field("value", &Pair(("host", host), ("path", path)))?;
-            }
-            Matcher::HttpParam { host, param } => {
-                o.serialize_field("kind", "http-param")?;
-                o.serialize_field("value", &Pair(("host", host), ("param", param)))?;
-            }
-            Matcher::UserAgent(ua) => {
-                o.serialize_field("kind", "user-agent")?;
-                o.serialize_field("value", ua)?;
-            }
-            Matcher::Port { proto, port } => {
-                o.serialize_field("kind", "port")?;
-                o.serialize_field("value", &Pair(("proto", proto), ("port", port)))?;
+/// Facts written as JSON objects: for each, its fields' names and values, in their order.
+macro_rules! object {
+    ($($ty:ident => |$v:ident| { $($name:literal: $value:expr,)* })*) => {$(
+        impl ToJson for $ty {
+            fn to_json<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let $v = self;
+                let mut o = s.serialize_struct(stringify!($ty), [$($name),*].len())?;
+                $(o.serialize_field($name, $value)?;)*
+                o.end()
             }
         }
-        o.serialize_field("weight", &i.weight)?;
-        o.serialize_field("clients", &i.clients)?;
-        o.serialize_field("valid", &Json(&i.valid))?;
-        o.serialize_field("source", &i.source)?;
-        o.serialize_field("description", &i.description)?;
-        o.serialize_field("origin", &i.origin)?;
-        o.end()
+    )*};
+}
+
+object! {
+    Verdict => |v| {
+        "label": &Json(&v.label),
+        "build": &Json(&v.build),
+        "confidence": &v.confidence,
+        "tom_score": &v.tom_score,
+        "tom_firm_score": &v.tom_firm_score,
+        "skype_score": &v.skype_score,
+        "coverage": &v.coverage,
+        "summary": &v.summary,
+    }
+    Evidence => |e| {
+        "kind": &e.kind,
+        "indicator": &e.indicator,
+        "detail": &e.detail,
+        "weight": &e.weight,
+        "indicator_weight": &e.indicator_weight,
+        "basis": &Json(&e.basis),
+        "firm": &e.firm,
+        "endpoint": &e.endpoint,
+        "country": &Json(&e.country),
+        "matched": &e.matched,
+        "source": &e.source,
+        "first_seen": &Time(e.first_ns),
+        "packets": &e.packets,
+        "in_validity": &e.in_validity,
+        "clients": &e.clients,
+    }
+    Advisory => |a| {
+        "kind": &a.kind,
+        "detail": &a.detail,
+        "endpoint": &AddressOrEmpty(a.endpoint),
+    }
+    Problem => |p| {
+        "kind": &Json(&p.kind),
+        "packet": &p.packet,
+        "offset": &p.offset,
+        "detail": &p.detail,
+    }
+    AppCounts => |c| {
+        "dns": &c.dns,
+        "tls": &c.tls,
+        "http": &c.http,
+        "quic": &c.quic,
+    }
+    FragmentCounts => |c| {
+        "fragments": &c.fragments,
+        "reassembled": &c.reassembled,
+        "incomplete": &c.incomplete,
+        "overlapping": &c.overlapping,
+    }
+    TcpCounts => |c| {
+        "segments_buffered": &c.segments_buffered,
+        "reassembled": &c.reassembled,
+        "incomplete": &c.incomplete,
+    }
+    SetInfo => |i| {
+        "versions": &i.versions,
+        "sha256": &i.sha256,
+        "count": &i.count,
+    }
+    GeoIpInfo => |i| {
+        "source": &i.source,
+        "database_type": &i.database_type,
+        "build_epoch": &i.build_epoch,
+        "build_date": &i.build_date,
+        "layout": &Json(&i.layout),
+        "ip_version": &i.ip_version,
+    }
+    Validity => |v| {
+        "from": &v.from,
+        "to": &v.to,
+    }
+    Indicator => |i| {
+        "id": &i.id,
+        "role": &Json(&i.role),
+        "kind": matcher_kind(&i.matcher),
+        "value": &Json(&i.matcher),
+        "weight": &i.weight,
+        "clients": &i.clients,
+        "valid": &Json(&i.valid),
+        "source": &i.source,
+        "description": &i.description,
+        "origin": &i.origin,
+    }
+}
+
+/// The `kind` of an indicator's matcher, beside its `value` (the matcher's [`ToJson`]).
+fn matcher_kind(m: &Matcher) -> &'static str {
+    match m {
+        Matcher::Ip(_) => "ip",
+        Matcher::Net(_) => "net",
+        Matcher::Name(_) => "name",
+        Matcher::HttpUrl { .. } => "http-url",
+        Matcher::HttpParam { .. } => "http-param",
+        Matcher::UserAgent(_) => "user-agent",
+        Matcher::Port { .. } => "port",
+    }
+}
+
+/// What a matcher matches: an address, a network, a name or a User-Agent as a string; a URL, a
+/// parameter or a port as an object.
+impl ToJson for Matcher {
+    fn to_json<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Matcher::Ip(a) => a.serialize(s),
+            Matcher::Net(n) => n.serialize(s),
+            Matcher::Name(text) | Matcher::UserAgent(text) => s.serialize_str(text),
+            Matcher::HttpUrl { host, path } => Pair(("host", host), ("path", path)).serialize(s),
+            Matcher::HttpParam { host, param } => {
+                Pair(("host", host), ("param", param)).serialize(s)
+            }
+            Matcher::Port { proto, port } => Pair(("proto", proto), ("port", port)).serialize(s),
+        }
     }
 }
 
