@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::addr;
 use crate::knowledge::geoip::{Country, GeoIp};
 use crate::knowledge::indicators::{Indicator, IndicatorSet, Role};
-use crate::report::schema::json;
+use crate::report::schema::{self, json};
 
 /// Version of the JSON of `tomskype lookup`.
 pub const SCHEMA: &str = "tomskype-lookup/1";
@@ -121,7 +121,7 @@ pub fn lookup(queries: &[String], geoip: &GeoIp, set: &IndicatorSet) -> Lookup {
                     query: q.to_owned(),
                     kind: QueryKind::Address,
                     country: geoip.country(a),
-                    special: addr::special_range(a).map(|s| s.name()),
+                    special: addr::special_range(a).map(schema::special_range),
                     indicators: set.match_addr(a).map(|i| reference(i, set)).collect(),
                 };
             }

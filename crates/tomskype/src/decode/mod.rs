@@ -118,17 +118,6 @@ impl Skip {
         Skip::BadIpHeader,
         Skip::Fragment,
     ];
-
-    /// Stable name used in reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            Skip::UnsupportedLinkType => "unsupported-link-type",
-            Skip::NotIp => "not-ip",
-            Skip::BadLinkHeader => "bad-link-header",
-            Skip::BadIpHeader => "bad-ip-header",
-            Skip::Fragment => "fragment",
-        }
-    }
 }
 
 /// Counts of what the decoder saw, by outcome. Cheap to update per packet.

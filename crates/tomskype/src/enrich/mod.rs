@@ -83,25 +83,6 @@ pub enum Basis {
     /// The remote port of a flow the host opened.
     Port,
 }
-
-impl Basis {
-    /// Stable name, as in reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            Basis::Request => "request",
-            Basis::ServerName => "server-name",
-            Basis::LookupAndContact => "lookup-and-contact",
-            Basis::LookupOnly => "lookup-only",
-            Basis::Visit => "visit",
-            Basis::Relayed => "relayed",
-            Basis::Unsolicited => "unsolicited",
-            Basis::Contacted => "contacted",
-            Basis::ReceivedOnly => "received-only",
-            Basis::Port => "port",
-        }
-    }
-}
-
 /// One indicator match, with when it was first seen and how.
 #[derive(Debug, Clone)]
 pub struct Match<'s> {

@@ -140,14 +140,14 @@ impl From<&DecodeStats> for DecodeReport {
             skipped: Skip::ALL
                 .iter()
                 .filter(|&&k| s.skipped(k) > 0)
-                .map(|&k| (k.name(), s.skipped(k)))
+                .map(|&k| (schema::skip(k), s.skipped(k)))
                 .collect(),
             app_malformed: s.app_malformed,
             fragments: s.fragments,
             tunnels: TunnelKind::ALL
                 .iter()
                 .filter(|&&k| s.tunnel(k) > 0)
-                .map(|&k| (k.name(), s.tunnel(k)))
+                .map(|&k| (schema::tunnel(k), s.tunnel(k)))
                 .collect(),
             tcp_reassembly: s.tcp_reassembly,
         }
@@ -384,7 +384,7 @@ impl HostReport {
                 EndpointReport {
                     address: e.addr,
                     country: e.country,
-                    special: e.special.map(|s| s.name()),
+                    special: e.special.map(schema::special_range),
                     names: e
                         .names
                         .iter()

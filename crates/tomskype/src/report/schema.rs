@@ -20,14 +20,16 @@ use std::net::IpAddr;
 use serde::ser::{SerializeSeq, SerializeStruct};
 use serde::{Serialize, Serializer};
 
+use crate::addr::SpecialRange;
 use crate::capture::{CaptureFormat, Problem, ProblemKind};
 use crate::classify::{Advisory, Build, Evidence, Label, Verdict};
-use crate::decode::{AppCounts, FragmentCounts, TcpCounts};
+use crate::decode::{AppCounts, FragmentCounts, Skip, TcpCounts, TunnelKind};
 use crate::enrich::Basis;
 use crate::flow::PortName;
 use crate::knowledge::geoip::{Country, GeoIpInfo, Layout};
 use crate::knowledge::indicators::{Indicator, Matcher, Role, SetInfo, Validity};
 use crate::timefmt;
+use crate::zeek::{LogFormat, LogSummary};
 
 /// How a fact of a stage is written in JSON: implemented here for every fact that appears in a
 /// document, and for slices, `Vec`s and `Option`s of them.
@@ -60,6 +62,78 @@ pub fn capture_format(format: CaptureFormat) -> &'static str {
         CaptureFormat::Pcapng => "pcapng",
         CaptureFormat::Unknown => "unknown",
     }
+}
+
+/// The name a special-purpose address range is reported by (an endpoint's `special`; `lookup`'s).
+pub fn special_range(range: SpecialRange) -> &'static str {
+    match range {
+        SpecialRange::Unspecified => "unspecified",
+        SpecialRange::Loopback => "loopback",
+        SpecialRange::Private => "private",
+        SpecialRange::Cgnat => "cgnat",
+        SpecialRange::LinkLocal => "link-local",
+        SpecialRange::Documentation => "documentation",
+        SpecialRange::Benchmarking => "benchmarking",
+        SpecialRange::Multicast => "multicast",
+        SpecialRange::Broadcast => "broadcast",
+        SpecialRange::Reserved => "reserved",
+        SpecialRange::UniqueLocal => "unique-local",
+        SpecialRange::Discard => "discard",
+    }
+}
+
+/// The name packets skipped for `why` are counted by (`decode.skipped` of an input).
+pub fn skip(why: Skip) -> &'static str {
+    match why {
+        Skip::UnsupportedLinkType => "unsupported-link-type",
+        Skip::NotIp => "not-ip",
+        Skip::BadLinkHeader => "bad-link-header",
+        Skip::BadIpHeader => "bad-ip-header",
+        Skip::Fragment => "fragment",
+    }
+}
+
+/// The name frames inside a tunnel are counted by (`decode.tunnels` of an input).
+pub fn tunnel(kind: TunnelKind) -> &'static str {
+    match kind {
+        TunnelKind::Gre => "gre",
+        TunnelKind::PptpGre => "pptp-gre",
+        TunnelKind::Erspan => "erspan",
+        TunnelKind::Vxlan => "vxlan",
+        TunnelKind::Geneve => "geneve",
+        TunnelKind::GtpU => "gtp-u",
+        TunnelKind::IpInIp => "ip-in-ip",
+        TunnelKind::Mpls => "mpls",
+        TunnelKind::Pppoe => "pppoe",
+        TunnelKind::Amsdu => "802.11-amsdu",
+    }
+}
+
+/// The name of whose a sign is (`basis` of a piece of evidence; the people's report shows it).
+pub fn basis(basis: Basis) -> &'static str {
+    match basis {
+        Basis::Request => "request",
+        Basis::ServerName => "server-name",
+        Basis::LookupAndContact => "lookup-and-contact",
+        Basis::LookupOnly => "lookup-only",
+        Basis::Visit => "visit",
+        Basis::Relayed => "relayed",
+        Basis::Unsolicited => "unsolicited",
+        Basis::Contacted => "contacted",
+        Basis::ReceivedOnly => "received-only",
+        Basis::Port => "port",
+    }
+}
+
+/// The format a Zeek log is reported by (`format` of an input): `zeek-conn`, `zeek-dns-json`,
+/// `zeek-files`, ...
+pub fn zeek_log(log: &LogSummary) -> String {
+    let json = if log.format == LogFormat::Json {
+        "-json"
+    } else {
+        ""
+    };
+    format!("zeek-{}{json}", log.kind.name())
 }
 
 /// A capture time (ns since the epoch) as [`timefmt::rfc3339`] text, or null: the form every
@@ -126,9 +200,12 @@ macro_rules! as_str {
 
 as_str! {
     Label => |l| l.name();
-    Basis => |b| b.name();
+    Basis => |b| basis(*b);
     Role => |r| r.name();
-    Layout => |l| l.name();
+    Layout => |l| match l {
+        Layout::MaxMind => "maxmind",
+        Layout::IpLocationDb => "ip-location-db",
+    };
     ProblemKind => |k| k.name();
     Country => |c| c.as_str();
     PortName => |p| p.write(&mut [0u8; 16]);
@@ -311,6 +388,35 @@ mod tests {
             "[\"tcp/443\",\"ip47/0\"]"
         );
         assert_eq!(capture_format(CaptureFormat::PcapNs), "pcap-ns");
+        assert_eq!(skip(Skip::NotIp), "not-ip");
+        assert_eq!(tunnel(TunnelKind::Amsdu), "802.11-amsdu");
+    }
+
+    #[test]
+    fn special_ranges_have_distinct_kebab_case_names() {
+        use SpecialRange::*;
+        let all = [
+            Unspecified,
+            Loopback,
+            Private,
+            Cgnat,
+            LinkLocal,
+            Documentation,
+            Benchmarking,
+            Multicast,
+            Broadcast,
+            Reserved,
+            UniqueLocal,
+            Discard,
+        ];
+        let mut seen = std::collections::HashSet::new();
+        for r in all {
+            let name = special_range(r);
+            assert!(seen.insert(name), "duplicate name {name}");
+            assert!(name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'));
+        }
+        assert_eq!(special_range(LinkLocal), "link-local");
+        assert_eq!(special_range(UniqueLocal), "unique-local");
     }
 
     #[test]

@@ -65,17 +65,6 @@ pub enum Layout {
     /// `{"country_code": ..}` (ip-location-db builds).
     IpLocationDb,
 }
-
-impl Layout {
-    /// The name used in reports: "maxmind" or "ip-location-db".
-    pub fn name(&self) -> &'static str {
-        match self {
-            Layout::MaxMind => "maxmind",
-            Layout::IpLocationDb => "ip-location-db",
-        }
-    }
-}
-
 /// What database is in use, for the report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GeoIpInfo {
