@@ -421,3 +421,99 @@ fn the_checker_sees_imports_and_skips_tests_and_comments() {
     assert_eq!(used, ["flow", "addr", "report", "decode"]);
     assert_eq!(tests, ["corpora"]);
 }
+
+/// What in `lines` writes a type's JSON, with its line number: a `derive` naming `Serialize`
+/// (its list may run over several lines), an `impl … Serialize for …`, a `serialize_with`
+/// (told apart when it names report's writer of the facts, `json`) and a `serde(remote …)` (a
+/// schema of some other type).
+fn json_writers(lines: &[(usize, String)]) -> Vec<(usize, &'static str)> {
+    let names_serialize = |code: &str| {
+        code.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .any(|word| word == "Serialize")
+    };
+    let mut out = Vec::new();
+    let mut derive: Option<(usize, String)> = None;
+    for (n, code) in lines {
+        if let Some((start, mut text)) = derive
+            .take()
+            .or_else(|| code.contains("derive(").then(|| (*n, String::new())))
+        {
+            text.push_str(code);
+            if !text.contains(")]") {
+                derive = Some((start, text));
+            } else if names_serialize(&text) {
+                out.push((start, "derive(Serialize)"));
+            }
+        }
+        if code.starts_with("impl") && names_serialize(code) && code.contains(" for ") {
+            out.push((*n, "impl Serialize"));
+        }
+        for (at, _) in code.match_indices("serialize_with") {
+            // Report's own writer of the facts (`report::schema::json`), or another.
+            let target = code[at..].split('"').nth(1).unwrap_or("");
+            let kind = if target == "json" || target.ends_with("report::schema::json") {
+                "serialize_with = report's json"
+            } else {
+                "serialize_with"
+            };
+            out.push((*n, kind));
+        }
+        if code.contains("remote") && code.contains("serde(") {
+            out.push((*n, "serde(remote)"));
+        }
+    }
+    out
+}
+
+/// The JSON of the facts the stages return is the report's (docs/ARCHITECTURE.md): it is
+/// written by `report/` alone (`report/schema.rs`), and no type of a stage derives or
+/// implements `Serialize`. The tools above the report (`lookup`, `export`, the sample
+/// generator) may derive it for their own documents; the stage facts in those go through
+/// report's schema (`serialize_with = "json"`, or its `Json` wrapper), which the compiler sees
+/// to, since the stage types implement no `Serialize`. Bounds on `Serialize` (`textsafe`'s JSON writers) and `Deserialize` (GeoIP's
+/// records) are not writers.
+#[test]
+fn only_the_report_writes_the_facts_as_json() {
+    let report = layer_of("report").unwrap();
+    let mut wrong = Vec::new();
+    for (rel, top, lines) in library_code() {
+        if top == "report" {
+            continue;
+        }
+        let tool = layer_of(&top).is_some_and(|l| l > report);
+        let uses_schema = lines.iter().any(|(_, c)| c.contains("report::schema::"));
+        for (n, what) in json_writers(&lines) {
+            let allowed = match what {
+                "derive(Serialize)" => tool,
+                "serialize_with = report's json" => tool && uses_schema,
+                _ => false,
+            };
+            if !allowed {
+                wrong.push(format!("src/{}:{n}: {what}", rel.display()));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "JSON written outside report/ (a stage's fact goes in report/schema.rs):\n{}",
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn the_json_checker_sees_derives_impls_and_serde_attributes() {
+    let text = "#[derive(Debug, Clone, Deserialize)]\nstruct A;\n#[derive(\n    Debug,\n    serde::Serialize,\n)]\nstruct B { #[serde(serialize_with = \"f\")] x: u8, #[serde(serialize_with = \"json\")] y: u8 }\nimpl<T> Serialize for C<T> {}\nimpl serde::Serialize for D {}\nfn w<T: serde::Serialize>(t: &T) {}\n// #[derive(Serialize)] in a comment\n#[derive(Serialize)]\n#[serde(remote = \"E\")]\nstruct EDef;\n#[cfg(test)]\nmod tests {\n    #[derive(Serialize)]\n    struct T;\n}\n";
+    let (lines, _) = code_lines(text);
+    assert_eq!(
+        json_writers(&lines),
+        [
+            (3, "derive(Serialize)"),
+            (7, "serialize_with"),
+            (7, "serialize_with = report's json"),
+            (8, "impl Serialize"),
+            (9, "impl Serialize"),
+            (12, "derive(Serialize)"),
+            (13, "serde(remote)"),
+        ]
+    );
+}

@@ -18,9 +18,8 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnetwork::IpNetwork;
-use serde::{Serialize, Serializer};
 
-/// A special-purpose address range an address falls in. Serialises as [`SpecialRange::name`].
+/// A special-purpose address range an address falls in (reports name it, `report::schema`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SpecialRange {
     /// `0.0.0.0/32`, `::/128`: no address at all.
@@ -51,38 +50,6 @@ pub enum SpecialRange {
     UniqueLocal,
     /// Discard-only IPv6, RFC 6666: `100::/64`.
     Discard,
-}
-
-impl SpecialRange {
-    /// Stable kebab-case name, used in JSON output.
-    pub fn name(&self) -> &'static str {
-        match self {
-            SpecialRange::Unspecified => "unspecified",
-            SpecialRange::Loopback => "loopback",
-            SpecialRange::Private => "private",
-            SpecialRange::Cgnat => "cgnat",
-            SpecialRange::LinkLocal => "link-local",
-            SpecialRange::Documentation => "documentation",
-            SpecialRange::Benchmarking => "benchmarking",
-            SpecialRange::Multicast => "multicast",
-            SpecialRange::Broadcast => "broadcast",
-            SpecialRange::Reserved => "reserved",
-            SpecialRange::UniqueLocal => "unique-local",
-            SpecialRange::Discard => "discard",
-        }
-    }
-}
-
-impl std::fmt::Display for SpecialRange {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl Serialize for SpecialRange {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.name())
-    }
 }
 
 /// The special-purpose range `ip` falls in, or `None` for an ordinary global address.
@@ -442,34 +409,6 @@ mod tests {
         assert_eq!(range("::ffff:0.0.0.0"), Some(Unspecified));
         assert_eq!(range("::ffff:8.8.8.8"), None);
         assert_eq!(range("::ffff:100.64.0.1"), Some(Cgnat));
-    }
-
-    #[test]
-    fn names_are_kebab_case_and_serialise() {
-        let all = [
-            Unspecified,
-            Loopback,
-            Private,
-            Cgnat,
-            LinkLocal,
-            Documentation,
-            Benchmarking,
-            Multicast,
-            Broadcast,
-            Reserved,
-            UniqueLocal,
-            Discard,
-        ];
-        let mut seen = std::collections::HashSet::new();
-        for r in all {
-            let name = r.name();
-            assert!(seen.insert(name), "duplicate name {name}");
-            assert!(name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'));
-            assert_eq!(serde_json::to_string(&r).ok(), Some(format!("\"{name}\"")));
-            assert_eq!(r.to_string(), name);
-        }
-        assert_eq!(LinkLocal.name(), "link-local");
-        assert_eq!(UniqueLocal.name(), "unique-local");
     }
 
     fn ip(s: &str) -> IpAddr {

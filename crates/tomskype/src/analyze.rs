@@ -18,7 +18,7 @@ use crate::flow::{FlowTable, Tracker};
 use crate::knowledge::geoip::GeoIp;
 use crate::knowledge::indicators::IndicatorSet;
 use crate::report::model::{DecodeReport, MemoryReport, QuietHosts, ToolInfo, Totals, SCHEMA};
-use crate::report::{HostReport, InputReport, Report};
+use crate::report::{schema, HostReport, InputReport, Report};
 use crate::zeek;
 
 /// What the analysis needs besides the traffic: loaded once per run.
@@ -221,7 +221,7 @@ fn probe(path: &Path) -> Result<(), String> {
 /// The report of one Zeek log: `packets` counts its records.
 fn log_input(log: zeek::LogSummary) -> InputReport {
     let mut input = InputReport::new(log.path.display().to_string(), CaptureFormat::Unknown);
-    input.format = log.format_name();
+    input.format = schema::zeek_log(&log);
     input.gzip = log.gzip;
     input.packets = log.records;
     input.bytes = log.bytes;

@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::addr;
 use crate::knowledge::geoip::{Country, GeoIp};
 use crate::knowledge::indicators::{Indicator, IndicatorSet, Role};
+use crate::report::schema::{self, json};
 
 /// Version of the JSON of `tomskype lookup`.
 pub const SCHEMA: &str = "tomskype-lookup/1";
@@ -38,7 +39,7 @@ pub struct Answer {
     /// What it was read as.
     pub kind: QueryKind,
     /// For an address: its country (never for special-purpose addresses).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "json")]
     pub country: Option<Country>,
     /// For an address: its special-purpose range, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -53,6 +54,7 @@ pub struct IndicatorRef {
     /// Its id.
     pub id: String,
     /// `tom`, `tom-web`, `skype` or `not-evidence`.
+    #[serde(serialize_with = "json")]
     pub role: Role,
     /// What it matches, in words.
     pub matches: String,
@@ -119,7 +121,7 @@ pub fn lookup(queries: &[String], geoip: &GeoIp, set: &IndicatorSet) -> Lookup {
                     query: q.to_owned(),
                     kind: QueryKind::Address,
                     country: geoip.country(a),
-                    special: addr::special_range(a).map(|s| s.name()),
+                    special: addr::special_range(a).map(schema::special_range),
                     indicators: set.match_addr(a).map(|i| reference(i, set)).collect(),
                 };
             }

@@ -52,18 +52,6 @@ pub fn rfc3339(ts_ns: i64) -> String {
     ascii(&out)
 }
 
-/// Serializes a capture time (ns since the epoch) as [`rfc3339`] text, or as null: the form
-/// every time of the JSON report takes.
-pub fn serialize_rfc3339<S: serde::Serializer>(
-    ts_ns: &Option<i64>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    match ts_ns {
-        Some(ts) => s.serialize_str(&rfc3339(*ts)),
-        None => s.serialize_none(),
-    }
-}
-
 /// Writes the last `out.len()` decimal digits of `value` into `out`, zero-padded: the digit
 /// writer of the hand-made report strings (times here, `flow::PortName`).
 pub(crate) fn put_digits(out: &mut [u8], value: u32) {

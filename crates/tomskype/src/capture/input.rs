@@ -213,10 +213,7 @@ impl ProblemLog {
             seen.push(kind);
             let more = self.count(kind).saturating_sub(MAX_PROBLEMS_PER_KIND);
             if more > 0 {
-                let name = serde_json::to_value(kind)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default();
+                let name = kind.name();
                 self.problems.push(Problem {
                     kind,
                     packet: None,

@@ -27,8 +27,6 @@ pub use file::{
     STREAM_WAIT,
 };
 
-use serde::Serialize;
-
 /// Link-layer header types (the `LINKTYPE_*` values of tcpdump.org), as numbers.
 pub mod linktype {
     /// BSD loopback: a 4-byte address family in host byte order.
@@ -79,8 +77,7 @@ impl<F: FnMut(&Packet<'_>)> PacketSink for F {
 }
 
 /// The container format of an input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CaptureFormat {
     /// Classic libpcap, microsecond timestamps.
     Pcap,
@@ -93,8 +90,7 @@ pub enum CaptureFormat {
 }
 
 /// What went wrong in a container, by kind (stable names for reports and tests).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProblemKind {
     /// The input could not be opened or read (I/O error).
     Io,
@@ -120,8 +116,27 @@ pub enum ProblemKind {
     SkippedLog,
 }
 
+impl ProblemKind {
+    /// Stable name, as in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProblemKind::Io => "io",
+            ProblemKind::Empty => "empty",
+            ProblemKind::NotACapture => "not-a-capture",
+            ProblemKind::UnsupportedVersion => "unsupported-version",
+            ProblemKind::TruncatedHeader => "truncated-header",
+            ProblemKind::TruncatedRecord => "truncated-record",
+            ProblemKind::BadRecord => "bad-record",
+            ProblemKind::CaplenOverSnaplen => "caplen-over-snaplen",
+            ProblemKind::UnknownInterface => "unknown-interface",
+            ProblemKind::Gzip => "gzip",
+            ProblemKind::SkippedLog => "skipped-log",
+        }
+    }
+}
+
 /// A problem found while reading an input; reading goes on past it where the format allows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     /// What kind of problem.
     pub kind: ProblemKind,
@@ -134,7 +149,7 @@ pub struct Problem {
 }
 
 /// What reading one input gave, beside the packets handed to the sink.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct ReadSummary {
     /// The container format.
     pub format: CaptureFormat,

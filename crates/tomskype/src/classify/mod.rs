@@ -27,16 +27,12 @@
 use std::cmp::Ordering;
 use std::net::IpAddr;
 
-use serde::{Serialize, Serializer};
-
 use crate::enrich::{Basis, HostView};
 use crate::knowledge::geoip::Country;
 use crate::knowledge::indicators::Role;
-use crate::timefmt;
 
 /// A host's label.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Label {
     /// The host runs TOM-Skype.
     TomSkype,
@@ -85,8 +81,7 @@ impl Label {
 }
 
 /// Which TOM-Skype build, where the evidence tells.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Build {
     /// The English build.
     English,
@@ -97,7 +92,7 @@ pub enum Build {
 }
 
 /// One piece of evidence (or a note that something is not evidence).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Evidence {
     /// What kind of sign: `tom-name`, `tom-http`, `tom-server`, `tom-web-http`,
     /// `skype-to-china`, `skype-name`, `skype-http`, `skype-server`, `skype-port`,
@@ -125,8 +120,8 @@ pub struct Evidence {
     pub matched: Option<String>,
     /// Source key of the indicator.
     pub source: Option<String>,
-    /// First seen: capture time, ns since the epoch (written in RFC 3339, UTC, as `first_seen`).
-    #[serde(rename = "first_seen", serialize_with = "timefmt::serialize_rfc3339")]
+    /// First seen: capture time, ns since the epoch (reports write it in RFC 3339, UTC, as
+    /// `first_seen`).
     pub first_ns: Option<i64>,
     /// Packets exchanged with the endpoint.
     pub packets: u64,
@@ -145,19 +140,18 @@ impl Evidence {
 }
 
 /// Something the user should know that does not change the host's label.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Advisory {
     /// Stable kind: `peer-in-china`, `tom-web-visit`.
     pub kind: String,
     /// What it means, in words.
     pub detail: String,
-    /// The endpoint concerned (written as an empty string when there is none).
-    #[serde(serialize_with = "address_or_empty")]
+    /// The endpoint concerned (the JSON report writes an empty string when there is none).
     pub endpoint: Option<IpAddr>,
 }
 
 /// A host's verdict.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {
     /// The label.
     pub label: Label,
@@ -178,7 +172,7 @@ pub struct Verdict {
 }
 
 /// A verdict with what it rests on.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Classification {
     /// The verdict.
     pub verdict: Verdict,
@@ -289,13 +283,6 @@ pub fn tom_web_visit(evidence: &[Evidence]) -> Option<&Evidence> {
 /// reports have always listed evidence in, kept so that reports stay the same.
 pub fn text_order(a: &Option<IpAddr>, b: &Option<IpAddr>) -> Ordering {
     a.map(|a| a.to_string()).cmp(&b.map(|b| b.to_string()))
-}
-
-fn address_or_empty<S: Serializer>(a: &Option<IpAddr>, s: S) -> Result<S::Ok, S::Error> {
-    match a {
-        Some(a) => s.collect_str(a),
-        None => s.serialize_str(""),
-    }
 }
 
 /// Rounds a weight or score to three decimals, as reports show them.

@@ -61,7 +61,7 @@ pub struct Fragment<'a> {
 }
 
 /// What happened to fragments, for the report's decode counts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FragmentCounts {
     /// Fragments received.
     pub fragments: u64,

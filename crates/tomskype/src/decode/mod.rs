@@ -43,7 +43,6 @@ pub mod tunnel;
 use std::net::IpAddr;
 
 use crate::capture;
-use serde::Serialize;
 
 pub use fragments::{FragmentCounts, Reassembler};
 pub use layers::{Layer, Tunnels};
@@ -95,8 +94,7 @@ pub struct Decoded<'a> {
 }
 
 /// Why a packet gave no [`Decoded`] summary.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Skip {
     /// The interface's link type is not one this decoder knows.
     UnsupportedLinkType,
@@ -120,17 +118,6 @@ impl Skip {
         Skip::BadIpHeader,
         Skip::Fragment,
     ];
-
-    /// Stable name used in reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            Skip::UnsupportedLinkType => "unsupported-link-type",
-            Skip::NotIp => "not-ip",
-            Skip::BadLinkHeader => "bad-link-header",
-            Skip::BadIpHeader => "bad-ip-header",
-            Skip::Fragment => "fragment",
-        }
-    }
 }
 
 /// Counts of what the decoder saw, by outcome. Cheap to update per packet.
@@ -153,7 +140,7 @@ pub struct DecodeStats {
 }
 
 /// What the TCP reassembly of the first bytes of each direction did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TcpCounts {
     /// Segments copied into a buffer (the rest were read in place).
     pub segments_buffered: u64,
@@ -174,7 +161,7 @@ impl TcpCounts {
 }
 
 /// Per-protocol counters for the application parsers.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AppCounts {
     /// DNS messages.
     pub dns: u64,

@@ -49,11 +49,8 @@
 //!   two Skype 7 captures, which hold 138 non-TLS connections with their handshake and both
 //!   directions captured. `classify` weighs it below classic UDP (docs/INDICATORS.md).
 
-use serde::Serialize;
-
 /// Which Skype protocol a flow showed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SkypeProtocol {
     /// Skype's classic (1.x-7.x, peer-to-peer era) TCP framing, judged at a connection's start.
     ClassicTcp,

@@ -19,11 +19,9 @@
 //! Left out: L2TP, Teredo, IPsec (encrypted), GRE with routing, VXLAN-GPE, GTP-U messages
 //! other than G-PDU.
 
-use serde::Serialize;
-
-/// The kinds of tunnel the decoder opens, counted in the report by [`TunnelKind::name`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
+/// The kinds of tunnel the decoder opens (counted in the report, by the names of
+/// `report::schema`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TunnelKind {
     /// GRE version 0 carrying IP, Ethernet or MPLS.
     Gre,
@@ -61,22 +59,6 @@ impl TunnelKind {
         TunnelKind::Pppoe,
         TunnelKind::Amsdu,
     ];
-
-    /// Stable name used in reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            TunnelKind::Gre => "gre",
-            TunnelKind::PptpGre => "pptp-gre",
-            TunnelKind::Erspan => "erspan",
-            TunnelKind::Vxlan => "vxlan",
-            TunnelKind::Geneve => "geneve",
-            TunnelKind::GtpU => "gtp-u",
-            TunnelKind::IpInIp => "ip-in-ip",
-            TunnelKind::Mpls => "mpls",
-            TunnelKind::Pppoe => "pppoe",
-            TunnelKind::Amsdu => "802.11-amsdu",
-        }
-    }
 }
 
 /// What a tunnel carries, and from where.

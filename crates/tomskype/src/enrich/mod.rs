@@ -58,8 +58,7 @@ pub enum Via {
 }
 
 /// Whose a sign is and how it was obtained: what the host itself did, or what reached it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Basis {
     /// An HTTP request the host sent on its own: no Referer, and either a request only a
     /// client makes (an indicator's URL or parameter) or not a browser's.
@@ -89,25 +88,6 @@ pub enum Basis {
     /// The remote port of a flow the host opened.
     Port,
 }
-
-impl Basis {
-    /// Stable name, as in reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            Basis::Request => "request",
-            Basis::ServerName => "server-name",
-            Basis::LookupAndContact => "lookup-and-contact",
-            Basis::LookupOnly => "lookup-only",
-            Basis::Visit => "visit",
-            Basis::Relayed => "relayed",
-            Basis::Unsolicited => "unsolicited",
-            Basis::Contacted => "contacted",
-            Basis::ReceivedOnly => "received-only",
-            Basis::Port => "port",
-        }
-    }
-}
-
 /// One indicator match, with when it was first seen and how.
 #[derive(Debug, Clone)]
 pub struct Match<'s> {

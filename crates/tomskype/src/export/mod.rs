@@ -12,6 +12,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::knowledge::indicators::{Indicator, IndicatorSet, SetInfo};
+use crate::report::schema::{json, Json};
 use crate::textsafe::{Safe, SafeDisplay};
 
 /// Export formats.
@@ -33,9 +34,10 @@ pub const SCHEMA: &str = "tomskype-indicators/1";
 #[derive(Serialize)]
 struct JsonExport<'a> {
     schema: &'static str,
+    #[serde(serialize_with = "json")]
     set: SetInfo,
     sources: &'a std::collections::BTreeMap<String, String>,
-    indicators: &'a [Indicator],
+    indicators: Json<'a, [Indicator]>,
 }
 
 /// Writes the set in `format`; `sid_base` is the first Suricata rule id.
@@ -54,7 +56,7 @@ pub fn write(
                 schema: SCHEMA,
                 set: set.info(),
                 sources: &set.sources,
-                indicators: &set.indicators,
+                indicators: Json(&set.indicators),
             };
             // Keeps the error's kind: a closed pipe (`| head -1`) must stay recognisable.
             crate::textsafe::write_json_pretty(&mut *out, &doc)?;

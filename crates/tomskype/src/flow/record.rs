@@ -2,13 +2,10 @@
 //! time, and who opened it. [`super::map::FlowMap`] stores them; [`super::table::FlowTable`]
 //! keeps the names seen beside them.
 
-use serde::Serialize;
-
 use super::key::{Dir, FlowKey};
 
 /// Who opened a flow, and how sure that is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Opener {
     /// Not known yet.
     #[default]

@@ -19,8 +19,6 @@
 //! ends the watch: the sizes could not be told). Two handshakes whose keys share a slot: the
 //! later wins, the earlier connection is not judged.
 
-use serde::Serialize;
-
 pub use crate::decode::skype::SkypeProtocol;
 use crate::decode::skype::{self, SkypeSign, TcpShape};
 use crate::decode::{tcp_flags, Decoded};
@@ -31,7 +29,7 @@ use super::Dir;
 pub const MIN_CLASSIC_UDP: u32 = 2;
 
 /// Skype protocol signs seen on one flow.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SkypeFacts {
     /// Packets with Microsoft STUN attributes.
     pub ms_stun: u32,
@@ -44,7 +42,6 @@ pub struct SkypeFacts {
     /// Time of the first sign, ns since the epoch.
     pub first_ns: Option<i64>,
     /// First 8 bytes of the last classic candidate.
-    #[serde(skip)]
     last_head: [u8; 8],
 }
 

@@ -14,7 +14,6 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
-use serde::Serialize;
 
 use super::key::{Dir, FlowKey};
 use super::map::{FlowMap, Probe};
@@ -59,7 +58,7 @@ pub struct Ended {
 }
 
 /// An HTTP request seen on a flow.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpFact {
     /// Capture time, ns since the epoch.
     pub ts_ns: i64,

@@ -1,6 +1,6 @@
 //! Stage 6, report: JSON renderings. `--format json` is the report model serialised with
-//! serde_json, pretty, with a final newline; field order is the model's, arrays are sorted by
-//! the model. Machines with no sign of Skype are counted (`quiet_hosts`), not listed, unless
+//! serde_json (the stages' facts in it as [`super::schema`] writes them), pretty, with a final
+//! newline; field order is the model's, arrays are sorted by the model. Machines with no sign of Skype are counted (`quiet_hosts`), not listed, unless
 //! `--all-hosts` asks for them: a capture of a big network has hundreds of thousands.
 //! `--format jsonl` streams the same content one object a line for pipelines: a header (schema,
 //! tool, knowledge), one line per host, a footer (inputs, sources, totals). Strings are exact;
@@ -13,6 +13,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::model::{InputReport, MemoryReport, ToolInfo, Totals};
+use super::schema::Json;
 use super::{HostReport, Report};
 use crate::knowledge::geoip::GeoIpInfo;
 use crate::knowledge::indicators::SetInfo;
@@ -22,8 +23,8 @@ use crate::knowledge::indicators::SetInfo;
 struct View<'r> {
     schema: &'static str,
     tool: &'r ToolInfo,
-    indicators: &'r SetInfo,
-    geoip: &'r GeoIpInfo,
+    indicators: Json<'r, SetInfo>,
+    geoip: Json<'r, GeoIpInfo>,
     inputs: &'r [InputReport],
     hosts: Vec<&'r HostReport>,
     quiet_hosts: usize,
@@ -42,8 +43,8 @@ fn view(report: &Report, all_hosts: bool) -> View<'_> {
     View {
         schema: report.schema,
         tool: &report.tool,
-        indicators: &report.indicators,
-        geoip: &report.geoip,
+        indicators: Json(&report.indicators),
+        geoip: Json(&report.geoip),
         inputs: &report.inputs,
         quiet_hosts: report.host_count() - hosts.len(),
         hosts,
@@ -71,8 +72,8 @@ enum Line<'r> {
     Header {
         schema: &'static str,
         tool: &'r ToolInfo,
-        indicators: &'r SetInfo,
-        geoip: &'r GeoIpInfo,
+        indicators: Json<'r, SetInfo>,
+        geoip: Json<'r, GeoIpInfo>,
     },
     Host(&'r HostReport),
     Footer {

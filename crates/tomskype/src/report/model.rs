@@ -1,5 +1,6 @@
 //! Stage 6, report: the report model. Built from the enriched host views and their
-//! classifications; serialised as is for `--format json`.
+//! classifications; serialised as is for `--format json`, the stages' facts it holds (verdicts,
+//! evidence, counts, countries) through [`super::schema`].
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -17,6 +18,8 @@ use crate::knowledge::geoip::{Country, GeoIpInfo};
 use crate::knowledge::indicators::SetInfo;
 use crate::timefmt;
 
+use super::schema::{self, json};
+
 /// Version of the JSON schema. Bumped on any change that could break a reader.
 pub const SCHEMA: &str = "tomskype-report/2";
 
@@ -31,8 +34,10 @@ pub struct Report {
     /// The tool.
     pub tool: ToolInfo,
     /// The indicator set used.
+    #[serde(serialize_with = "json")]
     pub indicators: SetInfo,
     /// The GeoIP database used.
+    #[serde(serialize_with = "json")]
     pub geoip: GeoIpInfo,
     /// Every input, in the order given.
     pub inputs: Vec<InputReport>,
@@ -170,6 +175,7 @@ pub struct InputReport {
     /// Bytes read (decompressed).
     pub bytes: u64,
     /// Problems in the container, with packet number and offset.
+    #[serde(serialize_with = "json")]
     pub problems: Vec<Problem>,
     /// True when nothing could be read from it.
     pub unreadable: bool,
@@ -180,13 +186,9 @@ pub struct InputReport {
 impl InputReport {
     /// The report of an input whose container format is `format`.
     pub fn new(path: String, format: CaptureFormat) -> InputReport {
-        let format = serde_json::to_value(format)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_else(|| "unknown".into());
         InputReport {
             path,
-            format,
+            format: schema::capture_format(format).to_owned(),
             gzip: false,
             packets: 0,
             bytes: 0,
@@ -207,15 +209,16 @@ pub struct DecodeReport {
     /// Packets skipped, by reason (only reasons that occurred).
     pub skipped: BTreeMap<&'static str, u64>,
     /// Application payloads that looked like DNS/TLS/HTTP but did not parse.
+    #[serde(serialize_with = "json")]
     pub app_malformed: AppCounts,
     /// IP fragments and the datagrams made of them (absent when there were none).
-    #[serde(skip_serializing_if = "is_default")]
+    #[serde(skip_serializing_if = "is_default", serialize_with = "json")]
     pub fragments: FragmentCounts,
     /// Frames decoded inside a tunnel, by kind (only kinds that occurred).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub tunnels: BTreeMap<&'static str, u64>,
     /// TCP segments joined to read messages split over segments (absent when none were).
-    #[serde(skip_serializing_if = "is_default")]
+    #[serde(skip_serializing_if = "is_default", serialize_with = "json")]
     pub tcp_reassembly: TcpCounts,
 }
 
@@ -231,14 +234,14 @@ impl From<&DecodeStats> for DecodeReport {
             skipped: Skip::ALL
                 .iter()
                 .filter(|&&k| s.skipped(k) > 0)
-                .map(|&k| (k.name(), s.skipped(k)))
+                .map(|&k| (schema::skip(k), s.skipped(k)))
                 .collect(),
             app_malformed: s.app_malformed,
             fragments: s.fragments,
             tunnels: TunnelKind::ALL
                 .iter()
                 .filter(|&&k| s.tunnel(k) > 0)
-                .map(|&k| (k.name(), s.tunnel(k)))
+                .map(|&k| (schema::tunnel(k), s.tunnel(k)))
                 .collect(),
             tcp_reassembly: s.tcp_reassembly,
         }
@@ -251,10 +254,13 @@ pub struct HostReport {
     /// The host's address.
     pub address: IpAddr,
     /// The verdict.
+    #[serde(serialize_with = "json")]
     pub verdict: Verdict,
     /// What the verdict rests on, strongest first.
+    #[serde(serialize_with = "json")]
     pub evidence: Vec<Evidence>,
     /// Advisories that do not change the label.
+    #[serde(serialize_with = "json")]
     pub advisories: Vec<Advisory>,
     /// What the host does for other machines (answers their DNS, relays their HTTP): what it
     /// does on their behalf is not counted as its own.
@@ -325,6 +331,7 @@ pub struct EndpointReport {
     /// Its address.
     pub address: IpAddr,
     /// Its country.
+    #[serde(serialize_with = "json")]
     pub country: Option<Country>,
     /// Its special-purpose range, if any.
     pub special: Option<&'static str>,
@@ -342,6 +349,7 @@ pub struct EndpointReport {
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub through_proxy: bool,
     /// Remote ports, shown `tcp/443`-style (the lowest 16).
+    #[serde(serialize_with = "json")]
     pub ports: Vec<PortName>,
     /// Flows.
     pub flows: u64,
@@ -476,7 +484,7 @@ impl HostReport {
                 EndpointReport {
                     address: e.addr,
                     country: e.country,
-                    special: e.special.map(|s| s.name()),
+                    special: e.special.map(schema::special_range),
                     names: e
                         .names
                         .iter()

@@ -498,7 +498,7 @@ fn step(e: &Evidence, m: &Messages, clock: &Clock<'_>) -> Option<Step> {
             "{} {:.2} {} {}",
             e.kind,
             e.weight,
-            e.basis.name(),
+            super::schema::basis(e.basis),
             e.indicator.as_deref().unwrap_or("rule")
         ),
     })

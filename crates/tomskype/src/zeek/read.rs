@@ -38,18 +38,6 @@ pub struct LogSummary {
     pub unreadable: bool,
 }
 
-impl LogSummary {
-    /// A name for the format, for reports: `zeek-conn`, `zeek-dns-json`, `zeek-files`, ...
-    pub fn format_name(&self) -> String {
-        let json = if self.format == LogFormat::Json {
-            "-json"
-        } else {
-            ""
-        };
-        format!("zeek-{}{json}", self.kind.name())
-    }
-}
-
 /// Reads every log in `paths` into one table: conn logs first, then dns, ssl and http, each
 /// kind in the order given. Summaries come back in the order of `paths`.
 /// `watch`, when given, keeps what it names past the table's bounds.
@@ -314,7 +302,8 @@ mod tests {
         assert!(from_file.records > 0);
         assert_eq!(from_file.records, from_bytes.records);
         assert_eq!(from_file.problems, from_bytes.problems);
-        assert_eq!(from_file.format_name(), from_bytes.format_name());
+        assert_eq!(from_file.kind, from_bytes.kind);
+        assert_eq!(from_file.format, from_bytes.format);
         let mut t3 = FlowTable::default();
         let other = read_log_bytes(Path::new("x.log"), b"\x00\x01binary", &mut t3);
         assert!(other.unreadable);
@@ -341,7 +330,7 @@ mod tests {
             assert_eq!(t.flows.len(), 2);
             let ip: IpAddr = "211.100.41.6".parse().unwrap();
             assert!(t.flows.keys().any(|k| k.b == ip && k.b_port == 80));
-            assert_eq!(s.format_name(), "zeek-conn");
+            assert_eq!((&s.kind, s.format), (&LogKind::Conn, LogFormat::Tsv));
         }
     }
 
@@ -398,7 +387,8 @@ mod tests {
         assert_eq!(s.len(), 3);
         assert_eq!(s[0].path, ssl);
         assert!(s[1].skipped && s[1].problems[0].kind == ProblemKind::SkippedLog);
-        assert_eq!(s[1].format_name(), "zeek-files-json");
+        assert_eq!(s[1].kind, LogKind::Other("files".into()));
+        assert_eq!(s[1].format, LogFormat::Json);
         // The SNI went on the UDP flow conn.log described, though ssl.log came first.
         assert!(t.facts.keys().all(|k| k.proto == 17));
         assert_eq!(t.facts.len(), 1);

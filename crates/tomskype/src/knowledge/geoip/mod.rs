@@ -16,7 +16,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use maxminddb::{MaxMindDbError, PathElement, Reader, WithinOptions};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use thiserror::Error;
 
 use crate::addr;
@@ -57,29 +57,16 @@ pub const STANDARD_LOCATIONS: &[&str] = &[
 const LAYOUT_PROBE_RECORDS: usize = 256;
 
 /// Which record layout a database uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
     /// `{"country": {"iso_code": ..}, "registered_country": {"iso_code": ..}}` (MaxMind
     /// GeoIP2/GeoLite2 Country and City, DB-IP lite).
-    #[serde(rename = "maxmind")]
     MaxMind,
     /// `{"country_code": ..}` (ip-location-db builds).
-    #[serde(rename = "ip-location-db")]
     IpLocationDb,
 }
-
-impl Layout {
-    /// The name used in reports: "maxmind" or "ip-location-db".
-    pub fn name(&self) -> &'static str {
-        match self {
-            Layout::MaxMind => "maxmind",
-            Layout::IpLocationDb => "ip-location-db",
-        }
-    }
-}
-
 /// What database is in use, for the report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GeoIpInfo {
     /// "embedded" or the path of the file.
     pub source: String,

@@ -17,7 +17,6 @@ use std::fmt;
 use std::net::IpAddr;
 
 use ipnetwork::IpNetwork;
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 pub use index::name_under;
@@ -29,8 +28,7 @@ pub const EMBEDDED: &str = include_str!("../../../data/indicators/tomskype.tsv")
 pub const EMBEDDED_NAME: &str = "<embedded>/data/indicators/tomskype.tsv";
 
 /// What a match means.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {
     /// Seen only from TOM-Skype builds.
     Tom,
@@ -44,8 +42,7 @@ pub enum Role {
 }
 
 /// What an indicator is matched against.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case", tag = "kind", content = "value")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Matcher {
     /// One address.
     Ip(IpAddr),
@@ -123,7 +120,7 @@ impl Role {
 }
 
 /// A range of years, inclusive, in which an indicator means what it says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Validity {
     /// First year, if bounded.
     pub from: Option<i32>,
@@ -155,14 +152,13 @@ impl fmt::Display for Validity {
 }
 
 /// One indicator.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Indicator {
     /// Unique id.
     pub id: String,
     /// What a match means.
     pub role: Role,
     /// What it matches.
-    #[serde(flatten)]
     pub matcher: Matcher,
     /// Weight of a match as evidence, 0..=1.
     pub weight: f64,
@@ -195,7 +191,7 @@ pub struct IndicatorSet {
 }
 
 /// Identity of a loaded indicator set, for reports.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SetInfo {
     /// `name version` of each file loaded.
     pub versions: Vec<String>,
