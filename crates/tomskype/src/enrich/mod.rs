@@ -289,9 +289,20 @@ pub struct Gathered {
 
 impl Gathered {
     /// Adds `other` (the next input's) to this.
-    pub fn merge(&mut self, other: Gathered) {
+    pub fn merge(&mut self, mut other: Gathered) {
         if self.watch.is_none() {
             self.watch = other.watch.clone();
+        }
+        // Into an empty one, the other's stores are taken whole (the first input of a run, or
+        // the one table of a capture): not a second copy of every host, made one by one.
+        if self.hosts.is_empty() {
+            std::mem::swap(&mut self.hosts, &mut other.hosts);
+        }
+        if self.resolved.is_empty() {
+            std::mem::swap(&mut self.resolved, &mut other.resolved);
+        }
+        if self.queries.is_empty() {
+            std::mem::swap(&mut self.queries, &mut other.queries);
         }
         let watch = self.watch.as_deref();
         for (addr, h) in other.hosts {
