@@ -3,14 +3,68 @@
 //! input order; then enriches, classifies and reports per host. The binary and the live
 //! capture both come through here, so every source gets the same verdicts. Zeek logs given
 //! among the inputs are read by `zeek` into the same kind of flow table.
+//!
+//! # One large file on several cores
+//!
+//! When there are fewer capture files than threads, a large file (a regular, uncompressed pcap
+//! or pcapng of at least [`SPLIT_MIN_BYTES`]; see [`Inputs::split_min_bytes`]) is read by
+//! several workers at once, each owning one *shard* of its packets: every worker reads the
+//! whole file, but decodes and tracks (flow table, DNS pairing, TCP reassembly, fragments,
+//! tunnels, QUIC, Skype openings) only the frames [`decode::shard_of`] gives its shard, a
+//! symmetric hash of the first IP header's address pair, as a network card's receive-side
+//! scaling shards traffic among queues (and Zeek's and Suricata's clusters among workers).
+//! Frames with no IP header found cheaply (ARP, unknown link types, damaged headers) are
+//! shard 0's. Each worker gathers its own table (`enrich::gather`) and the parts are merged in
+//! (file, shard) order with [`Gathered::merge`].
+//!
+//! Why by address pair, and not by cutting the file into stretches of time: every piece of
+//! state the tracker keeps between packets lives inside one address pair. A flow (both
+//! directions), its counters and its opener; a TCP direction being reassembled and the
+//! classic-Skype opening being watched; the fragments of a datagram (same source,
+//! destination); a DNS question and its answer (same client and server); everything inside a
+//! tunnel (the outer pair decides). So each shard's state is exactly what one thread would have
+//! built from those packets, and [`Gathered::merge`] adds shards as it adds files: flow counts
+//! sum, endpoints and hosts merge field by field (sums, minima, maxima, unions), and name sets
+//! (DNS questions per client, answers per client and address, a resolver's clients, a proxy's
+//! names) are unions while under their bounds. Cutting by time would cut every such piece of
+//! state at each boundary: connections without their handshake, answers without their
+//! question, reassembly without its start.
+//!
+//! Only shard 0 reports the file itself (format, packets, bytes, problems) and counts its
+//! bytes in [`Progress`]; the others read the same bytes and their summaries are dropped. The
+//! decode counts of the input are the sum of every shard's, so they equal one thread's. The
+//! report does not depend on the number of threads, with these known exceptions, all past a
+//! bound or at the edges of a timeout (the tests compare every sample and corpus capture read
+//! by one thread and in 2 and 3 shards, byte for byte):
+//! - bounds that hold per tracker hold per shard, so n shards together may keep up to n times
+//!   as much where one thread would have dropped or given up: the pending DNS questions
+//!   (65,536), the bytes and directions of TCP reassembly (8 MiB, 4,096), the fragments
+//!   waiting for reassembly (4 MiB, 1,024 datagrams); and the tables of watched TCP openings
+//!   (192 KiB) and of expected first sequence numbers (`flow::ways`: 4,096 entries each, in
+//!   sets of 4), where an entry gives way to another only when all four of its set are live
+//!   (they were direct-mapped, and then connections of different shards that shared a slot
+//!   evicted each other in one thread only: two of nDPI's `skype.pcap` connections did);
+//! - the 30 s timeouts of TCP reassembly and fragments are looked for at most once a second of
+//!   capture time, on the packets the tracker sees: a direction or datagram that completes
+//!   between 30 and 31 s after it started may be given up in one case and not the other;
+//! - name sets past their bounds (4,096 questions per client, 64 names per client and address,
+//!   64 clients per resolver, 4,096 names per proxy) keep the first names seen by one thread,
+//!   but each shard's first names and then the merge's, in name order;
+//! - a flow seen both inside a tunnel and outside it, or through two tunnels (two mirror
+//!   sessions that copy the same traffic: tcpdump's `erspan-type-ii-2.pcap`, whose four inner
+//!   flows count 8 in shards), or in frames whose IP header the shard test cannot reach (802.11
+//!   A-MSDU, more than three VLAN tags) and in plain frames, is split between shards: it
+//!   counts once in each, as a flow spread over two files does;
+//! - a file that changes while the shards read it.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::addr::LocalNets;
-use crate::capture::{self, CaptureFormat, Packet, PacketSink};
+use crate::capture::{self, CaptureFormat, Packet, PacketSink, ReadSummary};
 use crate::classify;
+use crate::decode::{self, DecodeStats};
 use crate::enrich::{self, Context, Gathered};
 use crate::flow::{FlowTable, Tracker};
 use crate::knowledge::geoip::GeoIp;
@@ -71,7 +125,15 @@ pub struct Inputs {
     /// How long a pipe or FIFO may keep the reader waiting for bytes (see
     /// [`capture::read_path_waiting`]); None for [`capture::STREAM_WAIT`].
     pub stream_wait: Option<std::time::Duration>,
+    /// The smallest capture file split among threads when there are fewer files than threads
+    /// (see the module documentation); None for [`SPLIT_MIN_BYTES`]. Tests set 0 to split
+    /// every file they can.
+    pub split_min_bytes: Option<u64>,
 }
+
+/// The smallest capture file that is split among threads by default: smaller files take too
+/// little time for the extra readers to pay off.
+pub const SPLIT_MIN_BYTES: u64 = 64 << 20;
 
 impl Inputs {
     /// Expands folders (recursively, sorted by path) and sorts the files into captures and
@@ -133,7 +195,9 @@ impl Inputs {
         progress: Option<&Progress>,
     ) -> Traffic {
         let wait = self.stream_wait.unwrap_or(capture::STREAM_WAIT);
-        let mut traffic = read_captures_waiting(&self.captures, wait, analyzer, threads, progress);
+        let split = self.split_min_bytes.unwrap_or(SPLIT_MIN_BYTES);
+        let mut traffic =
+            read_captures_split(&self.captures, wait, split, analyzer, threads, progress);
         if !self.zeek_logs.is_empty() {
             let (table, logs) = zeek::read_logs(&self.zeek_logs, Some(analyzer.indicators.watch()));
             traffic
@@ -185,9 +249,9 @@ fn log_input(log: zeek::LogSummary) -> InputReport {
 }
 
 /// Reads every capture in `paths` (files, or `-` for standard input; directories must already
-/// be expanded) with `threads` workers, each gathering its own input's flows per host, and
-/// merges what they gathered in input order, so the result does not depend on the number of
-/// threads.
+/// be expanded) with `threads` workers, each gathering its own input's flows per host (or its
+/// shard of a large input's, see the module documentation), and merges what they gathered in
+/// input order, so the result does not depend on the number of threads.
 pub fn read_captures(
     paths: &[PathBuf],
     analyzer: &Analyzer,
@@ -205,45 +269,124 @@ pub fn read_captures_waiting(
     threads: usize,
     progress: Option<&Progress>,
 ) -> Traffic {
+    read_captures_split(paths, wait, SPLIT_MIN_BYTES, analyzer, threads, progress)
+}
+
+/// One shard of an input: the frames [`decode::shard_of`] gives `k` of `n`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Shard {
+    k: u32,
+    n: u32,
+}
+
+/// What a worker made of one shard of one input.
+struct Part {
+    gathered: Gathered,
+    /// The input's summary: shard 0's only (the others read the same bytes).
+    summary: Option<ReadSummary>,
+    stats: DecodeStats,
+}
+
+/// How many shards each of `paths` is read in by `threads` workers: one each, unless there are
+/// fewer inputs than threads; then the spare threads go to the regular, uncompressed pcap and
+/// pcapng files of at least `split_min` bytes, a fair share each (the largest first for what
+/// does not divide evenly).
+fn shares(paths: &[PathBuf], threads: usize, split_min: u64) -> Vec<u32> {
+    let mut shares = vec![1u32; paths.len()];
+    let Some(spare) = threads.checked_sub(paths.len()).filter(|&s| s > 0) else {
+        return shares;
+    };
+    let mut big: Vec<(u64, usize)> = paths
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| Some((capture::plain_capture_len(p)?, i)))
+        .filter(|&(len, _)| len >= split_min)
+        .collect();
+    if big.is_empty() {
+        return shares;
+    }
+    big.sort_by_key(|&(len, i)| (std::cmp::Reverse(len), i));
+    let (each, rest) = (spare / big.len(), spare % big.len());
+    for (rank, &(_, i)) in big.iter().enumerate() {
+        let more = each + usize::from(rank < rest);
+        shares[i] += u32::try_from(more).unwrap_or(u32::MAX - 1);
+    }
+    shares
+}
+
+/// [`read_captures_waiting`], splitting inputs of at least `split_min` bytes among spare
+/// threads (see [`shares`]).
+fn read_captures_split(
+    paths: &[PathBuf],
+    wait: std::time::Duration,
+    split_min: u64,
+    analyzer: &Analyzer,
+    threads: usize,
+    progress: Option<&Progress>,
+) -> Traffic {
     let ctx = analyzer.context();
     // One copy of the indicator set for every input's table, not one per input.
     let watch = analyzer.indicators.watch();
+    // Work items in (input, shard) order: the order the parts are merged in.
+    let items: Vec<(usize, Shard)> = shares(paths, threads, split_min)
+        .into_iter()
+        .enumerate()
+        .flat_map(|(i, n)| (0..n).map(move |k| (i, Shard { k, n })))
+        .collect();
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<(Gathered, InputReport)>>> =
-        Mutex::new((0..paths.len()).map(|_| None).collect());
-    let workers = threads.clamp(1, paths.len().max(1));
+    let results: Mutex<Vec<Option<Part>>> = Mutex::new((0..items.len()).map(|_| None).collect());
+    let workers = threads.clamp(1, items.len().max(1));
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(path) = paths.get(i) else { break };
+                let at = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&(i, shard)) = items.get(at) else {
+                    break;
+                };
                 let tracker = Tracker::with_watch(Arc::clone(&watch));
-                let (table, input) = read_capture_with(path, tracker, wait, progress);
+                // Only shard 0 counts the input's bytes: the others read the same ones.
+                let progress = progress.filter(|_| shard.k == 0);
+                let (table, summary, stats) = read_shard(&paths[i], tracker, wait, shard, progress);
                 // Gathered here, in the worker: the flow table is dropped before the next input.
-                let one = (enrich::gather(&table, &ctx), input);
+                let part = Part {
+                    gathered: enrich::gather(&table, &ctx),
+                    summary: (shard.k == 0).then_some(summary),
+                    stats,
+                };
                 // A poisoned lock means another worker panicked; its panic is re-raised by
                 // the scope, so this worker's result no longer matters.
                 if let Ok(mut r) = results.lock() {
-                    r[i] = Some(one);
+                    r[at] = Some(part);
                 }
             });
         }
     });
     let mut traffic = Traffic::default();
-    for (gathered, input) in results
-        .into_inner()
-        .unwrap_or_default()
-        .into_iter()
-        .flatten()
-    {
-        traffic.gathered.merge(gathered);
-        traffic.inputs.push(input);
+    let mut stats = DecodeStats::default();
+    let mut summary = None;
+    let parts = results.into_inner().unwrap_or_default();
+    for (&(i, shard), part) in items.iter().zip(parts) {
+        let Some(part) = part else { continue };
+        traffic.gathered.merge(part.gathered);
+        stats.merge(&part.stats);
+        summary = summary.or(part.summary);
+        if shard.k + 1 == shard.n {
+            if let Some(summary) = summary.take() {
+                traffic
+                    .inputs
+                    .push(input_report(&paths[i], summary, &stats));
+            }
+            stats = DecodeStats::default();
+        }
     }
     traffic
 }
 
+/// The sink of one worker: the frames of its shard go to its tracker; shard 0 also publishes
+/// progress.
 struct Counting<'a> {
     tracker: Tracker,
+    shard: Shard,
     progress: Option<&'a Progress>,
     last: u64,
 }
@@ -251,7 +394,11 @@ struct Counting<'a> {
 impl PacketSink for Counting<'_> {
     #[inline]
     fn packet(&mut self, packet: &Packet<'_>) {
-        self.tracker.packet(packet);
+        if self.shard.n == 1
+            || decode::shard_of(packet.link_type, packet.data, self.shard.n) == self.shard.k
+        {
+            self.tracker.packet(packet);
+        }
         if let Some(p) = self.progress {
             // Publish every 4 MiB or so: the counter is shared between threads.
             if packet.offset >= self.last + (4 << 20) {
@@ -266,19 +413,24 @@ impl PacketSink for Counting<'_> {
 /// Reads one capture into a fresh flow table (with no indicator set to keep evidence past the
 /// table's bounds: [`read_captures`] gives it the analyzer's).
 pub fn read_capture(path: &Path, progress: Option<&Progress>) -> (FlowTable, InputReport) {
-    read_capture_with(path, Tracker::new(), capture::STREAM_WAIT, progress)
+    let whole = Shard { k: 0, n: 1 };
+    let (table, summary, stats) =
+        read_shard(path, Tracker::new(), capture::STREAM_WAIT, whole, progress);
+    (table, input_report(path, summary, &stats))
 }
 
-/// [`read_capture`] into the table of `tracker`, waiting at most `wait` each time a pipe or
-/// FIFO keeps the reader waiting.
-fn read_capture_with(
+/// Reads the frames of `shard` of one capture into the table of `tracker`, waiting at most
+/// `wait` each time a pipe or FIFO keeps the reader waiting.
+fn read_shard(
     path: &Path,
     tracker: Tracker,
     wait: std::time::Duration,
+    shard: Shard,
     progress: Option<&Progress>,
-) -> (FlowTable, InputReport) {
+) -> (FlowTable, ReadSummary, DecodeStats) {
     let mut sink = Counting {
         tracker,
+        shard,
         progress,
         last: 0,
     };
@@ -288,14 +440,19 @@ fn read_capture_with(
             .fetch_add(summary.bytes.saturating_sub(sink.last), Ordering::Relaxed);
     }
     let (table, stats) = sink.tracker.into_parts();
+    (table, summary, stats)
+}
+
+/// The report of one capture: what reading it gave, and what its frames decoded to.
+fn input_report(path: &Path, summary: ReadSummary, stats: &DecodeStats) -> InputReport {
     let mut input = InputReport::new(path.display().to_string(), summary.format);
     input.gzip = summary.gzip;
     input.packets = summary.packets;
     input.bytes = summary.bytes;
     input.problems = summary.problems;
     input.unreadable = summary.unreadable;
-    input.decode = DecodeReport::from(&stats);
-    (table, input)
+    input.decode = DecodeReport::from(stats);
+    input
 }
 
 impl Analyzer {
