@@ -13,9 +13,14 @@
 //! tunnels, QUIC, Skype openings) only the frames [`decode::shard_of`] gives its shard, a
 //! symmetric hash of the first IP header's address pair, as a network card's receive-side
 //! scaling shards traffic among queues (and Zeek's and Suricata's clusters among workers).
-//! Frames with no IP header found cheaply (ARP, unknown link types, damaged headers) are
-//! shard 0's. Each worker gathers its own table (`enrich::gather`) and the parts are merged in
-//! (file, shard) order with [`Gathered::merge`].
+//! Frames with no IP header found cheaply (ARP, unknown link types, damaged headers) are in
+//! bucket 0. The hash picks one of 64 buckets, and the buckets are dealt to the shards by
+//! their weight in a sample of the file (8 MiB in 16 stretches), heaviest first to the
+//! lightest shard: a few address pairs often carry most packets (one carries a third of
+//! bench/make_capture.py's capture, and `hash mod 2` gave one shard 70% of the packets; dealt,
+//! 53%). Each worker gathers its own table (`enrich::gather`) and the parts are merged in
+//! (file, shard) order with [`Gathered::merge`]. How buckets are dealt changes the balance,
+//! never the report.
 //!
 //! Why by address pair, and not by cutting the file into stretches of time: every piece of
 //! state the tracker keeps between packets lives inside one address pair. A flow (both
@@ -272,11 +277,94 @@ pub fn read_captures_waiting(
     read_captures_split(paths, wait, SPLIT_MIN_BYTES, analyzer, threads, progress)
 }
 
-/// One shard of an input: the frames [`decode::shard_of`] gives `k` of `n`.
+/// Buckets of address pairs the shards of a split input are made of ([`decode::shard_of`]
+/// into this many), so that a few busy pairs can be balanced (see [`balance`]). Also the most
+/// shards one input is split into.
+const BUCKETS: usize = 64;
+/// Stretches of a split input read to weigh its buckets, and the bytes of each: 8 MiB in all.
+const SAMPLE_WINDOWS: u64 = 16;
+const SAMPLE_WINDOW_BYTES: u64 = 512 << 10;
+
+/// One shard of an input: the frames whose bucket `owners` gives to `k` (of `n`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Shard {
-    k: u32,
-    n: u32,
+    k: u8,
+    n: u8,
+    owners: [u8; BUCKETS],
+}
+
+impl Shard {
+    /// The whole input, unsplit.
+    const WHOLE: Shard = Shard {
+        k: 0,
+        n: 1,
+        owners: [0; BUCKETS],
+    };
+
+    /// Whether the frame `data` of `link_type` is this shard's.
+    #[inline(always)]
+    fn owns(&self, link_type: u32, data: &[u8]) -> bool {
+        self.n == 1 || {
+            let bucket = decode::shard_of(link_type, data, BUCKETS as u32) as usize;
+            self.owners.get(bucket) == Some(&self.k)
+        }
+    }
+}
+
+/// How many packets of each bucket a sample of the input at `path` (`len` bytes) holds: its
+/// start (the file header, the interfaces described) and stretches spread over the rest, read
+/// as one capture (the readers find the next record past each seam). An estimate only: which
+/// shard a bucket goes to changes the balance, never the report.
+fn weigh(path: &Path, len: u64) -> [u64; BUCKETS] {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut weights = [0u64; BUCKETS];
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return weights;
+    };
+    let mut sample = Vec::new();
+    for w in 0..SAMPLE_WINDOWS {
+        let at = len / SAMPLE_WINDOWS * w;
+        if file.seek(SeekFrom::Start(at)).is_err() {
+            break;
+        }
+        if (&mut file)
+            .take(SAMPLE_WINDOW_BYTES)
+            .read_to_end(&mut sample)
+            .is_err()
+        {
+            break;
+        }
+    }
+    capture::read_bytes(&sample, &mut |p: &Packet<'_>| {
+        let bucket = decode::shard_of(p.link_type, p.data, BUCKETS as u32) as usize;
+        if let Some(w) = weights.get_mut(bucket) {
+            *w += 1;
+        }
+    });
+    weights
+}
+
+/// Which of `n` shards each bucket goes to: the heaviest bucket first to the lightest shard
+/// so far (ties to the lower bucket and shard), then the buckets the sample did not see, in
+/// turn. Busy address pairs are common (one pair carries a third of the packets of
+/// bench/make_capture.py's capture), and a plain `hash mod n` left 70% of them to one shard.
+fn balance(weights: &[u64; BUCKETS], n: u8) -> [u8; BUCKETS] {
+    let mut owners = [0u8; BUCKETS];
+    let mut load = vec![0u64; usize::from(n.max(1))];
+    let mut order: Vec<usize> = (0..BUCKETS).collect();
+    order.sort_by_key(|&b| (std::cmp::Reverse(weights[b]), b));
+    let mut unseen = 0usize;
+    for b in order {
+        let k = if weights[b] > 0 {
+            (0..load.len()).min_by_key(|&k| (load[k], k)).unwrap_or(0)
+        } else {
+            unseen += 1;
+            (unseen - 1) % load.len()
+        };
+        load[k] += weights[b];
+        owners[b] = u8::try_from(k).unwrap_or(0);
+    }
+    owners
 }
 
 /// What a worker made of one shard of one input.
@@ -309,7 +397,8 @@ fn shares(paths: &[PathBuf], threads: usize, split_min: u64) -> Vec<u32> {
     let (each, rest) = (spare / big.len(), spare % big.len());
     for (rank, &(_, i)) in big.iter().enumerate() {
         let more = each + usize::from(rank < rest);
-        shares[i] += u32::try_from(more).unwrap_or(u32::MAX - 1);
+        // At most one shard per bucket.
+        shares[i] = u32::try_from((1 + more).min(BUCKETS)).unwrap_or(1);
     }
     shares
 }
@@ -328,11 +417,17 @@ fn read_captures_split(
     // One copy of the indicator set for every input's table, not one per input.
     let watch = analyzer.indicators.watch();
     // Work items in (input, shard) order: the order the parts are merged in.
-    let items: Vec<(usize, Shard)> = shares(paths, threads, split_min)
-        .into_iter()
-        .enumerate()
-        .flat_map(|(i, n)| (0..n).map(move |k| (i, Shard { k, n })))
-        .collect();
+    let mut items: Vec<(usize, Shard)> = Vec::new();
+    for (i, n) in shares(paths, threads, split_min).into_iter().enumerate() {
+        let n = u8::try_from(n).unwrap_or(1);
+        if n <= 1 {
+            items.push((i, Shard::WHOLE));
+            continue;
+        }
+        let len = std::fs::metadata(&paths[i]).map_or(0, |m| m.len());
+        let owners = balance(&weigh(&paths[i], len), n);
+        items.extend((0..n).map(|k| (i, Shard { k, n, owners })));
+    }
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Part>>> = Mutex::new((0..items.len()).map(|_| None).collect());
     let workers = threads.clamp(1, items.len().max(1));
@@ -394,9 +489,7 @@ struct Counting<'a> {
 impl PacketSink for Counting<'_> {
     #[inline]
     fn packet(&mut self, packet: &Packet<'_>) {
-        if self.shard.n == 1
-            || decode::shard_of(packet.link_type, packet.data, self.shard.n) == self.shard.k
-        {
+        if self.shard.owns(packet.link_type, packet.data) {
             self.tracker.packet(packet);
         }
         if let Some(p) = self.progress {
@@ -413,9 +506,13 @@ impl PacketSink for Counting<'_> {
 /// Reads one capture into a fresh flow table (with no indicator set to keep evidence past the
 /// table's bounds: [`read_captures`] gives it the analyzer's).
 pub fn read_capture(path: &Path, progress: Option<&Progress>) -> (FlowTable, InputReport) {
-    let whole = Shard { k: 0, n: 1 };
-    let (table, summary, stats) =
-        read_shard(path, Tracker::new(), capture::STREAM_WAIT, whole, progress);
+    let (table, summary, stats) = read_shard(
+        path,
+        Tracker::new(),
+        capture::STREAM_WAIT,
+        Shard::WHOLE,
+        progress,
+    );
     (table, input_report(path, summary, &stats))
 }
 
@@ -500,6 +597,91 @@ impl Analyzer {
             hosts,
             sources,
             totals,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../captures")
+            .join(name)
+    }
+
+    #[test]
+    fn spare_threads_go_to_large_plain_captures() {
+        let big = sample("tom-skype-busy-host.pcapng");
+        let small = sample("no-skype-browsing.pcap");
+        let gzip = sample("regular-skype-2012-servers-only.pcap.gz");
+        let size = |p: &Path| std::fs::metadata(p).unwrap().len();
+        assert!(size(&big) > size(&small));
+        // Never more shards than threads, one each when there are as many inputs as threads.
+        assert_eq!(shares(std::slice::from_ref(&big), 1, 0), vec![1]);
+        assert_eq!(shares(std::slice::from_ref(&big), 4, 0), vec![4]);
+        assert_eq!(shares(&[big.clone(), small.clone()], 2, 0), vec![1, 1]);
+        // A fair share each; what does not divide goes to the largest first.
+        assert_eq!(shares(&[small.clone(), big.clone()], 5, 0), vec![2, 3]);
+        // Too small, compressed, a pipe: not split.
+        assert_eq!(shares(std::slice::from_ref(&big), 4, u64::MAX), vec![1]);
+        assert_eq!(shares(&[gzip, small.clone()], 4, 0), vec![1, 3]);
+        assert_eq!(shares(&[PathBuf::from("-")], 4, 0), vec![1]);
+        // At most one shard per bucket.
+        assert_eq!(
+            shares(std::slice::from_ref(&big), 1000, 0),
+            vec![BUCKETS as u32]
+        );
+    }
+
+    #[test]
+    fn buckets_are_balanced_heaviest_first() {
+        let mut weights = [0u64; BUCKETS];
+        weights[3] = 30;
+        weights[9] = 20;
+        weights[10] = 15;
+        weights[11] = 10;
+        let owners = balance(&weights, 2);
+        let load = |k: u8| -> u64 {
+            (0..BUCKETS)
+                .filter(|&b| owners[b] == k)
+                .map(|b| weights[b])
+                .sum()
+        };
+        assert_eq!((load(0), load(1)), (40, 35));
+        assert_eq!((owners[3], owners[9], owners[10], owners[11]), (0, 1, 1, 0));
+        // The buckets not seen are spread in turn.
+        let unseen = (0..BUCKETS).filter(|&b| weights[b] == 0);
+        let (zero, one) = unseen.fold((0, 0), |(z, o), b| match owners[b] {
+            0 => (z + 1, o),
+            _ => (z, o + 1),
+        });
+        assert_eq!((zero, one), (30, 30));
+        assert!(balance(&weights, 5).iter().all(|&k| k < 5));
+        assert_eq!(balance(&weights, 1), [0; BUCKETS]);
+    }
+
+    #[test]
+    fn progress_counts_a_split_file_once() {
+        let analyzer = Analyzer {
+            geoip: GeoIp::embedded().unwrap(),
+            indicators: IndicatorSet::embedded().unwrap(),
+            local: LocalNets::default(),
+        };
+        let path = sample("tom-skype-busy-host.pcapng");
+        let len = std::fs::metadata(&path).unwrap().len();
+        for threads in [1, 2, 3] {
+            let progress = Progress::default();
+            let paths = [path.clone()];
+            let wait = capture::STREAM_WAIT;
+            let t = read_captures_split(&paths, wait, 0, &analyzer, threads, Some(&progress));
+            assert_eq!(
+                progress.done.load(Ordering::Relaxed),
+                len,
+                "{threads} threads"
+            );
+            assert_eq!((t.inputs.len(), t.inputs[0].bytes), (1, len));
         }
     }
 }
