@@ -57,7 +57,7 @@
 //!   but each shard's first names and then the merge's, in name order;
 //! - a flow seen both inside a tunnel and outside it, or through two tunnels (two mirror
 //!   sessions that copy the same traffic: tcpdump's `erspan-type-ii-2.pcap`, whose four inner
-//!   flows count 8 in shards), or in frames whose IP header the shard test cannot reach (802.11
+//!   flows count 8 in shards; nDPI's `6in6tunnel.pcap`, one datagram in two tunnels), or in frames whose IP header the shard test cannot reach (802.11
 //!   A-MSDU, more than three VLAN tags) and in plain frames, is split between shards: it
 //!   counts once in each, as a flow spread over two files does;
 //! - a file that changes while the shards read it.
@@ -322,16 +322,23 @@ fn weigh(path: &Path, len: u64) -> [u64; BUCKETS] {
         return weights;
     };
     let mut sample = Vec::new();
-    for w in 0..SAMPLE_WINDOWS {
-        let at = len / SAMPLE_WINDOWS * w;
+    // A file no larger than the sample is read whole, once.
+    let windows = if len > SAMPLE_WINDOWS * SAMPLE_WINDOW_BYTES {
+        SAMPLE_WINDOWS
+    } else {
+        1
+    };
+    for w in 0..windows {
+        let at = len / windows * w;
         if file.seek(SeekFrom::Start(at)).is_err() {
             break;
         }
-        if (&mut file)
-            .take(SAMPLE_WINDOW_BYTES)
-            .read_to_end(&mut sample)
-            .is_err()
-        {
+        let bytes = if windows == 1 {
+            len
+        } else {
+            SAMPLE_WINDOW_BYTES
+        };
+        if (&mut file).take(bytes).read_to_end(&mut sample).is_err() {
             break;
         }
     }
