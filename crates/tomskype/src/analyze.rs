@@ -10,17 +10,20 @@
 //! or pcapng of at least [`SPLIT_MIN_BYTES`]; see [`Inputs::split_min_bytes`]) is read by
 //! several workers at once, each owning one *shard* of its packets: every worker reads the
 //! whole file, but decodes and tracks (flow table, DNS pairing, TCP reassembly, fragments,
-//! tunnels, QUIC, Skype openings) only the frames [`decode::shard_of`] gives its shard, a
-//! symmetric hash of the first IP header's address pair, as a network card's receive-side
-//! scaling shards traffic among queues (and Zeek's and Suricata's clusters among workers).
-//! Frames with no IP header found cheaply (ARP, unknown link types, damaged headers) are in
-//! bucket 0. The hash picks one of 64 buckets, and the buckets are dealt to the shards by
-//! their weight in a sample of the file (8 MiB in 16 stretches), heaviest first to the
-//! lightest shard: a few address pairs often carry most packets (one carries a third of
-//! bench/make_capture.py's capture, and `hash mod 2` gave one shard 70% of the packets; dealt,
-//! 53%). Each worker gathers its own table (`enrich::gather`) and the parts are merged in
-//! (file, shard) order with [`Gathered::merge`]. How buckets are dealt changes the balance,
-//! never the report.
+//! tunnels, QUIC, Skype openings) only the frames of its shard. A frame's shard follows from
+//! the address pair of its first IP header, as a network card's symmetric receive-side scaling
+//! shards traffic among queues (and Zeek's and Suricata's clusters among workers):
+//! [`decode::shard_of`] hashes the pair, both orders alike, into one of 64 buckets (frames
+//! with no IP header found cheaply, such as ARP, unknown link types or damaged headers, into
+//! bucket 0), and the buckets are dealt to the shards by their weight in a sample of the file
+//! (8 MiB in 16 stretches), heaviest first to the lightest shard. A few address pairs often
+//! carry most packets: one carries a third of bench/make_capture.py's capture, and
+//! `hash mod 2` gave one shard 70% of its packets; dealt, the two shards take about half
+//! each. How buckets are dealt changes the balance, never the report. Each worker gathers its
+//! own table (`enrich::gather`), and the parts are merged in (file, shard) order with
+//! [`Gathered::merge`]. The price: every worker reads the whole file (the kernel's copy and
+//! the walk over the records, about a fifth of one thread's time), which bounds the gain
+//! (bench/RESULTS.md).
 //!
 //! Why by address pair, and not by cutting the file into stretches of time: every piece of
 //! state the tracker keeps between packets lives inside one address pair. A flow (both
@@ -57,9 +60,10 @@
 //!   but each shard's first names and then the merge's, in name order;
 //! - a flow seen both inside a tunnel and outside it, or through two tunnels (two mirror
 //!   sessions that copy the same traffic: tcpdump's `erspan-type-ii-2.pcap`, whose four inner
-//!   flows count 8 in shards; nDPI's `6in6tunnel.pcap`, one datagram in two tunnels), or in frames whose IP header the shard test cannot reach (802.11
-//!   A-MSDU, more than three VLAN tags) and in plain frames, is split between shards: it
-//!   counts once in each, as a flow spread over two files does;
+//!   flows count 8 in shards; nDPI's `6in6tunnel.pcap`, one datagram in two tunnels), or
+//!   both in frames whose IP header the shard test cannot reach (802.11 A-MSDU, more than three
+//!   VLAN tags) and in plain frames, is split between shards: it counts once in each, as a
+//!   flow spread over two files does;
 //! - a file that changes while the shards read it.
 
 use std::path::{Path, PathBuf};
