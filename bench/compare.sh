@@ -215,30 +215,24 @@ if "tomskype-before" in runs:
     print(f"tomskype / tomskype-before: {base / med('tomskype-before'):.2f} (medians); "
           f"within each round {' '.join(f'{p:.2f}' for p in pairs)}, "
           f"median {statistics.median(pairs):.2f}")
-if "two-t1" in runs and "two-t2" in runs:
-    t1, t2 = med("two-t1"), med("two-t2")
-    rss1 = max(r for _, r in runs["two-t1"]) / 1024
-    rss2 = max(r for _, r in runs["two-t2"]) / 1024
+def speedup(label, t1name, t2name, files):
+    """--threads 1 against --threads 2 over `files` copies of the capture."""
+    t1, t2 = med(t1name), med(t2name)
+    rss1 = max(r for _, r in runs[t1name]) / 1024
+    rss2 = max(r for _, r in runs[t2name]) / 1024
     print()
-    print(f"two files: --threads 1 {t1:.2f} s ({2 * size / t1 / 1e6:.0f} MB/s, {rss1:.0f} MB), "
-          f"--threads 2 {t2:.2f} s ({2 * size / t2 / 1e6:.0f} MB/s, {rss2:.0f} MB): "
+    print(f"{label}: --threads 1 {t1:.2f} s ({files * size / t1 / 1e6:.0f} MB/s, {rss1:.0f} MB), "
+          f"--threads 2 {t2:.2f} s ({files * size / t2 / 1e6:.0f} MB/s, {rss2:.0f} MB): "
           f"speed-up {t1 / t2:.2f}x")
     # The machine's speed drifts between rounds: the ratio within each round (the two runs
     # back to back) is steadier than the ratio of the medians.
-    pairs = [a / b for (a, _), (b, _) in zip(runs["two-t1"], runs["two-t2"])]
+    pairs = [a / b for (a, _), (b, _) in zip(runs[t1name], runs[t2name])]
     print(f"speed-up within each round: {' '.join(f'{p:.2f}' for p in pairs)}; "
           f"median {statistics.median(pairs):.2f}x")
+if "two-t1" in runs and "two-t2" in runs:
+    speedup("two files", "two-t1", "two-t2", 2)
 if "one-t1" in runs and "one-t2" in runs:
-    t1, t2 = med("one-t1"), med("one-t2")
-    rss1 = max(r for _, r in runs["one-t1"]) / 1024
-    rss2 = max(r for _, r in runs["one-t2"]) / 1024
-    print()
-    print(f"one file: --threads 1 {t1:.2f} s ({size / t1 / 1e6:.0f} MB/s, {rss1:.0f} MB), "
-          f"--threads 2 {t2:.2f} s ({size / t2 / 1e6:.0f} MB/s, {rss2:.0f} MB): "
-          f"speed-up {t1 / t2:.2f}x")
-    pairs = [a / b for (a, _), (b, _) in zip(runs["one-t1"], runs["one-t2"])]
-    print(f"speed-up within each round: {' '.join(f'{p:.2f}' for p in pairs)}; "
-          f"median {statistics.median(pairs):.2f}x")
+    speedup("one file", "one-t1", "one-t2", 1)
 if "linear-full" in runs and "linear-eighth" in runs:
     full, eighth = med("linear-full"), med("linear-eighth")
     print()

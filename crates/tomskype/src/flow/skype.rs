@@ -105,8 +105,10 @@ impl SkypeFacts {
 
 /// Entries of the table of watched TCP openings (a power of two).
 pub const OPENING_SLOTS: usize = 4096;
-/// How long an opening is watched from its SYN, in capture nanoseconds.
-pub const OPENING_TIMEOUT_NS: i64 = 30_000_000_000;
+/// How long an opening is watched from its SYN, in capture nanoseconds: two minutes. Skype's
+/// connections may wait more than 30 s between the handshake and their first data (three of
+/// nDPI's `skype_no_unknown.pcap` do); an older watch ends, and its place is free.
+pub const OPENING_TIMEOUT_NS: i64 = 120_000_000_000;
 
 /// One data segment of a watched opening.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
