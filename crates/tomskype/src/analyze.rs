@@ -635,10 +635,20 @@ mod tests {
         assert_eq!(shares(&[big.clone(), small.clone()], 2, 0), vec![1, 1]);
         // A fair share each; what does not divide goes to the largest first.
         assert_eq!(shares(&[small.clone(), big.clone()], 5, 0), vec![2, 3]);
-        // Too small, compressed, a pipe: not split.
+        // Too small, compressed, standard input, a FIFO (never opened: that would wait for a
+        // writer): not split.
         assert_eq!(shares(std::slice::from_ref(&big), 4, u64::MAX), vec![1]);
         assert_eq!(shares(&[gzip, small.clone()], 4, 0), vec![1, 3]);
         assert_eq!(shares(&[PathBuf::from("-")], 4, 0), vec![1]);
+        #[cfg(unix)]
+        {
+            let dir = tempfile::tempdir().unwrap();
+            let fifo = dir.path().join("fifo");
+            let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+            if made.is_ok_and(|s| s.success()) {
+                assert_eq!(shares(&[fifo], 4, 0), vec![1]);
+            }
+        }
         // At most one shard per bucket.
         assert_eq!(
             shares(std::slice::from_ref(&big), 1000, 0),

@@ -434,6 +434,11 @@ pub fn looks_like_capture(path: &Path) -> bool {
 /// pcapng magic, uncompressed: one that several readers can each read from its start (a pipe
 /// gives its bytes once, a gzip stream must be inflated whole by each). None otherwise.
 pub fn plain_capture_len(path: &Path) -> Option<u64> {
+    // `-` is standard input whatever the folder holds; and a FIFO must not be opened (that
+    // waits for a writer), so the kind is asked of the path first.
+    if path.as_os_str() == "-" || !std::fs::metadata(path).ok()?.is_file() {
+        return None;
+    }
     let mut file = File::open(path).ok()?;
     let meta = file.metadata().ok()?;
     if !meta.is_file() {
