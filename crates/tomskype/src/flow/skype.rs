@@ -26,7 +26,7 @@ pub use crate::decode::skype::SkypeProtocol;
 use crate::decode::skype::{self, SkypeSign, TcpShape};
 use crate::decode::{tcp_flags, Decoded};
 
-use super::ways::{Tagged, Ways, WAYS};
+use super::ways::{Ways, WAYS};
 use super::Dir;
 
 /// Distinct classic-UDP candidates a flow needs.
@@ -124,10 +124,6 @@ pub struct OpeningSegment {
 /// A connection's opening being watched.
 #[derive(Debug, Clone, Copy, Default)]
 struct Opening {
-    /// The flow's hash with the low bit set; 0 for a free slot.
-    tag: u64,
-    /// When the SYN was seen.
-    since: i64,
     /// The next sequence number expected in each direction (indexed by [`Dir`]).
     next: [u32; 2],
     /// The direction of the SYN.
@@ -137,15 +133,6 @@ struct Opening {
     /// Data segments taken.
     count: u8,
     segments: [OpeningSegment; 3],
-}
-
-impl Tagged for Opening {
-    fn tag(&self) -> u64 {
-        self.tag
-    }
-    fn since(&self) -> i64 {
-        self.since
-    }
 }
 
 /// The TCP openings watched for Skype's classic framing (see the module docs).
@@ -183,10 +170,14 @@ impl TcpOpenings {
         if d.payload.is_empty() || self.slots.is_empty() {
             return false;
         }
-        match self.slots.get(tag, ts) {
-            Some(slot) => data(slot, dir, d, cut),
-            None => false,
+        let Some(slot) = self.slots.get(tag, ts) else {
+            return false;
+        };
+        let (ends, classic) = data(slot, dir, d, cut);
+        if ends {
+            self.slots.remove(tag);
         }
+        classic
     }
 
     #[cold]
@@ -197,13 +188,11 @@ impl TcpOpenings {
                 return;
             }
             let mut opening = Opening {
-                tag,
-                since: ts,
                 opener: dir as u8,
                 ..Opening::default()
             };
             opening.next[dir as usize] = next;
-            *self.slots.entry(tag, ts) = opening;
+            self.slots.insert(tag, ts, opening);
         } else if let Some(slot) = self.slots.get(tag, ts) {
             if slot.opener != dir as u8 && slot.count == 0 {
                 slot.next[dir as usize] = next;
@@ -213,23 +202,22 @@ impl TcpOpenings {
     }
 }
 
-/// Takes a data segment into a watched opening; frees the slot once the opening is judged or
-/// can no longer be.
-fn data(slot: &mut Opening, dir: Dir, d: &Decoded<'_>, cut: bool) -> bool {
+/// Takes a data segment into a watched opening. Says whether the watch ends (the opening is
+/// judged, or can no longer be) and whether it opened as classic Skype TCP.
+fn data(slot: &mut Opening, dir: Dir, d: &Decoded<'_>, cut: bool) -> (bool, bool) {
     let i = dir as usize;
     let ahead = d.seq.wrapping_sub(slot.next[i]);
     if ahead >= 1 << 31 {
         // Bytes already taken, sent again: a retransmission.
-        return false;
+        return (false, false);
     }
     let len = u16::try_from(d.payload.len());
     let (Ok(len), true, false, 0) = (len, slot.answered, cut, ahead) else {
         // No SYN+ACK, a payload cut by the snaplen, or a gap (a segment lost or late).
-        *slot = Opening::default();
-        return false;
+        return (true, false);
     };
     slot.next[i] = d.seq.wrapping_add(u32::from(len));
-    // `count` is below 3 here: `judge` decides by the third segment, and the slot is freed.
+    // `count` is below 3 here: `judge` decides by the third segment, and the watch ends.
     slot.segments[usize::from(slot.count)] = OpeningSegment {
         from_opener: i == usize::from(slot.opener),
         len,
@@ -237,10 +225,7 @@ fn data(slot: &mut Opening, dir: Dir, d: &Decoded<'_>, cut: bool) -> bool {
     };
     slot.count += 1;
     let judged = judge(&slot.segments[..usize::from(slot.count)]);
-    if judged.is_some() {
-        *slot = Opening::default();
-    }
-    judged == Some(true)
+    (judged.is_some(), judged == Some(true))
 }
 
 /// Whether a connection's first data segments open as classic Skype TCP: `Some(true)` or

@@ -27,7 +27,7 @@ use std::collections::HashMap;
 
 use crate::decode::{tcp_flags, Decoded, TcpCounts};
 
-use super::ways::{Tagged, Ways, WAYS};
+use super::ways::{Ways, WAYS};
 use super::{Dir, FlowKey};
 
 /// The most bytes kept from the start of one direction.
@@ -56,21 +56,9 @@ pub enum Segment<'s> {
 
 #[derive(Debug, Clone, Copy, Default)]
 struct Hint {
-    tag: u64,
-    /// When the SYN was seen, or the direction's buffering started.
-    since: i64,
     /// The expected sequence number of the first data byte.
     next: u32,
     state: HintState,
-}
-
-impl Tagged for Hint {
-    fn tag(&self) -> u64 {
-        self.tag
-    }
-    fn since(&self) -> i64 {
-        self.since
-    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -152,14 +140,13 @@ impl Streams {
     ) -> Segment<'_> {
         let t = tag(hash, dir);
         if d.tcp_flags & tcp_flags::SYN != 0 {
-            let hint = self.hints.entry(t, ts_ns);
-            if hint.state != HintState::Open {
-                *hint = Hint {
-                    tag: t,
-                    since: ts_ns,
+            let open = self.hints.get(t, ts_ns).map(|h| h.state) == Some(HintState::Open);
+            if !open {
+                let hint = Hint {
                     next: d.seq.wrapping_add(1),
                     state: HintState::Syn,
                 };
+                self.hints.insert(t, ts_ns, hint);
             }
             return Segment::InPlace;
         }
@@ -182,7 +169,7 @@ impl Streams {
                 let ahead = d.seq.wrapping_sub(hint.next) as usize;
                 if ahead == 0 || ahead >= MAX_STREAM_BYTES {
                     // The first data in order (the common case), or not one we can place.
-                    *hint = Hint::default();
+                    self.hints.remove(t);
                     return Segment::InPlace;
                 }
                 hint.state = HintState::Open;
@@ -203,7 +190,7 @@ impl Streams {
             }
             HintState::Open => {
                 let Some(s) = self.open.get_mut(&(key, dir)) else {
-                    *hint = Hint::default();
+                    self.hints.remove(t);
                     return Segment::InPlace;
                 };
                 let before = s.bytes();
@@ -252,12 +239,11 @@ impl Streams {
         self.counts.segments_buffered += 1;
         self.open.insert((key, dir), s);
         let t = tag(hash, dir);
-        *self.hints.entry(t, ts_ns) = Hint {
-            tag: t,
-            since: ts_ns,
+        let hint = Hint {
             next: d.seq,
             state: HintState::Open,
         };
+        self.hints.insert(t, ts_ns, hint);
     }
 
     /// Whether a direction's bytes reached [`MAX_STREAM_BYTES`]: its parser must decide now.

@@ -14,24 +14,24 @@
 /// Entries per set.
 pub const WAYS: usize = 4;
 
-/// An entry of a [`Ways`] table.
-pub trait Tagged: Copy + Default {
-    /// The entry's tag; 0 for a free entry.
-    fn tag(&self) -> u64;
-    /// Capture time the entry was made, ns since the epoch.
-    fn since(&self) -> i64;
+/// One entry: its tag (0 when free), when it was made, and what it holds.
+#[derive(Debug, Clone, Copy, Default)]
+struct Entry<T> {
+    tag: u64,
+    since: i64,
+    value: T,
 }
 
 /// A table of `sets` sets of [`WAYS`] entries (see the module documentation).
 #[derive(Debug, Clone)]
 pub struct Ways<T> {
-    entries: Vec<T>,
+    entries: Vec<Entry<T>>,
     sets: usize,
     shift: u32,
     ttl: i64,
 }
 
-impl<T: Tagged> Ways<T> {
+impl<T: Copy + Default> Ways<T> {
     /// An empty table of `sets` sets (a power of two), picked by the bits of the tag from
     /// `shift` up, whose entries live `ttl` ns. Nothing is allocated until the first entry.
     pub fn new(sets: usize, shift: u32, ttl: i64) -> Ways<T> {
@@ -54,11 +54,7 @@ impl<T: Tagged> Ways<T> {
         at * WAYS..at * WAYS + WAYS
     }
 
-    fn live(&self, e: &T, now: i64) -> bool {
-        e.tag() != 0 && now.saturating_sub(e.since()) <= self.ttl
-    }
-
-    /// The live entry of `tag` at `now`, if any.
+    /// The value of the live entry of `tag` at `now`, if any.
     #[inline]
     pub fn get(&mut self, tag: u64, now: i64) -> Option<&mut T> {
         let set = self.set(tag);
@@ -66,39 +62,39 @@ impl<T: Tagged> Ways<T> {
         self.entries
             .get_mut(set)?
             .iter_mut()
-            .find(|e| e.tag() == tag && now.saturating_sub(e.since()) <= ttl)
+            .find(|e| e.tag == tag && now.saturating_sub(e.since) <= ttl)
+            .map(|e| &mut e.value)
     }
 
     /// Frees the entry of `tag`, live or not.
     pub fn remove(&mut self, tag: u64) {
         let set = self.set(tag);
         for e in self.entries.get_mut(set).into_iter().flatten() {
-            if e.tag() == tag {
-                *e = T::default();
+            if e.tag == tag {
+                *e = Entry::default();
             }
         }
     }
 
-    /// The place for `tag` at `now`: its live entry, else a free entry (a default one), in
-    /// place of an entry no longer live, or of the set's oldest when all are.
-    pub fn entry(&mut self, tag: u64, now: i64) -> &mut T {
+    /// Makes `value` the entry of `tag` from `now` on: in the place of its live entry, else of
+    /// a free one or one no longer live, else of the set's oldest.
+    pub fn insert(&mut self, tag: u64, now: i64, value: T) {
         if self.entries.is_empty() {
-            self.entries = vec![T::default(); self.sets * WAYS];
+            self.entries = vec![Entry::default(); self.sets * WAYS];
         }
+        let ttl = self.ttl;
+        let live = |e: &Entry<T>| e.tag != 0 && now.saturating_sub(e.since) <= ttl;
         let range = self.set(tag);
-        let live: [bool; WAYS] =
-            std::array::from_fn(|i| self.live(&self.entries[range.start + i], now));
         let set = &mut self.entries[range];
-        let own = (0..WAYS).find(|&i| live[i] && set[i].tag() == tag);
-        let at = own.unwrap_or_else(|| {
-            let at = (0..WAYS)
-                .find(|&i| !live[i])
-                .or_else(|| (0..WAYS).min_by_key(|&i| set[i].since()))
-                .unwrap_or(0);
-            set[at] = T::default();
-            at
-        });
-        &mut set[at]
+        let at = (set.iter().position(|e| live(e) && e.tag == tag))
+            .or_else(|| set.iter().position(|e| !live(e)))
+            .or_else(|| (0..WAYS).min_by_key(|&i| set[i].since))
+            .unwrap_or(0);
+        set[at] = Entry {
+            tag,
+            since: now,
+            value,
+        };
     }
 }
 
@@ -106,51 +102,34 @@ impl<T: Tagged> Ways<T> {
 mod tests {
     use super::*;
 
-    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-    struct E {
-        tag: u64,
-        since: i64,
-        value: u32,
-    }
-
-    impl Tagged for E {
-        fn tag(&self) -> u64 {
-            self.tag
-        }
-        fn since(&self) -> i64 {
-            self.since
-        }
-    }
-
-    fn put(w: &mut Ways<E>, tag: u64, now: i64, value: u32) {
-        *w.entry(tag, now) = E {
-            tag,
-            since: now,
-            value,
-        };
-    }
-
     #[test]
     fn tags_of_one_set_keep_their_entries_side_by_side() {
-        let mut w: Ways<E> = Ways::new(4, 8, 100);
+        let mut w: Ways<u32> = Ways::new(4, 8, 100);
         assert!(w.is_empty() && w.get(1, 0).is_none());
         // Tags 1, 1 + 4 << 8, ... all pick set 0.
         let tag = |i: u64| 1 + (i << 10);
         for i in 0..WAYS as u64 {
-            put(&mut w, tag(i), i as i64, i as u32);
+            w.insert(tag(i), i as i64, i as u32);
         }
         for i in 0..WAYS as u64 {
-            assert_eq!(w.get(tag(i), 50).map(|e| e.value), Some(i as u32));
+            assert_eq!(w.get(tag(i), 50).copied(), Some(i as u32));
         }
         // One more: the oldest gives way.
-        put(&mut w, tag(9), 60, 9);
+        w.insert(tag(9), 60, 9);
         assert!(w.get(tag(0), 60).is_none());
-        assert_eq!(w.get(tag(1), 60).map(|e| e.value), Some(1));
-        assert_eq!(w.get(tag(9), 60).map(|e| e.value), Some(9));
-        // Past its lifetime an entry is gone, and its place is free.
+        assert_eq!(w.get(tag(1), 60).copied(), Some(1));
+        assert_eq!(w.get(tag(9), 60).copied(), Some(9));
+        // Past its lifetime an entry is gone, and its place is free: the next takes it, not
+        // the place of a live one.
         assert!(w.get(tag(1), 102).is_none());
-        assert_eq!(*w.entry(tag(7), 102), E::default());
-        // Its own live entry is handed back as it is.
-        assert_eq!(w.entry(tag(9), 102).value, 9);
+        w.insert(tag(7), 102, 7);
+        for (i, want) in [(2, Some(2)), (3, Some(3)), (9, Some(9)), (7, Some(7))] {
+            assert_eq!(w.get(tag(i), 102).copied(), want);
+        }
+        // A tag's own entry is replaced in place; a removed one is gone.
+        w.insert(tag(9), 103, 90);
+        assert_eq!(w.get(tag(9), 103).copied(), Some(90));
+        w.remove(tag(9));
+        assert!(w.get(tag(9), 103).is_none());
     }
 }
