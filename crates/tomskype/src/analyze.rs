@@ -48,7 +48,7 @@
 //!   as much where one thread would have dropped or given up: the pending DNS questions
 //!   (65,536), the bytes and directions of TCP reassembly (8 MiB, 4,096), the fragments
 //!   waiting for reassembly (4 MiB, 1,024 datagrams); and the tables of watched TCP openings
-//!   (192 KiB) and of expected first sequence numbers (`flow::ways`: 4,096 entries each, in
+//!   (160 KiB) and of expected first sequence numbers (`flow::ways`: 4,096 entries each, in
 //!   sets of 4), where an entry gives way to another only when all four of its set are live
 //!   (they were direct-mapped, and then connections of different shards that shared a slot
 //!   evicted each other in one thread only: two of nDPI's `skype.pcap` connections did);

@@ -12,7 +12,7 @@
 //! Skype's classic TCP framing is judged on a connection's first three data segments
 //! ([`TcpOpenings`], the rule in [`crate::decode::skype`]'s docs). Only connections whose SYN
 //! and SYN+ACK were seen are watched, for at most [`OPENING_TIMEOUT_NS`], each in one entry of
-//! a table of [`OPENING_SLOTS`] ([`super::ways`]: 192 KiB, allocated at the first SYN): a SYN
+//! a table of [`OPENING_SLOTS`] ([`super::ways`]: 160 KiB, allocated at the first SYN): a SYN
 //! writes an entry, every later segment with a payload costs a few tag compares, and the entry
 //! is freed as soon as the opening is judged. A segment is taken only where the sequence
 //! numbers say it belongs (a retransmission is skipped; a gap, a cut payload or a data segment
