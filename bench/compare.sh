@@ -2,15 +2,18 @@
 # Times `tomskype analyze` against the tools analysts use today (ndpiReader, tcpdump, tshark) on
 # the same capture, in one run, alternating the tools round by round so that they share the
 # machine's state; then times tomskype on two copies of the capture with --threads 1 and
-# --threads 2 (the parallel speed-up) and checks both give the same verdicts; last, times
-# tomskype on a capture an eighth of the size, made the same way (cost linear in size?).
+# --threads 2 (the parallel speed-up) and checks both give the same verdicts; then on the one
+# capture alone with --threads 1 and --threads 2 (one large file read in shards by address
+# pair on both cores, see crates/tomskype/src/analyze.rs) and checks both give the same
+# verdicts; last, times tomskype on a capture an eighth of the size, made the same way (cost
+# linear in size?).
 #
 # Installs nothing: says what is missing
 #   (apt-get install -y libndpi-bin tcpdump tshark time; DEBIAN_FRONTEND=noninteractive for tshark).
 #
 # Usage: bench/compare.sh [--mb 1600] [--vary ports|hosts|none] [--rounds 3] [--tshark-rounds 1] [--skip-tshark]
-#                         [--skip-tools] [--skip-parallel] [--skip-linear] [--file CAPTURE] [--bin PATH]
-#                         [--before PATH]
+#                         [--skip-tools] [--skip-parallel] [--skip-one-file] [--skip-linear]
+#                         [--file CAPTURE] [--bin PATH] [--before PATH]
 # --skip-tools times tomskype alone (no ndpiReader, tcpdump, tshark): a quick run.
 # --before PATH also times another tomskype binary (say, a build from before a change) in the
 # same rounds, each round swapping which of the two runs first, and prints its figures beside
@@ -27,6 +30,7 @@ tshark_rounds=1
 skip_tshark=0
 skip_tools=0
 skip_parallel=0
+skip_one_file=0
 skip_linear=0
 file=""
 bin=""
@@ -40,11 +44,12 @@ while [ $# -gt 0 ]; do
         --skip-tshark) skip_tshark=1; shift ;;
         --skip-tools) skip_tools=1; skip_tshark=1; shift ;;
         --skip-parallel) skip_parallel=1; shift ;;
+        --skip-one-file) skip_one_file=1; shift ;;
         --skip-linear) skip_linear=1; shift ;;
         --file) file="$2"; shift 2 ;;
         --bin) bin="$2"; shift 2 ;;
         --before) before="$2"; shift 2 ;;
-        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
         *) echo "compare: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -123,6 +128,9 @@ for r in $(seq 1 "$rounds"); do
     fi
 done
 
+# hosts JSON: the hosts of a report, keys sorted, to compare verdicts.
+hosts() { python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["hosts"], sort_keys=True))' "$1"; }
+
 if [ "$skip_parallel" = 0 ]; then
     # Two copies (a second file, so the inputs are two), both in the page cache.
     copy="$out/$(basename "$file" .pcap)-copy.pcap"
@@ -134,11 +142,33 @@ if [ "$skip_parallel" = 0 ]; then
     done
     "$bin" analyze --geoip-db embedded --format json --all-hosts --threads 1 "$file" "$copy" >"$work/t1.json"
     "$bin" analyze --geoip-db embedded --format json --all-hosts --threads 2 "$file" "$copy" >"$work/t2.json"
-    hosts() { python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["hosts"], sort_keys=True))' "$1"; }
     if [ "$(hosts "$work/t1.json")" = "$(hosts "$work/t2.json")" ]; then
         echo "verdicts: --threads 1 and --threads 2 give identical hosts"
     else
         echo "verdicts: --threads 1 and --threads 2 DIFFER" >&2
+        echo "different" >"$work/verdicts"
+    fi
+fi
+
+if [ "$skip_one_file" = 0 ]; then
+    # The one capture: read by one thread, and in two shards on two (it is above the 64 MiB
+    # a file must have to be split). Alternating, as above.
+    for r in $(seq 1 "$rounds"); do
+        echo "one-file round $r/$rounds"
+        if [ $((r % 2)) = 1 ]; then
+            run one-t1 "$bin" analyze --geoip-db embedded --format json --threads 1 "$file"
+            run one-t2 "$bin" analyze --geoip-db embedded --format json --threads 2 "$file"
+        else
+            run one-t2 "$bin" analyze --geoip-db embedded --format json --threads 2 "$file"
+            run one-t1 "$bin" analyze --geoip-db embedded --format json --threads 1 "$file"
+        fi
+    done
+    "$bin" analyze --geoip-db embedded --format json --all-hosts --threads 1 "$file" >"$work/o1.json"
+    "$bin" analyze --geoip-db embedded --format json --all-hosts --threads 2 "$file" >"$work/o2.json"
+    if [ "$(hosts "$work/o1.json")" = "$(hosts "$work/o2.json")" ]; then
+        echo "verdicts: one file, --threads 1 and --threads 2 give identical hosts"
+    else
+        echo "verdicts: one file, --threads 1 and --threads 2 DIFFER" >&2
         echo "different" >"$work/verdicts"
     fi
 fi
@@ -185,19 +215,24 @@ if "tomskype-before" in runs:
     print(f"tomskype / tomskype-before: {base / med('tomskype-before'):.2f} (medians); "
           f"within each round {' '.join(f'{p:.2f}' for p in pairs)}, "
           f"median {statistics.median(pairs):.2f}")
-if "two-t1" in runs and "two-t2" in runs:
-    t1, t2 = med("two-t1"), med("two-t2")
-    rss1 = max(r for _, r in runs["two-t1"]) / 1024
-    rss2 = max(r for _, r in runs["two-t2"]) / 1024
+def speedup(label, t1name, t2name, files):
+    """--threads 1 against --threads 2 over `files` copies of the capture."""
+    t1, t2 = med(t1name), med(t2name)
+    rss1 = max(r for _, r in runs[t1name]) / 1024
+    rss2 = max(r for _, r in runs[t2name]) / 1024
     print()
-    print(f"two files: --threads 1 {t1:.2f} s ({2 * size / t1 / 1e6:.0f} MB/s, {rss1:.0f} MB), "
-          f"--threads 2 {t2:.2f} s ({2 * size / t2 / 1e6:.0f} MB/s, {rss2:.0f} MB): "
+    print(f"{label}: --threads 1 {t1:.2f} s ({files * size / t1 / 1e6:.0f} MB/s, {rss1:.0f} MB), "
+          f"--threads 2 {t2:.2f} s ({files * size / t2 / 1e6:.0f} MB/s, {rss2:.0f} MB): "
           f"speed-up {t1 / t2:.2f}x")
     # The machine's speed drifts between rounds: the ratio within each round (the two runs
     # back to back) is steadier than the ratio of the medians.
-    pairs = [a / b for (a, _), (b, _) in zip(runs["two-t1"], runs["two-t2"])]
+    pairs = [a / b for (a, _), (b, _) in zip(runs[t1name], runs[t2name])]
     print(f"speed-up within each round: {' '.join(f'{p:.2f}' for p in pairs)}; "
           f"median {statistics.median(pairs):.2f}x")
+if "two-t1" in runs and "two-t2" in runs:
+    speedup("two files", "two-t1", "two-t2", 2)
+if "one-t1" in runs and "one-t2" in runs:
+    speedup("one file", "one-t1", "one-t2", 1)
 if "linear-full" in runs and "linear-eighth" in runs:
     full, eighth = med("linear-full"), med("linear-eighth")
     print()

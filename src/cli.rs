@@ -142,7 +142,9 @@ pub struct AnalyzeArgs {
     /// Capture files, folders (searched recursively) or `-` for standard input.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// Inputs read at once (default: one per core).
+    /// Threads reading the inputs (default: one per core); with fewer files than threads, a
+    /// capture file of 64 MiB or more is read by several of them, each taking its share of the
+    /// address pairs.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
     /// No progress bar on stderr (it shows only on a terminal, for large inputs).

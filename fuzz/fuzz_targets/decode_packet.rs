@@ -1,5 +1,6 @@
 //! Fuzz target: `decode::decode` then `decode::app::Inspector::inspect` on one frame (with
-//! one inspector for the whole run, as the tracker keeps one per input).
+//! one inspector for the whole run, as the tracker keeps one per input); and
+//! `decode::shard_of`, which must give a shard in range for any frame.
 //!
 //! The first byte picks a link type among those the decoder supports; the rest is the frame.
 #![no_main]
@@ -20,6 +21,8 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let link_type = LINK_TYPES[usize::from(pick) % LINK_TYPES.len()];
+    let shards = u32::from(pick >> 4) + 1;
+    assert!(decode::shard_of(link_type, frame, shards) < shards);
     if let Ok(d) = decode::decode(link_type, frame) {
         // The payload is a slice of the frame.
         let start = d.payload.as_ptr() as usize;

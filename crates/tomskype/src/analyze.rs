@@ -4,15 +4,79 @@
 //! capture both come through here, so every source gets the same verdicts. Zeek logs given
 //! among the inputs are read by `zeek` into the same kind of flow table.
 
+//!
+//! # One large file on several cores
+//!
+//! When there are fewer capture files than threads, a large file (a regular, uncompressed pcap
+//! or pcapng of at least [`SPLIT_MIN_BYTES`]; see [`Inputs::split_min_bytes`]) is read by
+//! several workers at once, each owning one *shard* of its packets: every worker reads the
+//! whole file, but decodes and tracks (flow table, DNS pairing, TCP reassembly, fragments,
+//! tunnels, QUIC, Skype openings) only the frames of its shard. A frame's shard follows from
+//! the address pair of its first IP header, as a network card's symmetric receive-side scaling
+//! shards traffic among queues (and Zeek's and Suricata's clusters among workers):
+//! [`decode::shard_of`] hashes the pair, both orders alike, into one of 64 buckets (frames
+//! with no IP header found cheaply, such as ARP, unknown link types or damaged headers, into
+//! bucket 0), and the buckets are dealt to the shards by their weight in a sample of the file
+//! (8 MiB in 16 stretches), heaviest first to the lightest shard. A few address pairs often
+//! carry most packets: one carries a third of bench/make_capture.py's capture, and
+//! `hash mod 2` gave one shard 70% of its packets; dealt, the two shards take about half
+//! each. How buckets are dealt changes the balance, never the report. Each worker gathers its
+//! own table (`enrich::gather`), and the parts are merged in (file, shard) order with
+//! [`Gathered::merge`]. The price: every worker reads the whole file (the kernel's copy and
+//! the walk over the records, about a fifth of one thread's time), which bounds the gain
+//! (bench/RESULTS.md).
+//!
+//! Why by address pair, and not by cutting the file into stretches of time: every piece of
+//! state the tracker keeps between packets lives inside one address pair. A flow (both
+//! directions), its counters and its opener; a TCP direction being reassembled and the
+//! classic-Skype opening being watched; the fragments of a datagram (same source,
+//! destination); a DNS question and its answer (same client and server); everything inside a
+//! tunnel (the outer pair decides). So each shard's state is exactly what one thread would have
+//! built from those packets, and [`Gathered::merge`] adds shards as it adds files: flow counts
+//! sum, endpoints and hosts merge field by field (sums, minima, maxima, unions), and name sets
+//! (DNS questions per client, answers per client and address, a resolver's clients, a proxy's
+//! names) are unions while under their bounds. Cutting by time would cut every such piece of
+//! state at each boundary: connections without their handshake, answers without their
+//! question, reassembly without its start.
+//!
+//! Only shard 0 reports the file itself (format, packets, bytes, problems) and counts its
+//! bytes in [`Progress`]; the others read the same bytes and their summaries are dropped. The
+//! decode counts of the input are the sum of every shard's, so they equal one thread's. The
+//! report does not depend on the number of threads, with these known exceptions, all past a
+//! bound or at the edges of a timeout (the tests compare every sample and corpus capture read
+//! by one thread and in 2 and 3 shards, byte for byte):
+//! - bounds that hold per tracker hold per shard, so n shards together may keep up to n times
+//!   as much where one thread would have dropped or given up: the pending DNS questions
+//!   (65,536), the bytes and directions of TCP reassembly (8 MiB, 4,096), the fragments
+//!   waiting for reassembly (4 MiB, 1,024 datagrams); and the tables of watched TCP openings
+//!   (160 KiB) and of expected first sequence numbers (`flow::ways`: 4,096 entries each, in
+//!   sets of 4), where an entry gives way to another only when all four of its set are live
+//!   (they were direct-mapped, and then connections of different shards that shared a slot
+//!   evicted each other in one thread only: two of nDPI's `skype.pcap` connections did);
+//! - the 30 s timeouts of TCP reassembly and fragments are looked for at most once a second of
+//!   capture time, on the packets the tracker sees: a direction or datagram that completes
+//!   between 30 and 31 s after it started may be given up in one case and not the other;
+//! - name sets past their bounds (4,096 questions per client, 64 names per client and address,
+//!   64 clients per resolver, 4,096 names per proxy) keep the first names seen by one thread,
+//!   but each shard's first names and then the merge's, in name order;
+//! - a flow seen both inside a tunnel and outside it, or through two tunnels (two mirror
+//!   sessions that copy the same traffic: tcpdump's `erspan-type-ii-2.pcap`, whose four inner
+//!   flows count 8 in shards; nDPI's `6in6tunnel.pcap`, one datagram in two tunnels), or
+//!   both in frames whose IP header the shard test cannot reach (802.11 A-MSDU, more than three
+//!   VLAN tags) and in plain frames, is split between shards: it counts once in each, as a
+//!   flow spread over two files does;
+//! - a file that changes while the shards read it.
+
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::addr::LocalNets;
-use crate::capture::{self, CaptureFormat, Packet, PacketSink};
+use crate::capture::{self, CaptureFormat, Packet, PacketSink, ReadSummary};
 use crate::classify;
 use crate::classify::Label;
+use crate::decode::{self, DecodeStats};
 use crate::enrich::{self, Context, Gathered};
 use crate::flow::{FlowTable, Tracker};
 use crate::knowledge::geoip::GeoIp;
@@ -75,7 +139,15 @@ pub struct Inputs {
     pub stream_wait: Option<std::time::Duration>,
     /// How reading keeps its memory bounded ([`Memory`]).
     pub memory: Memory,
+    /// The smallest capture file split among threads when there are fewer files than threads
+    /// (see the module documentation); None for [`SPLIT_MIN_BYTES`]. Tests set 0 to split
+    /// every file they can.
+    pub split_min_bytes: Option<u64>,
 }
+
+/// The smallest capture file that is split among threads by default: smaller files take too
+/// little time for the extra readers to pay off.
+pub const SPLIT_MIN_BYTES: u64 = 64 << 20;
 
 /// How reading keeps its memory bounded, whatever the number of hosts and the length of the
 /// capture or stream. Flows that are over always leave the table ([`Gatherer`]); beyond that:
@@ -172,9 +244,11 @@ impl Inputs {
         progress: Option<&Progress>,
     ) -> Traffic {
         let wait = self.stream_wait.unwrap_or(capture::STREAM_WAIT);
+        let split = self.split_min_bytes.unwrap_or(SPLIT_MIN_BYTES);
         let mut traffic = read_captures_with(
             &self.captures,
             wait,
+            split,
             self.memory,
             analyzer,
             threads,
@@ -251,13 +325,157 @@ pub fn read_captures_waiting(
     threads: usize,
     progress: Option<&Progress>,
 ) -> Traffic {
-    read_captures_with(paths, wait, Memory::default(), analyzer, threads, progress)
+    read_captures_with(
+        paths,
+        wait,
+        SPLIT_MIN_BYTES,
+        Memory::default(),
+        analyzer,
+        threads,
+        progress,
+    )
 }
 
-/// [`read_captures_waiting`], keeping memory bounded as `memory` says.
+/// Buckets of address pairs the shards of a split input are made of ([`decode::shard_of`]
+/// into this many), so that a few busy pairs can be balanced (see [`balance`]). Also the most
+/// shards one input is split into.
+const BUCKETS: usize = 64;
+/// Stretches of a split input read to weigh its buckets, and the bytes of each: 8 MiB in all.
+const SAMPLE_WINDOWS: u64 = 16;
+const SAMPLE_WINDOW_BYTES: u64 = 512 << 10;
+
+/// One shard of an input: the frames whose bucket `owners` gives to `k` (of `n`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Shard {
+    k: u8,
+    n: u8,
+    owners: [u8; BUCKETS],
+}
+
+impl Shard {
+    /// The whole input, unsplit.
+    const WHOLE: Shard = Shard {
+        k: 0,
+        n: 1,
+        owners: [0; BUCKETS],
+    };
+
+    /// Whether the frame `data` of `link_type` is this shard's.
+    #[inline(always)]
+    fn owns(&self, link_type: u32, data: &[u8]) -> bool {
+        self.n == 1 || {
+            let bucket = decode::shard_of(link_type, data, BUCKETS as u32) as usize;
+            self.owners.get(bucket) == Some(&self.k)
+        }
+    }
+}
+
+/// How many packets of each bucket a sample of the input at `path` (`len` bytes) holds: its
+/// start (the file header, the interfaces described) and stretches spread over the rest, read
+/// as one capture (the readers find the next record past each seam). An estimate only: which
+/// shard a bucket goes to changes the balance, never the report.
+fn weigh(path: &Path, len: u64) -> [u64; BUCKETS] {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut weights = [0u64; BUCKETS];
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return weights;
+    };
+    let mut sample = Vec::new();
+    // A file no larger than the sample is read whole, once.
+    let windows = if len > SAMPLE_WINDOWS * SAMPLE_WINDOW_BYTES {
+        SAMPLE_WINDOWS
+    } else {
+        1
+    };
+    for w in 0..windows {
+        let at = len / windows * w;
+        if file.seek(SeekFrom::Start(at)).is_err() {
+            break;
+        }
+        let bytes = if windows == 1 {
+            len
+        } else {
+            SAMPLE_WINDOW_BYTES
+        };
+        if (&mut file).take(bytes).read_to_end(&mut sample).is_err() {
+            break;
+        }
+    }
+    capture::read_bytes(&sample, &mut |p: &Packet<'_>| {
+        let bucket = decode::shard_of(p.link_type, p.data, BUCKETS as u32) as usize;
+        if let Some(w) = weights.get_mut(bucket) {
+            *w += 1;
+        }
+    });
+    weights
+}
+
+/// Which of `n` shards each bucket goes to: the heaviest bucket first to the lightest shard
+/// so far (ties to the lower bucket and shard), then the buckets the sample did not see, in
+/// turn. Busy address pairs are common (one pair carries a third of the packets of
+/// bench/make_capture.py's capture), and a plain `hash mod n` left 70% of them to one shard.
+fn balance(weights: &[u64; BUCKETS], n: u8) -> [u8; BUCKETS] {
+    let mut owners = [0u8; BUCKETS];
+    let mut load = vec![0u64; usize::from(n.max(1))];
+    let mut order: Vec<usize> = (0..BUCKETS).collect();
+    order.sort_by_key(|&b| (std::cmp::Reverse(weights[b]), b));
+    let mut unseen = 0usize;
+    for b in order {
+        let k = if weights[b] > 0 {
+            (0..load.len()).min_by_key(|&k| (load[k], k)).unwrap_or(0)
+        } else {
+            unseen += 1;
+            (unseen - 1) % load.len()
+        };
+        load[k] += weights[b];
+        owners[b] = u8::try_from(k).unwrap_or(0);
+    }
+    owners
+}
+
+/// What a worker made of one shard of one input.
+struct Part {
+    gathered: Gathered,
+    /// The input's summary: shard 0's only (the others read the same bytes).
+    summary: Option<ReadSummary>,
+    stats: DecodeStats,
+}
+
+/// How many shards each of `paths` is read in by `threads` workers: one each, unless there are
+/// fewer inputs than threads; then the spare threads go to the regular, uncompressed pcap and
+/// pcapng files of at least `split_min` bytes, a fair share each (the largest first for what
+/// does not divide evenly).
+fn shares(paths: &[PathBuf], threads: usize, split_min: u64) -> Vec<u32> {
+    let mut shares = vec![1u32; paths.len()];
+    let Some(spare) = threads.checked_sub(paths.len()).filter(|&s| s > 0) else {
+        return shares;
+    };
+    let mut big: Vec<(u64, usize)> = paths
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| Some((capture::plain_capture_len(p)?, i)))
+        .filter(|&(len, _)| len >= split_min)
+        .collect();
+    if big.is_empty() {
+        return shares;
+    }
+    big.sort_by_key(|&(len, i)| (std::cmp::Reverse(len), i));
+    let (each, rest) = (spare / big.len(), spare % big.len());
+    for (rank, &(_, i)) in big.iter().enumerate() {
+        let more = each + usize::from(rank < rest);
+        // At most one shard per bucket.
+        shares[i] = u32::try_from((1 + more).min(BUCKETS)).unwrap_or(1);
+    }
+    shares
+}
+
+/// [`read_captures_waiting`], splitting inputs of at least `split_min` bytes among spare
+/// threads (see [`shares`]) and keeping memory bounded as `memory` says.
+#[allow(clippy::too_many_arguments)]
 fn read_captures_with(
     paths: &[PathBuf],
     wait: std::time::Duration,
+    split_min: u64,
     memory: Memory,
     analyzer: &Analyzer,
     threads: usize,
@@ -266,37 +484,87 @@ fn read_captures_with(
     let ctx = analyzer.context();
     // One copy of the indicator set for every input's table, not one per input.
     let watch = analyzer.indicators.watch();
+    // Work items in (input, shard) order: the order the parts are merged in.
+    let mut items: Vec<(usize, Shard)> = Vec::new();
+    for (i, n) in shares(paths, threads, split_min).into_iter().enumerate() {
+        let n = u8::try_from(n).unwrap_or(1);
+        if n <= 1 {
+            items.push((i, Shard::WHOLE));
+            continue;
+        }
+        let len = std::fs::metadata(&paths[i]).map_or(0, |m| m.len());
+        let owners = balance(&weigh(&paths[i], len), n);
+        items.extend((0..n).map(|k| (i, Shard { k, n, owners })));
+    }
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<(Gathered, InputReport)>>> =
-        Mutex::new((0..paths.len()).map(|_| None).collect());
-    let workers = threads.clamp(1, paths.len().max(1));
+    let results: Mutex<Vec<Option<Part>>> = Mutex::new((0..items.len()).map(|_| None).collect());
+    let workers = threads.clamp(1, items.len().max(1));
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(path) = paths.get(i) else { break };
+                let at = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&(i, shard)) = items.get(at) else {
+                    break;
+                };
                 let tracker = Tracker::with_watch(Arc::clone(&watch));
-                // Gathered here, in the worker: the flow table is dropped before the next input.
-                let one = read_gathered(path, tracker, wait, progress, &ctx, memory);
+                // Only shard 0 counts the input's bytes: the others read the same ones.
+                let progress = progress.filter(|_| shard.k == 0);
+                // Gathered here, in the worker, as the input is read.
+                let gatherer = Sharded {
+                    shard,
+                    inner: Gatherer::new(tracker, &ctx).memory(memory),
+                };
+                let (sink, summary) = read_into(&paths[i], gatherer, wait, progress);
+                let (gathered, stats) = sink.inner.finish();
+                let part = Part {
+                    gathered,
+                    summary: (shard.k == 0).then_some(summary),
+                    stats,
+                };
                 // A poisoned lock means another worker panicked; its panic is re-raised by
                 // the scope, so this worker's result no longer matters.
                 if let Ok(mut r) = results.lock() {
-                    r[i] = Some(one);
+                    r[at] = Some(part);
                 }
             });
         }
     });
     let mut traffic = Traffic::default();
-    for (gathered, input) in results
-        .into_inner()
-        .unwrap_or_default()
-        .into_iter()
-        .flatten()
-    {
-        traffic.gathered.merge(gathered);
-        traffic.inputs.push(input);
+    let mut stats = DecodeStats::default();
+    let mut summary = None;
+    let parts = results.into_inner().unwrap_or_default();
+    for (&(i, shard), part) in items.iter().zip(parts) {
+        let Some(part) = part else { continue };
+        traffic.gathered.merge(part.gathered);
+        stats.merge(&part.stats);
+        summary = summary.or(part.summary);
+        if shard.k + 1 == shard.n {
+            if let Some(summary) = summary.take() {
+                traffic
+                    .inputs
+                    .push(input_report(&paths[i], summary, &stats));
+            }
+            stats = DecodeStats::default();
+        }
     }
     traffic
+}
+
+/// A gatherer of one shard: it tracks only the frames of its shard, and keeps the time of
+/// every frame (see [`Gatherer`]: where sweeps happen must not depend on the split).
+struct Sharded<'a> {
+    shard: Shard,
+    inner: Gatherer<'a>,
+}
+
+impl PacketSink for Sharded<'_> {
+    #[inline]
+    fn packet(&mut self, packet: &Packet<'_>) {
+        self.inner.clock(packet.ts_nanos);
+        if self.shard.owns(packet.link_type, packet.data) {
+            self.inner.track(packet);
+        }
+    }
 }
 
 /// How often, in capture time, the flows that are over are taken out of the table and
@@ -315,9 +583,10 @@ const SWEEP_BATCH: usize = 16_384;
 ///
 /// Sweeps happen at the first packet of each [`SWEEP_NS`] period of capture time, before that
 /// packet is counted, and take the flows silent for longer than their timeout at the period's
-/// start. A flow is therefore over (and its key's next packet starts a new flow) at the same
-/// packet however the traffic is split among readers: what happens to a flow depends only on
-/// its own packets and the periods.
+/// start. The readers of a split input each see every packet's time, whether they track the
+/// packet or not, so they sweep where one thread sweeps: a flow is over (and its key's next
+/// packet starts a new flow) at the same packet however the traffic is split, even in a
+/// capture whose times go back and forth.
 pub struct Gatherer<'a> {
     tracker: Tracker,
     ctx: &'a Context<'a>,
@@ -391,7 +660,7 @@ impl<'a> Gatherer<'a> {
     }
 
     /// Everything gathered, the flows still going included, and the decoder's statistics.
-    pub fn finish(mut self) -> (Gathered, crate::decode::DecodeStats) {
+    pub fn finish(mut self) -> (Gathered, DecodeStats) {
         let rest = self.tracker.take_all();
         self.fold(&rest);
         drop(rest);
@@ -445,17 +714,33 @@ fn summarise_if_many(
     }
 }
 
-impl PacketSink for Gatherer<'_> {
+impl Gatherer<'_> {
+    /// Moves the clock to capture time `ts`: the time of a packet of the input, this
+    /// gatherer's or not (a shard sees every packet's time, so that its sweeps happen where one
+    /// thread's do, even when the capture's times go back and forth).
     #[inline]
-    fn packet(&mut self, packet: &Packet<'_>) {
-        if packet.ts_nanos >= self.next_ns {
-            self.sweep(packet.ts_nanos);
+    fn clock(&mut self, ts: i64) {
+        if ts >= self.next_ns {
+            self.sweep(ts);
         }
+    }
+
+    /// Tracks a packet of this gatherer's own, once the clock has seen it.
+    #[inline]
+    fn track(&mut self, packet: &Packet<'_>) {
         self.until_check -= 1;
         if self.until_check == 0 {
             self.check_budget();
         }
         self.tracker.packet(packet);
+    }
+}
+
+impl PacketSink for Gatherer<'_> {
+    #[inline]
+    fn packet(&mut self, packet: &Packet<'_>) {
+        self.clock(packet.ts_nanos);
+        self.track(packet);
     }
 }
 
@@ -485,37 +770,18 @@ impl<S: PacketSink> PacketSink for Counting<'_, S> {
 /// table's bounds: [`read_captures`] gives it the analyzer's). Flows never leave this table:
 /// [`read_captures`] gathers as it reads instead (see [`Gatherer`]).
 pub fn read_capture(path: &Path, progress: Option<&Progress>) -> (FlowTable, InputReport) {
-    let (tracker, mut input) = read_into(path, Tracker::new(), capture::STREAM_WAIT, progress);
+    let (tracker, summary) = read_into(path, Tracker::new(), capture::STREAM_WAIT, progress);
     let (table, stats) = tracker.into_parts();
-    input.decode = DecodeReport::from(&stats);
-    (table, input)
+    (table, input_report(path, summary, &stats))
 }
 
-/// Reads one capture gathered per host for `ctx` as it goes (see [`Gatherer`]), waiting at
-/// most `wait` each time a pipe or FIFO keeps the reader waiting.
-fn read_gathered(
-    path: &Path,
-    tracker: Tracker,
-    wait: std::time::Duration,
-    progress: Option<&Progress>,
-    ctx: &Context<'_>,
-    memory: Memory,
-) -> (Gathered, InputReport) {
-    let gatherer = Gatherer::new(tracker, ctx).memory(memory);
-    let (gatherer, mut input) = read_into(path, gatherer, wait, progress);
-    let (gathered, stats) = gatherer.finish();
-    input.decode = DecodeReport::from(&stats);
-    (gathered, input)
-}
-
-/// Reads `path` into `sink`: the sink, and what reading it gave (but the decode counts, which
-/// are the sink's).
+/// Reads `path` into `sink`, publishing progress: the sink, and what reading gave.
 fn read_into<S: PacketSink>(
     path: &Path,
     sink: S,
     wait: std::time::Duration,
     progress: Option<&Progress>,
-) -> (S, InputReport) {
+) -> (S, ReadSummary) {
     let mut sink = Counting {
         inner: sink,
         progress,
@@ -526,13 +792,19 @@ fn read_into<S: PacketSink>(
         p.done
             .fetch_add(summary.bytes.saturating_sub(sink.last), Ordering::Relaxed);
     }
+    (sink.inner, summary)
+}
+
+/// The report of one capture: what reading it gave, and what its frames decoded to.
+fn input_report(path: &Path, summary: ReadSummary, stats: &DecodeStats) -> InputReport {
     let mut input = InputReport::new(path.display().to_string(), summary.format);
     input.gzip = summary.gzip;
     input.packets = summary.packets;
     input.bytes = summary.bytes;
     input.problems = summary.problems;
     input.unreadable = summary.unreadable;
-    (sink.inner, input)
+    input.decode = DecodeReport::from(stats);
+    input
 }
 
 impl Analyzer {
@@ -635,4 +907,107 @@ pub enum Keep {
     /// the reports show unless asked for all. The others are counted and known by address
     /// only, so a capture of millions of quiet machines needs no memory for their reports.
     Signs,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../captures")
+            .join(name)
+    }
+
+    #[test]
+    fn spare_threads_go_to_large_plain_captures() {
+        let big = sample("tom-skype-busy-host.pcapng");
+        let small = sample("no-skype-browsing.pcap");
+        let gzip = sample("regular-skype-2012-servers-only.pcap.gz");
+        let size = |p: &Path| std::fs::metadata(p).unwrap().len();
+        assert!(size(&big) > size(&small));
+        // Never more shards than threads, one each when there are as many inputs as threads.
+        assert_eq!(shares(std::slice::from_ref(&big), 1, 0), vec![1]);
+        assert_eq!(shares(std::slice::from_ref(&big), 4, 0), vec![4]);
+        assert_eq!(shares(&[big.clone(), small.clone()], 2, 0), vec![1, 1]);
+        // A fair share each; what does not divide goes to the largest first.
+        assert_eq!(shares(&[small.clone(), big.clone()], 5, 0), vec![2, 3]);
+        // Too small, compressed, standard input, a FIFO (never opened: that would wait for a
+        // writer): not split.
+        assert_eq!(shares(std::slice::from_ref(&big), 4, u64::MAX), vec![1]);
+        assert_eq!(shares(&[gzip, small.clone()], 4, 0), vec![1, 3]);
+        assert_eq!(shares(&[PathBuf::from("-")], 4, 0), vec![1]);
+        #[cfg(unix)]
+        {
+            let dir = tempfile::tempdir().unwrap();
+            let fifo = dir.path().join("fifo");
+            let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+            if made.is_ok_and(|s| s.success()) {
+                assert_eq!(shares(&[fifo], 4, 0), vec![1]);
+            }
+        }
+        // At most one shard per bucket.
+        assert_eq!(
+            shares(std::slice::from_ref(&big), 1000, 0),
+            vec![BUCKETS as u32]
+        );
+    }
+
+    #[test]
+    fn buckets_are_balanced_heaviest_first() {
+        let mut weights = [0u64; BUCKETS];
+        weights[3] = 30;
+        weights[9] = 20;
+        weights[10] = 15;
+        weights[11] = 10;
+        let owners = balance(&weights, 2);
+        let load = |k: u8| -> u64 {
+            (0..BUCKETS)
+                .filter(|&b| owners[b] == k)
+                .map(|b| weights[b])
+                .sum()
+        };
+        assert_eq!((load(0), load(1)), (40, 35));
+        assert_eq!((owners[3], owners[9], owners[10], owners[11]), (0, 1, 1, 0));
+        // The buckets not seen are spread in turn.
+        let unseen = (0..BUCKETS).filter(|&b| weights[b] == 0);
+        let (zero, one) = unseen.fold((0, 0), |(z, o), b| match owners[b] {
+            0 => (z + 1, o),
+            _ => (z, o + 1),
+        });
+        assert_eq!((zero, one), (30, 30));
+        assert!(balance(&weights, 5).iter().all(|&k| k < 5));
+        assert_eq!(balance(&weights, 1), [0; BUCKETS]);
+    }
+
+    #[test]
+    fn progress_counts_a_split_file_once() {
+        let analyzer = Analyzer {
+            geoip: GeoIp::embedded().unwrap(),
+            indicators: IndicatorSet::embedded().unwrap(),
+            local: LocalNets::default(),
+        };
+        let path = sample("tom-skype-busy-host.pcapng");
+        let len = std::fs::metadata(&path).unwrap().len();
+        for threads in [1, 2, 3] {
+            let progress = Progress::default();
+            let paths = [path.clone()];
+            let wait = capture::STREAM_WAIT;
+            let t = read_captures_with(
+                &paths,
+                wait,
+                0,
+                Memory::default(),
+                &analyzer,
+                threads,
+                Some(&progress),
+            );
+            assert_eq!(
+                progress.done.load(Ordering::Relaxed),
+                len,
+                "{threads} threads"
+            );
+            assert_eq!((t.inputs.len(), t.inputs[0].bytes), (1, len));
+        }
+    }
 }

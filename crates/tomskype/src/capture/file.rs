@@ -430,6 +430,25 @@ pub fn looks_like_capture(path: &Path) -> bool {
     pcap::is_pcap_magic(&head) || pcapng::is_pcapng_magic(&head)
 }
 
+/// The length of the file at `path` when it is a regular file that starts with a pcap or
+/// pcapng magic, uncompressed: one that several readers can each read from its start (a pipe
+/// gives its bytes once, a gzip stream must be inflated whole by each). None otherwise.
+pub fn plain_capture_len(path: &Path) -> Option<u64> {
+    // `-` is standard input whatever the folder holds; and a FIFO must not be opened (that
+    // waits for a writer), so the kind is asked of the path first.
+    if path.as_os_str() == "-" || !std::fs::metadata(path).ok()?.is_file() {
+        return None;
+    }
+    let mut file = File::open(path).ok()?;
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() {
+        return None;
+    }
+    let mut head = [0u8; 4];
+    file.read_exact(&mut head).ok()?;
+    (pcap::is_pcap_magic(&head) || pcapng::is_pcapng_magic(&head)).then_some(meta.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testcap::{gzip, pcap, Ng, Pkt};

@@ -23,8 +23,8 @@ mod corpora;
 mod testcap;
 
 pub use file::{
-    expand_inputs, looks_like_capture, read_bytes, read_path, read_path_waiting, InputItem,
-    STREAM_WAIT,
+    expand_inputs, looks_like_capture, plain_capture_len, read_bytes, read_path, read_path_waiting,
+    InputItem, STREAM_WAIT,
 };
 
 /// Link-layer header types (the `LINKTYPE_*` values of tcpdump.org), as numbers.

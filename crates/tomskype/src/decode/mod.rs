@@ -23,6 +23,9 @@
 //! QUIC Initial packets are decrypted to read their ClientHello's server name ([`quic`]), and
 //! Skype's own protocols are recognised from payload ([`skype`]).
 //!
+//! [`shard_of`] says which of several workers reading the same file owns a frame (by the
+//! address pair of its first IP header): the cheap test each worker runs on every frame.
+//!
 //! Left out on purpose: L2TP, Teredo and other tunnels, IPsec (encrypted), QUIC packets other
 //! than Initial (their keys come from the TLS exchange), Google's older gQUIC, Skype's classic
 //! TCP framing (too weak a sign alone), and any TCP bytes beyond the first message of a
@@ -36,6 +39,7 @@ pub mod http;
 pub mod layers;
 pub mod link;
 pub mod quic;
+pub mod shard;
 pub mod skype;
 pub mod tls;
 pub mod tunnel;
@@ -46,6 +50,7 @@ use crate::capture;
 
 pub use fragments::{FragmentCounts, Reassembler};
 pub use layers::{Layer, Tunnels};
+pub use shard::shard_of;
 pub use tunnel::TunnelKind;
 
 /// IP protocol numbers the later stages distinguish.

@@ -15,6 +15,7 @@ pub mod skype;
 pub mod streams;
 pub mod table;
 pub mod tracker;
+pub mod ways;
 
 #[cfg(test)]
 mod reassembly_tests;

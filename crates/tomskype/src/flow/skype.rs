@@ -11,18 +11,20 @@
 //!
 //! Skype's classic TCP framing is judged on a connection's first three data segments
 //! ([`TcpOpenings`], the rule in [`crate::decode::skype`]'s docs). Only connections whose SYN
-//! and SYN+ACK were seen are watched, each in one slot of a direct-mapped table of
-//! [`OPENING_SLOTS`] (128 KiB, allocated at the first SYN): a SYN writes a slot, every later
-//! segment with a payload costs one load and a tag compare, and the slot is freed as soon as
-//! the opening is judged. A segment is taken only where the sequence numbers say it belongs
-//! (a retransmission is skipped; a gap, a cut payload or a data segment before the SYN+ACK
-//! ends the watch: the sizes could not be told). Two handshakes whose keys share a slot: the
-//! later wins, the earlier connection is not judged.
+//! and SYN+ACK were seen are watched, for at most [`OPENING_TIMEOUT_NS`], each in one entry of
+//! a table of [`OPENING_SLOTS`] ([`super::ways`]: 160 KiB, allocated at the first SYN): a SYN
+//! writes an entry, every later segment with a payload costs a few tag compares, and the entry
+//! is freed as soon as the opening is judged. A segment is taken only where the sequence
+//! numbers say it belongs (a retransmission is skipped; a gap, a cut payload or a data segment
+//! before the SYN+ACK ends the watch: the sizes could not be told). Handshakes whose keys pick
+//! the same set of the table are watched side by side; only when all of a set's entries are
+//! being watched does the oldest give way, and that connection is not judged.
 
 pub use crate::decode::skype::SkypeProtocol;
 use crate::decode::skype::{self, SkypeSign, TcpShape};
 use crate::decode::{tcp_flags, Decoded};
 
+use super::ways::{Ways, WAYS};
 use super::Dir;
 
 /// Distinct classic-UDP candidates a flow needs.
@@ -98,8 +100,12 @@ impl SkypeFacts {
     }
 }
 
-/// Slots of the table of watched TCP openings (a power of two).
+/// Entries of the table of watched TCP openings (a power of two).
 pub const OPENING_SLOTS: usize = 4096;
+/// How long an opening is watched from its SYN, in capture nanoseconds: two minutes. Skype's
+/// connections may wait more than 30 s between the handshake and their first data (three of
+/// nDPI's `skype_no_unknown.pcap` do); an older watch ends, and its place is free.
+pub const OPENING_TIMEOUT_NS: i64 = 120_000_000_000;
 
 /// One data segment of a watched opening.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -115,8 +121,6 @@ pub struct OpeningSegment {
 /// A connection's opening being watched.
 #[derive(Debug, Clone, Copy, Default)]
 struct Opening {
-    /// The flow's hash with the low bit set; 0 for a free slot.
-    tag: u64,
     /// The next sequence number expected in each direction (indexed by [`Dir`]).
     next: [u32; 2],
     /// The direction of the SYN.
@@ -129,9 +133,19 @@ struct Opening {
 }
 
 /// The TCP openings watched for Skype's classic framing (see the module docs).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct TcpOpenings {
-    slots: Vec<Opening>,
+    slots: Ways<Opening>,
+}
+
+impl Default for TcpOpenings {
+    fn default() -> TcpOpenings {
+        // Sets picked by bits 40 and up of the flow's hash (not those that pick `streams`'
+        // hint sets, so that two flows sharing a set there need not share one here).
+        TcpOpenings {
+            slots: Ways::new(OPENING_SLOTS / WAYS, 40, OPENING_TIMEOUT_NS),
+        }
+    }
 }
 
 impl TcpOpenings {
@@ -141,44 +155,43 @@ impl TcpOpenings {
     }
 
     /// Looks at one TCP segment `d` of the flow whose table hash is `hash`, sent in direction
-    /// `dir`; `cut` when the snaplen cut its payload. True when this segment completes an
-    /// opening framed as classic Skype TCP (once per connection).
+    /// `dir` at `ts` (ns); `cut` when the snaplen cut its payload. True when this segment
+    /// completes an opening framed as classic Skype TCP (once per connection).
     #[inline]
-    pub fn segment(&mut self, hash: u64, dir: Dir, d: &Decoded<'_>, cut: bool) -> bool {
+    pub fn segment(&mut self, hash: u64, dir: Dir, d: &Decoded<'_>, ts: i64, cut: bool) -> bool {
         let tag = hash | 1;
         if d.tcp_flags & tcp_flags::SYN != 0 {
-            self.handshake(tag, dir, d);
+            self.handshake(tag, dir, d, ts);
             return false;
         }
         if d.payload.is_empty() || self.slots.is_empty() {
             return false;
         }
-        let slot = &mut self.slots[slot_of(tag)];
-        if slot.tag != tag {
+        let Some(slot) = self.slots.get(tag, ts) else {
             return false;
+        };
+        let (ends, classic) = data(slot, dir, d, cut);
+        if ends {
+            self.slots.remove(tag);
         }
-        data(slot, dir, d, cut)
+        classic
     }
 
     #[cold]
-    fn handshake(&mut self, tag: u64, dir: Dir, d: &Decoded<'_>) {
+    fn handshake(&mut self, tag: u64, dir: Dir, d: &Decoded<'_>, ts: i64) {
         let next = d.seq.wrapping_add(1);
         if d.tcp_flags & tcp_flags::ACK == 0 {
             if !skype::classic_tcp_port(d.dport) {
                 return;
             }
-            if self.slots.is_empty() {
-                self.slots = vec![Opening::default(); OPENING_SLOTS];
-            }
             let mut opening = Opening {
-                tag,
                 opener: dir as u8,
                 ..Opening::default()
             };
             opening.next[dir as usize] = next;
-            self.slots[slot_of(tag)] = opening;
-        } else if let Some(slot) = self.slots.get_mut(slot_of(tag)) {
-            if slot.tag == tag && slot.opener != dir as u8 && slot.count == 0 {
+            self.slots.insert(tag, ts, opening);
+        } else if let Some(slot) = self.slots.get(tag, ts) {
+            if slot.opener != dir as u8 && slot.count == 0 {
                 slot.next[dir as usize] = next;
                 slot.answered = true;
             }
@@ -186,31 +199,22 @@ impl TcpOpenings {
     }
 }
 
-/// The slot of a tag: bits 40-51 of the flow's hash (not those that pick `streams`' hint
-/// slots, so that two flows sharing a slot there need not share one here).
-#[inline(always)]
-fn slot_of(tag: u64) -> usize {
-    // OPENING_SLOTS is a power of two and the index is masked below it.
-    (tag >> 40) as usize & (OPENING_SLOTS - 1)
-}
-
-/// Takes a data segment into a watched opening; frees the slot once the opening is judged or
-/// can no longer be.
-fn data(slot: &mut Opening, dir: Dir, d: &Decoded<'_>, cut: bool) -> bool {
+/// Takes a data segment into a watched opening. Says whether the watch ends (the opening is
+/// judged, or can no longer be) and whether it opened as classic Skype TCP.
+fn data(slot: &mut Opening, dir: Dir, d: &Decoded<'_>, cut: bool) -> (bool, bool) {
     let i = dir as usize;
     let ahead = d.seq.wrapping_sub(slot.next[i]);
     if ahead >= 1 << 31 {
         // Bytes already taken, sent again: a retransmission.
-        return false;
+        return (false, false);
     }
     let len = u16::try_from(d.payload.len());
     let (Ok(len), true, false, 0) = (len, slot.answered, cut, ahead) else {
         // No SYN+ACK, a payload cut by the snaplen, or a gap (a segment lost or late).
-        *slot = Opening::default();
-        return false;
+        return (true, false);
     };
     slot.next[i] = d.seq.wrapping_add(u32::from(len));
-    // `count` is below 3 here: `judge` decides by the third segment, and the slot is freed.
+    // `count` is below 3 here: `judge` decides by the third segment, and the watch ends.
     slot.segments[usize::from(slot.count)] = OpeningSegment {
         from_opener: i == usize::from(slot.opener),
         len,
@@ -218,10 +222,7 @@ fn data(slot: &mut Opening, dir: Dir, d: &Decoded<'_>, cut: bool) -> bool {
     };
     slot.count += 1;
     let judged = judge(&slot.segments[..usize::from(slot.count)]);
-    if judged.is_some() {
-        *slot = Opening::default();
-    }
-    judged == Some(true)
+    (judged.is_some(), judged == Some(true))
 }
 
 /// Whether a connection's first data segments open as classic Skype TCP: `Some(true)` or
@@ -443,6 +444,7 @@ mod tests {
                 0xfeed_beef_0000_0000 | u64::from(self.port),
                 Conn::dir(from_opener),
                 &d,
+                0,
                 false,
             )
         }
@@ -454,11 +456,11 @@ mod tests {
             };
             let hash = 0xfeed_beef_0000_0000 | u64::from(port);
             let syn = conn.packet(true, tcp_flags::SYN, conn.seq[0].wrapping_sub(1), b"");
-            assert!(!t.segment(hash, Dir::AToB, &syn, false));
+            assert!(!t.segment(hash, Dir::AToB, &syn, 0, false));
             if answered {
                 let syn_ack =
                     conn.packet(false, tcp_flags::SYN | tcp_flags::ACK, conn.seq[1] - 1, b"");
-                assert!(!t.segment(hash, Dir::BToA, &syn_ack, false));
+                assert!(!t.segment(hash, Dir::BToA, &syn_ack, 0, false));
             }
             conn
         }
@@ -487,7 +489,7 @@ mod tests {
         // Judged once: the slot is free again.
         assert!(!c.send(&mut t, true, &THIRD, true));
         assert!(!c.send(&mut t, true, &THIRD, false));
-        assert!(t.slots.iter().all(|s| s.tag == 0));
+        assert!(t.slots.get(0xfeed_beef_0000_0000 | 40003, 0).is_none());
         // No SYN+ACK seen, a well-known port, a gap, a cut payload: not judged.
         let mut c = Conn::open(&mut t, 40004, false);
         for (from, p) in [(true, &FIRST[..]), (false, &ANSWER), (true, &THIRD)] {
@@ -506,18 +508,23 @@ mod tests {
         assert!(!c.send(&mut t, true, &FIRST, false));
         assert!(!c.send(&mut t, false, &ANSWER, false));
         let d = c.packet(true, tcp_flags::ACK, c.seq[0], &THIRD);
-        assert!(!t.segment(0xfeed_beef_0000_0000 | 40006, Dir::AToB, &d, true));
-        // A later handshake in the same slot wins; the earlier connection is not judged.
-        let hash = |port: u16| 0xfeed_beef_0000_0000 | u64::from(port);
-        assert_eq!(slot_of(hash(40007) | 1), slot_of(hash(40008) | 1));
+        assert!(!t.segment(0xfeed_beef_0000_0000 | 40006, Dir::AToB, &d, 0, true));
+        // Two handshakes whose hashes pick the same set (the bits from 40 up are the same
+        // here): both connections are judged, whichever came first.
         let mut a = Conn::open(&mut t, 40007, true);
         assert!(!a.send(&mut t, true, &FIRST, false));
         let mut b = Conn::open(&mut t, 40008, true);
         assert!(!a.send(&mut t, false, &ANSWER, false));
-        assert!(!a.send(&mut t, true, &THIRD, false));
+        assert!(a.send(&mut t, true, &THIRD, false));
         assert!(!b.send(&mut t, true, &FIRST, false));
         assert!(!b.send(&mut t, false, &ANSWER, false));
         assert!(b.send(&mut t, true, &THIRD, false));
+        // An opening is watched for OPENING_TIMEOUT_NS only.
+        let c = Conn::open(&mut t, 40009, true);
+        let hash = 0xfeed_beef_0000_0000 | 40009;
+        let d = c.packet(true, tcp_flags::ACK, c.seq[0], &FIRST);
+        assert!(!t.segment(hash, Dir::AToB, &d, OPENING_TIMEOUT_NS + 1, false));
+        assert!(t.slots.get(hash | 1, 0).is_some(), "not taken, still there");
     }
 
     #[test]

@@ -9,10 +9,12 @@
 //! - A segment of a direction being buffered joins it by its sequence number: in order,
 //!   out of order, retransmitted or overlapping (bytes already held win). Whenever the bytes
 //!   from the start grow, [`Segment::Joined`] hands them to the parser again.
-//! - Out-of-order starts: the sequence number after each SYN is kept in a direct-mapped table
-//!   of [`HINT_SLOTS`] slots (64 KiB, one load per segment, no allocation); a first data
-//!   segment that arrives ahead of that number is held until the bytes before it come. Two
-//!   handshakes whose keys share a slot: the later wins, the earlier loses only this.
+//! - Out-of-order starts: the sequence number after each SYN is kept for [`TIMEOUT_NS`] in a
+//!   table of [`HINT_SLOTS`] entries ([`super::ways`]: 96 KiB, a few tag compares per
+//!   segment, no allocation); a first data segment that arrives ahead of that number is held
+//!   until the bytes before it come. Handshakes whose keys pick the same set keep their
+//!   entries side by side; only when all of a set's entries are live does the oldest give way
+//!   (it then loses only this).
 //!
 //! Bounds: [`MAX_STREAM_BYTES`] (16 KiB) per direction from its start, as much again in at
 //! most [`MAX_HELD`] out-of-order pieces, [`MAX_TOTAL_BYTES`] over all directions and
@@ -25,6 +27,7 @@ use std::collections::HashMap;
 
 use crate::decode::{tcp_flags, Decoded, TcpCounts};
 
+use super::ways::{Ways, WAYS};
 use super::{Dir, FlowKey};
 
 /// The most bytes kept from the start of one direction.
@@ -37,7 +40,7 @@ pub const MAX_STREAMS: usize = 4096;
 pub const MAX_HELD: usize = 16;
 /// How long a direction may wait for missing bytes, in capture nanoseconds.
 pub const TIMEOUT_NS: i64 = 30_000_000_000;
-/// Slots of the table of expected first sequence numbers (a power of two).
+/// Entries of the table of expected first sequence numbers (a power of two).
 pub const HINT_SLOTS: usize = 4096;
 
 /// What to do with a segment.
@@ -53,7 +56,6 @@ pub enum Segment<'s> {
 
 #[derive(Debug, Clone, Copy, Default)]
 struct Hint {
-    tag: u64,
     /// The expected sequence number of the first data byte.
     next: u32,
     state: HintState,
@@ -88,9 +90,9 @@ impl Stream {
 }
 
 /// The directions being buffered. See the module documentation.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Streams {
-    hints: Vec<Hint>,
+    hints: Ways<Hint>,
     open: HashMap<(FlowKey, Dir), Stream>,
     bytes: usize,
     given_up: Vec<(Decoded<'static>, Vec<u8>, i64)>,
@@ -104,18 +106,25 @@ fn tag(hash: u64, dir: Dir) -> u64 {
     (hash ^ (dir as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)) | 1
 }
 
+impl Default for Streams {
+    fn default() -> Streams {
+        Streams {
+            // Sets picked by bits 20 and up of the tag (not those that pick the openings' of
+            // `super::skype`, so that two flows sharing a set there need not share one here).
+            hints: Ways::new(HINT_SLOTS / WAYS, 20, TIMEOUT_NS),
+            open: HashMap::new(),
+            bytes: 0,
+            given_up: Vec::new(),
+            last_sweep_ns: 0,
+            counts: TcpCounts::default(),
+        }
+    }
+}
+
 impl Streams {
     /// No state yet.
     pub fn new() -> Streams {
         Streams::default()
-    }
-
-    fn slot(&mut self, tag: u64) -> &mut Hint {
-        if self.hints.is_empty() {
-            self.hints = vec![Hint::default(); HINT_SLOTS];
-        }
-        // `hints` has HINT_SLOTS entries and the index is masked below that.
-        &mut self.hints[(tag >> 20) as usize & (HINT_SLOTS - 1)]
     }
 
     /// Says what to do with a TCP segment of flow `key` (whose table hash is `hash`) in
@@ -131,13 +140,13 @@ impl Streams {
     ) -> Segment<'_> {
         let t = tag(hash, dir);
         if d.tcp_flags & tcp_flags::SYN != 0 {
-            let slot = self.slot(t);
-            if slot.state != HintState::Open {
-                *slot = Hint {
-                    tag: t,
+            let open = self.hints.get(t, ts_ns).map(|h| h.state) == Some(HintState::Open);
+            if !open {
+                let hint = Hint {
                     next: d.seq.wrapping_add(1),
                     state: HintState::Syn,
                 };
+                self.hints.insert(t, ts_ns, hint);
             }
             return Segment::InPlace;
         }
@@ -151,21 +160,20 @@ impl Streams {
         if self.hints.is_empty() {
             return Segment::InPlace;
         }
-        let slot = *self.slot(t);
-        if slot.tag != t {
+        let Some(hint) = self.hints.get(t, ts_ns) else {
             return Segment::InPlace;
-        }
-        match slot.state {
+        };
+        match hint.state {
             HintState::Empty => Segment::InPlace,
             HintState::Syn => {
-                let ahead = d.seq.wrapping_sub(slot.next) as usize;
+                let ahead = d.seq.wrapping_sub(hint.next) as usize;
                 if ahead == 0 || ahead >= MAX_STREAM_BYTES {
                     // The first data in order (the common case), or not one we can place.
-                    self.slot(t).state = HintState::Empty;
+                    self.hints.remove(t);
                     return Segment::InPlace;
                 }
-                self.slot(t).state = HintState::Open;
-                let start = slot.next;
+                hint.state = HintState::Open;
+                let start = hint.next;
                 self.make_room();
                 let mut s = Stream {
                     head: head_of(d),
@@ -182,7 +190,7 @@ impl Streams {
             }
             HintState::Open => {
                 let Some(s) = self.open.get_mut(&(key, dir)) else {
-                    self.slot(t).state = HintState::Empty;
+                    self.hints.remove(t);
                     return Segment::InPlace;
                 };
                 let before = s.bytes();
@@ -231,11 +239,11 @@ impl Streams {
         self.counts.segments_buffered += 1;
         self.open.insert((key, dir), s);
         let t = tag(hash, dir);
-        *self.slot(t) = Hint {
-            tag: t,
+        let hint = Hint {
             next: d.seq,
             state: HintState::Open,
         };
+        self.hints.insert(t, ts_ns, hint);
     }
 
     /// Whether a direction's bytes reached [`MAX_STREAM_BYTES`]: its parser must decide now.
@@ -255,11 +263,7 @@ impl Streams {
                 self.counts.incomplete += 1;
             }
         }
-        let t = tag(hash, dir);
-        let slot = self.slot(t);
-        if slot.tag == t {
-            slot.state = HintState::Empty;
-        }
+        self.hints.remove(tag(hash, dir));
     }
 
     /// Gives up every direction still buffered (at the end of the input).

@@ -240,7 +240,7 @@ impl Tracker {
             return;
         }
         if is_tcp && decode::has_ports(d) {
-            if self.skype_tcp.segment(hash, dir, d, cut) {
+            if self.skype_tcp.segment(hash, dir, d, ts, cut) {
                 self.table.skype_classic_tcp(ts, key);
             }
             match self.streams.segment(hash, key, dir, d, ts) {
