@@ -19,6 +19,10 @@
 # same rounds, each round swapping which of the two runs first, and prints its figures beside
 # the others' and the ratio of the two within each round ("is it slower than before?").
 # The capture defaults to bench/out/bench-<mb>mb.pcap, made by bench/make_capture.py if absent.
+# Beside it, unless skipped: a capture of many hosts (--hosts-mb, default 1000: make_capture.py
+# --vary hosts, each pass its own hosts), timed against ndpiReader too; and a stream of
+# --stream-hosts machines (default 3000000, bench/make_stream.py) on stdin: time and peak
+# memory (--skip-hosts, --skip-stream to leave them out).
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -32,6 +36,10 @@ skip_tools=0
 skip_parallel=0
 skip_one_file=0
 skip_linear=0
+skip_hosts=0
+skip_stream=0
+hosts_mb=1000
+stream_hosts=3000000
 file=""
 bin=""
 before=""
@@ -46,10 +54,14 @@ while [ $# -gt 0 ]; do
         --skip-parallel) skip_parallel=1; shift ;;
         --skip-one-file) skip_one_file=1; shift ;;
         --skip-linear) skip_linear=1; shift ;;
+        --skip-hosts) skip_hosts=1; shift ;;
+        --skip-stream) skip_stream=1; shift ;;
+        --hosts-mb) hosts_mb="$2"; shift 2 ;;
+        --stream-hosts) stream_hosts="$2"; shift 2 ;;
         --file) file="$2"; shift 2 ;;
         --bin) bin="$2"; shift 2 ;;
         --before) before="$2"; shift 2 ;;
-        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
         *) echo "compare: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -173,6 +185,46 @@ if [ "$skip_one_file" = 0 ]; then
     fi
 fi
 
+hosts_file=""
+if [ "$skip_hosts" = 0 ]; then
+    # Many hosts: every pass of the corpora with its own addresses. Timed as the main capture.
+    hosts_file="$out/bench-${hosts_mb}mb-hosts.pcap"
+    [ -f "$hosts_file" ] || python3 "$here/make_capture.py" --mb "$hosts_mb" --vary hosts --out "$hosts_file"
+    many=("$bin" analyze --geoip-db embedded --format json --threads 1 "$hosts_file")
+    for r in $(seq 1 "$rounds"); do
+        echo "many-hosts round $r/$rounds"
+        if [ -n "$before" ] && [ $((r % 2)) = 1 ]; then
+            run hosts-tomskype-before "$before" analyze --geoip-db embedded --format json --threads 1 "$hosts_file"
+        fi
+        run hosts-tomskype "${many[@]}"
+        if [ -n "$before" ] && [ $((r % 2)) = 0 ]; then
+            run hosts-tomskype-before "$before" analyze --geoip-db embedded --format json --threads 1 "$hosts_file"
+        fi
+        have ndpiReader && run hosts-ndpiReader ndpiReader -i "$hosts_file" -q
+    done
+    "${many[@]}" | wc -c | awk '{print "many hosts: the default JSON report is " $1 " bytes"}'
+fi
+
+stream_file=""
+if [ "$skip_stream" = 0 ]; then
+    # A big network's stream on stdin: one datagram per new machine, then a TOM-Skype login.
+    stream_file="$out/stream-${stream_hosts}.pcap"
+    [ -f "$stream_file" ] || python3 "$here/make_stream.py" --hosts "$stream_hosts" --out "$stream_file"
+    # Exit code 1 is the verdict (a TOM-Skype host), not a failure.
+    # shellcheck disable=SC2016
+    piped='"$0" analyze --geoip-db embedded --format json - < "$1"; [ $? -le 1 ]'
+    for r in $(seq 1 "$rounds"); do
+        echo "stream round $r/$rounds"
+        if [ -n "$before" ] && [ $((r % 2)) = 1 ]; then
+            run stream-tomskype-before sh -c "$piped" "$before" "$stream_file"
+        fi
+        run stream-tomskype sh -c "$piped" "$bin" "$stream_file"
+        if [ -n "$before" ] && [ $((r % 2)) = 0 ]; then
+            run stream-tomskype-before sh -c "$piped" "$before" "$stream_file"
+        fi
+    done
+fi
+
 small_bytes=0
 if [ "$skip_linear" = 0 ]; then
     # The same traffic, an eighth of the passes: timed alternating with the full capture.
@@ -188,9 +240,10 @@ if [ "$skip_linear" = 0 ]; then
     done
 fi
 
-python3 - "$work/times" "$bytes" "$packets" "$small_bytes" <<'EOF'
-import statistics, sys
+python3 - "$work/times" "$bytes" "$packets" "$small_bytes" "$hosts_file" "$stream_file" <<'EOF'
+import os, statistics, sys
 path, size, packets, small = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+hosts_file, stream_file = sys.argv[5], sys.argv[6]
 runs = {}
 for line in open(path):
     name, secs, rss = line.split()
@@ -215,6 +268,27 @@ if "tomskype-before" in runs:
     print(f"tomskype / tomskype-before: {base / med('tomskype-before'):.2f} (medians); "
           f"within each round {' '.join(f'{p:.2f}' for p in pairs)}, "
           f"median {statistics.median(pairs):.2f}")
+def table(label, file, names, base_name):
+    """Median time, speed and peak memory of `names` on `file`, against `base_name`."""
+    if base_name not in runs:
+        return
+    fsize = os.path.getsize(file)
+    print()
+    print(f"{label}: {file} ({fsize} bytes)")
+    print()
+    print("| tool | runs | median s | MB/s | x slower than tomskype | peak RSS MB |")
+    print("|---|---|---|---|---|---|")
+    b = med(base_name)
+    for name in names:
+        if name not in runs:
+            continue
+        m = med(name)
+        rss = max(r for _, r in runs[name]) / 1024
+        print(f"| {name} | {len(runs[name])} | {m:.2f} | {fsize / m / 1e6:.0f} | {m / b:.1f} | {rss:.0f} |")
+if hosts_file:
+    table("many hosts", hosts_file, ["hosts-tomskype", "hosts-tomskype-before", "hosts-ndpiReader"], "hosts-tomskype")
+if stream_file:
+    table("stream on stdin", stream_file, ["stream-tomskype", "stream-tomskype-before"], "stream-tomskype")
 def speedup(label, t1name, t2name, files):
     """--threads 1 against --threads 2 over `files` copies of the capture."""
     t1, t2 = med(t1name), med(t2name)
