@@ -792,17 +792,20 @@ mod tests {
         assert_eq!(forward, backward);
     }
 
-    #[test]
-    fn every_address_a_host_named_to_its_proxy_is_its_contact() {
-        let ip = |s: &str| -> IpAddr { s.parse().unwrap() };
-        let local = LocalNets::default();
-        let geoip = GeoIp::embedded().unwrap();
+    /// Runs `f` in a context of the default local networks and the shipped knowledge.
+    fn in_context<T>(f: impl FnOnce(&Context<'_>) -> T) -> T {
+        let (local, geoip) = (LocalNets::default(), GeoIp::embedded().unwrap());
         let indicators = IndicatorSet::embedded().unwrap();
-        let ctx = Context {
+        f(&Context {
             local: &local,
             geoip: &geoip,
             indicators: &indicators,
-        };
+        })
+    }
+
+    #[test]
+    fn every_address_a_host_named_to_its_proxy_is_its_contact() {
+        let ip = |s: &str| -> IpAddr { s.parse().unwrap() };
         let mut t = FlowTable::default();
         let (k, d) = FlowKey::new(6, ip("192.168.1.2"), 40000, ip("192.168.1.1"), 3128);
         t.packet(1, k, d, 60, true, false);
@@ -822,14 +825,16 @@ mod tests {
                 },
             );
         }
-        let views = hosts_of(&t, &ctx);
-        let host = views.iter().find(|v| v.addr == ip("192.168.1.2")).unwrap();
-        let through = host
-            .endpoints
-            .iter()
-            .find(|e| e.addr == ip("203.0.113.50"))
-            .expect("the address named after the proxy's own");
-        assert!(through.through_proxy);
+        in_context(|ctx| {
+            let views = hosts_of(&t, ctx);
+            let host = views.iter().find(|v| v.addr == ip("192.168.1.2")).unwrap();
+            let through = host
+                .endpoints
+                .iter()
+                .find(|e| e.addr == ip("203.0.113.50"))
+                .expect("the address named after the proxy's own");
+            assert!(through.through_proxy);
+        });
     }
 
     #[test]
