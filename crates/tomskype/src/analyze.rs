@@ -164,7 +164,7 @@ pub struct Memory {
 
 /// The binary's [`Memory::summarise_past`] without `--all-hosts`: a home or office network is
 /// far below it (and keeps every endpoint of every host), a big network's capture far above.
-pub const SUMMARISE_PAST: usize = 65_536;
+pub const SUMMARISE_PAST: usize = 16_384;
 
 /// A memory budget: how many bytes reading may hold, and how to know how many it holds (the
 /// binary counts its allocations). When the budget is reached, reading sheds what is least
@@ -255,10 +255,28 @@ impl Inputs {
             progress,
         );
         if !self.zeek_logs.is_empty() {
-            let (table, logs) = zeek::read_logs(&self.zeek_logs, Some(analyzer.indicators.watch()));
-            traffic
-                .gathered
-                .merge(enrich::gather(&table, &analyzer.context()));
+            // A conn.log of millions of connections: its flows leave the table in batches,
+            // with their names (the other logs are read first), gathered as they go.
+            let ctx = analyzer.context();
+            let mut gathered = Gathered::default();
+            let memory = self.memory;
+            let (table, logs) = zeek::read_logs_in_batches(
+                &self.zeek_logs,
+                Some(analyzer.indicators.watch()),
+                ZEEK_BATCH,
+                &mut |table| {
+                    let ended = table.take_all();
+                    fold_batches(&mut gathered, &ended, table, memory, &ctx);
+                    // Past the budget: every quiet host summarised (the flows are all out).
+                    if memory.budget.is_some_and(|b| (b.held)() > b.limit) {
+                        gathered.shed.times += 1;
+                        gathered.compact(Some(table), &ctx);
+                    }
+                },
+            );
+            gathered.merge(enrich::gather_owned(table, &ctx));
+            summarise_if_many(&mut gathered, memory, None, &ctx);
+            traffic.gathered.merge(gathered);
             for log in logs {
                 if let Some(p) = progress {
                     p.done.fetch_add(log.bytes, Ordering::Relaxed);
@@ -572,6 +590,10 @@ impl PacketSink for Sharded<'_> {
 /// [`crate::flow::table::idle_timeout`] at the start of a sweep's period.
 pub const SWEEP_NS: i64 = 10_000_000_000;
 
+/// Flows a conn.log may put in the flow table before they are gathered (and a flow of the same
+/// addresses, ports and protocol after that counts as another flow).
+pub const ZEEK_BATCH: usize = 262_144;
+
 /// Flows gathered at once, at most, between two looks at the number of hosts (see
 /// [`Gatherer`]).
 const SWEEP_BATCH: usize = 16_384;
@@ -675,12 +697,8 @@ impl<'a> Gatherer<'a> {
     /// batches when there are many: a capture of a big network ends hundreds of thousands of
     /// flows in one sweep (and at its end).
     fn fold(&mut self, ended: &[crate::flow::Ended]) {
-        for batch in ended.chunks(SWEEP_BATCH) {
-            self.gathered
-                .fold_ended(batch, self.tracker.table(), self.ctx);
-            let table = self.tracker.table();
-            summarise_if_many(&mut self.gathered, self.memory, Some(table), self.ctx);
-        }
+        let table = self.tracker.table();
+        fold_batches(&mut self.gathered, ended, table, self.memory, self.ctx);
     }
 
     /// The sweep at the first packet of a later period (capture time `ts`, ns).
@@ -696,6 +714,21 @@ impl<'a> Gatherer<'a> {
         if self.memory.budget.is_some() {
             self.check_budget();
         }
+    }
+}
+
+/// Gathers `ended` (flows taken out of `table`) into `gathered` in batches, summarising the
+/// quiet hosts between batches when there are more than `memory` allows whole.
+fn fold_batches(
+    gathered: &mut Gathered,
+    ended: &[crate::flow::Ended],
+    table: &FlowTable,
+    memory: Memory,
+    ctx: &Context<'_>,
+) {
+    for batch in ended.chunks(SWEEP_BATCH) {
+        gathered.fold_ended(batch, table, ctx);
+        summarise_if_many(gathered, memory, Some(table), ctx);
     }
 }
 

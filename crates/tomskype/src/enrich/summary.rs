@@ -114,8 +114,8 @@ impl HostAgg {
 }
 
 /// Summaries, as a log: appended as hosts are summarised (a host summarised again, after more
-/// flows, adds another entry), sorted by address and merged when the log has doubled since it
-/// last was, and at the end. A log, not a hash map, because a hash map of millions of entries
+/// flows, adds another entry), sorted by address and merged when the log has grown by a
+/// quarter since it last was, and at the end. A log, not a hash map, because a hash map of millions of entries
 /// holds its old and new tables at once while it grows, and has room to spare after; a vector
 /// grows in place (large reallocations are remapped, not copied) and its entries are 52 bytes
 /// (IPv4).
@@ -144,9 +144,17 @@ impl<K> Default for Log<K> {
 impl<K: Ord + Copy> Log<K> {
     fn push(&mut self, key: K, s: Summary) {
         self.entries.push((key, s));
-        if self.entries.len() >= 2 * self.settled.max(1 << 16) {
+        if self.entries.len() >= self.settle_at() {
             self.settle();
         }
+    }
+
+    /// The length at which the log is settled next: a quarter more than when it last was (a
+    /// host summarised again adds an entry; each settling costs a sort, so not after every
+    /// few).
+    fn settle_at(&self) -> usize {
+        let settled = self.settled.max(1 << 16);
+        settled + settled / 4
     }
 
     /// Sorts by address and merges the entries of each address into one.
@@ -165,7 +173,7 @@ impl<K: Ord + Copy> Log<K> {
 
     fn append(&mut self, mut other: Log<K>) {
         self.entries.append(&mut other.entries);
-        if self.entries.len() >= 2 * self.settled.max(1 << 16) {
+        if self.entries.len() >= self.settle_at() {
             self.settle();
         }
     }

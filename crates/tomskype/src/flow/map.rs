@@ -159,12 +159,22 @@ impl FlowMap {
     /// of flows left, paid once per call.
     pub fn extract_if(
         &mut self,
-        mut done: impl FnMut(&FlowKey, &Flow) -> bool,
+        done: impl FnMut(&FlowKey, &Flow) -> bool,
     ) -> Vec<(FlowKey, Flow)> {
         let mut out = Vec::new();
-        self.v4.extract_if(&mut done, &mut out);
-        self.v6.extract_if(&mut done, &mut out);
+        self.extract_into(done, |key, flow| out.push((key, flow)));
         out
+    }
+
+    /// [`FlowMap::extract_if`], handing each flow removed to `take` as it goes (no list of
+    /// them all is made).
+    pub fn extract_into(
+        &mut self,
+        mut done: impl FnMut(&FlowKey, &Flow) -> bool,
+        mut take: impl FnMut(FlowKey, Flow),
+    ) {
+        self.v4.extract_if(&mut done, &mut take);
+        self.v6.extract_if(&mut done, &mut take);
     }
 
     /// Every flow key, in the order of [`FlowMap::iter`].
@@ -534,18 +544,18 @@ impl<A: Addr> Store<A> {
     fn extract_if(
         &mut self,
         done: &mut impl FnMut(&FlowKey, &Flow) -> bool,
-        out: &mut Vec<(FlowKey, Flow)>,
+        take: &mut impl FnMut(FlowKey, Flow),
     ) {
-        let before = out.len();
+        let before = self.slots.len();
         self.slots.retain(|slot| {
             let (key, flow) = (slot.key(), slot.flow());
             let finished = done(&key, &flow);
             if finished {
-                out.push((key, flow));
+                take(key, flow);
             }
             !finished
         });
-        if out.len() == before {
+        if self.slots.len() == before {
             return;
         }
         if self.slots.capacity() > 4 * self.slots.len().max(64) {

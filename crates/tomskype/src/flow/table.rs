@@ -196,15 +196,15 @@ impl FlowTable {
 
     /// Takes out the flows `done` says are over, with their names.
     fn take_if(&mut self, done: impl FnMut(&FlowKey, &Flow) -> bool) -> Vec<Ended> {
-        let ended = self.flows.extract_if(done);
-        let ended = ended
-            .into_iter()
-            .map(|(key, flow)| Ended {
-                facts: self.facts.remove(&key).map(Box::new),
+        let mut ended = Vec::new();
+        let facts = &mut self.facts;
+        self.flows.extract_into(done, |key, flow| {
+            ended.push(Ended {
+                facts: facts.remove(&key).map(Box::new),
                 key,
                 flow,
-            })
-            .collect();
+            });
+        });
         if self.facts.capacity() > 4 * self.facts.len().max(1024) {
             self.facts.shrink_to(2 * self.facts.len());
         }
@@ -270,6 +270,27 @@ impl FlowTable {
         let first = facts.sni.entry(name.to_owned()).or_insert((ts, client));
         if ts < first.0 {
             *first = (ts, client);
+        }
+    }
+
+    /// Moves the TLS server names recorded on `from` to `to` (a log without a protocol column
+    /// recorded them on the TCP flow of the addresses and ports; the connection was UDP).
+    pub fn move_server_names(&mut self, from: &FlowKey, to: FlowKey) {
+        let Some(facts) = self.facts.get_mut(from) else {
+            return;
+        };
+        let sni = std::mem::take(&mut facts.sni);
+        if facts == &FlowFacts::default() {
+            self.facts.remove(from);
+        }
+        if !sni.is_empty() {
+            let target = self.facts.entry(to).or_default();
+            for (name, (ts, client)) in sni {
+                let first = target.sni.entry(name).or_insert((ts, client));
+                if ts < first.0 {
+                    *first = (ts, client);
+                }
+            }
         }
     }
 

@@ -2,8 +2,9 @@
 //! (Zeek's ASCII TSV or JSON lines, plain or gzip'd, rotated names too) into the same
 //! [`FlowTable`](crate::flow::FlowTable) the packet path builds, so enrichment, classification and the report work
 //! unchanged: only the source stage differs. [`sniff`] tells a Zeek log from a capture by its
-//! first bytes; [`read_logs`] reads a set of logs into one table, conn logs first (ssl.log
-//! needs them to tell QUIC from TLS), and sums up each log in a [`LogSummary`].
+//! first bytes; [`read_logs`] reads a set of logs into one table, conn logs last (so that
+//! their flows can leave the table in batches with their names: [`read_logs_in_batches`]),
+//! and sums up each log in a [`LogSummary`].
 //!
 //! Other logs (files, weird, x509, ...) are recognised but not read: their summary says so.
 //! Bad lines are counted as problems with line number and byte offset; reading goes on.
@@ -23,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 use flate2::bufread::MultiGzDecoder;
 
-pub use read::{read_log, read_log_bytes, read_logs, LogSummary};
+pub use read::{read_log, read_log_bytes, read_logs, read_logs_in_batches, LogSummary};
 pub use value::Value;
 
 /// The longest line read; longer ones are bad records (and skipped, not kept in memory).

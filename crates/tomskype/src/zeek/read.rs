@@ -38,30 +38,64 @@ pub struct LogSummary {
     pub unreadable: bool,
 }
 
-/// Reads every log in `paths` into one table: conn logs first, then dns, ssl and http, each
-/// kind in the order given. Summaries come back in the order of `paths`.
-/// `watch`, when given, keeps what it names past the table's bounds.
+/// Reads every log in `paths` into one table: dns, ssl and http logs first, conn logs last
+/// (ssl.log's names are kept on the TCP flow of their addresses and ports, and a conn record
+/// that finds the connection UDP moves them: see `record::conn`), each kind in the order given.
+/// Summaries come back in the order of `paths`. `watch`, when given, keeps what it names past
+/// the table's bounds.
 pub fn read_logs(paths: &[PathBuf], watch: Option<Arc<dyn Watch>>) -> (FlowTable, Vec<LogSummary>) {
+    read_logs_in_batches(paths, watch, usize::MAX, &mut |_| {})
+}
+
+/// [`read_logs`], handing the table to `batch` whenever conn records have put `every` flows
+/// in it (so that it can take them out: a conn.log of millions of connections need not be
+/// held whole). The names of the other logs are in the table by then, read first.
+pub fn read_logs_in_batches(
+    paths: &[PathBuf],
+    watch: Option<Arc<dyn Watch>>,
+    every: usize,
+    batch: &mut dyn FnMut(&mut FlowTable),
+) -> (FlowTable, Vec<LogSummary>) {
     let mut table = FlowTable {
         watch,
         ..FlowTable::default()
     };
     let sniffed: Vec<Option<Sniffed>> = paths.iter().map(|p| sniff(p)).collect();
     let mut order: Vec<usize> = (0..paths.len()).collect();
-    order.sort_by_key(|&i| sniffed.get(i).cloned().flatten().map(|s| s.kind));
+    order.sort_by_key(|&i| {
+        let kind = sniffed.get(i).cloned().flatten().map(|s| s.kind);
+        (kind == Some(LogKind::Conn), kind)
+    });
     let mut summaries: Vec<Option<LogSummary>> = vec![None; paths.len()];
+    let mut batches = Batches { every, batch };
     for i in order {
         let (Some(path), Some(slot)) = (paths.get(i), summaries.get_mut(i)) else {
             continue;
         };
         let s = sniffed.get(i).cloned().flatten();
-        *slot = Some(read_log(path, s, &mut table));
+        *slot = Some(read_log_into(path, s, &mut table, Some(&mut batches)));
     }
     (table, summaries.into_iter().flatten().collect())
 }
 
+/// Where conn records hand the table over, and how often.
+struct Batches<'a> {
+    every: usize,
+    batch: &'a mut dyn FnMut(&mut FlowTable),
+}
+
 /// Reads one log into `table`; `sniffed` is what [`sniff`] said of it (None: not a log).
 pub fn read_log(path: &Path, sniffed: Option<Sniffed>, table: &mut FlowTable) -> LogSummary {
+    read_log_into(path, sniffed, table, None)
+}
+
+/// [`read_log`], handing the table to `batches` as conn records fill it.
+fn read_log_into(
+    path: &Path,
+    sniffed: Option<Sniffed>,
+    table: &mut FlowTable,
+    batches: Option<&mut Batches<'_>>,
+) -> LogSummary {
     let (mut summary, gzip) = match begin(path, sniffed) {
         Ok(ready) => ready,
         Err(done) => return done,
@@ -80,9 +114,10 @@ pub fn read_log(path: &Path, sniffed: Option<Sniffed>, table: &mut FlowTable) ->
             BufReader::new(MultiGzDecoder::new(reader)),
             &mut summary,
             table,
+            batches,
         );
     } else {
-        read_lines(reader, &mut summary, table);
+        read_lines(reader, &mut summary, table, batches);
     }
     summary
 }
@@ -99,7 +134,7 @@ pub fn read_log_bytes(path: &Path, bytes: &[u8], table: &mut FlowTable) -> LogSu
     });
     match begin(path, sniffed) {
         Ok((mut summary, _)) => {
-            read_lines(bytes, &mut summary, table);
+            read_lines(bytes, &mut summary, table, None);
             summary
         }
         Err(done) => done,
@@ -182,7 +217,12 @@ impl Problems<'_> {
     }
 }
 
-fn read_lines<R: BufRead>(mut reader: R, summary: &mut LogSummary, table: &mut FlowTable) {
+fn read_lines<R: BufRead>(
+    mut reader: R,
+    summary: &mut LogSummary,
+    table: &mut FlowTable,
+    mut batches: Option<&mut Batches<'_>>,
+) {
     let mut header = tsv::TsvHeader::default();
     let mut kind = summary.kind.clone();
     let mut buf = Vec::new();
@@ -250,6 +290,11 @@ fn read_lines<R: BufRead>(mut reader: R, summary: &mut LogSummary, table: &mut F
         match result {
             Ok(()) => problems.summary.records += 1,
             Err(why) => problems.bad(line_no, start, why),
+        }
+        if let Some(b) = batches.as_deref_mut() {
+            if kind == LogKind::Conn && table.flows.len() >= b.every {
+                (b.batch)(table);
+            }
         }
     }
     let more = problems.more;

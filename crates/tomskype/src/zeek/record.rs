@@ -111,6 +111,15 @@ fn conn(r: &dyn Record, table: &mut FlowTable) -> Result<(), String> {
         (Dir::AToB, false) => Opener::AGuess,
         (Dir::BToA, false) => Opener::BGuess,
     };
+    if proto == 17 && !table.flows.contains_key(&key) {
+        // ssl.log, read before conn.log, put the server names of every handshake on the TCP
+        // flow of its addresses and ports (it has no protocol column): those of a UDP
+        // connection with no TCP one of the same addresses and ports are QUIC's.
+        let (tcp, _) = self::key(r, 6)?;
+        if !table.flows.contains_key(&tcp) {
+            table.move_server_names(&tcp, key);
+        }
+    }
     table.add_flow(
         key,
         Flow {
@@ -170,7 +179,9 @@ fn ssl(r: &dyn Record, table: &mut FlowTable) -> Result<(), String> {
     let Some(name) = text(r, "server_name").filter(|n| !n.is_empty()) else {
         return Ok(());
     };
-    // ssl.log has no protocol column: TLS is TCP, unless conn.log saw the flow as UDP (QUIC).
+    // ssl.log has no protocol column: TLS is TCP, unless conn.log sees the connection as UDP
+    // only (QUIC). conn.log is read after it (see `read_logs`), and `conn` moves the names
+    // then; when its flows are already here, they say it now.
     let (tcp, _) = key(r, 6)?;
     let (udp, _) = key(r, 17)?;
     let key = if !table.flows.contains_key(&tcp) && table.flows.contains_key(&udp) {
@@ -337,6 +348,32 @@ mod tests {
         )
         .unwrap();
         assert_eq!(t.queries[&ip("192.168.1.2")].names.len(), 2);
+    }
+
+    #[test]
+    fn a_quic_server_name_read_before_its_conn_record_moves_to_the_udp_flow() {
+        let mut t = FlowTable::default();
+        let id =
+            r#""id.orig_h":"192.168.1.2","id.orig_p":50000,"id.resp_h":"1.2.3.4","id.resp_p":443"#;
+        let other =
+            r#""id.orig_h":"192.168.1.2","id.orig_p":50001,"id.resp_h":"1.2.3.4","id.resp_p":443"#;
+        for i in [id, other] {
+            let line = format!(r#"{{"ts":1,{i},"server_name":"www.google.de"}}"#);
+            run(LogKind::Ssl, &line, &mut t).unwrap();
+        }
+        run(
+            LogKind::Conn,
+            &format!(r#"{{"ts":1,{id},"proto":"udp"}}"#),
+            &mut t,
+        )
+        .unwrap();
+        let conn = format!(r#"{{"ts":1,{other},"proto":"tcp"}}"#);
+        run(LogKind::Conn, &conn, &mut t).unwrap();
+        let key = |proto, port| FlowKey::new(proto, ip("192.168.1.2"), port, ip("1.2.3.4"), 443).0;
+        assert!(t.facts[&key(17, 50000)].sni.contains_key("www.google.de"));
+        assert!(!t.facts.contains_key(&key(6, 50000)));
+        // A TCP connection keeps its names.
+        assert!(t.facts[&key(6, 50001)].sni.contains_key("www.google.de"));
     }
 
     #[test]
