@@ -21,8 +21,9 @@
 # The capture defaults to bench/out/bench-<mb>mb.pcap, made by bench/make_capture.py if absent.
 # Beside it, unless skipped: a capture of many hosts (--hosts-mb, default 1000: make_capture.py
 # --vary hosts, each pass its own hosts), timed against ndpiReader too; and a stream of
-# --stream-hosts machines (default 3000000, bench/make_stream.py) on stdin: time and peak
-# memory (--skip-hosts, --skip-stream to leave them out).
+# --stream-hosts machines (default 3000000, bench/make_stream.py) on stdin, and a Zeek conn.log
+# of --connlog-lines connections (default 5000000, bench/make_connlog.py): time and peak memory
+# (--skip-hosts, --skip-stream, --skip-connlog to leave them out).
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -38,6 +39,8 @@ skip_one_file=0
 skip_linear=0
 skip_hosts=0
 skip_stream=0
+skip_connlog=0
+connlog_lines=5000000
 hosts_mb=1000
 stream_hosts=3000000
 file=""
@@ -56,12 +59,14 @@ while [ $# -gt 0 ]; do
         --skip-linear) skip_linear=1; shift ;;
         --skip-hosts) skip_hosts=1; shift ;;
         --skip-stream) skip_stream=1; shift ;;
+        --skip-connlog) skip_connlog=1; shift ;;
+        --connlog-lines) connlog_lines="$2"; shift 2 ;;
         --hosts-mb) hosts_mb="$2"; shift 2 ;;
         --stream-hosts) stream_hosts="$2"; shift 2 ;;
         --file) file="$2"; shift 2 ;;
         --bin) bin="$2"; shift 2 ;;
         --before) before="$2"; shift 2 ;;
-        -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
         *) echo "compare: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -225,6 +230,23 @@ if [ "$skip_stream" = 0 ]; then
     done
 fi
 
+connlog_file=""
+if [ "$skip_connlog" = 0 ]; then
+    # A big network's Zeek conn.log: a million machines, five connections each.
+    connlog_file="$out/conn-${connlog_lines}.log"
+    [ -f "$connlog_file" ] || python3 "$here/make_connlog.py" --lines "$connlog_lines" --out "$connlog_file" >/dev/null
+    for r in $(seq 1 "$rounds"); do
+        echo "conn.log round $r/$rounds"
+        if [ -n "$before" ] && [ $((r % 2)) = 1 ]; then
+            run connlog-tomskype-before "$before" analyze --geoip-db embedded --format json "$connlog_file"
+        fi
+        run connlog-tomskype "$bin" analyze --geoip-db embedded --format json "$connlog_file"
+        if [ -n "$before" ] && [ $((r % 2)) = 0 ]; then
+            run connlog-tomskype-before "$before" analyze --geoip-db embedded --format json "$connlog_file"
+        fi
+    done
+fi
+
 small_bytes=0
 if [ "$skip_linear" = 0 ]; then
     # The same traffic, an eighth of the passes: timed alternating with the full capture.
@@ -240,10 +262,10 @@ if [ "$skip_linear" = 0 ]; then
     done
 fi
 
-python3 - "$work/times" "$bytes" "$packets" "$small_bytes" "$hosts_file" "$stream_file" <<'EOF'
+python3 - "$work/times" "$bytes" "$packets" "$small_bytes" "$hosts_file" "$stream_file" "$connlog_file" <<'EOF'
 import os, statistics, sys
 path, size, packets, small = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-hosts_file, stream_file = sys.argv[5], sys.argv[6]
+hosts_file, stream_file, connlog_file = sys.argv[5], sys.argv[6], sys.argv[7]
 runs = {}
 for line in open(path):
     name, secs, rss = line.split()
@@ -289,6 +311,8 @@ if hosts_file:
     table("many hosts", hosts_file, ["hosts-tomskype", "hosts-tomskype-before", "hosts-ndpiReader"], "hosts-tomskype")
 if stream_file:
     table("stream on stdin", stream_file, ["stream-tomskype", "stream-tomskype-before"], "stream-tomskype")
+if connlog_file:
+    table("Zeek conn.log", connlog_file, ["connlog-tomskype", "connlog-tomskype-before"], "connlog-tomskype")
 def speedup(label, t1name, t2name, files):
     """--threads 1 against --threads 2 over `files` copies of the capture."""
     t1, t2 = med(t1name), med(t2name)
