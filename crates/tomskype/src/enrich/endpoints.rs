@@ -44,6 +44,10 @@ impl Endpoints {
     /// Adds the endpoint `e` at `addr`, which is not there; its position.
     pub(super) fn push(&mut self, addr: IpAddr, e: EndpointAgg) -> usize {
         let at = self.list.len();
+        if self.list.capacity() == at {
+            // One more, not four (a vector's first growth): most hosts have one endpoint.
+            self.list.reserve_exact(at.max(1));
+        }
         self.list.push((addr, e));
         match &mut self.index {
             Some(index) => {

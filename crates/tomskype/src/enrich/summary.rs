@@ -169,6 +169,13 @@ impl<K: Ord + Copy> Log<K> {
             }
         });
         self.settled = self.entries.len();
+        // Room for the next quarter only: pages of the room past that would be written to
+        // before the next settling, and stay the process's (large vectors are remapped, so
+        // growing again copies nothing).
+        let room = self.settle_at();
+        if self.entries.capacity() > room {
+            self.entries.shrink_to(room);
+        }
     }
 
     fn append(&mut self, mut other: Log<K>) {
