@@ -276,6 +276,9 @@ pub struct Gathered {
     proxies: FxHashMap<IpAddr, ProxyAgg>,
     /// Hosts with nothing an indicator could match, summarised ([`Gathered::compact`]).
     summaries: summary::Summaries,
+    /// Hosts gathered whole since the last [`Gathered::compact`], not known to have anything
+    /// an indicator could match: the only ones it need look at.
+    fresh: Vec<IpAddr>,
     watch: Option<Arc<dyn Watch>>,
     /// Flows gathered.
     pub flows: u64,
@@ -297,6 +300,7 @@ impl Gathered {
         // the one table of a capture): not a second copy of every host, made one by one.
         if self.hosts.is_empty() {
             std::mem::swap(&mut self.hosts, &mut other.hosts);
+            std::mem::swap(&mut self.fresh, &mut other.fresh);
         }
         if self.resolved.is_empty() {
             std::mem::swap(&mut self.resolved, &mut other.resolved);
@@ -309,6 +313,9 @@ impl Gathered {
             match self.hosts.get_mut(&addr) {
                 Some(mine) => mine.merge(h),
                 None => {
+                    if !h.may_be_evidence {
+                        self.fresh.push(addr);
+                    }
                     self.hosts.insert(addr, h);
                 }
             }
@@ -477,7 +484,7 @@ impl Gathered {
         ctx: &Context<'_>,
     ) {
         let (local, indicators) = (ctx.local, ctx.indicators);
-        let (by_host, proxies) = (&mut self.hosts, &mut self.proxies);
+        let (by_host, proxies, fresh) = (&mut self.hosts, &mut self.proxies, &mut self.fresh);
         let key = *key;
         // Requests in proxy form name their receiver a proxy, whoever the hosts are.
         for req in facts.iter().flat_map(|f| &f.http).filter(|r| r.to_proxy()) {
@@ -505,7 +512,10 @@ impl Gathered {
                        host_port: u16,
                        remote_port: u16,
                        opened: Option<bool>| {
-            let h = by_host.entry(host).or_insert_with(|| HostAgg::new(host));
+            let h = by_host.entry(host).or_insert_with(|| {
+                fresh.push(host);
+                HostAgg::new(host)
+            });
             let host_dir = if host == key.a { 0 } else { 1 };
             let sent = flow.packets[host_dir];
             h.sent += sent;

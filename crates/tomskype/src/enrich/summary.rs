@@ -227,13 +227,16 @@ impl Summaries {
 }
 
 impl Gathered {
-    /// Summarises every host gathered so far that has nothing an indicator could match (see
-    /// the module documentation), reading the DNS answers of `table` (the one being gathered,
+    /// Summarises every host gathered since the last call that has nothing an indicator could
+    /// match (see the module documentation; the others found then were kept whole for good), reading the DNS answers of `table` (the one being gathered,
     /// whose stores are not in this yet) and of this. Hosts found to have something keep it
     /// known, so that they are not looked at again.
     pub fn compact(&mut self, table: Option<&FlowTable>, ctx: &Context<'_>) {
         let mut quiet = Vec::new();
-        for h in self.hosts.values_mut() {
+        for addr in std::mem::take(&mut self.fresh) {
+            let Some(h) = self.hosts.get_mut(&addr) else {
+                continue;
+            };
             if h.may_be_evidence {
                 continue;
             }
@@ -275,6 +278,12 @@ impl Gathered {
     /// Hosts gathered whole so far.
     pub fn hosts_len(&self) -> usize {
         self.hosts.len()
+    }
+
+    /// Hosts gathered whole since the last summarising, not known to have anything an
+    /// indicator could match (what [`Gathered::compact`] looks at).
+    pub fn fresh_hosts(&self) -> usize {
+        self.fresh.len()
     }
 }
 

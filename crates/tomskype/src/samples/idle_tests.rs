@@ -19,8 +19,8 @@ use crate::knowledge::geoip::GeoIp;
 use crate::knowledge::indicators::IndicatorSet;
 use crate::report::{HostReport, Report};
 
-/// 2011-06-09.
-const T0: i64 = 1_307_585_737 * SEC;
+/// 2011-06-09, at the start of a sweep period (a whole minute).
+const T0: i64 = 1_307_585_760 * SEC;
 
 fn sa(a: &str, port: u16) -> SocketAddr {
     SocketAddr::new(a.parse().expect("test address"), port)
@@ -84,24 +84,25 @@ fn an_hour_of_new_flows_leaves_only_the_last_minute_in_the_table() {
         );
     }
     let (report, going) = read(tr);
-    // At most the flows of the last timeout (60 s) and sweep period (10 s).
-    assert!(going <= 71, "{going} flows still in the table");
+    // At most the flows of the last timeout (60 s) and sweep period (60 s).
+    assert!(going <= 121, "{going} flows still in the table");
     let h = host(&report, "192.168.1.2");
     assert_eq!(h.coverage.flows, 3600);
     assert_eq!(h.coverage.packets, 3600);
     assert_eq!(report.totals.flows, 3600);
 }
 
-/// Packets of one UDP flow (silent 70 s once: over after 60 s) and one TCP flow (silent 200 s,
-/// then 400 s: over after 300 s), with `busy` other packets between them or none.
+/// Packets of one UDP flow (silent 170 s once: over after 60 s, seen at the next minute's
+/// sweep) and one TCP flow (silent 200 s, then 600 s: over after 300 s), with `busy` other
+/// packets between them or none.
 fn two_flows(busy: bool) -> Report {
     let mut tr = trace();
     let (client, udp_server) = (sa("192.168.1.2", 40000), sa("203.0.113.9", 5000));
-    for t in [0, 30, 100, 101] {
+    for t in [0, 30, 200, 201] {
         tr.udp(T0 + t * SEC, client, udp_server, b"u");
     }
     let (tcp_client, tcp_server) = (sa("192.168.1.2", 40001), sa("203.0.113.10", 443));
-    for (n, t) in [0i64, 200, 600].into_iter().enumerate() {
+    for (n, t) in [0i64, 200, 800].into_iter().enumerate() {
         let mut h = TcpHeader::new(40001, 443, 1000 + n as u32, 64240);
         h.ack = n > 0;
         h.syn = n == 0;
@@ -109,7 +110,7 @@ fn two_flows(busy: bool) -> Report {
     }
     if busy {
         // Another host, every 3 seconds: sweeps now happen between the flows' packets too.
-        for i in 0..250 {
+        for i in 0..300 {
             tr.udp(
                 T0 + i * 3 * SEC + SEC / 2,
                 sa("192.168.1.3", 50000),
@@ -125,7 +126,7 @@ fn two_flows(busy: bool) -> Report {
 fn a_flow_silent_past_its_timeout_starts_again() {
     let report = two_flows(false);
     let h = host(&report, "192.168.1.2");
-    // UDP: {0, 30}, {100, 101}; TCP: {0, 200}, {600}.
+    // UDP: {0, 30}, {200, 201}; TCP: {0, 200}, {800}.
     assert_eq!(h.coverage.flows, 4);
     assert_eq!(h.coverage.packets, 7);
     let flows = |addr: &str| {

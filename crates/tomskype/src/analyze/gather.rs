@@ -1,0 +1,236 @@
+//! Packets to hosts as a capture is read, with memory bounded: flows that are over leave the
+//! flow table for their hosts' aggregates ([`Gatherer`]), quiet hosts are summarised past a
+//! number of hosts, and a memory budget sheds what is least able to change a verdict
+//! ([`Memory`], [`Budget`]).
+
+use crate::capture::{Packet, PacketSink};
+use crate::decode::DecodeStats;
+use crate::enrich::{self, Context, Gathered};
+use crate::flow::{FlowTable, Tracker};
+
+/// How reading keeps its memory bounded, whatever the number of hosts and the length of the
+/// capture or stream. Flows that are over always leave the table ([`Gatherer`]); beyond that:
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Memory {
+    /// Once this many hosts are gathered from one input, hosts with nothing an indicator could
+    /// match are summarised: their counters kept, not their endpoints
+    /// ([`Gathered::compact`]). None: only when the budget requires it. For reports that do not
+    /// list such hosts ([`super::Keep::Signs`]); [`SUMMARISE_PAST`] is the binary's choice.
+    pub summarise_past: Option<usize>,
+    /// What reading may hold in memory.
+    pub budget: Option<Budget>,
+}
+
+/// The binary's [`Memory::summarise_past`] without `--all-hosts`: a home or office network is
+/// far below it (and keeps every endpoint of every host), a big network's capture far above.
+pub const SUMMARISE_PAST: usize = 16_384;
+
+/// A memory budget: how many bytes reading may hold, and how to know how many it holds (the
+/// binary counts its allocations). When the budget is reached, reading sheds what is least
+/// able to change a verdict, and says so in the report ([`crate::enrich::Shed`]): first it
+/// summarises every host with nothing an indicator could match, then it ends the half of the
+/// flows silent for longest (their names are gathered with them; a later packet starts a new
+/// flow). It never stops: past that, it goes on above the budget and says so.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    /// Bytes.
+    pub limit: usize,
+    /// Bytes held now, by the whole process.
+    pub held: fn() -> usize,
+}
+
+/// Packets between two looks at the memory held, when there is a budget (it is also looked at
+/// at every sweep).
+const BUDGET_CHECK_PACKETS: u32 = 1 << 16;
+
+/// How often, in capture time, the flows that are over are taken out of the table and
+/// gathered per host (ns): a flow is over when it has been silent for its
+/// [`crate::flow::table::idle_timeout`] at the start of a sweep's period.
+pub const SWEEP_NS: i64 = 60_000_000_000;
+
+/// Flows a conn.log may put in the flow table before they are gathered (and a flow of the same
+/// addresses, ports and protocol after that counts as another flow).
+pub const ZEEK_BATCH: usize = 262_144;
+
+/// Flows gathered at once, at most, between two looks at the number of hosts (see
+/// [`Gatherer`]).
+const SWEEP_BATCH: usize = 16_384;
+
+/// Packets to hosts, as the capture is read: tracks flows ([`Tracker`]) and, as capture time
+/// passes, takes the flows that are over out of the table into their hosts' aggregates
+/// ([`Gathered::fold_ended`]), so that the table holds only the flows still going: its memory
+/// follows the traffic of the last minutes, not the length of the capture or stream.
+///
+/// Sweeps happen at the first packet of each [`SWEEP_NS`] period of capture time, before that
+/// packet is counted, and take the flows silent for longer than their timeout at the period's
+/// start. The readers of a split input each see every packet's time, whether they track the
+/// packet or not, so they sweep where one thread sweeps: a flow is over (and its key's next
+/// packet starts a new flow) at the same packet however the traffic is split, even in a
+/// capture whose times go back and forth.
+pub struct Gatherer<'a> {
+    tracker: Tracker,
+    ctx: &'a Context<'a>,
+    gathered: Gathered,
+    memory: Memory,
+    /// Packets until the next look at the memory held.
+    until_check: u32,
+    /// Bytes held above which the budget is next acted on (raised when shedding could not get
+    /// below the budget, so as not to shed at every look).
+    trigger: usize,
+    /// Start of the next sweep period, ns; `i64::MIN` before the first packet.
+    next_ns: i64,
+}
+
+impl<'a> Gatherer<'a> {
+    /// Gathers for `ctx` (its local networks say which end of each flow is the host) what
+    /// `tracker` tracks.
+    pub fn new(tracker: Tracker, ctx: &'a Context<'a>) -> Gatherer<'a> {
+        Gatherer {
+            tracker,
+            ctx,
+            gathered: Gathered::default(),
+            memory: Memory::default(),
+            until_check: BUDGET_CHECK_PACKETS,
+            trigger: usize::MAX,
+            next_ns: i64::MIN,
+        }
+    }
+
+    /// Keeps memory bounded as `memory` says (by default, only flows that are over leave).
+    pub fn memory(mut self, memory: Memory) -> Self {
+        self.trigger = memory.budget.map_or(usize::MAX, |b| b.limit);
+        self.memory = memory;
+        self
+    }
+
+    /// Looks at the memory held; past the budget, sheds (see [`Budget`]).
+    #[cold]
+    #[inline(never)]
+    fn check_budget(&mut self) {
+        self.until_check = BUDGET_CHECK_PACKETS;
+        let Some(budget) = self.memory.budget else {
+            return;
+        };
+        if (budget.held)() <= self.trigger {
+            return;
+        }
+        self.gathered.shed.times += 1;
+        let table = self.tracker.table();
+        self.gathered.compact(Some(table), self.ctx);
+        if (budget.held)() > budget.limit {
+            let ended = self.tracker.take_oldest_half();
+            self.gathered.shed.flows_ended_early += ended.len() as u64;
+            let table = self.tracker.table();
+            self.gathered.fold_ended(&ended, table, self.ctx);
+            self.gathered.compact(Some(table), self.ctx);
+        }
+        let held = (budget.held)();
+        if held > budget.limit {
+            self.gathered.shed.still_over = true;
+            // Act again only when a quarter more is held.
+            self.trigger = held.saturating_add(held / 4);
+        } else {
+            self.trigger = budget.limit;
+        }
+    }
+
+    /// Flows still in the table (not over yet).
+    pub fn flows_going(&mut self) -> usize {
+        self.tracker.table().flows.len()
+    }
+
+    /// Everything gathered, the flows still going included, and the decoder's statistics.
+    pub fn finish(mut self) -> (Gathered, DecodeStats) {
+        let rest = self.tracker.take_all();
+        self.fold(&rest);
+        drop(rest);
+        let (table, stats) = self.tracker.into_parts();
+        let mut gathered = self.gathered;
+        gathered.merge(enrich::gather_owned(table, self.ctx));
+        summarise_if_many(&mut gathered, self.memory, None, self.ctx);
+        (gathered, stats)
+    }
+
+    /// Gathers flows taken out of the table in batches, summarising the quiet hosts between
+    /// batches when there are many: a capture of a big network ends hundreds of thousands of
+    /// flows in one sweep (and at its end).
+    fn fold(&mut self, ended: &[crate::flow::Ended]) {
+        let table = self.tracker.table();
+        fold_batches(&mut self.gathered, ended, table, self.memory, self.ctx);
+    }
+
+    /// The sweep at the first packet of a later period (capture time `ts`, ns).
+    #[cold]
+    #[inline(never)]
+    fn sweep(&mut self, ts: i64) {
+        let start = ts.div_euclid(SWEEP_NS).saturating_mul(SWEEP_NS);
+        if self.next_ns != i64::MIN {
+            let ended = self.tracker.take_idle(start);
+            self.fold(&ended);
+        }
+        self.next_ns = start.saturating_add(SWEEP_NS);
+        if self.memory.budget.is_some() {
+            self.check_budget();
+        }
+    }
+}
+
+/// Gathers `ended` (flows taken out of `table`) into `gathered` in batches, summarising the
+/// quiet hosts between batches when there are more than `memory` allows whole.
+pub(super) fn fold_batches(
+    gathered: &mut Gathered,
+    ended: &[crate::flow::Ended],
+    table: &FlowTable,
+    memory: Memory,
+    ctx: &Context<'_>,
+) {
+    for batch in ended.chunks(SWEEP_BATCH) {
+        gathered.fold_ended(batch, table, ctx);
+        summarise_if_many(gathered, memory, Some(table), ctx);
+    }
+}
+
+/// Summarises the quiet hosts of `gathered` if there are more than `memory` allows whole.
+pub(super) fn summarise_if_many(
+    gathered: &mut Gathered,
+    memory: Memory,
+    table: Option<&FlowTable>,
+    ctx: &Context<'_>,
+) {
+    if memory
+        .summarise_past
+        .is_some_and(|past| gathered.fresh_hosts() > past)
+    {
+        gathered.compact(table, ctx);
+    }
+}
+
+impl Gatherer<'_> {
+    /// Moves the clock to capture time `ts`: the time of a packet of the input, this
+    /// gatherer's or not (a shard sees every packet's time, so that its sweeps happen where one
+    /// thread's do, even when the capture's times go back and forth).
+    #[inline]
+    pub(super) fn clock(&mut self, ts: i64) {
+        if ts >= self.next_ns {
+            self.sweep(ts);
+        }
+    }
+
+    /// Tracks a packet of this gatherer's own, once the clock has seen it.
+    #[inline]
+    pub(super) fn track(&mut self, packet: &Packet<'_>) {
+        self.until_check -= 1;
+        if self.until_check == 0 {
+            self.check_budget();
+        }
+        self.tracker.packet(packet);
+    }
+}
+
+impl PacketSink for Gatherer<'_> {
+    #[inline]
+    fn packet(&mut self, packet: &Packet<'_>) {
+        self.clock(packet.ts_nanos);
+        self.track(packet);
+    }
+}

@@ -1,0 +1,412 @@
+//! The inputs of a run: folders expanded, captures told from Zeek logs, and all of them read,
+//! each input (or each shard of a large one, see [`super::shard`]) on a worker of its own and
+//! gathered there ([`super::Gatherer`]), then merged in input order.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use super::gather::{fold_batches, summarise_if_many, Gatherer, Memory, ZEEK_BATCH};
+use super::shard::{balance, shares, weigh, Shard, Sharded};
+use super::{Analyzer, Progress, Traffic};
+use crate::capture::{self, CaptureFormat, Packet, PacketSink, ReadSummary};
+use crate::decode::DecodeStats;
+use crate::enrich::{self, Gathered};
+use crate::flow::{FlowTable, Tracker};
+use crate::report::model::DecodeReport;
+use crate::report::{schema, InputReport};
+use crate::zeek;
+
+/// The inputs of a run, after expanding folders and telling captures from Zeek logs.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    /// Capture files (or `-`), in the order given, folders expanded in path order.
+    pub captures: Vec<PathBuf>,
+    /// Zeek logs (by their first bytes, see [`zeek::sniff`]), in the same order.
+    pub zeek_logs: Vec<PathBuf>,
+    /// Files found in folders that are neither captures nor Zeek logs: not read.
+    pub skipped: Vec<PathBuf>,
+    /// Folders, entries and files found in folders that could not be listed or opened, with
+    /// the reason: each is reported as an unreadable input.
+    pub unreadable: Vec<(PathBuf, String)>,
+    /// How long a pipe or FIFO may keep the reader waiting for bytes (see
+    /// [`capture::read_path_waiting`]); None for [`capture::STREAM_WAIT`].
+    pub stream_wait: Option<std::time::Duration>,
+    /// How reading keeps its memory bounded ([`Memory`]).
+    pub memory: Memory,
+    /// The smallest capture file split among threads when there are fewer files than threads
+    /// (see the module documentation); None for [`SPLIT_MIN_BYTES`]. Tests set 0 to split
+    /// every file they can.
+    pub split_min_bytes: Option<u64>,
+}
+
+/// The smallest capture file that is split among threads by default: smaller files take too
+/// little time for the extra readers to pay off.
+pub const SPLIT_MIN_BYTES: u64 = 64 << 20;
+
+impl Inputs {
+    /// Expands folders (recursively, sorted by path) and sorts the files into captures and
+    /// Zeek logs by their first bytes. Inside folders, files that are neither (notes, reports,
+    /// expected verdicts) are skipped and listed in `skipped`, and folders or files that cannot
+    /// be listed or opened are listed in `unreadable`; a path named on the command line is
+    /// always read, so that reading it reports what is wrong with it. Only regular files are
+    /// sniffed: a pipe, a FIFO or a device (`-`, `/dev/stdin`, `<(cmd)`) gives its bytes once,
+    /// so it goes to the capture reader, which reads it once, as a stream.
+    pub fn expand(paths: &[PathBuf]) -> Inputs {
+        let mut inputs = Inputs::default();
+        for path in paths {
+            let in_folder = path.is_dir();
+            for item in capture::expand_inputs(std::slice::from_ref(path)) {
+                let p = match item {
+                    capture::InputItem::Stdin => PathBuf::from("-"),
+                    capture::InputItem::Unlistable { path, reason } => {
+                        inputs.unreadable.push((path, reason));
+                        continue;
+                    }
+                    capture::InputItem::Path(p) => p,
+                };
+                let regular = std::fs::metadata(&p).is_ok_and(|m| m.is_file());
+                if !regular {
+                    inputs.captures.push(p);
+                } else if zeek::sniff(&p).is_some() {
+                    inputs.zeek_logs.push(p);
+                } else if !in_folder || capture::looks_like_capture(&p) {
+                    inputs.captures.push(p);
+                } else if let Err(why) = probe(&p) {
+                    // Neither sniff could read it: an input lost to an I/O error (permissions,
+                    // too many open files), not a file of another kind.
+                    inputs.unreadable.push((p, why));
+                } else {
+                    inputs.skipped.push(p);
+                }
+            }
+        }
+        inputs
+    }
+
+    /// Total size of the inputs in bytes, as far as known (for progress).
+    pub fn total_bytes(&self) -> u64 {
+        self.captures
+            .iter()
+            .chain(&self.zeek_logs)
+            .filter_map(|p| std::fs::metadata(p).ok())
+            .map(|m| m.len())
+            .sum()
+    }
+
+    /// Reads every input: the captures with `threads` workers, then the Zeek logs (all in one
+    /// table), merged in that order; reports come in the same order. Gathered for `analyzer`
+    /// (its local networks say which end of each flow is the host), which must report it.
+    pub fn read(
+        &self,
+        analyzer: &Analyzer,
+        threads: usize,
+        progress: Option<&Progress>,
+    ) -> Traffic {
+        let wait = self.stream_wait.unwrap_or(capture::STREAM_WAIT);
+        let split = self.split_min_bytes.unwrap_or(SPLIT_MIN_BYTES);
+        let mut traffic = read_captures_with(
+            &self.captures,
+            wait,
+            split,
+            self.memory,
+            analyzer,
+            threads,
+            progress,
+        );
+        if !self.zeek_logs.is_empty() {
+            // A conn.log of millions of connections: its flows leave the table in batches,
+            // with their names (the other logs are read first), gathered as they go.
+            let ctx = analyzer.context();
+            let mut gathered = Gathered::default();
+            let memory = self.memory;
+            let (table, logs) = zeek::read_logs_in_batches(
+                &self.zeek_logs,
+                Some(analyzer.indicators.watch()),
+                ZEEK_BATCH,
+                &mut |table| {
+                    let ended = table.take_all();
+                    fold_batches(&mut gathered, &ended, table, memory, &ctx);
+                    // Past the budget: every quiet host summarised (the flows are all out).
+                    if memory.budget.is_some_and(|b| (b.held)() > b.limit) {
+                        gathered.shed.times += 1;
+                        gathered.compact(Some(table), &ctx);
+                    }
+                },
+            );
+            gathered.merge(enrich::gather_owned(table, &ctx));
+            summarise_if_many(&mut gathered, memory, None, &ctx);
+            traffic.gathered.merge(gathered);
+            for log in logs {
+                if let Some(p) = progress {
+                    p.done.fetch_add(log.bytes, Ordering::Relaxed);
+                }
+                traffic.inputs.push(log_input(log));
+            }
+        }
+        for (path, why) in &self.unreadable {
+            let mut input = InputReport::new(path.display().to_string(), CaptureFormat::Unknown);
+            input.unreadable = true;
+            input.problems.push(capture::Problem {
+                kind: capture::ProblemKind::Io,
+                packet: None,
+                offset: None,
+                detail: why.clone(),
+            });
+            traffic.inputs.push(input);
+        }
+        traffic
+    }
+}
+
+/// Opens `path` and reads its first bytes; the reason in words when that fails.
+fn probe(path: &Path) -> Result<(), String> {
+    use std::io::Read;
+    let mut head = [0u8; 4];
+    std::fs::File::open(path)
+        .map_err(|e| capture::file::io_detail("cannot open", &e))?
+        .read(&mut head)
+        .map_err(|e| capture::file::io_detail("cannot read", &e))?;
+    Ok(())
+}
+
+/// The report of one Zeek log: `packets` counts its records.
+fn log_input(log: zeek::LogSummary) -> InputReport {
+    let mut input = InputReport::new(log.path.display().to_string(), CaptureFormat::Unknown);
+    input.format = schema::zeek_log(&log);
+    input.gzip = log.gzip;
+    input.packets = log.records;
+    input.bytes = log.bytes;
+    input.problems = log.problems;
+    input.unreadable = log.unreadable;
+    input
+}
+
+/// Reads every capture in `paths` (files, or `-` for standard input; directories must already
+/// be expanded) with `threads` workers, each gathering its own input's flows per host, and
+/// merges what they gathered in input order, so the result does not depend on the number of
+/// threads.
+pub fn read_captures(
+    paths: &[PathBuf],
+    analyzer: &Analyzer,
+    threads: usize,
+    progress: Option<&Progress>,
+) -> Traffic {
+    read_captures_waiting(paths, capture::STREAM_WAIT, analyzer, threads, progress)
+}
+
+/// [`read_captures`], waiting at most `wait` each time a pipe or FIFO keeps the reader waiting.
+pub fn read_captures_waiting(
+    paths: &[PathBuf],
+    wait: std::time::Duration,
+    analyzer: &Analyzer,
+    threads: usize,
+    progress: Option<&Progress>,
+) -> Traffic {
+    read_captures_with(
+        paths,
+        wait,
+        SPLIT_MIN_BYTES,
+        Memory::default(),
+        analyzer,
+        threads,
+        progress,
+    )
+}
+
+/// What a worker made of one shard of one input.
+struct Part {
+    gathered: Gathered,
+    /// The input's summary: shard 0's only (the others read the same bytes).
+    summary: Option<ReadSummary>,
+    stats: DecodeStats,
+}
+
+/// [`read_captures_waiting`], splitting inputs of at least `split_min` bytes among spare
+/// threads (see [`shares`]) and keeping memory bounded as `memory` says.
+#[allow(clippy::too_many_arguments)]
+fn read_captures_with(
+    paths: &[PathBuf],
+    wait: std::time::Duration,
+    split_min: u64,
+    memory: Memory,
+    analyzer: &Analyzer,
+    threads: usize,
+    progress: Option<&Progress>,
+) -> Traffic {
+    let ctx = analyzer.context();
+    // One copy of the indicator set for every input's table, not one per input.
+    let watch = analyzer.indicators.watch();
+    // Work items in (input, shard) order: the order the parts are merged in.
+    let mut items: Vec<(usize, Shard)> = Vec::new();
+    for (i, n) in shares(paths, threads, split_min).into_iter().enumerate() {
+        let n = u8::try_from(n).unwrap_or(1);
+        if n <= 1 {
+            items.push((i, Shard::WHOLE));
+            continue;
+        }
+        let len = std::fs::metadata(&paths[i]).map_or(0, |m| m.len());
+        let owners = balance(&weigh(&paths[i], len), n);
+        items.extend((0..n).map(|k| (i, Shard { k, n, owners })));
+    }
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Part>>> = Mutex::new((0..items.len()).map(|_| None).collect());
+    let workers = threads.clamp(1, items.len().max(1));
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| loop {
+                let at = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&(i, shard)) = items.get(at) else {
+                    break;
+                };
+                let tracker = Tracker::with_watch(Arc::clone(&watch));
+                // Only shard 0 counts the input's bytes: the others read the same ones.
+                let progress = progress.filter(|_| shard.k == 0);
+                // Gathered here, in the worker, as the input is read.
+                let gatherer = Sharded {
+                    shard,
+                    inner: Gatherer::new(tracker, &ctx).memory(memory),
+                };
+                let (sink, summary) = read_into(&paths[i], gatherer, wait, progress);
+                let (gathered, stats) = sink.inner.finish();
+                let part = Part {
+                    gathered,
+                    summary: (shard.k == 0).then_some(summary),
+                    stats,
+                };
+                // A poisoned lock means another worker panicked; its panic is re-raised by
+                // the scope, so this worker's result no longer matters.
+                if let Ok(mut r) = results.lock() {
+                    r[at] = Some(part);
+                }
+            });
+        }
+    });
+    let mut traffic = Traffic::default();
+    let mut stats = DecodeStats::default();
+    let mut summary = None;
+    let parts = results.into_inner().unwrap_or_default();
+    for (&(i, shard), part) in items.iter().zip(parts) {
+        let Some(part) = part else { continue };
+        traffic.gathered.merge(part.gathered);
+        stats.merge(&part.stats);
+        summary = summary.or(part.summary);
+        if shard.k + 1 == shard.n {
+            if let Some(summary) = summary.take() {
+                traffic
+                    .inputs
+                    .push(input_report(&paths[i], summary, &stats));
+            }
+            stats = DecodeStats::default();
+        }
+    }
+    traffic
+}
+
+/// A sink that publishes the bytes read to a progress display as it passes packets on.
+struct Counting<'a, S> {
+    inner: S,
+    progress: Option<&'a Progress>,
+    last: u64,
+}
+
+impl<S: PacketSink> PacketSink for Counting<'_, S> {
+    #[inline]
+    fn packet(&mut self, packet: &Packet<'_>) {
+        self.inner.packet(packet);
+        if let Some(p) = self.progress {
+            // Publish every 4 MiB or so: the counter is shared between threads.
+            if packet.offset >= self.last + (4 << 20) {
+                p.done
+                    .fetch_add(packet.offset - self.last, Ordering::Relaxed);
+                self.last = packet.offset;
+            }
+        }
+    }
+}
+
+/// Reads one capture into a fresh flow table (with no indicator set to keep evidence past the
+/// table's bounds: [`read_captures`] gives it the analyzer's). Flows never leave this table:
+/// [`read_captures`] gathers as it reads instead (see [`Gatherer`]).
+pub fn read_capture(path: &Path, progress: Option<&Progress>) -> (FlowTable, InputReport) {
+    let (tracker, summary) = read_into(path, Tracker::new(), capture::STREAM_WAIT, progress);
+    let (table, stats) = tracker.into_parts();
+    (table, input_report(path, summary, &stats))
+}
+
+/// Reads `path` into `sink`, publishing progress: the sink, and what reading gave.
+fn read_into<S: PacketSink>(
+    path: &Path,
+    sink: S,
+    wait: std::time::Duration,
+    progress: Option<&Progress>,
+) -> (S, ReadSummary) {
+    let mut sink = Counting {
+        inner: sink,
+        progress,
+        last: 0,
+    };
+    let summary = capture::read_path_waiting(path, wait, &mut sink);
+    if let Some(p) = progress {
+        p.done
+            .fetch_add(summary.bytes.saturating_sub(sink.last), Ordering::Relaxed);
+    }
+    (sink.inner, summary)
+}
+
+/// The report of one capture: what reading it gave, and what its frames decoded to.
+fn input_report(path: &Path, summary: ReadSummary, stats: &DecodeStats) -> InputReport {
+    let mut input = InputReport::new(path.display().to_string(), summary.format);
+    input.gzip = summary.gzip;
+    input.packets = summary.packets;
+    input.bytes = summary.bytes;
+    input.problems = summary.problems;
+    input.unreadable = summary.unreadable;
+    input.decode = DecodeReport::from(stats);
+    input
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::addr::LocalNets;
+    use crate::knowledge::geoip::GeoIp;
+    use crate::knowledge::indicators::IndicatorSet;
+
+    fn sample(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../captures")
+            .join(name)
+    }
+
+    #[test]
+    fn progress_counts_a_split_file_once() {
+        let analyzer = Analyzer {
+            geoip: GeoIp::embedded().unwrap(),
+            indicators: IndicatorSet::embedded().unwrap(),
+            local: LocalNets::default(),
+        };
+        let path = sample("tom-skype-busy-host.pcapng");
+        let len = std::fs::metadata(&path).unwrap().len();
+        for threads in [1, 2, 3] {
+            let progress = Progress::default();
+            let paths = [path.clone()];
+            let wait = capture::STREAM_WAIT;
+            let t = read_captures_with(
+                &paths,
+                wait,
+                0,
+                Memory::default(),
+                &analyzer,
+                threads,
+                Some(&progress),
+            );
+            assert_eq!(
+                progress.done.load(Ordering::Relaxed),
+                len,
+                "{threads} threads"
+            );
+            assert_eq!((t.inputs.len(), t.inputs[0].bytes), (1, len));
+        }
+    }
+}

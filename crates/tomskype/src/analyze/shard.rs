@@ -1,0 +1,280 @@
+//! When there are fewer capture files than threads, a large file (a regular, uncompressed pcap
+//! or pcapng of at least [`SPLIT_MIN_BYTES`]; see [`Inputs::split_min_bytes`]) is read by
+//! several workers at once, each owning one *shard* of its packets: every worker reads the
+//! whole file, but decodes and tracks (flow table, DNS pairing, TCP reassembly, fragments,
+//! tunnels, QUIC, Skype openings) only the frames of its shard. A frame's shard follows from
+//! the address pair of its first IP header, as a network card's symmetric receive-side scaling
+//! shards traffic among queues (and Zeek's and Suricata's clusters among workers):
+//! [`decode::shard_of`] hashes the pair, both orders alike, into one of 64 buckets (frames
+//! with no IP header found cheaply, such as ARP, unknown link types or damaged headers, into
+//! bucket 0), and the buckets are dealt to the shards by their weight in a sample of the file
+//! (8 MiB in 16 stretches), heaviest first to the lightest shard. A few address pairs often
+//! carry most packets: one carries a third of bench/make_capture.py's capture, and
+//! `hash mod 2` gave one shard 70% of its packets; dealt, the two shards take about half
+//! each. How buckets are dealt changes the balance, never the report. Each worker gathers its
+//! own table (`enrich::gather`), and the parts are merged in (file, shard) order with
+//! [`Gathered::merge`]. The price: every worker reads the whole file (the kernel's copy and
+//! the walk over the records, about a fifth of one thread's time), which bounds the gain
+//! (bench/RESULTS.md).
+//!
+//! Why by address pair, and not by cutting the file into stretches of time: every piece of
+//! state the tracker keeps between packets lives inside one address pair. A flow (both
+//! directions), its counters and its opener; a TCP direction being reassembled and the
+//! classic-Skype opening being watched; the fragments of a datagram (same source,
+//! destination); a DNS question and its answer (same client and server); everything inside a
+//! tunnel (the outer pair decides). So each shard's state is exactly what one thread would have
+//! built from those packets, and [`Gathered::merge`] adds shards as it adds files: flow counts
+//! sum, endpoints and hosts merge field by field (sums, minima, maxima, unions), and name sets
+//! (DNS questions per client, answers per client and address, a resolver's clients, a proxy's
+//! names) are unions while under their bounds. Cutting by time would cut every such piece of
+//! state at each boundary: connections without their handshake, answers without their
+//! question, reassembly without its start.
+//!
+//! Only shard 0 reports the file itself (format, packets, bytes, problems) and counts its
+//! bytes in [`Progress`]; the others read the same bytes and their summaries are dropped. The
+//! decode counts of the input are the sum of every shard's, so they equal one thread's. The
+//! report does not depend on the number of threads, with these known exceptions, all past a
+//! bound or at the edges of a timeout (the tests compare every sample and corpus capture read
+//! by one thread and in 2 and 3 shards, byte for byte):
+//! - bounds that hold per tracker hold per shard, so n shards together may keep up to n times
+//!   as much where one thread would have dropped or given up: the pending DNS questions
+//!   (65,536), the bytes and directions of TCP reassembly (8 MiB, 4,096), the fragments
+//!   waiting for reassembly (4 MiB, 1,024 datagrams); and the tables of watched TCP openings
+//!   (160 KiB) and of expected first sequence numbers (`flow::ways`: 4,096 entries each, in
+//!   sets of 4), where an entry gives way to another only when all four of its set are live
+//!   (they were direct-mapped, and then connections of different shards that shared a slot
+//!   evicted each other in one thread only: two of nDPI's `skype.pcap` connections did);
+//! - the 30 s timeouts of TCP reassembly and fragments are looked for at most once a second of
+//!   capture time, on the packets the tracker sees: a direction or datagram that completes
+//!   between 30 and 31 s after it started may be given up in one case and not the other;
+//! - name sets past their bounds (4,096 questions per client, 64 names per client and address,
+//!   64 clients per resolver, 4,096 names per proxy) keep the first names seen by one thread,
+//!   but each shard's first names and then the merge's, in name order;
+//! - a flow seen both inside a tunnel and outside it, or through two tunnels (two mirror
+//!   sessions that copy the same traffic: tcpdump's `erspan-type-ii-2.pcap`, whose four inner
+//!   flows count 8 in shards; nDPI's `6in6tunnel.pcap`, one datagram in two tunnels), or
+//!   both in frames whose IP header the shard test cannot reach (802.11 A-MSDU, more than three
+//!   VLAN tags) and in plain frames, is split between shards: it counts once in each, as a
+//!   flow spread over two files does;
+//! - a file that changes while the shards read it.
+
+use std::path::{Path, PathBuf};
+
+use super::gather::Gatherer;
+use crate::capture::{self, Packet, PacketSink};
+use crate::decode;
+
+/// Buckets of address pairs the shards of a split input are made of ([`decode::shard_of`]
+/// into this many), so that a few busy pairs can be balanced (see [`balance`]). Also the most
+/// shards one input is split into.
+const BUCKETS: usize = 64;
+
+/// Stretches of a split input read to weigh its buckets, and the bytes of each: 8 MiB in all.
+const SAMPLE_WINDOWS: u64 = 16;
+const SAMPLE_WINDOW_BYTES: u64 = 512 << 10;
+
+/// One shard of an input: the frames whose bucket `owners` gives to `k` (of `n`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Shard {
+    pub(super) k: u8,
+    pub(super) n: u8,
+    pub(super) owners: [u8; BUCKETS],
+}
+
+impl Shard {
+    /// The whole input, unsplit.
+    pub(super) const WHOLE: Shard = Shard {
+        k: 0,
+        n: 1,
+        owners: [0; BUCKETS],
+    };
+
+    /// Whether the frame `data` of `link_type` is this shard's.
+    #[inline(always)]
+    pub(super) fn owns(&self, link_type: u32, data: &[u8]) -> bool {
+        self.n == 1 || {
+            let bucket = decode::shard_of(link_type, data, BUCKETS as u32) as usize;
+            self.owners.get(bucket) == Some(&self.k)
+        }
+    }
+}
+
+/// How many packets of each bucket a sample of the input at `path` (`len` bytes) holds: its
+/// start (the file header, the interfaces described) and stretches spread over the rest, read
+/// as one capture (the readers find the next record past each seam). An estimate only: which
+/// shard a bucket goes to changes the balance, never the report.
+pub(super) fn weigh(path: &Path, len: u64) -> [u64; BUCKETS] {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut weights = [0u64; BUCKETS];
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return weights;
+    };
+    let mut sample = Vec::new();
+    // A file no larger than the sample is read whole, once.
+    let windows = if len > SAMPLE_WINDOWS * SAMPLE_WINDOW_BYTES {
+        SAMPLE_WINDOWS
+    } else {
+        1
+    };
+    for w in 0..windows {
+        let at = len / windows * w;
+        if file.seek(SeekFrom::Start(at)).is_err() {
+            break;
+        }
+        let bytes = if windows == 1 {
+            len
+        } else {
+            SAMPLE_WINDOW_BYTES
+        };
+        if (&mut file).take(bytes).read_to_end(&mut sample).is_err() {
+            break;
+        }
+    }
+    capture::read_bytes(&sample, &mut |p: &Packet<'_>| {
+        let bucket = decode::shard_of(p.link_type, p.data, BUCKETS as u32) as usize;
+        if let Some(w) = weights.get_mut(bucket) {
+            *w += 1;
+        }
+    });
+    weights
+}
+
+/// Which of `n` shards each bucket goes to: the heaviest bucket first to the lightest shard
+/// so far (ties to the lower bucket and shard), then the buckets the sample did not see, in
+/// turn. Busy address pairs are common (one pair carries a third of the packets of
+/// bench/make_capture.py's capture), and a plain `hash mod n` left 70% of them to one shard.
+pub(super) fn balance(weights: &[u64; BUCKETS], n: u8) -> [u8; BUCKETS] {
+    let mut owners = [0u8; BUCKETS];
+    let mut load = vec![0u64; usize::from(n.max(1))];
+    let mut order: Vec<usize> = (0..BUCKETS).collect();
+    order.sort_by_key(|&b| (std::cmp::Reverse(weights[b]), b));
+    let mut unseen = 0usize;
+    for b in order {
+        let k = if weights[b] > 0 {
+            (0..load.len()).min_by_key(|&k| (load[k], k)).unwrap_or(0)
+        } else {
+            unseen += 1;
+            (unseen - 1) % load.len()
+        };
+        load[k] += weights[b];
+        owners[b] = u8::try_from(k).unwrap_or(0);
+    }
+    owners
+}
+
+/// How many shards each of `paths` is read in by `threads` workers: one each, unless there are
+/// fewer inputs than threads; then the spare threads go to the regular, uncompressed pcap and
+/// pcapng files of at least `split_min` bytes, a fair share each (the largest first for what
+/// does not divide evenly).
+pub(super) fn shares(paths: &[PathBuf], threads: usize, split_min: u64) -> Vec<u32> {
+    let mut shares = vec![1u32; paths.len()];
+    let Some(spare) = threads.checked_sub(paths.len()).filter(|&s| s > 0) else {
+        return shares;
+    };
+    let mut big: Vec<(u64, usize)> = paths
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| Some((capture::plain_capture_len(p)?, i)))
+        .filter(|&(len, _)| len >= split_min)
+        .collect();
+    if big.is_empty() {
+        return shares;
+    }
+    big.sort_by_key(|&(len, i)| (std::cmp::Reverse(len), i));
+    let (each, rest) = (spare / big.len(), spare % big.len());
+    for (rank, &(_, i)) in big.iter().enumerate() {
+        let more = each + usize::from(rank < rest);
+        // At most one shard per bucket.
+        shares[i] = u32::try_from((1 + more).min(BUCKETS)).unwrap_or(1);
+    }
+    shares
+}
+
+/// A gatherer of one shard: it tracks only the frames of its shard, and keeps the time of
+/// every frame (see [`Gatherer`]: where sweeps happen must not depend on the split).
+pub(super) struct Sharded<'a> {
+    pub(super) shard: Shard,
+    pub(super) inner: Gatherer<'a>,
+}
+
+impl PacketSink for Sharded<'_> {
+    #[inline]
+    fn packet(&mut self, packet: &Packet<'_>) {
+        self.inner.clock(packet.ts_nanos);
+        if self.shard.owns(packet.link_type, packet.data) {
+            self.inner.track(packet);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../captures")
+            .join(name)
+    }
+
+    #[test]
+    fn spare_threads_go_to_large_plain_captures() {
+        let big = sample("tom-skype-busy-host.pcapng");
+        let small = sample("no-skype-browsing.pcap");
+        let gzip = sample("regular-skype-2012-servers-only.pcap.gz");
+        let size = |p: &Path| std::fs::metadata(p).unwrap().len();
+        assert!(size(&big) > size(&small));
+        // Never more shards than threads, one each when there are as many inputs as threads.
+        assert_eq!(shares(std::slice::from_ref(&big), 1, 0), vec![1]);
+        assert_eq!(shares(std::slice::from_ref(&big), 4, 0), vec![4]);
+        assert_eq!(shares(&[big.clone(), small.clone()], 2, 0), vec![1, 1]);
+        // A fair share each; what does not divide goes to the largest first.
+        assert_eq!(shares(&[small.clone(), big.clone()], 5, 0), vec![2, 3]);
+        // Too small, compressed, standard input, a FIFO (never opened: that would wait for a
+        // writer): not split.
+        assert_eq!(shares(std::slice::from_ref(&big), 4, u64::MAX), vec![1]);
+        assert_eq!(shares(&[gzip, small.clone()], 4, 0), vec![1, 3]);
+        assert_eq!(shares(&[PathBuf::from("-")], 4, 0), vec![1]);
+        #[cfg(unix)]
+        {
+            let dir = tempfile::tempdir().unwrap();
+            let fifo = dir.path().join("fifo");
+            let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+            if made.is_ok_and(|s| s.success()) {
+                assert_eq!(shares(&[fifo], 4, 0), vec![1]);
+            }
+        }
+        // At most one shard per bucket.
+        assert_eq!(
+            shares(std::slice::from_ref(&big), 1000, 0),
+            vec![BUCKETS as u32]
+        );
+    }
+
+    #[test]
+    fn buckets_are_balanced_heaviest_first() {
+        let mut weights = [0u64; BUCKETS];
+        weights[3] = 30;
+        weights[9] = 20;
+        weights[10] = 15;
+        weights[11] = 10;
+        let owners = balance(&weights, 2);
+        let load = |k: u8| -> u64 {
+            (0..BUCKETS)
+                .filter(|&b| owners[b] == k)
+                .map(|b| weights[b])
+                .sum()
+        };
+        assert_eq!((load(0), load(1)), (40, 35));
+        assert_eq!((owners[3], owners[9], owners[10], owners[11]), (0, 1, 1, 0));
+        // The buckets not seen are spread in turn.
+        let unseen = (0..BUCKETS).filter(|&b| weights[b] == 0);
+        let (zero, one) = unseen.fold((0, 0), |(z, o), b| match owners[b] {
+            0 => (z + 1, o),
+            _ => (z, o + 1),
+        });
+        assert_eq!((zero, one), (30, 30));
+        assert!(balance(&weights, 5).iter().all(|&k| k < 5));
+        assert_eq!(balance(&weights, 1), [0; BUCKETS]);
+    }
+}
