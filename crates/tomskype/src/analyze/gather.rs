@@ -39,6 +39,50 @@ pub struct Budget {
     pub held: fn() -> usize,
 }
 
+/// A budget being kept: whether memory held calls for shedding now, and, when shedding could
+/// not get below the budget, a higher mark to act at next (so as not to shed at every look).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Keeper {
+    budget: Option<Budget>,
+    /// Bytes held above which the budget is next acted on.
+    trigger: usize,
+}
+
+impl Keeper {
+    /// Keeps `budget` (None: nothing to keep).
+    pub(super) fn new(budget: Option<Budget>) -> Keeper {
+        Keeper {
+            budget,
+            trigger: budget.map_or(usize::MAX, |b| b.limit),
+        }
+    }
+
+    /// Whether the memory held calls for shedding now.
+    pub(super) fn due(&self) -> bool {
+        self.budget.is_some_and(|b| (b.held)() > self.trigger)
+    }
+
+    /// Whether the memory held is above the budget.
+    pub(super) fn over(&self) -> bool {
+        self.budget.is_some_and(|b| (b.held)() > b.limit)
+    }
+
+    /// After shedding: notes in `shed` when memory stays above the budget, and then acts again
+    /// only when a quarter more is held.
+    pub(super) fn settle(&mut self, shed: &mut enrich::Shed) {
+        let Some(budget) = self.budget else {
+            return;
+        };
+        let held = (budget.held)();
+        if held > budget.limit {
+            shed.still_over = true;
+            self.trigger = held.saturating_add(held / 4);
+        } else {
+            self.trigger = budget.limit;
+        }
+    }
+}
+
 /// Packets between two looks at the memory held, when there is a budget (it is also looked at
 /// at every sweep).
 const BUDGET_CHECK_PACKETS: u32 = 1 << 16;
@@ -74,9 +118,8 @@ pub struct Gatherer<'a> {
     memory: Memory,
     /// Packets until the next look at the memory held.
     until_check: u32,
-    /// Bytes held above which the budget is next acted on (raised when shedding could not get
-    /// below the budget, so as not to shed at every look).
-    trigger: usize,
+    /// When to act on the budget next.
+    keeper: Keeper,
     /// Start of the next sweep period, ns; `i64::MIN` before the first packet.
     next_ns: i64,
 }
@@ -91,14 +134,14 @@ impl<'a> Gatherer<'a> {
             gathered: Gathered::default(),
             memory: Memory::default(),
             until_check: BUDGET_CHECK_PACKETS,
-            trigger: usize::MAX,
+            keeper: Keeper::new(None),
             next_ns: i64::MIN,
         }
     }
 
     /// Keeps memory bounded as `memory` says (by default, only flows that are over leave).
     pub fn memory(mut self, memory: Memory) -> Self {
-        self.trigger = memory.budget.map_or(usize::MAX, |b| b.limit);
+        self.keeper = Keeper::new(memory.budget);
         self.memory = memory;
         self
     }
@@ -108,30 +151,20 @@ impl<'a> Gatherer<'a> {
     #[inline(never)]
     fn check_budget(&mut self) {
         self.until_check = BUDGET_CHECK_PACKETS;
-        let Some(budget) = self.memory.budget else {
-            return;
-        };
-        if (budget.held)() <= self.trigger {
+        if !self.keeper.due() {
             return;
         }
         self.gathered.shed.times += 1;
         let table = self.tracker.table();
         self.gathered.compact(Some(table), self.ctx);
-        if (budget.held)() > budget.limit {
+        if self.keeper.over() {
             let ended = self.tracker.take_oldest_half();
             self.gathered.shed.flows_ended_early += ended.len() as u64;
+            self.fold(&ended);
             let table = self.tracker.table();
-            self.gathered.fold_ended(&ended, table, self.ctx);
             self.gathered.compact(Some(table), self.ctx);
         }
-        let held = (budget.held)();
-        if held > budget.limit {
-            self.gathered.shed.still_over = true;
-            // Act again only when a quarter more is held.
-            self.trigger = held.saturating_add(held / 4);
-        } else {
-            self.trigger = budget.limit;
-        }
+        self.keeper.settle(&mut self.gathered.shed);
     }
 
     /// Flows still in the table (not over yet).

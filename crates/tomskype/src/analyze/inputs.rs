@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::gather::{fold_batches, summarise_if_many, Gatherer, Memory, ZEEK_BATCH};
+use super::gather::{fold_batches, summarise_if_many, Gatherer, Keeper, Memory, ZEEK_BATCH};
 use super::shard::{balance, shares, weigh, Shard, Sharded};
 use super::{Analyzer, Progress, Traffic};
 use crate::capture::{self, CaptureFormat, Packet, PacketSink, ReadSummary};
@@ -120,6 +120,7 @@ impl Inputs {
             let ctx = analyzer.context();
             let mut gathered = Gathered::default();
             let memory = self.memory;
+            let mut keeper = Keeper::new(memory.budget);
             let (table, logs) = zeek::read_logs_in_batches(
                 &self.zeek_logs,
                 Some(analyzer.indicators.watch()),
@@ -128,9 +129,10 @@ impl Inputs {
                     let ended = table.take_all();
                     fold_batches(&mut gathered, &ended, table, memory, &ctx);
                     // Past the budget: every quiet host summarised (the flows are all out).
-                    if memory.budget.is_some_and(|b| (b.held)() > b.limit) {
+                    if keeper.due() {
                         gathered.shed.times += 1;
                         gathered.compact(Some(table), &ctx);
+                        keeper.settle(&mut gathered.shed);
                     }
                 },
             );
@@ -373,12 +375,6 @@ mod tests {
     use crate::knowledge::geoip::GeoIp;
     use crate::knowledge::indicators::IndicatorSet;
 
-    fn sample(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../captures")
-            .join(name)
-    }
-
     #[test]
     fn progress_counts_a_split_file_once() {
         let analyzer = Analyzer {
@@ -386,7 +382,7 @@ mod tests {
             indicators: IndicatorSet::embedded().unwrap(),
             local: LocalNets::default(),
         };
-        let path = sample("tom-skype-busy-host.pcapng");
+        let path = super::super::sample("tom-skype-busy-host.pcapng");
         let len = std::fs::metadata(&path).unwrap().len();
         for threads in [1, 2, 3] {
             let progress = Progress::default();

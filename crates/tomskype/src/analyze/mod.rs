@@ -165,3 +165,11 @@ pub enum Keep {
     /// only, so a capture of millions of quiet machines needs no memory for their reports.
     Signs,
 }
+
+/// A shipped sample capture, for the tests of this module's files.
+#[cfg(test)]
+fn sample(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../captures")
+        .join(name)
+}

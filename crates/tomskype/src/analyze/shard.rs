@@ -209,13 +209,8 @@ impl PacketSink for Sharded<'_> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::sample;
     use super::*;
-
-    fn sample(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../captures")
-            .join(name)
-    }
 
     #[test]
     fn spare_threads_go_to_large_plain_captures() {

@@ -12,7 +12,7 @@
 //!   memory for a packet's index word and flow while it decodes the next packets, instead of
 //!   waiting for each cache miss in turn.
 //!
-//! Flows leave the map only in bulk ([`FlowMap::extract_if`], when they have been idle long
+//! Flows leave the map only in bulk ([`FlowMap::extract_into`], when they have been idle long
 //! enough): the survivors keep their order, and the index is rebuilt for them.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -153,21 +153,10 @@ impl FlowMap {
         v4.chain(v6)
     }
 
-    /// Removes every flow `done` says is finished and returns them, IPv4 ones first, each
-    /// family in the order first seen; the others keep their order. The index is rebuilt (and
-    /// shrunk, so that the memory of a past burst of flows is given back): a cost in the number
-    /// of flows left, paid once per call.
-    pub fn extract_if(
-        &mut self,
-        done: impl FnMut(&FlowKey, &Flow) -> bool,
-    ) -> Vec<(FlowKey, Flow)> {
-        let mut out = Vec::new();
-        self.extract_into(done, |key, flow| out.push((key, flow)));
-        out
-    }
-
-    /// [`FlowMap::extract_if`], handing each flow removed to `take` as it goes (no list of
-    /// them all is made).
+    /// Removes every flow `done` says is finished, handing each to `take` as it goes (no list
+    /// of them all is made): IPv4 ones first, each family in the order first seen; the others
+    /// keep their order. The index is rebuilt (and shrunk, so that the memory of a past burst of
+    /// flows is given back): a cost in the number of flows left, paid once per call.
     pub fn extract_into(
         &mut self,
         mut done: impl FnMut(&FlowKey, &Flow) -> bool,
@@ -540,7 +529,8 @@ impl<A: Addr> Store<A> {
         crate::hints::huge_pages(&self.slots);
     }
 
-    /// Moves the flows `done` says are finished to `out`, in order; see [`FlowMap::extract_if`].
+    /// Hands the flows `done` says are finished to `take`, in order; see
+    /// [`FlowMap::extract_into`].
     fn extract_if(
         &mut self,
         done: &mut impl FnMut(&FlowKey, &Flow) -> bool,
@@ -715,7 +705,8 @@ mod tests {
                 let (key, dir) = FlowKey::new(proto, src, sport, dst, dport);
                 if op == 0 {
                     let before: Vec<FlowKey> = m.keys().collect();
-                    let gone = m.extract_if(|_, f| f.last_ns < ts);
+                    let mut gone = Vec::new();
+                    m.extract_into(|_, f| f.last_ns < ts, |k, f| gone.push((k, f)));
                     let mut want: Vec<(FlowKey, Flow)> =
                         model.iter().filter(|(_, f)| f.last_ns < ts).map(|(k, f)| (*k, *f)).collect();
                     model.retain(|_, f| f.last_ns >= ts);
