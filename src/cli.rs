@@ -155,13 +155,20 @@ pub struct AnalyzeArgs {
     /// stall, and the others are still reported. 0 waits for ever (`tcpdump -w - | ...`).
     #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
     pub input_timeout: f64,
+    #[command(flatten)]
+    pub memory: MemoryArgs,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// How much memory reading may use (`analyze`, `live`).
+#[derive(Debug, Args)]
+pub struct MemoryArgs {
     /// Memory the reading may use: 512M, 2G... (bytes with K, M, G or T for KiB, MiB, GiB,
     /// TiB; 0 for no limit). When reached, the state least able to change a verdict is set
     /// aside (quiet machines summarised, long-silent flows ended) and the report says so.
     #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
     pub max_memory: u64,
-    #[command(flatten)]
-    pub report: ReportArgs,
 }
 
 /// A size in bytes: digits, then K, M, G or T for KiB, MiB, GiB, TiB (a trailing `B` or
@@ -199,6 +206,8 @@ pub struct LiveArgs {
     /// Also write the packets to this pcap file, to replay with `analyze`.
     #[arg(long, value_name = "FILE")]
     pub write: Option<PathBuf>,
+    #[command(flatten)]
+    pub memory: MemoryArgs,
     #[command(flatten)]
     pub report: ReportArgs,
 }

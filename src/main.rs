@@ -176,14 +176,25 @@ fn run(cli: Cli, m: &Messages) -> Result<ExitCode, Box<Failure>> {
             let stream_wait = config::seconds(args.input_timeout, Failure::InputTimeout)?;
             let mut inputs = tomskype::analyze::Inputs::expand(&args.paths);
             inputs.stream_wait = Some(stream_wait);
-            // Hosts with no sign are not listed without --all-hosts: past a big network's
-            // number of hosts, their counters will do.
-            inputs.memory.summarise_past =
-                (!args.report.all_hosts).then_some(tomskype::analyze::SUMMARISE_PAST);
-            inputs.memory.budget = (args.max_memory > 0).then(|| tomskype::analyze::Budget {
-                limit: usize::try_from(args.max_memory).unwrap_or(usize::MAX),
-                held: alloc::held,
-            });
+            inputs.memory = memory(&args.memory, &args.report);
+            // Verdicts told as they change while a stream is read, before the report.
+            let streams = inputs
+                .captures
+                .iter()
+                .any(|p| p.as_os_str() == "-" || !p.is_file());
+            let telling = args.report.format == ReportFormat::Jsonl && streams;
+            if telling {
+                let mut stdout = io::stdout().lock();
+                report::json::write_header(
+                    &analyzer.indicators.info(),
+                    analyzer.geoip.info(),
+                    &mut stdout,
+                )?;
+                stdout.flush()?;
+                inputs.on_change = Some(tomskype::analyze::OnChange(std::sync::Arc::new(
+                    |c: &tomskype::analyze::Change| tell_change(c),
+                )));
+            }
             if !inputs.skipped.is_empty() {
                 let first = SafeDisplay(inputs.skipped[0].display()).to_string();
                 let text = m.get(
@@ -206,7 +217,7 @@ fn run(cli: Cli, m: &Messages) -> Result<ExitCode, Box<Failure>> {
                 Keep::Signs
             };
             let report = analyzer.report_with(traffic, threads, keep);
-            let code = emit(&report, &args.report, &expected, m);
+            let code = emit(&report, &args.report, &expected, m, telling);
             // The process ends here: freeing the report's many small allocations one by one
             // would only delay the exit (some 20 ms on a large capture).
             std::mem::forget(report);
@@ -275,12 +286,40 @@ fn story(report: &Report, args: &ReportArgs, lang: Lang) -> report::people::Stor
     )
 }
 
-/// Writes the report to stdout in the format asked, in `lang` for people.
-fn print_report(report: &Report, args: &ReportArgs, lang: Lang) -> io::Result<()> {
+/// How reading keeps its memory bounded, as the flags ask: hosts with no sign are not listed
+/// without --all-hosts, so past a big network's number of hosts their counters will do.
+pub(crate) fn memory(args: &cli::MemoryArgs, report: &ReportArgs) -> tomskype::analyze::Memory {
+    tomskype::analyze::Memory {
+        summarise_past: (!report.all_hosts).then_some(tomskype::analyze::SUMMARISE_PAST),
+        budget: (args.max_memory > 0).then(|| tomskype::analyze::Budget {
+            limit: usize::try_from(args.max_memory).unwrap_or(usize::MAX),
+            held: alloc::held,
+        }),
+    }
+}
+
+/// Writes a verdict that changed as a JSON line on stdout (`--format jsonl` while a stream or
+/// a live capture is read). A line that cannot be written is let go: the report, written
+/// after, says what is wrong with stdout.
+pub(crate) fn tell_change(c: &tomskype::analyze::Change) {
+    let mut stdout = io::stdout().lock();
+    let _ = report::json::write_change(c.at_ns, c.was, &c.host, &mut stdout);
+}
+
+/// Writes the report to stdout in the format asked, in `lang` for people; in JSON lines, the
+/// header only if it was not written before reading (`header_written`).
+fn print_report(
+    report: &Report,
+    args: &ReportArgs,
+    lang: Lang,
+    header_written: bool,
+) -> io::Result<()> {
     let mut stdout = io::stdout().lock();
     match args.format {
         ReportFormat::Json => report::json::write(report, &mut stdout, args.all_hosts)?,
-        ReportFormat::Jsonl => report::json::write_lines(report, &mut stdout, args.all_hosts)?,
+        ReportFormat::Jsonl => {
+            report::json::write_lines(report, &mut stdout, args.all_hosts, !header_written)?
+        }
         ReportFormat::Text | ReportFormat::Html => {
             let story = story(report, args, lang);
             let mut buf = io::BufWriter::new(&mut stdout);
@@ -308,10 +347,11 @@ fn emit(
     args: &ReportArgs,
     expected: &[expect::Expectation],
     m: &Messages,
+    header_written: bool,
 ) -> Result<ExitCode, Box<Failure>> {
     let lang = m.lang();
     let mut output_failed = false;
-    if let Err(err) = print_report(report, args, lang) {
+    if let Err(err) = print_report(report, args, lang, header_written) {
         if err.kind() != io::ErrorKind::BrokenPipe {
             let reason = Safe(&failure::chain(&err)).to_string();
             let what = failure::io_what(m, &err, Io::Write);

@@ -138,7 +138,7 @@ fn keeping_only_hosts_with_a_sign_shows_the_same() {
         assert_eq!(json_of(&signs), json_of(&all), "{paths:?}: JSON");
         let lines_of = |r: &tomskype::report::Report| {
             let mut out = Vec::new();
-            json::write_lines(r, &mut out, false).unwrap();
+            json::write_lines(r, &mut out, false, true).unwrap();
             out
         };
         assert_eq!(lines_of(&signs), lines_of(&all), "{paths:?}: JSON lines");

@@ -61,11 +61,26 @@ pub fn live(args: LiveArgs, m: &Messages) -> Result<ExitCode, Box<Failure>> {
         .map(|s| crate::config::seconds(s, Failure::Duration))
         .transpose()?;
     let terminal = io::stderr().is_terminal();
+    // Verdicts told as they change, as JSON lines before the report's.
+    let telling = args.report.format == crate::cli::ReportFormat::Jsonl;
     let opts = tomskype::live::Options {
         duration,
         write: args.write.clone(),
         progress: terminal,
+        changes: telling,
+        memory: crate::memory(&args.memory, &args.report),
     };
+    if telling {
+        let mut stdout = io::stdout().lock();
+        let header = tomskype::report::json::write_header(
+            &analyzer.indicators.info(),
+            analyzer.geoip.info(),
+            &mut stdout,
+        );
+        if let Err(e) = header.and_then(|()| stdout.flush()) {
+            return Err(Box::new(Failure::from(e)));
+        }
+    }
     if let Err(e) = ctrlc::set_handler(|| STOP.store(true, Ordering::Relaxed)) {
         let reason = safe_string(&e.to_string());
         say_error(m, &m.get("live-err-ctrlc", &[("reason", (&reason).into())]));
@@ -91,7 +106,7 @@ pub fn live(args: LiveArgs, m: &Messages) -> Result<ExitCode, Box<Failure>> {
         crate::say_warning(m, &dropped(m, &outcome.summary, lost));
     }
     let report = analyzer.report(outcome.traffic);
-    crate::emit(&report, &args.report, &expected, m)
+    crate::emit(&report, &args.report, &expected, m, telling)
 }
 
 /// `tomskype live` in a build without live capture: says so, and what to do instead.
@@ -179,6 +194,10 @@ impl<'m> Screen<'m> {
             }
             // The status line shows the verdict so far, changed or not.
             Event::VerdictChanged { .. } => {}
+            Event::HostChanged(change) => {
+                // The status line is on stderr: the line goes to stdout between two draws.
+                crate::tell_change(change);
+            }
             Event::Finished(summary) => {
                 self.clear();
                 if self.terminal {

@@ -219,6 +219,7 @@ mod tests {
             elapsed: Duration::from_millis(secs_ms),
             packets,
             bytes,
+            flows_open: 0,
             assessment: a,
         }
     }

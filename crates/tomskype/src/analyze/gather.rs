@@ -3,6 +3,7 @@
 //! number of hosts, and a memory budget sheds what is least able to change a verdict
 //! ([`Memory`], [`Budget`]).
 
+use super::watch::{Assessment, OnChange, Told};
 use crate::capture::{Packet, PacketSink};
 use crate::decode::DecodeStats;
 use crate::enrich::{self, Context, Gathered};
@@ -122,6 +123,10 @@ pub struct Gatherer<'a> {
     keeper: Keeper,
     /// Start of the next sweep period, ns; `i64::MIN` before the first packet.
     next_ns: i64,
+    /// Where verdicts that change are told at each sweep, if anywhere ([`super::watch`]).
+    on_change: Option<OnChange>,
+    /// The labels told so far.
+    told: Told,
 }
 
 impl<'a> Gatherer<'a> {
@@ -136,7 +141,31 @@ impl<'a> Gatherer<'a> {
             until_check: BUDGET_CHECK_PACKETS,
             keeper: Keeper::new(None),
             next_ns: i64::MIN,
+            on_change: None,
+            told: Told::default(),
         }
+    }
+
+    /// Tells `on_change` the verdicts that change, at each sweep (once a minute of capture
+    /// time): for a stream, which may run for hours.
+    pub fn tell_changes(mut self, on_change: OnChange) -> Self {
+        self.on_change = Some(on_change);
+        self
+    }
+
+    /// Assesses the hosts as they stand, at time `at_ns` (see [`super::watch`]), handing
+    /// `changed` the verdicts that changed since the last look (or since the last sweep, when
+    /// they are told there too).
+    pub fn assess(&mut self, at_ns: i64, changed: &mut dyn FnMut(&super::Change)) -> Assessment {
+        let table = self.tracker.table();
+        self.told
+            .assess(&self.gathered, table, self.ctx, at_ns, true, changed)
+    }
+
+    /// The flow table, to change it (live capture adds the programs that own sockets, which
+    /// its flows take when they are gathered).
+    pub fn table_mut(&mut self) -> &mut FlowTable {
+        self.tracker.table_mut()
     }
 
     /// Keeps memory bounded as `memory` says (by default, only flows that are over leave).
@@ -204,6 +233,13 @@ impl<'a> Gatherer<'a> {
         self.next_ns = start.saturating_add(SWEEP_NS);
         if self.memory.budget.is_some() {
             self.check_budget();
+        }
+        if let Some(tell) = &self.on_change {
+            let table = self.tracker.table();
+            self.told
+                .assess(&self.gathered, table, self.ctx, ts, false, &mut |c| {
+                    (tell.0)(c)
+                });
         }
     }
 }

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use super::gather::{fold_batches, summarise_if_many, Gatherer, Keeper, Memory, ZEEK_BATCH};
 use super::shard::{balance, shares, weigh, Shard, Sharded};
+use super::watch::OnChange;
 use super::{Analyzer, Progress, Traffic};
 use crate::capture::{self, CaptureFormat, Packet, PacketSink, ReadSummary};
 use crate::decode::DecodeStats;
@@ -38,6 +39,9 @@ pub struct Inputs {
     /// (see the module documentation); None for [`SPLIT_MIN_BYTES`]. Tests set 0 to split
     /// every file they can.
     pub split_min_bytes: Option<u64>,
+    /// Where the verdicts that change while a stream (standard input, a pipe, a FIFO) is read
+    /// are told, once a minute of capture time ([`super::watch`]); files are not watched.
+    pub on_change: Option<OnChange>,
 }
 
 /// The smallest capture file that is split among threads by default: smaller files take too
@@ -105,15 +109,13 @@ impl Inputs {
     ) -> Traffic {
         let wait = self.stream_wait.unwrap_or(capture::STREAM_WAIT);
         let split = self.split_min_bytes.unwrap_or(SPLIT_MIN_BYTES);
-        let mut traffic = read_captures_with(
-            &self.captures,
+        let reading = Reading {
             wait,
-            split,
-            self.memory,
-            analyzer,
-            threads,
-            progress,
-        );
+            split_min: split,
+            memory: self.memory,
+            on_change: self.on_change.clone(),
+        };
+        let mut traffic = read_captures_with(&self.captures, &reading, analyzer, threads, progress);
         if !self.zeek_logs.is_empty() {
             // A conn.log of millions of connections: its flows leave the table in batches,
             // with their names (the other logs are read first), gathered as they go.
@@ -205,15 +207,24 @@ pub fn read_captures_waiting(
     threads: usize,
     progress: Option<&Progress>,
 ) -> Traffic {
-    read_captures_with(
-        paths,
+    let reading = Reading {
         wait,
-        SPLIT_MIN_BYTES,
-        Memory::default(),
-        analyzer,
-        threads,
-        progress,
-    )
+        split_min: SPLIT_MIN_BYTES,
+        memory: Memory::default(),
+        on_change: None,
+    };
+    read_captures_with(paths, &reading, analyzer, threads, progress)
+}
+
+/// How captures are read, besides which and by how many threads.
+struct Reading {
+    /// How long a pipe or FIFO may keep the reader waiting.
+    wait: std::time::Duration,
+    /// The smallest file split among spare threads.
+    split_min: u64,
+    memory: Memory,
+    /// Where verdicts that change while a stream is read are told.
+    on_change: Option<OnChange>,
 }
 
 /// What a worker made of one shard of one input.
@@ -224,14 +235,11 @@ struct Part {
     stats: DecodeStats,
 }
 
-/// [`read_captures_waiting`], splitting inputs of at least `split_min` bytes among spare
-/// threads (see [`shares`]) and keeping memory bounded as `memory` says.
-#[allow(clippy::too_many_arguments)]
+/// [`read_captures_waiting`], as `reading` says: inputs of at least its `split_min` bytes split
+/// among spare threads (see [`shares`]), memory bounded, streams watched.
 fn read_captures_with(
     paths: &[PathBuf],
-    wait: std::time::Duration,
-    split_min: u64,
-    memory: Memory,
+    reading: &Reading,
     analyzer: &Analyzer,
     threads: usize,
     progress: Option<&Progress>,
@@ -241,6 +249,12 @@ fn read_captures_with(
     let watch = analyzer.indicators.watch();
     // Work items in (input, shard) order: the order the parts are merged in.
     let mut items: Vec<(usize, Shard)> = Vec::new();
+    let Reading {
+        wait,
+        split_min,
+        memory,
+        ..
+    } = *reading;
     for (i, n) in shares(paths, threads, split_min).into_iter().enumerate() {
         let n = u8::try_from(n).unwrap_or(1);
         if n <= 1 {
@@ -265,10 +279,11 @@ fn read_captures_with(
                 // Only shard 0 counts the input's bytes: the others read the same ones.
                 let progress = progress.filter(|_| shard.k == 0);
                 // Gathered here, in the worker, as the input is read.
-                let gatherer = Sharded {
-                    shard,
-                    inner: Gatherer::new(tracker, &ctx).memory(memory),
-                };
+                let mut inner = Gatherer::new(tracker, &ctx).memory(memory);
+                if let Some(tell) = reading.on_change.as_ref().filter(|_| is_stream(&paths[i])) {
+                    inner = inner.tell_changes(tell.clone());
+                }
+                let gatherer = Sharded { shard, inner };
                 let (sink, summary) = read_into(&paths[i], gatherer, wait, progress);
                 let (gathered, stats) = sink.inner.finish();
                 let part = Part {
@@ -303,6 +318,11 @@ fn read_captures_with(
         }
     }
     traffic
+}
+
+/// Whether `path` is read as a stream: standard input (`-`), a pipe, a FIFO, a device.
+fn is_stream(path: &Path) -> bool {
+    path.as_os_str() == "-" || !std::fs::metadata(path).is_ok_and(|m| m.is_file())
 }
 
 /// A sink that publishes the bytes read to a progress display as it passes packets on.
@@ -388,15 +408,13 @@ mod tests {
             let progress = Progress::default();
             let paths = [path.clone()];
             let wait = capture::STREAM_WAIT;
-            let t = read_captures_with(
-                &paths,
+            let reading = Reading {
                 wait,
-                0,
-                Memory::default(),
-                &analyzer,
-                threads,
-                Some(&progress),
-            );
+                split_min: 0,
+                memory: Memory::default(),
+                on_change: None,
+            };
+            let t = read_captures_with(&paths, &reading, &analyzer, threads, Some(&progress));
             assert_eq!(
                 progress.done.load(Ordering::Relaxed),
                 len,

@@ -6,14 +6,17 @@
 //!
 //! The files: `inputs.rs` (what a run reads, and reading it on every core), `shard.rs` (one
 //! large file split among cores by address pair), `gather.rs` (packets to hosts as captures are
-//! read, with memory bounded); here, the analyzer and the report.
+//! read, with memory bounded), `watch.rs` (verdicts told as they change while a stream or a
+//! live capture is read); here, the analyzer and the report.
 
 mod gather;
 mod inputs;
 mod shard;
+mod watch;
 
 pub use gather::{Budget, Gatherer, Memory, SUMMARISE_PAST, SWEEP_NS, ZEEK_BATCH};
 pub use inputs::{read_capture, read_captures, read_captures_waiting, Inputs, SPLIT_MIN_BYTES};
+pub use watch::{Assessment, Change, OnChange, Told};
 
 use std::net::IpAddr;
 use std::sync::atomic::AtomicU64;

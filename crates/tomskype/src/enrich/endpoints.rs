@@ -14,7 +14,7 @@ use super::EndpointAgg;
 const INDEXED_PAST: usize = 16;
 
 /// A host's endpoints by address, in the order first gathered.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(super) struct Endpoints {
     list: Vec<(IpAddr, EndpointAgg)>,
     /// Position in `list` by address, once `list` is longer than [`INDEXED_PAST`].

@@ -16,6 +16,7 @@
 
 mod endpoints;
 mod ports;
+mod so_far;
 mod summary;
 mod view;
 
@@ -354,7 +355,7 @@ fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
 }
 
 /// What a proxy was asked to do: by whom, and for which names.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct ProxyAgg {
     clients: Clients,
     names: BTreeSet<String>,
@@ -564,6 +565,9 @@ impl Gathered {
                             proxied.push((ip, req.ts_ns));
                         }
                     }
+                    if e.http.len() >= HTTP_THIN_PAST && e.http.len() == e.http.capacity() {
+                        e.thin_http(indicators);
+                    }
                     e.http.push(req.clone());
                 }
                 if opened {
@@ -621,7 +625,7 @@ fn sides(
     })
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct HostAgg {
     addr: IpAddr,
     sent: u64,
@@ -641,7 +645,7 @@ struct HostAgg {
     may_be_evidence: bool,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct EndpointAgg {
     flows: u64,
     packets: u64,
@@ -661,7 +665,44 @@ struct EndpointAgg {
     skype: BTreeMap<SkypeProtocol, i64>,
 }
 
+/// Requests of one endpoint past which, when its list is full, the list is thinned
+/// ([`EndpointAgg::thin_http`]): a host making millions of requests to one server over millions
+/// of flows (each flow keeps its first 32) keeps a bounded list.
+const HTTP_THIN_PAST: usize = 2 * MAX_HTTP_PER_ENDPOINT;
+
 impl EndpointAgg {
+    /// Keeps, of the endpoint's requests, all that a view of it reads (see `view::endpoint`),
+    /// and drops the rest: the earliest [`MAX_HTTP_PER_ENDPOINT`] (in the order the view sorts
+    /// them: time, then target), which are the ones it lists; every request that matches or
+    /// may match an indicator (evidence); and of the others, the earliest of each kind the
+    /// view tells apart (host name, `Via`, Referer, proxy form, a browser's User-Agent or
+    /// not), which decide whose the contact with the endpoint was and how each name was seen.
+    /// The list then has room for as many again, so that thinning costs a constant per
+    /// request.
+    fn thin_http(&mut self, set: &IndicatorSet) {
+        use crate::flow::Watch;
+        self.http
+            .sort_by(|a, b| (a.ts_ns, &a.target).cmp(&(b.ts_ns, &b.target)));
+        let mut kinds: rustc_hash::FxHashSet<(Option<String>, bool, bool, bool, bool)> =
+            rustc_hash::FxHashSet::default();
+        let mut at = 0usize;
+        self.http.retain(|r| {
+            at += 1;
+            at <= MAX_HTTP_PER_ENDPOINT
+                || set
+                    .watch_request(r.host.as_deref(), &r.target, r.user_agent.as_deref())
+                    .is_some()
+                || kinds.insert((
+                    r.host.clone(),
+                    r.via,
+                    r.referer.is_some(),
+                    r.to_proxy(),
+                    view::is_browser(r.user_agent.as_deref()),
+                ))
+        });
+        self.http.reserve(self.http.len());
+    }
+
     fn merge(&mut self, o: EndpointAgg) {
         self.flows += o.flows;
         self.packets += o.packets;

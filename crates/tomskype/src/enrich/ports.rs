@@ -27,7 +27,7 @@ impl Pair {
 
 /// The pairs of an endpoint's flows. Invariant: `low[..len]` is sorted and unique; `more`
 /// holds only pairs greater than all of `low`, which is then full.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Ports {
     low: [Pair; SHOWN],
     len: u8,
@@ -168,7 +168,7 @@ impl Ports {
 /// made unique only when it has doubled since the last time (and when read). A host can open
 /// flows to tens of thousands of ports of one endpoint; a tree set made that the costliest
 /// part of gathering and merging.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct PortList {
     list: Vec<(u8, u16)>,
     /// Length of `list` when it was last made sorted and unique.

@@ -234,32 +234,15 @@ impl Gathered {
     pub fn compact(&mut self, table: Option<&FlowTable>, ctx: &Context<'_>) {
         let mut quiet = Vec::new();
         for addr in std::mem::take(&mut self.fresh) {
-            let Some(h) = self.hosts.get_mut(&addr) else {
+            let Some(h) = self.hosts.get(&addr) else {
                 continue;
             };
-            if h.may_be_evidence {
-                continue;
-            }
-            let serves = self.dns_servers.contains_key(&h.addr)
-                || self.proxies.contains_key(&h.addr)
-                || table.is_some_and(|t| t.dns_servers.contains_key(&h.addr));
-            let host = h.addr;
-            let watched_answer = |remote: IpAddr| {
-                let key = (host, remote);
-                table
-                    .and_then(|t| t.resolved.get(&key))
-                    .into_iter()
-                    .chain(self.resolved.get(&key))
-                    .any(|set| {
-                        set.names
-                            .keys()
-                            .any(|n| ctx.indicators.watch_name(n).is_some())
-                    })
-            };
-            if serves || h.http_dropped > 0 || h.has_match(ctx, watched_answer) {
-                h.may_be_evidence = true;
+            if self.may_have_sign(h, table, ctx) {
+                if let Some(h) = self.hosts.get_mut(&addr) {
+                    h.may_be_evidence = true;
+                }
             } else {
-                quiet.push(h.addr);
+                quiet.push(addr);
             }
         }
         for addr in quiet {
@@ -267,6 +250,41 @@ impl Gathered {
                 self.summaries.add(addr, &Summary::of(&h));
             }
         }
+    }
+
+    /// Whether `h` (of this, or gathered beside it) has something an indicator could match,
+    /// or is known to (see the module documentation), reading the DNS answers of `table` (the
+    /// one being gathered, whose stores are not in this yet) and of this.
+    pub(super) fn may_have_sign(
+        &self,
+        h: &HostAgg,
+        table: Option<&FlowTable>,
+        ctx: &Context<'_>,
+    ) -> bool {
+        let serves =
+            |addr| self.serves(addr) || table.is_some_and(|t| t.dns_servers.contains_key(&addr));
+        if h.may_be_evidence || h.http_dropped > 0 || serves(h.addr) {
+            return true;
+        }
+        let host = h.addr;
+        let watched_answer = |remote: IpAddr| {
+            let key = (host, remote);
+            table
+                .and_then(|t| t.resolved.get(&key))
+                .into_iter()
+                .chain(self.resolved.get(&key))
+                .any(|set| {
+                    set.names
+                        .keys()
+                        .any(|n| ctx.indicators.watch_name(n).is_some())
+                })
+        };
+        h.has_match(ctx, watched_answer)
+    }
+
+    /// Whether `addr` answered DNS or relayed HTTP for others, as far as this knows.
+    pub(super) fn serves(&self, addr: IpAddr) -> bool {
+        self.dns_servers.contains_key(&addr) || self.proxies.contains_key(&addr)
     }
 
     /// Hosts summarised so far.

@@ -145,12 +145,28 @@ where
     })
 }
 
+/// The views of `hosts` (in address order, as [`hosts_fold`] makes them, on this thread),
+/// with what `known` says beside them: for [`Gathered::so_far`].
+pub(super) fn views_of<'s>(
+    mut hosts: Vec<HostAgg>,
+    known: &Known<'_>,
+    ctx: &Context<'s>,
+    mut each: impl FnMut(HostView<'s>),
+) {
+    hosts.retain(|h| h.sent > 0 || !ctx.local.maybe_network_or_broadcast(h.addr));
+    hosts.sort_unstable_by_key(|h| h.addr);
+    let mut cache: FxHashMap<IpAddr, AddrFacts<'s>> = FxHashMap::default();
+    for h in hosts {
+        each(h.finish(known, ctx, &mut cache));
+    }
+}
+
 /// What gathering learnt beside the hosts, for [`HostAgg::finish`].
-struct Known<'g> {
-    resolved: &'g FxHashMap<(IpAddr, IpAddr), NameSet>,
-    queries: &'g FxHashMap<IpAddr, NameSet>,
-    dns_servers: &'g FxHashMap<IpAddr, Clients>,
-    proxies: &'g FxHashMap<IpAddr, ProxyAgg>,
+pub(super) struct Known<'g> {
+    pub(super) resolved: &'g FxHashMap<(IpAddr, IpAddr), NameSet>,
+    pub(super) queries: &'g FxHashMap<IpAddr, NameSet>,
+    pub(super) dns_servers: &'g FxHashMap<IpAddr, Clients>,
+    pub(super) proxies: &'g FxHashMap<IpAddr, ProxyAgg>,
 }
 
 /// What is known of an address regardless of which host talked to it.
@@ -185,7 +201,7 @@ impl Asked {
 /// Whether a User-Agent is a web browser's. Browsers all announce `Mozilla/`; so does the
 /// Delphi Indy library's default that TOM's ContentFilter sent, which is a program, not a
 /// browser.
-fn is_browser(user_agent: Option<&str>) -> bool {
+pub(super) fn is_browser(user_agent: Option<&str>) -> bool {
     user_agent.is_some_and(|ua| {
         (ua.starts_with("Mozilla/") || ua.starts_with("Opera/")) && !ua.contains("Indy Library")
     })
@@ -531,5 +547,112 @@ mod tests {
             ..NameSeen::default()
         };
         assert_eq!(name_basis(&only, true), Basis::Unsolicited);
+    }
+
+    /// Thinning an endpoint's requests as they are gathered keeps everything its view reads:
+    /// the view of thousands of requests of every kind, thinned, is the view of them all.
+    #[test]
+    fn thinned_requests_give_the_same_view() {
+        use crate::addr::LocalNets;
+        use crate::knowledge::geoip::GeoIp;
+
+        let ip = |s: &str| -> IpAddr { s.parse().unwrap() };
+        let (local, geoip) = (LocalNets::default(), GeoIp::embedded().unwrap());
+        let set = IndicatorSet::embedded().unwrap();
+        let ctx = Context {
+            local: &local,
+            geoip: &geoip,
+            indicators: &set,
+        };
+        let browser = "Mozilla/5.0 (Windows NT 10.0) Firefox/120.0";
+        let mut all = EndpointAgg::new(0);
+        all.host_opened = true;
+        all.sent = 1;
+        // Later requests first (flows end out of order); some kinds only late, after the
+        // earliest that are listed.
+        for n in (0..5000i64).rev() {
+            let kind = if n % 7 == 2 || n % 7 == 6 {
+                (n > 2500).then_some(n % 7)
+            } else {
+                Some(n % 7)
+            };
+            let (host, target, ua, referer, via) = match kind.unwrap_or(0) {
+                0 => (
+                    "www.example.com",
+                    format!("/page/{n}"),
+                    Some(browser),
+                    None,
+                    false,
+                ),
+                1 => (
+                    "www.example.com",
+                    format!("/img/{n}"),
+                    Some(browser),
+                    Some("x"),
+                    false,
+                ),
+                2 => ("cdn.example.net", format!("/a/{n}"), None, None, false),
+                3 => ("relay.example.org", format!("/r/{n}"), None, None, true),
+                4 => (
+                    "ui.skype.com",
+                    format!("/ui/0/{n}"),
+                    Some("Skype/6.21"),
+                    None,
+                    false,
+                ),
+                5 if n > 4000 => (
+                    "skypetools1.tom.com",
+                    format!("/en_return_time.php?login_id=x&code={n:032}"),
+                    None,
+                    None,
+                    false,
+                ),
+                _ => (
+                    "static.example.com",
+                    format!("http://static.example.com/{n}"),
+                    None,
+                    None,
+                    false,
+                ),
+            };
+            all.http.push(HttpFact {
+                ts_ns: n * 1000,
+                method: "GET".into(),
+                host: Some(host.into()),
+                target,
+                user_agent: ua.map(str::to_owned),
+                referer: referer.map(str::to_owned),
+                via,
+                client: ip("192.168.1.2"),
+            });
+        }
+        // As gathering does: thinned each time the list is full past the bound.
+        let mut thinned = all.clone();
+        thinned.http = Vec::new();
+        for req in &all.http {
+            if thinned.http.len() >= super::super::HTTP_THIN_PAST
+                && thinned.http.len() == thinned.http.capacity()
+            {
+                thinned.thin_http(&set);
+            }
+            thinned.http.push(req.clone());
+        }
+        assert!(thinned.http.len() < 2000, "{} kept", thinned.http.len());
+        let facts = AddrFacts {
+            country: None,
+            special: None,
+            indicator: None,
+        };
+        let mut relays = ProxyAgg::default();
+        relays.add(ip("192.168.1.9"), Some("cdn.example.net"));
+        for relays in [None, Some(&relays)] {
+            let view = |e: EndpointAgg| {
+                format!(
+                    "{:?}",
+                    endpoint(ip("203.0.113.5"), e, &facts, None, &set, relays, &ctx)
+                )
+            };
+            assert_eq!(view(thinned.clone()), view(all.clone()));
+        }
     }
 }

@@ -9,12 +9,16 @@
 //!   libpcap            session loop: stop flag, --duration,       the report, as for files
 //!                      --write, socket owners, verdict so far
 //!                        │
-//!                        └─► Observer: Started, Status, VerdictChanged, Finished
+//!                        └─► Observer: Started, Status, VerdictChanged, HostChanged, Finished
 //! ```
 //!
-//! While it runs, a session can assess the traffic so far ([`assess()`]) and tell an
-//! [`Observer`] what is happening ([`Event`]); it samples which local program owns which
-//! socket ([`owners`]) and attaches the programs to the flow table; with
+//! While it runs, a session gathers its flows per host as `analyze` does
+//! ([`Gatherer`](crate::analyze::Gatherer)): flows that are over leave the table, so its
+//! memory follows the traffic of the last minutes, not the length of the capture. It can
+//! assess the traffic so far ([`Told`](crate::analyze::Told): the flows that ended and
+//! those still going) and tell an [`Observer`] what is happening ([`Event`]), the verdict of every
+//! host that changes included; it samples which local program owns which socket
+//! ([`owners`]) and attaches the programs to the flow table as it goes; with
 //! [`Options::write`] every packet is also written to a classic pcap file that `analyze`
 //! reads back to the same verdict. It stops when the duration is over, when the caller sets
 //! the stop flag, or when the interface fails.
@@ -31,7 +35,7 @@
 //! use std::time::Duration;
 //! use tomskype::addr::LocalNets;
 //! use tomskype::analyze::Analyzer;
-//! use tomskype::enrich::{geoip::GeoIp, indicators::IndicatorSet};
+//! use tomskype::knowledge::{geoip::GeoIp, indicators::IndicatorSet};
 //! use tomskype::live::{self, Event, Options};
 //!
 //! let analyzer = Analyzer {
@@ -61,7 +65,7 @@ pub mod assess;
 pub mod owners;
 mod session;
 
-pub use assess::{assess, Assessment};
+pub use crate::analyze::Assessment;
 #[cfg(feature = "live")]
 pub use session::run;
 pub use session::{run_on, Source};
@@ -70,7 +74,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::analyze::Traffic;
+use crate::analyze::{Change, Memory, Traffic};
 use crate::capture::iface::IfaceError;
 use crate::classify::Label;
 
@@ -85,6 +89,13 @@ pub struct Options {
     /// status may carry a new assessment of the traffic so far, which costs time as the
     /// traffic grows (spaced so that it takes at most about 2% of the time).
     pub progress: bool,
+    /// Send [`Event::HostChanged`] for every host whose verdict changes, as often as the
+    /// assessments of [`Options::progress`] (assessing even without it).
+    pub changes: bool,
+    /// How the session keeps its memory bounded over hours: flows that are over leave the
+    /// table for their hosts' aggregates as in `analyze`, and past these bounds quiet hosts
+    /// are summarised and a budget is kept ([`Memory`]).
+    pub memory: Memory,
 }
 
 /// How often [`Event::Status`] is sent while [`Options::progress`] is on.
@@ -92,7 +103,8 @@ pub const STATUS_EVERY: Duration = Duration::from_millis(500);
 
 /// What a session tells its [`Observer`], in this order: `Started` once, then (with
 /// [`Options::progress`]) `Status` now and then and `VerdictChanged` when the verdict so far
-/// changes, and `Finished` once when the capture has stopped and the written file (if any) is
+/// changes, (with [`Options::changes`]) `HostChanged` when a host's verdict does, and
+/// `Finished` once when the capture has stopped and the written file (if any) is
 /// complete. A session that fails with an error sends no `Finished`.
 #[derive(Debug, Clone, Copy)]
 pub enum Event<'a> {
@@ -113,6 +125,8 @@ pub enum Event<'a> {
         /// The verdict so far now.
         now: Option<(IpAddr, Label)>,
     },
+    /// A host's verdict is not the one told before ([`crate::analyze::Change`]).
+    HostChanged(&'a Change),
     /// The capture has stopped; the report comes next.
     Finished(&'a Summary),
 }
@@ -126,6 +140,8 @@ pub struct Status {
     pub packets: u64,
     /// Captured bytes read.
     pub bytes: u64,
+    /// Flows in memory now: those not over yet (the others are gathered per host).
+    pub flows_open: usize,
     /// The verdict so far, as of the last assessment.
     pub assessment: Assessment,
 }

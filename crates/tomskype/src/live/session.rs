@@ -1,17 +1,18 @@
 //! Live capture (`live`): the session loop. Reads packets from a [`Source`] without blocking,
-//! so that it sees the clock and the stop flag, hands each to the flow [`Tracker`] (and to the
+//! so that it sees the clock and the stop flag, hands each to a [`Gatherer`] (and to the
 //! `--write` file), sends [`Event`]s to the observer, samples the owners of local sockets on a
 //! background thread, and ends with the [`Traffic`] of the one input `live:<interface>`.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::assess::{self, Assessment};
+use super::assess;
 use super::owners::{self, Owners};
 use super::{Ending, Event, LiveError, Observer, Options, Outcome, Status, Summary, STATUS_EVERY};
-use crate::analyze::{Analyzer, Traffic};
+use crate::analyze::{Analyzer, Assessment, Gatherer, Traffic};
 use crate::capture::iface::SNAPLEN;
 use crate::capture::write::PcapWriter;
 use crate::capture::{CaptureFormat, Packet, PacketSink, Problem, ProblemKind};
@@ -137,7 +138,9 @@ pub fn run_on<S: Source + ?Sized>(
         duration: opts.duration,
     });
 
-    let mut tracker = Tracker::with_watch(analyzer.indicators.watch());
+    let ctx = analyzer.context();
+    let tracker = Tracker::with_watch(analyzer.indicators.watch());
+    let mut gatherer = Gatherer::new(tracker, &ctx).memory(opts.memory);
     let mut packets = 0u64;
     let mut bytes = 0u64;
     let mut problems = Vec::new();
@@ -146,8 +149,10 @@ pub fn run_on<S: Source + ?Sized>(
     let deadline = opts.duration.and_then(|d| start.checked_add(d));
     let mut next_status = start;
     let mut next_assess = start;
+    let mut next_programs = start;
     let mut assessment = Assessment::default();
-    let (result, programs) = with_programs(|| -> Result<Ending, LiveError> {
+    let assessing = opts.progress || opts.changes;
+    let (result, programs) = with_programs(|seen| -> Result<Ending, LiveError> {
         loop {
             let now = Instant::now();
             if stop.load(Ordering::Relaxed) {
@@ -156,26 +161,42 @@ pub fn run_on<S: Source + ?Sized>(
             if deadline.is_some_and(|d| now >= d) {
                 return Ok(Ending::TimeUp);
             }
-            if opts.progress && now >= next_status {
-                if now >= next_assess {
-                    let before = assessment.verdict;
-                    assessment = assess::assess(tracker.table(), analyzer);
-                    let after = Instant::now();
-                    let wait = assess::next_assessment(after - now);
-                    next_assess = after
-                        .checked_add(wait)
-                        .unwrap_or(after + assess::MIN_ASSESS_EVERY);
-                    if assessment.verdict != before {
-                        observer.event(Event::VerdictChanged {
-                            before,
-                            now: assessment.verdict,
-                        });
-                    }
+            if now >= next_programs {
+                // Flows take their programs when they are gathered, which may be before the
+                // session ends.
+                if let Ok(seen) = seen.lock() {
+                    add_programs(&mut gatherer.table_mut().programs, &seen);
                 }
+                next_programs = now + PROGRAMS_EVERY;
+            }
+            let assess_now = assessing && now >= next_assess;
+            if assess_now {
+                let before = assessment.verdict;
+                let at_ns = wall_clock_ns();
+                assessment = gatherer.assess(at_ns, &mut |change| {
+                    if opts.changes {
+                        observer.event(Event::HostChanged(change));
+                    }
+                });
+                let after = Instant::now();
+                let wait = assess::next_assessment(after - now);
+                next_assess = after
+                    .checked_add(wait)
+                    .unwrap_or(after + assess::MIN_ASSESS_EVERY);
+                if opts.progress && assessment.verdict != before {
+                    observer.event(Event::VerdictChanged {
+                        before,
+                        now: assessment.verdict,
+                    });
+                }
+            }
+            // A new assessment is shown at once.
+            if opts.progress && (now >= next_status || assess_now) {
                 observer.event(Event::Status(Status {
                     elapsed: now - start,
                     packets,
                     bytes,
+                    flows_open: gatherer.flows_going(),
                     assessment,
                 }));
                 next_status = now + STATUS_EVERY;
@@ -184,7 +205,7 @@ pub fn run_on<S: Source + ?Sized>(
                 Ok(Some(packet)) => {
                     packets += 1;
                     bytes += packet.data.len() as u64;
-                    tracker.packet(&packet);
+                    gatherer.packet(&packet);
                     if let Some(w) = written.as_mut() {
                         w.writer
                             .write_packet(packet.ts_nanos, packet.orig_len, packet.data)
@@ -224,28 +245,49 @@ pub fn run_on<S: Source + ?Sized>(
     };
     observer.event(Event::Finished(&summary));
 
-    tracker.table_mut().programs = programs;
+    add_programs(&mut gatherer.table_mut().programs, &programs);
     let mut input = InputReport::new(format!("live:{iface}"), CaptureFormat::Pcap);
     input.packets = packets;
     input.bytes = bytes;
     input.problems = problems;
-    let (table, stats) = tracker.into_parts();
+    let (gathered, stats) = gatherer.finish();
     input.decode = DecodeReport::from(&stats);
     Ok(Outcome {
-        traffic: Traffic::from_table(&table, analyzer, vec![input]),
+        traffic: Traffic {
+            gathered,
+            inputs: vec![input],
+        },
         summary,
     })
 }
 
+/// Adds the owners in `seen` that `programs` does not have yet (the first owner seen of a
+/// socket is kept).
+fn add_programs(programs: &mut Owners, seen: &Owners) {
+    for (socket, program) in seen {
+        if !programs.contains_key(socket) {
+            programs.insert(*socket, program.clone());
+        }
+    }
+}
+
+/// Now, in ns since the epoch (the time of an assessment; live packets are stamped with the
+/// same clock).
+fn wall_clock_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+}
+
 /// Runs `work` while sampling which programs own which local sockets: once before, every
 /// [`PROGRAMS_EVERY`] on a background thread, and once after. The first owner seen of a
-/// socket is kept. Where the system cannot tell (see [`owners`]), nothing is sampled.
-fn with_programs<T>(work: impl FnOnce() -> T) -> (T, Owners) {
+/// socket is kept. `work` can look at those seen so far. Where the system cannot tell (see
+/// [`owners`]), nothing is sampled.
+fn with_programs<T>(work: impl FnOnce(&Mutex<Owners>) -> T) -> (T, Owners) {
     use std::sync::mpsc;
-    use std::sync::Mutex;
 
     if !owners::SUPPORTED {
-        return (work(), Owners::default());
+        return (work(&Mutex::default()), Owners::default());
     }
     let seen = Mutex::new(owners::snapshot());
     let add = |snap: Owners| {
@@ -264,7 +306,7 @@ fn with_programs<T>(work: impl FnOnce() -> T) -> (T, Owners) {
                 add(owners::snapshot());
             }
         });
-        let out = work();
+        let out = work(&seen);
         drop(done);
         out
     });
@@ -303,9 +345,13 @@ mod tests {
                     .join(path),
             )
             .unwrap();
+            Replay::of(&bytes, stop)
+        }
+
+        fn of(bytes: &[u8], stop: &'a AtomicBool) -> Replay<'a> {
             let mut packets = Vec::new();
             let mut link_type = 0;
-            crate::capture::read_bytes(&bytes, &mut |p: &Packet<'_>| {
+            crate::capture::read_bytes(bytes, &mut |p: &Packet<'_>| {
                 link_type = p.link_type;
                 packets.push((p.ts_nanos, p.orig_len, p.data.to_vec()));
             });
@@ -374,6 +420,7 @@ mod tests {
         Started(String, Option<Duration>),
         Status(u64),
         Changed(Option<(IpAddr, Label)>),
+        Host(IpAddr, Label, Label),
         Finished(Summary),
     }
 
@@ -386,6 +433,7 @@ mod tests {
                 } => Seen::Started(interface.to_owned(), duration),
                 Event::Status(s) => Seen::Status(s.packets),
                 Event::VerdictChanged { now, .. } => Seen::Changed(now),
+                Event::HostChanged(c) => Seen::Host(c.host.address, c.was, c.host.verdict.label),
                 Event::Finished(s) => Seen::Finished(s.clone()),
             })
         }
@@ -479,6 +527,55 @@ mod tests {
     }
 
     #[test]
+    fn a_long_session_keeps_only_the_flows_still_going_and_tells_the_hosts_that_change() {
+        let analyzer = analyzer();
+        let stop = AtomicBool::new(false);
+        let capture = crate::samples::watch_tests::an_hour_then_a_login();
+        let mut source = Replay::of(&capture, &stop);
+        source.stop_after = None;
+        let n = source.packets.len() as u64;
+        let opts = Options {
+            // A safety net: the observer stops the session once it has seen what it waits for.
+            duration: Some(Duration::from_secs(30)),
+            progress: true,
+            changes: true,
+            ..Options::default()
+        };
+        let mut open_at_end = None;
+        let mut hosts = Vec::new();
+        let mut record = record(&mut hosts);
+        let outcome = run_on(&mut source, &opts, &analyzer, &stop, &mut |e: Event<'_>| {
+            if let Event::Status(s) = e {
+                open_at_end = open_at_end.or((s.packets == n).then_some(s.flows_open));
+            }
+            let told = matches!(e, Event::HostChanged(_));
+            record(e);
+            if open_at_end.is_some() && told {
+                stop.store(true, Ordering::Relaxed);
+            }
+        })
+        .unwrap();
+        drop(record);
+        assert_eq!(outcome.summary.packets, n);
+        // The flows of the last timeout and sweep period, and the login's: not the hour's 3,600.
+        let open = open_at_end.expect("a status after the last packet");
+        assert!(open <= 140, "{open} flows still in the table");
+        let told: Vec<&Seen> = hosts
+            .iter()
+            .filter(|s| matches!(s, Seen::Host(..)))
+            .collect();
+        let login = "10.0.0.23".parse().unwrap();
+        assert_eq!(told, [&Seen::Host(login, Label::NoSkype, Label::TomSkype)]);
+        let report = analyzer.report(outcome.traffic);
+        let quiet = report
+            .hosts
+            .iter()
+            .find(|h| h.address.to_string() == "10.0.0.3")
+            .expect("the quiet machine, reported in full by live");
+        assert_eq!(quiet.coverage.flows, 3600);
+    }
+
+    #[test]
     fn a_failing_source_or_the_clock_ends_the_session_keeping_what_was_read() {
         let analyzer = analyzer();
         let stop = AtomicBool::new(false);
@@ -540,7 +637,7 @@ mod tests {
         // A socket of this very process must be attributed to it.
         let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         let port = sock.local_addr().unwrap().port();
-        let (n, programs) = with_programs(|| 7);
+        let (n, programs) = with_programs(|_| 7);
         assert_eq!(n, 7);
         let me = format!("(pid {})", std::process::id());
         let got = programs.get(&("127.0.0.1".parse().unwrap(), port, 17));

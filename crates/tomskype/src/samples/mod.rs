@@ -27,6 +27,8 @@ mod tom;
 mod traps;
 #[cfg(test)]
 mod trust_tests;
+#[cfg(test)]
+pub(crate) mod watch_tests;
 pub(crate) mod wire;
 
 use std::collections::BTreeMap;
