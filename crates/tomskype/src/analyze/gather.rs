@@ -193,6 +193,8 @@ impl<'a> Gatherer<'a> {
             let table = self.tracker.table();
             self.gathered.compact(Some(table), self.ctx);
         }
+        self.gathered
+            .forget_quiet_names(self.tracker.table_mut(), self.ctx);
         self.keeper.settle(&mut self.gathered.shed);
     }
 
@@ -219,6 +221,8 @@ impl<'a> Gatherer<'a> {
     fn fold(&mut self, ended: &[crate::flow::Ended]) {
         let table = self.tracker.table();
         fold_batches(&mut self.gathered, ended, table, self.memory, self.ctx);
+        self.gathered
+            .forget_quiet_names(self.tracker.table_mut(), self.ctx);
     }
 
     /// The sweep at the first packet of a later period (capture time `ts`, ns).

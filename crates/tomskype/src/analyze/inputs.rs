@@ -136,6 +136,7 @@ impl Inputs {
                         gathered.compact(Some(table), &ctx);
                         keeper.settle(&mut gathered.shed);
                     }
+                    gathered.forget_quiet_names(table, &ctx);
                 },
             );
             gathered.merge(enrich::gather_owned(table, &ctx));

@@ -280,6 +280,8 @@ pub struct Gathered {
     /// Hosts gathered whole since the last [`Gathered::compact`], not known to have anything
     /// an indicator could match: the only ones it need look at.
     fresh: Vec<IpAddr>,
+    /// Hosts summarised since [`Gathered::forget_quiet_names`] last looked.
+    forget: Vec<IpAddr>,
     watch: Option<Arc<dyn Watch>>,
     /// Flows gathered.
     pub flows: u64,

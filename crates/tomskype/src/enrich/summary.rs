@@ -248,8 +248,40 @@ impl Gathered {
         for addr in quiet {
             if let Some(h) = self.hosts.remove(&addr) {
                 self.summaries.add(addr, &Summary::of(&h));
+                if table.is_some() {
+                    // The table's answers to it are for [`Gathered::forget_quiet_names`].
+                    self.forget.push(addr);
+                }
             }
         }
+    }
+
+    /// Forgets, in `table`'s DNS answers, what the hosts summarised since the last call were
+    /// told that can never weigh in a verdict nor make an advisory: the names of an address
+    /// none of which an indicator watches, for an address that matches no address indicator
+    /// and is not in China (such names only name an ordinary endpoint in a report, and a
+    /// summarised host's endpoints are not listed). Answers are kept per client and address,
+    /// so over hours a busy network's grow with the addresses its machines look up; this
+    /// keeps them to the hosts that are whole. A host whole again later lists no name for a
+    /// later endpoint whose answer it was given while summarised. Its DNS questions are kept
+    /// (bounded per client, and read when it is reported).
+    pub fn forget_quiet_names(&mut self, table: &mut FlowTable, ctx: &Context<'_>) {
+        if self.forget.is_empty() {
+            return;
+        }
+        let quiet: rustc_hash::FxHashSet<IpAddr> = self.forget.drain(..).collect();
+        let set = ctx.indicators;
+        let before = table.resolved.len();
+        table.resolved.retain(|(client, addr), names| {
+            !quiet.contains(client)
+                || names.names.keys().any(|n| set.watch_name(n).is_some())
+                || set.match_addr(*addr).next().is_some()
+                || ctx.geoip.country(*addr) == Some(Country::CHINA)
+        });
+        if table.resolved.len() < before / 2 {
+            table.resolved.shrink_to_fit();
+        }
+        self.forget.shrink_to_fit();
     }
 
     /// Whether `h` (of this, or gathered beside it) has something an indicator could match,
@@ -329,5 +361,72 @@ impl HostAgg {
                 || watched_answer(remote)
                 || china_peer()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::addr::LocalNets;
+    use crate::flow::FlowKey;
+    use crate::knowledge::geoip::GeoIp;
+    use crate::knowledge::indicators::IndicatorSet;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    /// A summarised host's answers are forgotten, except those that could ever weigh: a watched
+    /// name, an address indicator, an address in China. A whole host's are all kept.
+    #[test]
+    fn a_summarised_hosts_answers_are_forgotten_unless_they_could_weigh() {
+        let local = LocalNets::new(vec!["192.168.1.0/24".parse().unwrap()]);
+        let (geoip, indicators) = (
+            GeoIp::embedded().unwrap(),
+            IndicatorSet::embedded().unwrap(),
+        );
+        let ctx = Context {
+            local: &local,
+            geoip: &geoip,
+            indicators: &indicators,
+        };
+        let (ordinary, china, skype) = (ip("203.0.113.7"), ip("58.212.93.40"), ip("91.190.216.24"));
+        assert_eq!(geoip.country(china), Some(Country::CHINA));
+        assert!(indicators.match_addr(skype).next().is_some());
+        let (quiet, whole) = (ip("192.168.1.2"), ip("192.168.1.3"));
+        let mut t = FlowTable::default();
+        // The quiet host reaches an ordinary server; the whole one reaches Skype's.
+        let (k, d) = FlowKey::new(6, quiet, 40000, ordinary, 443);
+        t.packet(1, k, d, 60, true, false);
+        let (k, d) = FlowKey::new(6, whole, 40000, skype, 443);
+        t.packet(1, k, d, 60, true, false);
+        for client in [quiet, whole] {
+            t.dns_answer(1, client, "www.example.com", ordinary, true);
+            t.dns_answer(1, client, "peer.example.cn", china, true);
+            t.dns_answer(1, client, "cdn.example.net", skype, true);
+            t.dns_answer(1, client, "login.skype.com", ip("198.51.100.20"), true);
+        }
+        let ended = t.take_all();
+        let mut g = Gathered::default();
+        g.fold_ended(&ended, &t, &ctx);
+        g.compact(Some(&t), &ctx);
+        assert_eq!(g.summarised_hosts(), 1);
+        g.forget_quiet_names(&mut t, &ctx);
+        let mut kept: Vec<(IpAddr, IpAddr)> = t.resolved.keys().copied().collect();
+        kept.sort();
+        let mut want = vec![
+            (quiet, china),
+            (quiet, skype),
+            (quiet, ip("198.51.100.20")),
+            (whole, ordinary),
+            (whole, china),
+            (whole, skype),
+            (whole, ip("198.51.100.20")),
+        ];
+        want.sort();
+        assert_eq!(kept, want);
+        // Nothing more to forget until more hosts are summarised.
+        g.forget_quiet_names(&mut t, &ctx);
+        assert_eq!(t.resolved.len(), 7);
     }
 }
