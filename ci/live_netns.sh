@@ -9,7 +9,9 @@
 #   1. live exits 1 (a tom-skype host) and its JSON labels 192.0.2.2 `tom-skype`;
 #   2. the HTTP flow is attributed to the sender's process (read from /proc);
 #   3. `tomskype analyze` of the --write file gives the same verdicts, and also exits 1;
-#   4. `tomskype live --interface does-not-exist` exits 2 and lists the real interfaces.
+#   4. `tomskype live --interface does-not-exist` exits 2 and lists the real interfaces;
+#   5. with `--format jsonl`, a `verdict-changed` line for 192.0.2.2 (no-skype to tom-skype)
+#      comes while the capture runs, after the header and before the hosts' lines.
 #
 # The JSON checks are small Python snippets (python3 is needed for the sender anyway).
 #
@@ -164,4 +166,36 @@ set -e
 grep -q "does-not-exist" "$TMP/bad.err" && grep -q "$A" "$TMP/bad.err" && grep -q "$B" "$TMP/bad.err" ||
     fail "the error does not list the interfaces: $(cat "$TMP/bad.err")"
 
-echo "live_netns: ok (live and replay: 192.0.2.2 tom-skype, flow attributed to pid $PY_PID)"
+# 5. JSON lines: the verdict told as it changes, then the report's lines.
+in_ns timeout 30 python3 "$SENDER" "$B" 02:00:00:00:00:01 "$TMP/ready2" 0.3 4 &
+SENDER_PID=$!
+for _ in $(seq 100); do
+    [[ -s $TMP/ready2 ]] && break
+    sleep 0.1
+done
+[[ -s $TMP/ready2 ]] || fail "the sender did not start again"
+JSONL_OPTS=("${OPTS[@]}")
+JSONL_OPTS[1]=jsonl
+set +e
+in_ns timeout 30 "$TOMSKYPE" live --interface "$A" --duration 4 "${JSONL_OPTS[@]}" \
+    >"$TMP/live.jsonl" 2>"$TMP/live2.err"
+JSONL_RC=$?
+set -e
+wait "$SENDER_PID" || fail "the sender failed"
+SENDER_PID=
+[[ $JSONL_RC -eq 1 ]] || fail "live --format jsonl exited $JSONL_RC, expected 1: $(cat "$TMP/live2.err")"
+python3 - "$TMP/live.jsonl" <<'PY' || fail "the JSON lines of live are not as expected: $(cut -c1-120 "$TMP/live.jsonl")"
+import json
+import sys
+
+lines = [json.loads(l) for l in open(sys.argv[1])]
+types = [l["type"] for l in lines]
+assert types[0] == "header" and types[-1] == "footer", types
+changed = [l for l in lines if l["type"] == "verdict-changed"]
+assert [(c["host"]["address"], c["was"], c["host"]["verdict"]["label"]) for c in changed] == [
+    ("192.0.2.2", "no-skype", "tom-skype")
+], changed
+assert types.index("verdict-changed") < types.index("host"), types
+PY
+
+echo "live_netns: ok (live and replay: 192.0.2.2 tom-skype, flow attributed to pid $PY_PID; told as it changed)"
