@@ -12,7 +12,15 @@ public block: no indicator matches it, and it is not local). Classic little-endi
 Ethernet. At the default rate (10,000 packets per second, 3 M hosts in 5 minutes of capture
 time) a flow is over (1 minute) long before the stream is, as in a real network's.
 
-Usage: bench/make_stream.py [--hosts 3000000] [--rate 10000] [--tail CAPTURE] [--out FILE|-]
+With --machines M, the packets come from M machines in turn (machine n mod M, each packet
+from a new port: a new flow), so that a long stream is a network of a fixed size over hours:
+its memory must not grow with the hours. With --dns, each packet is instead a DNS question of
+its machine for a name never asked before (h<n>.example.com) to 100.64.0.53, and the answer
+giving it an address never given before (in 198.18.0.0/15): a network's lookups over hours,
+which the reader keeps per machine and address.
+
+Usage: bench/make_stream.py [--hosts 3000000] [--rate 10000] [--machines M] [--dns]
+                            [--tail CAPTURE] [--out FILE|-]
 Default output: bench/out/stream-<hosts>.pcap (bench/out is gitignored).
 """
 
@@ -35,16 +43,42 @@ def checksum(data):
     return ~s & 0xFFFF
 
 
-def frame(n):
-    """The n-th machine's datagram, as an Ethernet frame."""
-    host = 0x64400000 + 1 + n  # 100.64.0.1 + n
-    server = 0x5DB8D800 + 1 + n % 250  # 93.184.216.1-250
-    payload = b"stream"
-    udp = struct.pack("!HHHH", 40000 + n % 20000, 5000, 8 + len(payload), 0) + payload
-    ip = struct.pack("!BBHHHBBHII", 0x45, 0, 20 + len(udp), n & 0xFFFF, 0, 64, 17, 0, host, server)
+def datagram(n, src, sport, dst, dport, payload):
+    """A UDP datagram in an Ethernet frame (IP id n)."""
+    udp = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+    ip = struct.pack("!BBHHHBBHII", 0x45, 0, 20 + len(udp), n & 0xFFFF, 0, 64, 17, 0, src, dst)
     ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
-    mac = struct.pack("!HI", 0x0200, host & 0xFFFFFFFF)
+    mac = struct.pack("!HI", 0x0200, src & 0xFFFFFFFF)
     return b"\x00\x1f\x33\x2a\x5c\x01" + mac + b"\x08\x00" + ip + udp
+
+
+def frame(n, machines):
+    """The n-th packet's datagram: from machine n (or n mod machines), as an Ethernet frame."""
+    host = 0x64400000 + 1 + (n % machines if machines else n)  # 100.64.0.1 + ...
+    server = 0x5DB8D800 + 1 + n % 250  # 93.184.216.1-250
+    return datagram(n, host, 40000 + n % 20000, server, 5000, b"stream")
+
+
+RESOLVER = 0x64400035  # 100.64.0.53
+
+
+def dns_frames(n, machines):
+    """The n-th lookup: the question of machine n (or n mod machines) and its answer."""
+    host = 0x64400000 + 1 + (n % machines if machines else n)
+    qname = b"".join(bytes([len(p)]) + p for p in (b"h%d" % n, b"example", b"com")) + b"\0"
+    tid, port = n & 0xFFFF, 40000 + n % 20000
+    question = struct.pack("!HHHHHH", tid, 0x0100, 1, 0, 0, 0) + qname + struct.pack("!HH", 1, 1)
+    addr = 0xC6120000 + n % (1 << 17)  # 198.18.0.0/15
+    answer = (
+        struct.pack("!HHHHHH", tid, 0x8180, 1, 1, 0, 0)
+        + qname
+        + struct.pack("!HH", 1, 1)
+        + struct.pack("!HHHIHI", 0xC00C, 1, 1, 300, 4, addr)
+    )
+    return [
+        datagram(n, host, port, RESOLVER, 53, question),
+        datagram(n, RESOLVER, 53, host, port, answer),
+    ]
 
 
 def tail_records(path):
@@ -67,12 +101,15 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--hosts", type=int, default=3_000_000)
     ap.add_argument("--rate", type=int, default=10_000, help="packets per second of capture time")
+    ap.add_argument("--machines", type=int, default=0, help="packets from this many machines in turn")
+    ap.add_argument("--dns", action="store_true", help="DNS lookups of new names instead of datagrams")
     ap.add_argument("--tail", default=DEFAULT_TAIL, help="capture appended after the stream ('' for none)")
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
-    if not 0 < a.hosts < (1 << 22) - 2:
-        sys.exit("--hosts: 1 to 4194300 (100.64.0.0/10)")
-    out_path = a.out or os.path.join(ROOT, "bench", "out", f"stream-{a.hosts}.pcap")
+    if not 0 < (a.machines or a.hosts) < (1 << 22) - 2:
+        sys.exit("--hosts or --machines: 1 to 4194300 (100.64.0.0/10)")
+    name = f"stream-{a.hosts}" + (f"-m{a.machines}" if a.machines else "") + ("-dns" if a.dns else "")
+    out_path = a.out or os.path.join(ROOT, "bench", "out", f"{name}.pcap")
     if out_path == "-":
         out = sys.stdout.buffer
     else:
@@ -84,8 +121,9 @@ def main():
     rec = struct.Struct("<IIII")
     chunk = []
     for n in range(a.hosts):
-        f = frame(n)
-        chunk.append(rec.pack(t_us // 1_000_000, t_us % 1_000_000, len(f), len(f)) + f)
+        frames = dns_frames(n, a.machines) if a.dns else [frame(n, a.machines)]
+        for f in frames:
+            chunk.append(rec.pack(t_us // 1_000_000, t_us % 1_000_000, len(f), len(f)) + f)
         t_us += step_us
         if len(chunk) >= 4096:
             out.write(b"".join(chunk))
