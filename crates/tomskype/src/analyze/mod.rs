@@ -50,7 +50,8 @@ pub struct Traffic {
 }
 
 impl Traffic {
-    /// The traffic of one flow table (a live capture, Zeek logs), with its inputs' reports.
+    /// The traffic of one flow table read whole (the readers gather as they read instead, see
+    /// [`Gatherer`]), with its inputs' reports.
     /// `analyzer` must be the one that reports it (see [`enrich::gather`]).
     pub fn from_table(table: &FlowTable, analyzer: &Analyzer, inputs: Vec<InputReport>) -> Traffic {
         Traffic {
