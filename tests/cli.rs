@@ -401,6 +401,74 @@ fn jsonl_streams_a_header_the_hosts_and_a_footer() {
     assert_eq!(footer["totals"]["labels"]["tom-skype"], 1);
 }
 
+/// A stream's JSON lines: the header, the verdicts told as they change, then the report's
+/// lines, which are those of the same capture read as a file (where nothing is told while
+/// reading); the changes told end at every label the report gives.
+#[test]
+fn jsonl_of_a_stream_tells_the_verdicts_as_they_change_then_the_report() {
+    let lines = |out: &[u8]| -> Vec<String> {
+        String::from_utf8(out.to_vec())
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    };
+    let mut told_any = 0;
+    for entry in std::fs::read_dir(common::root().join("captures")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.to_string_lossy().into_owned();
+        if !name.contains(".pcap") {
+            continue;
+        }
+        let args = ["analyze", "--geoip-db", "embedded", "--format", "jsonl"];
+        let file = tomskype(&[&args[..], &[name.as_str()]].concat());
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tomskype"))
+            .current_dir(common::root())
+            .args([&args[..], &["-"]].concat())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(&bytes).unwrap();
+        let stream = child.wait_with_output().unwrap();
+        assert_eq!(stream.status.code(), file.status.code(), "{name}");
+        let (file, stream) = (lines(&file.stdout), lines(&stream.stdout));
+        let (told, rest): (Vec<&String>, Vec<&String>) = stream
+            .iter()
+            .partition(|l| l.starts_with(r#"{"type":"verdict-changed""#));
+        assert_eq!(rest.len(), file.len(), "{name}");
+        for (s, f) in rest.iter().zip(&file) {
+            // The footer names the input: `-` for the stream.
+            if !f.starts_with(r#"{"type":"footer""#) {
+                assert_eq!(*s, f, "{name}");
+            }
+        }
+        assert!(stream[0].starts_with(r#"{"type":"header""#), "{name}");
+        let mut last = std::collections::BTreeMap::new();
+        for l in &told {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let host = v["host"]["address"].as_str().unwrap().to_owned();
+            last.insert(host, v["host"]["verdict"]["label"].clone());
+        }
+        for l in &file {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            if v["type"] == "host" && v["verdict"]["label"] != "no-skype" {
+                let host = v["address"].as_str().unwrap();
+                assert_eq!(
+                    last.get(host),
+                    Some(&v["verdict"]["label"]),
+                    "{name} {host}"
+                );
+            }
+        }
+        told_any += told.len();
+    }
+    assert!(told_any >= 10, "{told_any} changes told over the samples");
+}
+
 #[test]
 fn html_report_is_one_self_contained_page() {
     let dir = tempfile::tempdir().unwrap();

@@ -3,7 +3,7 @@
 //! number of hosts, and a memory budget sheds what is least able to change a verdict
 //! ([`Memory`], [`Budget`]).
 
-use super::watch::{Assessment, OnChange, Told};
+use super::watch::{Assessment, OnChange, Pace, Told};
 use crate::capture::{Packet, PacketSink};
 use crate::decode::DecodeStats;
 use crate::enrich::{self, Context, Gathered};
@@ -127,6 +127,8 @@ pub struct Gatherer<'a> {
     on_change: Option<OnChange>,
     /// The labels told so far.
     told: Told,
+    /// When the next look for `on_change` may be.
+    pace: Pace,
 }
 
 impl<'a> Gatherer<'a> {
@@ -143,11 +145,13 @@ impl<'a> Gatherer<'a> {
             next_ns: i64::MIN,
             on_change: None,
             told: Told::default(),
+            pace: Pace::default(),
         }
     }
 
     /// Tells `on_change` the verdicts that change, at each sweep (once a minute of capture
-    /// time): for a stream, which may run for hours.
+    /// time) unless looks grow costly (see [`super::watch`]): for a stream, which may run for
+    /// hours.
     pub fn tell_changes(mut self, on_change: OnChange) -> Self {
         self.on_change = Some(on_change);
         self
@@ -159,7 +163,7 @@ impl<'a> Gatherer<'a> {
     pub fn assess(&mut self, at_ns: i64, changed: &mut dyn FnMut(&super::Change)) -> Assessment {
         let table = self.tracker.table();
         self.told
-            .assess(&self.gathered, table, self.ctx, at_ns, true, changed)
+            .assess(&mut self.gathered, table, self.ctx, at_ns, true, changed)
     }
 
     /// The flow table, to change it (live capture adds the programs that own sockets, which
@@ -208,6 +212,16 @@ impl<'a> Gatherer<'a> {
         let rest = self.tracker.take_all();
         self.fold(&rest);
         drop(rest);
+        if let Some(tell) = &self.on_change {
+            // A last look, at the last packet's time: every verdict the report will give has
+            // been told as a change, however the looks were paced.
+            let table = self.tracker.table();
+            let at = table.last_ns.unwrap_or(0);
+            self.told
+                .assess(&mut self.gathered, table, self.ctx, at, false, &mut |c| {
+                    (tell.0)(c)
+                });
+        }
         let (table, stats) = self.tracker.into_parts();
         let mut gathered = self.gathered;
         gathered.merge(enrich::gather_owned(table, self.ctx));
@@ -238,12 +252,14 @@ impl<'a> Gatherer<'a> {
         if self.memory.budget.is_some() {
             self.check_budget();
         }
-        if let Some(tell) = &self.on_change {
+        if let Some(tell) = self.on_change.as_ref().filter(|_| self.pace.due()) {
+            let start = std::time::Instant::now();
             let table = self.tracker.table();
             self.told
-                .assess(&self.gathered, table, self.ctx, ts, false, &mut |c| {
+                .assess(&mut self.gathered, table, self.ctx, ts, false, &mut |c| {
                     (tell.0)(c)
                 });
+            self.pace.looked(start);
         }
     }
 }

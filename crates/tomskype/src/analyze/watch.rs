@@ -5,7 +5,8 @@
 //! report does, and tells every host whose label differs from the one told before (a host not
 //! told yet was no-skype). Its cost grows with the flows still going and the hosts with a
 //! sign, not with the hosts of the network; a stream is assessed at each sweep, once a minute
-//! of capture time (so a replayed stream tells the same changes at the same packets every
+//! of capture time, unless looks grow costly ([`Pace`]; a stream read as it happens is looked
+//! at every minute, and a small one replayed tells the same changes at the same packets every
 //! time), a live capture as often as its status line allows (`live::assess`).
 //!
 //! A change is told from what the host itself did, as the report's verdict is; it is not final:
@@ -57,10 +58,51 @@ pub struct Assessment {
     pub verdict: Option<(IpAddr, Label)>,
 }
 
-/// The labels told so far, by host (no-skype ones are not kept).
+/// How a stream's looks are paced: at each sweep (once a minute of capture time), unless the
+/// last look took more than [`FREE_LOOK`] and was less than [`LOOK_DUTY`] times its own time
+/// ago. A stream read as it happens (`tcpdump -w - | tomskype analyze -`) is looked at every
+/// minute; one read faster than real time, with many hosts with a sign, is looked at as often
+/// as keeps the looks to about 5% of the time (so when its changes are told then depends on
+/// the machine's speed; what is told in the end does not).
+#[derive(Debug, Default)]
+pub(super) struct Pace {
+    /// No look before this.
+    next: Option<std::time::Instant>,
+}
+
+/// A look that takes less than this does not delay the next.
+const FREE_LOOK: std::time::Duration = std::time::Duration::from_millis(1);
+/// Time between costly looks, as a multiple of what the last one took.
+const LOOK_DUTY: u32 = 20;
+
+impl Pace {
+    /// Whether a look may happen now.
+    pub(super) fn due(&self) -> bool {
+        self.next.is_none_or(|n| std::time::Instant::now() >= n)
+    }
+
+    /// Notes a look that started at `start` and ended now.
+    pub(super) fn looked(&mut self, start: std::time::Instant) {
+        let end = std::time::Instant::now();
+        let took = end - start;
+        self.next = (took > FREE_LOOK).then(|| end + took * LOOK_DUTY);
+    }
+}
+
+/// What the last look found of each host viewed so far (the hosts that may have a sign).
 #[derive(Debug, Default)]
 pub struct Told {
-    labels: FxHashMap<IpAddr, Label>,
+    hosts: FxHashMap<IpAddr, Standing>,
+}
+
+/// A host as its last view found it.
+#[derive(Debug, Clone, Copy)]
+struct Standing {
+    label: Label,
+    confidence: f64,
+    packets: u64,
+    /// Endpoints and DNS questions of its that match a Skype or TOM-Skype indicator.
+    signs: usize,
 }
 
 /// How a label ranks when choosing the host to show.
@@ -76,11 +118,13 @@ fn rank(label: Label) -> u8 {
 impl Told {
     /// Assesses the hosts as they stand with `gathered` (the flows that ended) and `table`
     /// (those still going; its DNS stores are the input's), at capture time `at_ns`: hands
-    /// `changed` every host whose label is not the one told before, and remembers it. Counts
-    /// the hosts seen when `count_hosts` asks.
+    /// `changed` every host whose label is not the one told before, and remembers it. Hosts
+    /// unchanged since the last look, with no flow going, keep what the last look found
+    /// without being viewed again ([`Gathered::so_far`]), so that a look costs what changed,
+    /// not every host with a sign. Counts the hosts seen when `count_hosts` asks.
     pub fn assess(
         &mut self,
-        gathered: &Gathered,
+        gathered: &mut Gathered,
         table: &FlowTable,
         ctx: &Context<'_>,
         at_ns: i64,
@@ -90,10 +134,8 @@ impl Told {
         let is_sign = |r: Role| matches!(r, Role::Tom | Role::Skype);
         // A browser's visit or a relay for another machine is no sign of the host's own client.
         let counted = |b: Basis| !matches!(b, Basis::Visit | Basis::Relayed);
-        let mut skype_signs = 0;
-        let mut best: Option<(u8, f64, u64, IpAddr, Label)> = None;
-        let hosts = gathered.so_far(table, ctx, count_hosts, |v| {
-            skype_signs += v
+        let seen = gathered.so_far(table, ctx, count_hosts, |v| {
+            let signs = v
                 .endpoints
                 .iter()
                 .filter(|e| {
@@ -101,26 +143,24 @@ impl Told {
                         .iter()
                         .any(|m| is_sign(m.indicator.role) && counted(m.basis))
                 })
-                .count();
-            skype_signs += v
-                .queries
-                .iter()
-                .filter(|q| q.matches.iter().any(|i| is_sign(i.role)))
-                .count();
+                .count()
+                + v.queries
+                    .iter()
+                    .filter(|q| q.matches.iter().any(|i| is_sign(i.role)))
+                    .count();
             let c = classify::classify(&v);
             let label = c.verdict.label;
-            let key = (rank(label), c.verdict.confidence, v.packets);
-            // Lexicographic: rank, then confidence, then packets.
-            if best.as_ref().is_none_or(|b| key > (b.0, b.1, b.2)) {
-                best = Some((key.0, key.1, key.2, v.addr, label));
-            }
-            let was = self.labels.get(&v.addr).copied().unwrap_or(Label::NoSkype);
+            let now = Standing {
+                label,
+                confidence: c.verdict.confidence,
+                packets: v.packets,
+                signs,
+            };
+            let was = self
+                .hosts
+                .insert(v.addr, now)
+                .map_or(Label::NoSkype, |s| s.label);
             if label != was {
-                if label == Label::NoSkype {
-                    self.labels.remove(&v.addr);
-                } else {
-                    self.labels.insert(v.addr, label);
-                }
                 changed(&Change {
                     at_ns,
                     was,
@@ -128,10 +168,26 @@ impl Told {
                 });
             }
         });
+        // Lexicographic: rank, then confidence, then packets, then the lower address.
+        let best = self
+            .hosts
+            .iter()
+            .max_by(|(a, x), (b, y)| {
+                (rank(x.label), x.confidence, x.packets)
+                    .partial_cmp(&(rank(y.label), y.confidence, y.packets))
+                    .unwrap_or(std::cmp::Ordering::Equal)
+                    .then_with(|| b.cmp(a))
+            })
+            .map(|(addr, s)| (*addr, s.label));
+        // No host with a sign: the busiest, which has none.
+        let verdict = match best {
+            Some((_, label)) if label != Label::NoSkype => best,
+            _ => seen.busiest.map(|a| (a, Label::NoSkype)).or(best),
+        };
         Assessment {
-            hosts: hosts.unwrap_or(0),
-            skype_signs,
-            verdict: best.map(|b| (b.3, b.4)),
+            hosts: seen.hosts,
+            skype_signs: self.hosts.values().map(|s| s.signs).sum(),
+            verdict,
         }
     }
 }
@@ -178,23 +234,24 @@ mod tests {
             local: LocalNets::new(vec!["192.0.2.0/24".parse().unwrap()]),
         };
         let ctx = analyzer.context();
-        let gathered = Gathered::default();
+        let mut gathered = Gathered::default();
         let mut t = FlowTable::default();
         let mut told = Told::default();
         let mut changes = Vec::new();
-        let look = |told: &mut Told, t: &FlowTable, changes: &mut Vec<Change>| {
-            told.assess(&gathered, t, &ctx, 9, true, &mut |c| {
-                changes.push(c.clone())
-            })
+        let look = |told: &mut Told, g: &mut Gathered, t: &FlowTable, changes: &mut Vec<Change>| {
+            told.assess(g, t, &ctx, 9, true, &mut |c| changes.push(c.clone()))
         };
-        assert_eq!(look(&mut told, &t, &mut changes), Assessment::default());
+        assert_eq!(
+            look(&mut told, &mut gathered, &t, &mut changes),
+            Assessment::default()
+        );
         // A busy host with no Skype, and a quiet one with the TOM-Skype login beacon.
         let (k, d) = FlowKey::new(6, ip("192.0.2.3"), 50000, ip("198.51.100.7"), 443);
         for i in 0..100 {
             t.packet(i, k, d, 1500, i == 0, false);
         }
         beacon(&mut t, 5);
-        let a = look(&mut told, &t, &mut changes);
+        let a = look(&mut told, &mut gathered, &t, &mut changes);
         assert_eq!(a.hosts, 2);
         assert_eq!(a.skype_signs, 1);
         assert_eq!(a.verdict, Some((ip("192.0.2.2"), Label::TomSkype)));
@@ -204,9 +261,18 @@ mod tests {
         assert_eq!(c.host.address, ip("192.0.2.2"));
         assert_eq!(c.host.verdict.label, Label::TomSkype);
         assert!(!c.host.evidence.is_empty());
-        // Nothing new: nothing told.
-        look(&mut told, &t, &mut changes);
+        // Nothing new: nothing told, and the same assessment.
+        assert_eq!(look(&mut told, &mut gathered, &t, &mut changes), a);
         assert_eq!(changes.len(), 1);
+        // The flows end and are gathered: the host, unchanged since, is not viewed again, and
+        // still counts.
+        let ended = t.take_all();
+        gathered.fold_ended(&ended, &t, &ctx);
+        assert_eq!(look(&mut told, &mut gathered, &t, &mut changes), a);
+        let mut views = 0;
+        let again = told.assess(&mut gathered, &t, &ctx, 10, true, &mut |_| ());
+        gathered.so_far(&t, &ctx, false, |_| views += 1);
+        assert_eq!((again, views, changes.len()), (a, 0, 1));
     }
 
     #[test]
@@ -226,7 +292,7 @@ mod tests {
         let (k, d) = FlowKey::new(6, ip("192.0.2.3"), 50000, ip("198.51.100.7"), 443);
         t.packet(1_000, k, d, 1500, true, false);
         let mut labels = Vec::new();
-        let a = Told::default().assess(&gathered, &t, &ctx, 1_000, true, &mut |c| {
+        let a = Told::default().assess(&mut gathered, &t, &ctx, 1_000, true, &mut |c| {
             labels.push((c.host.address, c.host.verdict.label))
         });
         assert_eq!(a.hosts, 2);

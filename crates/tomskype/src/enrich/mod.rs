@@ -36,6 +36,7 @@ use crate::knowledge::geoip::{Country, GeoIp};
 use crate::knowledge::indicators::{Indicator, IndicatorSet};
 use ports::Ports;
 
+pub use so_far::Look;
 pub use summary::Shed;
 pub use view::{hosts, hosts_fold, hosts_map, hosts_of};
 
@@ -519,6 +520,7 @@ impl Gathered {
                 fresh.push(host);
                 HostAgg::new(host)
             });
+            h.unchanged = false;
             let host_dir = if host == key.a { 0 } else { 1 };
             let sent = flow.packets[host_dir];
             h.sent += sent;
@@ -645,6 +647,9 @@ struct HostAgg {
     summarised_endpoints: u64,
     /// Something of this host could be evidence: it is never summarised.
     may_be_evidence: bool,
+    /// Nothing was gathered into it since [`Gathered::so_far`] last looked at it (a quiet host
+    /// need not be looked at again, nor a host with a sign viewed again).
+    unchanged: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -760,6 +765,7 @@ impl HostAgg {
         self.summarised_flows += o.summarised_flows;
         self.summarised_endpoints += o.summarised_endpoints;
         self.may_be_evidence |= o.may_be_evidence;
+        self.unchanged = false;
         for (addr, e) in o.endpoints.into_vec() {
             match self.endpoints.get_mut(addr) {
                 Some(mine) => mine.merge(e),
@@ -784,6 +790,7 @@ impl HostAgg {
             summarised_flows: 0,
             summarised_endpoints: 0,
             may_be_evidence: false,
+            unchanged: false,
         }
     }
 }

@@ -19,53 +19,95 @@ use rustc_hash::FxHashSet;
 use super::{Context, Gathered, HostAgg, HostView};
 use crate::flow::{FlowTable, Watch};
 
+/// What a look at the hosts saw besides their views, when asked to count.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Look {
+    /// Hosts seen, whole or summarised (a host summarised and seen again may count twice).
+    pub hosts: usize,
+    /// The host with the most packets (its flows that ended and those going; a summarised
+    /// host's counters left out).
+    pub busiest: Option<IpAddr>,
+}
+
 /// Flows of the table gathered between two clear-outs of the scratch's quiet hosts.
 const BATCH: usize = 16_384;
 
 impl Gathered {
-    /// Hands `each` the view of every host that may have a sign, in address order, as the
-    /// hosts stand with this (the flows that ended) and the flows still in `table` (whose DNS
-    /// stores are the input's); returns how many hosts were seen, whole or summarised, when
-    /// `count` asks (it may count a host summarised and seen again twice).
+    /// Hands `each` the view of every host that may have a sign and changed since the last
+    /// call or has flows still going, in address order, as the hosts stand with this (the
+    /// flows that ended) and the flows still in `table` (whose DNS stores are the input's); a
+    /// host with a sign left out is as it was at the last call. Returns how many hosts were
+    /// seen and the busiest, when `count` asks.
     pub fn so_far<'s>(
-        &self,
+        &mut self,
         table: &FlowTable,
         ctx: &Context<'s>,
         count: bool,
         each: impl FnMut(HostView<'s>),
-    ) -> Option<usize> {
+    ) -> Look {
         let mut scratch = Gathered {
             watch: table.watch.clone(),
             ..Gathered::default()
         };
-        // Hosts met only in the table, when counting.
+        // Hosts met only in the table, when counting, and the busiest host.
         let mut new_hosts: FxHashSet<IpAddr> = FxHashSet::default();
+        let mut busiest: Option<(u64, IpAddr)> = None;
+        let mut busier = |packets: u64, addr: IpAddr| {
+            // The most packets, then the lower address.
+            if busiest
+                .is_none_or(|(p, a)| (packets, std::cmp::Reverse(addr)) > (p, std::cmp::Reverse(a)))
+            {
+                busiest = Some((packets, addr));
+            }
+        };
         let mut flows = table.flows.iter().peekable();
         while flows.peek().is_some() {
             for (key, flow) in flows.by_ref().take(BATCH) {
                 scratch.fold_flow(&key, &flow, table.facts.get(&key), table, ctx);
             }
             if count {
-                new_hosts.extend(
-                    scratch
-                        .fresh
-                        .iter()
-                        .filter(|a| !self.hosts.contains_key(a))
-                        .copied(),
-                );
+                for addr in &scratch.fresh {
+                    let Some(h) = scratch.hosts.get(addr) else {
+                        continue;
+                    };
+                    let before = self.hosts.get(addr).map_or(0, |g| g.packets);
+                    busier(before + h.packets, *addr);
+                    if before == 0 && !self.hosts.contains_key(addr) {
+                        new_hosts.insert(*addr);
+                    }
+                }
             }
             scratch.drop_quiet(self, table, ctx);
         }
+        // The hosts gathered here: those with a sign are viewed when they changed since the
+        // last look or have flows still going; the others are looked at only when they changed.
         let mut hosts: Vec<HostAgg> = Vec::new();
+        let mut signs = Vec::new();
         for (addr, h) in &self.hosts {
+            if count {
+                busier(h.packets, *addr);
+            }
             let mine = scratch.hosts.remove(addr);
-            if mine.is_some() || self.may_have_sign(h, Some(table), ctx) {
+            let sign =
+                h.may_be_evidence || (!h.unchanged && self.may_have_sign(h, Some(table), ctx));
+            if sign {
+                signs.push(*addr);
+            }
+            if (sign && !h.unchanged) || mine.is_some() {
                 let mut h = h.clone();
                 if let Some(m) = mine {
                     h.merge(m);
                 }
                 hosts.push(h);
             }
+        }
+        for addr in signs {
+            if let Some(h) = self.hosts.get_mut(&addr) {
+                h.may_be_evidence = true;
+            }
+        }
+        for h in self.hosts.values_mut() {
+            h.unchanged = true;
         }
         hosts.extend(scratch.hosts.into_values());
         // A query that may match is a sign, whatever the host's flows.
@@ -99,7 +141,14 @@ impl Gathered {
             proxies: &proxies,
         };
         super::view::views_of(hosts, &known, ctx, each);
-        count.then(|| self.hosts.len() + self.summaries.len() + new_hosts.len())
+        Look {
+            hosts: if count {
+                self.hosts.len() + self.summaries.len() + new_hosts.len()
+            } else {
+                0
+            },
+            busiest: busiest.map(|(_, a)| a),
+        }
     }
 
     /// Drops the hosts gathered since the last call that have nothing an indicator could match,

@@ -90,7 +90,8 @@ pub struct Options {
     /// traffic grows (spaced so that it takes at most about 2% of the time).
     pub progress: bool,
     /// Send [`Event::HostChanged`] for every host whose verdict changes, as often as the
-    /// assessments of [`Options::progress`] (assessing even without it).
+    /// assessments of [`Options::progress`] (assessing even without it), and once more when
+    /// the capture stops.
     pub changes: bool,
     /// How the session keeps its memory bounded over hours: flows that are over leave the
     /// table for their hosts' aggregates as in `analyze`, and past these bounds quiet hosts

@@ -228,6 +228,12 @@ pub fn run_on<S: Source + ?Sized>(
     });
     let ending = result?;
     let elapsed = start.elapsed();
+    if opts.changes {
+        // A last look: every verdict the report will give has been told as a change.
+        gatherer.assess(wall_clock_ns(), &mut |change| {
+            observer.event(Event::HostChanged(change));
+        });
+    }
     if let Some(w) = written {
         let error = |source| LiveError::Write {
             path: w.path.to_owned(),

@@ -130,6 +130,20 @@ fn a_stream_tells_a_verdict_once_at_the_sweep_after_the_evidence() {
     assert_eq!(stream(&capture).0, told);
 }
 
+#[test]
+fn a_login_at_the_end_of_a_stream_is_told_before_the_report() {
+    // The login comes in the stream's last minute: no sweep after it, the last look tells it.
+    let (told, labels) = stream(&an_hour_then_a_login());
+    assert_eq!(told.len(), 1, "{told:?}");
+    let (at, host, was, now) = told[0];
+    assert_eq!(
+        (host, was, now),
+        (ip("10.0.0.23"), Label::NoSkype, Label::TomSkype)
+    );
+    assert!(at > T0 + 3600 * SEC, "{at}");
+    assert!(labels.contains(&(host, now)), "{labels:?}");
+}
+
 /// An hour of new flows from one machine, one a second, then a TOM-Skype login by another:
 /// the capture of the live session test (`live::session`).
 pub(crate) fn an_hour_then_a_login() -> Vec<u8> {
