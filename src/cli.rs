@@ -92,8 +92,8 @@ pub enum ColorChoice {
 #[derive(Debug, Args)]
 pub struct KnowledgeArgs {
     /// A MaxMind-format country database (.mmdb): GeoLite2/GeoIP2 Country, DB-IP, ip-location-db.
-    /// `embedded` forces the shipped one. Default: the standard locations (/usr/share/GeoIP/...),
-    /// else the shipped one.
+    /// `embedded` forces the shipped one. Default: the first found in the standard locations
+    /// (/var/lib/GeoIP, /usr/share/GeoIP, /usr/local/share/GeoIP), else the shipped one.
     #[arg(long, value_name = "PATH|embedded")]
     pub geoip_db: Option<PathBuf>,
     /// An indicator file to add to the shipped set (format: docs/INDICATORS.md). Repeatable.

@@ -120,16 +120,35 @@ fn command_line_error(e: clap::Error) -> ! {
             | ErrorKind::DisplayVersion
             | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
     );
+    let lang = raw_lang_flag()
+        .and_then(|tag| Lang::parse(&tag))
+        .unwrap_or_else(Lang::from_env);
     if !shown {
-        let lang = raw_lang_flag()
-            .and_then(|tag| Lang::parse(&tag))
-            .unwrap_or_else(Lang::from_env);
         if lang != Lang::En {
             let m = Messages::new(lang);
             say_error(&m, &m.text("err-command-line"));
         }
+        e.exit()
     }
-    e.exit()
+    // Help and version go to stdout: a full disk is an error (exit 2), a closed pipe
+    // (`| head`) the reader's choice.
+    let written = e.print().and_then(|()| io::stdout().flush());
+    match written {
+        Err(err) if err.kind() != io::ErrorKind::BrokenPipe => {
+            let m = Messages::new(lang);
+            let reason = Safe(&failure::chain(&err)).to_string();
+            let what = failure::io_what(&m, &err, Io::Write);
+            say_error(
+                &m,
+                &m.get(
+                    "msg-help-unwritable",
+                    &[("reason", (&reason).into()), ("what", (&what).into())],
+                ),
+            );
+            std::process::exit(2)
+        }
+        _ => std::process::exit(e.exit_code()),
+    }
 }
 
 /// The value of `--lang` on a command line clap refused, read without clap.

@@ -469,6 +469,29 @@ fn jsonl_of_a_stream_tells_the_verdicts_as_they_change_then_the_report() {
     assert!(told_any >= 10, "{told_any} changes told over the samples");
 }
 
+/// Help that cannot be written (a full disk) is an error, said on stderr; a closed pipe is not.
+#[cfg(target_os = "linux")]
+#[test]
+fn help_that_cannot_be_written_is_an_error() {
+    for args in [&["--help"][..], &["analyze", "--help"], &["--version"]] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_tomskype"))
+            .env("LANG", "C")
+            .args(args)
+            .stdout(full)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("cannot write the help"), "{args:?}: {err}");
+    }
+    let out = tomskype(&["--help"]);
+    assert_eq!(out.status.code(), Some(0));
+}
+
 #[test]
 fn html_report_is_one_self_contained_page() {
     let dir = tempfile::tempdir().unwrap();

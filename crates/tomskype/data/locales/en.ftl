@@ -217,6 +217,7 @@ iface-no-default = no default: no interface is up, running, not loopback and has
 ## After the report (analyze and live): what went wrong with the inputs and the output.
 # $what: the system's error in words (io-*), $reason: its English.
 msg-report-unwritable = cannot write the report: { $reason }
+msg-help-unwritable = cannot write the help: { $reason }
 msg-html-written = tomskype: HTML report written to { $path }
 msg-input-problems = { $input }: { $count } problem(s), analysed what could be read (first: { $first })
 msg-nothing-read-no-input = nothing was read: no input was found (an empty folder?)

@@ -168,6 +168,7 @@ iface-no-default = 没有默认接口：没有一个网络接口同时满足已�
 
 ## 报告之后（analyze 和 live）：输入和输出出了什么问题。
 msg-report-unwritable = 无法输出报告：{ $what }（技术细节：{ $reason }）
+msg-help-unwritable = 无法输出帮助信息：{ $what }（技术细节：{ $reason }）
 msg-html-written = tomskype：HTML 报告已保存到 { $path }
 msg-input-problems = { $input }：读取时遇到 { $count } 个问题，已分析能读取的部分（第一个问题：{ $first }）
 msg-nothing-read-no-input = 什么也没有读到：没有找到任何输入（文件夹是空的？）

@@ -168,6 +168,7 @@ iface-no-default = 沒有預設介面：沒有一個網路介面同時是已啟�
 
 ## 報告之後（analyze 和 live）：輸入和輸出出了什麼問題。
 msg-report-unwritable = 無法輸出報告：{ $what }（技術細節：{ $reason }）
+msg-help-unwritable = 無法輸出說明：{ $what }（技術細節：{ $reason }）
 msg-html-written = tomskype：HTML 報告已儲存到 { $path }
 msg-input-problems = { $input }：讀取時遇到 { $count } 個問題，已分析能讀取的部分（第一個問題：{ $first }）
 msg-nothing-read-no-input = 什麼也沒有讀到：沒有找到任何輸入（資料夾是空的？）
