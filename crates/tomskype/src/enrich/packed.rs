@@ -19,7 +19,35 @@ use std::net::Ipv6Addr;
 
 use integer_encoding::VarInt;
 
-use super::summary::Summary;
+/// The counters of a summarised host: 48 bytes unpacked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Summary {
+    pub(super) packets: u64,
+    pub(super) sent: u64,
+    pub(super) bytes: u64,
+    pub(super) first_ns: i64,
+    pub(super) last_ns: i64,
+    /// Flows (saturating: a quiet host with four billion flows is still counted as that many).
+    pub(super) flows: u32,
+    /// Endpoints when summarised, added up (one reached again after being summarised counts
+    /// twice: only shown as an approximation).
+    pub(super) endpoints: u32,
+}
+
+const _: () = assert!(size_of::<Summary>() == 48);
+
+impl Summary {
+    /// Adds `o`'s counters.
+    pub(super) fn merge(&mut self, o: &Summary) {
+        self.packets += o.packets;
+        self.sent += o.sent;
+        self.bytes += o.bytes;
+        self.first_ns = self.first_ns.min(o.first_ns);
+        self.last_ns = self.last_ns.max(o.last_ns);
+        self.flows = self.flows.saturating_add(o.flows);
+        self.endpoints = self.endpoints.saturating_add(o.endpoints);
+    }
+}
 
 /// An address of a [`Log`]: a number, so that its distance from the one before can be kept.
 pub(super) trait Key: Ord + Copy {

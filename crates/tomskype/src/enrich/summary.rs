@@ -22,7 +22,7 @@
 
 use std::net::{IpAddr, Ipv6Addr};
 
-use super::packed::Log;
+use super::packed::{Log, Summary};
 use super::{Context, Gathered, HostAgg};
 use crate::flow::{FlowTable, Watch};
 use crate::knowledge::geoip::Country;
@@ -49,23 +49,6 @@ impl Shed {
     }
 }
 
-/// The counters of a summarised host: 48 bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Summary {
-    pub(super) packets: u64,
-    pub(super) sent: u64,
-    pub(super) bytes: u64,
-    pub(super) first_ns: i64,
-    pub(super) last_ns: i64,
-    /// Flows (saturating: a quiet host with four billion flows is still counted as that many).
-    pub(super) flows: u32,
-    /// Endpoints when summarised, added up (one reached again after being summarised counts
-    /// twice: only shown as an approximation).
-    pub(super) endpoints: u32,
-}
-
-const _: () = assert!(size_of::<Summary>() == 48);
-
 impl Summary {
     /// The counters of `h`.
     fn of(h: &HostAgg) -> Summary {
@@ -79,17 +62,6 @@ impl Summary {
             flows: u32::try_from(h.flows).unwrap_or(u32::MAX),
             endpoints: u32::try_from(endpoints).unwrap_or(u32::MAX),
         }
-    }
-
-    /// Adds `o`'s counters.
-    pub(super) fn merge(&mut self, o: &Summary) {
-        self.packets += o.packets;
-        self.sent += o.sent;
-        self.bytes += o.bytes;
-        self.first_ns = self.first_ns.min(o.first_ns);
-        self.last_ns = self.last_ns.max(o.last_ns);
-        self.flows = self.flows.saturating_add(o.flows);
-        self.endpoints = self.endpoints.saturating_add(o.endpoints);
     }
 }
 
