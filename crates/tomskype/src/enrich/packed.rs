@@ -6,7 +6,7 @@
 //! its distance from the first. A summarised host of a big network (a few packets, one or two
 //! flows, times close to its neighbours') takes 12 to 16 bytes instead of 52.
 //!
-//! New entries wait unpacked until there are an eighth as many as packed ones (or 65,536),
+//! New entries wait unpacked until there are an eighth as many as packed ones (or 16,384),
 //! then are sorted and merged in: a block that gets no new address is kept as it is, so hosts
 //! that appear in address order (a network's machines counted one after the other) cost one
 //! block's packing each. Only what is needed is kept: summaries are only ever added and, at
@@ -84,7 +84,7 @@ impl Key for Ipv6Addr {
 const BLOCK: usize = 256;
 
 /// New entries that wait unpacked, at least.
-const MIN_FRESH: usize = 1 << 16;
+const MIN_FRESH: usize = 1 << 14;
 
 /// Sorted entries, packed (see the module documentation).
 #[derive(Debug)]
@@ -198,10 +198,11 @@ impl<K: Key> Log<K> {
         // The room for new entries stays: it is filled again before the next settling.
     }
 
-    /// Every entry, settled, in address order, emptying this (each block is given back as it
-    /// is read).
+    /// Every entry, settled, in address order, emptying this: the room for new entries is
+    /// given back first, each block as it is read (the hosts' views are made meanwhile).
     pub(super) fn drain(&mut self) -> impl Iterator<Item = (K, Summary)> + use<K> {
         self.settle();
+        self.fresh = Vec::new();
         self.packed = 0;
         std::mem::take(&mut self.blocks)
             .into_iter()
@@ -459,7 +460,7 @@ mod tests {
     }
 
     #[test]
-    fn hosts_in_address_order_repack_only_the_last_block() {
+    fn hosts_in_address_order_pack_into_full_blocks_of_few_bytes() {
         let s = Summary {
             packets: 3,
             sent: 1,
