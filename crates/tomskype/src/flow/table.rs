@@ -168,10 +168,12 @@ impl FlowTable {
 
     /// Takes out every flow that has been silent longer than its [`idle_timeout`] at `now`
     /// (ns since the epoch), with its names, in the order first seen (IPv4 first), handing
-    /// them to `each` `batch` at a time with the table as it is then (see
-    /// [`FlowTable::take_if`]). A packet with the same key after this starts a new flow. What
-    /// the table knows beside flows (DNS answers and questions per client, resolvers,
-    /// programs) stays.
+    /// them to `each` `batch` at a time (at least one) with the table as it is then. No list of
+    /// them all is made: a sweep of a big network's capture ends hundreds of thousands of flows
+    /// at once, and such a list took more memory than the table. Until the last batch is
+    /// handed over, the flows taken are still among the table's flows (not their names). A
+    /// packet with the same key after this starts a new flow. What the table knows beside
+    /// flows (DNS answers and questions per client, resolvers, programs) stays.
     pub fn take_idle(&mut self, now: i64, batch: usize, each: impl FnMut(&[Ended], &FlowTable)) {
         self.take_if(
             |key, flow| now.saturating_sub(flow.last_ns) > idle_timeout(key.proto),
@@ -201,11 +203,9 @@ impl FlowTable {
     }
 
     /// Takes out the flows `done` says are over, with their names, handing them to `each`
-    /// `batch` at a time (at least one), in the order of [`FlowMap::iter`]. No list of them
-    /// all is made: a sweep of a big network's capture ends hundreds of thousands of flows at
-    /// once, and such a list took more memory than the table. Until the last batch is handed
-    /// over, the flows taken are still in the table's flows (not in its names); then they
-    /// leave it, `done` saying again which.
+    /// `batch` at a time, in the order of [`FlowMap::iter`] (see [`FlowTable::take_idle`]).
+    /// After the last batch they leave the flow map, `done` saying again which (it must
+    /// answer the same for a flow both times).
     fn take_if(
         &mut self,
         done: impl Fn(&FlowKey, &Flow) -> bool,
