@@ -98,8 +98,8 @@ pub const SWEEP_NS: i64 = 60_000_000_000;
 pub const ZEEK_BATCH: usize = 262_144;
 
 /// Flows gathered at once, at most, between two looks at the number of hosts (see
-/// [`Gatherer`]).
-const SWEEP_BATCH: usize = 16_384;
+/// [`Gatherer`]): the flows a sweep takes out of the table are handed over this many at a time.
+pub(super) const SWEEP_BATCH: usize = 16_384;
 
 /// Packets to hosts, as the capture is read: tracks flows ([`Tracker`]) and, as capture time
 /// passes, takes the flows that are over out of the table into their hosts' aggregates
@@ -191,14 +191,15 @@ impl<'a> Gatherer<'a> {
         let table = self.tracker.table();
         self.gathered.compact(Some(table), self.ctx);
         if self.keeper.over() {
-            let ended = self.tracker.take_oldest_half();
-            self.gathered.shed.flows_ended_early += ended.len() as u64;
-            self.fold(&ended);
+            let (gathered, memory, ctx) = (&mut self.gathered, self.memory, self.ctx);
+            self.tracker.take_oldest_half(SWEEP_BATCH, |ended, table| {
+                gathered.shed.flows_ended_early += ended.len() as u64;
+                fold_batch(gathered, ended, table, memory, ctx);
+            });
             let table = self.tracker.table();
             self.gathered.compact(Some(table), self.ctx);
         }
-        self.gathered
-            .forget_quiet_names(self.tracker.table_mut(), self.ctx);
+        self.forget_quiet_names();
         self.keeper.settle(&mut self.gathered.shed);
     }
 
@@ -209,9 +210,11 @@ impl<'a> Gatherer<'a> {
 
     /// Everything gathered, the flows still going included, and the decoder's statistics.
     pub fn finish(mut self) -> (Gathered, DecodeStats) {
-        let rest = self.tracker.take_all();
-        self.fold(&rest);
-        drop(rest);
+        let (gathered, memory, ctx) = (&mut self.gathered, self.memory, self.ctx);
+        self.tracker.take_all(SWEEP_BATCH, |ended, table| {
+            fold_batch(gathered, ended, table, memory, ctx);
+        });
+        self.forget_quiet_names();
         if let Some(tell) = &self.on_change {
             // A last look, at the last packet's time: every verdict the report will give has
             // been told as a change, however the looks were paced.
@@ -229,12 +232,9 @@ impl<'a> Gatherer<'a> {
         (gathered, stats)
     }
 
-    /// Gathers flows taken out of the table in batches, summarising the quiet hosts between
-    /// batches when there are many: a capture of a big network ends hundreds of thousands of
-    /// flows in one sweep (and at its end).
-    fn fold(&mut self, ended: &[crate::flow::Ended]) {
-        let table = self.tracker.table();
-        fold_batches(&mut self.gathered, ended, table, self.memory, self.ctx);
+    /// Forgets the table's DNS answers to the hosts summarised since the last call that can
+    /// never weigh ([`Gathered::forget_quiet_names`]).
+    fn forget_quiet_names(&mut self) {
         self.gathered
             .forget_quiet_names(self.tracker.table_mut(), self.ctx);
     }
@@ -245,8 +245,11 @@ impl<'a> Gatherer<'a> {
     fn sweep(&mut self, ts: i64) {
         let start = ts.div_euclid(SWEEP_NS).saturating_mul(SWEEP_NS);
         if self.next_ns != i64::MIN {
-            let ended = self.tracker.take_idle(start);
-            self.fold(&ended);
+            let (gathered, memory, ctx) = (&mut self.gathered, self.memory, self.ctx);
+            self.tracker.take_idle(start, SWEEP_BATCH, |ended, table| {
+                fold_batch(gathered, ended, table, memory, ctx);
+            });
+            self.forget_quiet_names();
         }
         self.next_ns = start.saturating_add(SWEEP_NS);
         if self.memory.budget.is_some() {
@@ -264,19 +267,19 @@ impl<'a> Gatherer<'a> {
     }
 }
 
-/// Gathers `ended` (flows taken out of `table`) into `gathered` in batches, summarising the
-/// quiet hosts between batches when there are more than `memory` allows whole.
-pub(super) fn fold_batches(
+/// Gathers `ended` (a batch of flows taken out of `table`, [`SWEEP_BATCH`] at most) into
+/// `gathered`, then summarises the quiet hosts if there are more than `memory` allows whole:
+/// a capture of a big network ends hundreds of thousands of flows in one sweep (and at its
+/// end).
+pub(super) fn fold_batch(
     gathered: &mut Gathered,
     ended: &[crate::flow::Ended],
     table: &FlowTable,
     memory: Memory,
     ctx: &Context<'_>,
 ) {
-    for batch in ended.chunks(SWEEP_BATCH) {
-        gathered.fold_ended(batch, table, ctx);
-        summarise_if_many(gathered, memory, Some(table), ctx);
-    }
+    gathered.fold_ended(ended, table, ctx);
+    summarise_if_many(gathered, memory, Some(table), ctx);
 }
 
 /// Summarises the quiet hosts of `gathered` if there are more than `memory` allows whole.

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::gather::{fold_batches, summarise_if_many, Gatherer, Keeper, Memory, ZEEK_BATCH};
+use super::gather::{
+    fold_batch, summarise_if_many, Gatherer, Keeper, Memory, SWEEP_BATCH, ZEEK_BATCH,
+};
 use super::shard::{balance, shares, weigh, Shard, Sharded};
 use super::watch::OnChange;
 use super::{Analyzer, Progress, Traffic};
@@ -128,8 +130,9 @@ impl Inputs {
                 Some(analyzer.indicators.watch()),
                 ZEEK_BATCH,
                 &mut |table| {
-                    let ended = table.take_all();
-                    fold_batches(&mut gathered, &ended, table, memory, &ctx);
+                    table.take_all(SWEEP_BATCH, |ended, table| {
+                        fold_batch(&mut gathered, ended, table, memory, &ctx);
+                    });
                     // Past the budget: every quiet host summarised (the flows are all out).
                     if keeper.due() {
                         gathered.shed.times += 1;

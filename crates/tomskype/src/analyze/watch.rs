@@ -266,8 +266,7 @@ mod tests {
         assert_eq!(changes.len(), 1);
         // The flows end and are gathered: the host, unchanged since, is not viewed again, and
         // still counts.
-        let ended = t.take_all();
-        gathered.fold_ended(&ended, &t, &ctx);
+        t.take_all(16, |ended, t| gathered.fold_ended(ended, t, &ctx));
         assert_eq!(look(&mut told, &mut gathered, &t, &mut changes), a);
         let mut views = 0;
         let again = told.assess(&mut gathered, &t, &ctx, 10, true, &mut |_| ());
@@ -286,9 +285,8 @@ mod tests {
         let mut t = FlowTable::default();
         beacon(&mut t, 5);
         // The beacon's flow ends and is gathered; the table keeps a quiet flow only.
-        let ended = t.take_all();
         let mut gathered = Gathered::default();
-        gathered.fold_ended(&ended, &t, &ctx);
+        t.take_all(16, |ended, t| gathered.fold_ended(ended, t, &ctx));
         let (k, d) = FlowKey::new(6, ip("192.0.2.3"), 50000, ip("198.51.100.7"), 443);
         t.packet(1_000, k, d, 1500, true, false);
         let mut labels = Vec::new();

@@ -15,6 +15,7 @@
 //! a network or broadcast address. Nothing here weighs evidence: that is `classify`'s work.
 
 mod endpoints;
+mod packed;
 mod ports;
 mod so_far;
 mod summary;

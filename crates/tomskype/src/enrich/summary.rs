@@ -1,7 +1,7 @@
 //! Hosts summarised: a big network's capture has millions of machines, nearly all with nothing
 //! a Skype or TOM-Skype indicator could match. Once their flows are gathered, such hosts keep
-//! only their counters (48 bytes, 4 more for an IPv4 key), not their endpoints
-//! ([`Gathered::compact`]).
+//! only their counters, not their endpoints ([`Gathered::compact`]): packed by address, about
+//! a dozen bytes a host (`packed.rs`).
 //!
 //! What may be summarised is decided on what could ever be evidence, so that summarising never
 //! changes a verdict. An endpoint keeps its host whole when its address matches an address
@@ -22,6 +22,7 @@
 
 use std::net::{IpAddr, Ipv6Addr};
 
+use super::packed::{Log, Summary};
 use super::{Context, Gathered, HostAgg};
 use crate::flow::{FlowTable, Watch};
 use crate::knowledge::geoip::Country;
@@ -48,23 +49,6 @@ impl Shed {
     }
 }
 
-/// The counters of a summarised host: 48 bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Summary {
-    pub(super) packets: u64,
-    pub(super) sent: u64,
-    pub(super) bytes: u64,
-    pub(super) first_ns: i64,
-    pub(super) last_ns: i64,
-    /// Flows (saturating: a quiet host with four billion flows is still counted as that many).
-    pub(super) flows: u32,
-    /// Endpoints when summarised, added up (one reached again after being summarised counts
-    /// twice: only shown as an approximation).
-    pub(super) endpoints: u32,
-}
-
-const _: () = assert!(size_of::<Summary>() == 48);
-
 impl Summary {
     /// The counters of `h`.
     fn of(h: &HostAgg) -> Summary {
@@ -78,16 +62,6 @@ impl Summary {
             flows: u32::try_from(h.flows).unwrap_or(u32::MAX),
             endpoints: u32::try_from(endpoints).unwrap_or(u32::MAX),
         }
-    }
-
-    fn merge(&mut self, o: &Summary) {
-        self.packets += o.packets;
-        self.sent += o.sent;
-        self.bytes += o.bytes;
-        self.first_ns = self.first_ns.min(o.first_ns);
-        self.last_ns = self.last_ns.max(o.last_ns);
-        self.flows = self.flows.saturating_add(o.flows);
-        self.endpoints = self.endpoints.saturating_add(o.endpoints);
     }
 }
 
@@ -114,76 +88,14 @@ impl HostAgg {
 }
 
 /// Summaries, as a log: appended as hosts are summarised (a host summarised again, after more
-/// flows, adds another entry), sorted by address and merged when the log has grown by a
-/// quarter since it last was, and at the end. A log, not a hash map, because a hash map of millions of entries
-/// holds its old and new tables at once while it grows, and has room to spare after; a vector
-/// grows in place (large reallocations are remapped, not copied) and its entries are 52 bytes
-/// (IPv4).
+/// flows, adds another entry), sorted by address and packed in blocks, a dozen bytes or so a
+/// host instead of 52 ([`super::packed::Log`]). A log, not a hash map, because a hash map of
+/// millions of entries holds its old and new tables at once while it grows, and has room to
+/// spare after.
 #[derive(Debug, Default)]
 pub(super) struct Summaries {
     v4: Log<u32>,
     v6: Log<Ipv6Addr>,
-}
-
-#[derive(Debug)]
-struct Log<K> {
-    entries: Vec<(K, Summary)>,
-    /// Entries when last sorted and merged (then each address appears once).
-    settled: usize,
-}
-
-impl<K> Default for Log<K> {
-    fn default() -> Self {
-        Log {
-            entries: Vec::new(),
-            settled: 0,
-        }
-    }
-}
-
-impl<K: Ord + Copy> Log<K> {
-    fn push(&mut self, key: K, s: Summary) {
-        self.entries.push((key, s));
-        if self.entries.len() >= self.settle_at() {
-            self.settle();
-        }
-    }
-
-    /// The length at which the log is settled next: a quarter more than when it last was (a
-    /// host summarised again adds an entry; each settling costs a sort, so not after every
-    /// few).
-    fn settle_at(&self) -> usize {
-        let settled = self.settled.max(1 << 16);
-        settled + settled / 4
-    }
-
-    /// Sorts by address and merges the entries of each address into one.
-    fn settle(&mut self) {
-        self.entries.sort_unstable_by_key(|(k, _)| *k);
-        self.entries.dedup_by(|later, kept| {
-            if later.0 == kept.0 {
-                kept.1.merge(&later.1);
-                true
-            } else {
-                false
-            }
-        });
-        self.settled = self.entries.len();
-        // Room for the next quarter only: pages of the room past that would be written to
-        // before the next settling, and stay the process's (large vectors are remapped, so
-        // growing again copies nothing).
-        let room = self.settle_at();
-        if self.entries.capacity() > room {
-            self.entries.shrink_to(room);
-        }
-    }
-
-    fn append(&mut self, mut other: Log<K>) {
-        self.entries.append(&mut other.entries);
-        if self.entries.len() >= self.settle_at() {
-            self.settle();
-        }
-    }
 }
 
 impl Summaries {
@@ -210,18 +122,16 @@ impl Summaries {
     /// How many hosts are summarised (once settled; before, an address may count more than
     /// once).
     pub(super) fn len(&self) -> usize {
-        self.v4.entries.len() + self.v6.entries.len()
+        self.v4.len() + self.v6.len()
     }
 
     /// Every host's summary, settled, emptying this.
     pub(super) fn drain(&mut self) -> impl Iterator<Item = (IpAddr, Summary)> + '_ {
-        self.settle();
         let v4 = self
             .v4
-            .entries
-            .drain(..)
+            .drain()
             .map(|(a, s)| (IpAddr::V4(std::net::Ipv4Addr::from(a)), s));
-        let v6 = self.v6.entries.drain(..).map(|(a, s)| (IpAddr::V6(a), s));
+        let v6 = self.v6.drain().map(|(a, s)| (IpAddr::V6(a), s));
         v4.chain(v6)
     }
 }
@@ -248,7 +158,7 @@ impl Gathered {
         for addr in quiet {
             if let Some(h) = self.hosts.remove(&addr) {
                 self.summaries.add(addr, &Summary::of(&h));
-                if table.is_some() {
+                if table.is_some_and(|t| !t.resolved.is_empty()) {
                     // The table's answers to it are for [`Gathered::forget_quiet_names`].
                     self.forget.push(addr);
                 }
@@ -406,9 +316,8 @@ mod tests {
             t.dns_answer(1, client, "cdn.example.net", skype, true);
             t.dns_answer(1, client, "login.skype.com", ip("198.51.100.20"), true);
         }
-        let ended = t.take_all();
         let mut g = Gathered::default();
-        g.fold_ended(&ended, &t, &ctx);
+        t.take_all(16, |ended, t| g.fold_ended(ended, t, &ctx));
         g.compact(Some(&t), &ctx);
         assert_eq!(g.summarised_hosts(), 1);
         g.forget_quiet_names(&mut t, &ctx);

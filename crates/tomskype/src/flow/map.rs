@@ -153,6 +153,16 @@ impl FlowMap {
         v4.chain(v6)
     }
 
+    /// The flows of [`FlowMap::iter`] from the `from`th on (0 for all of them).
+    pub fn iter_from(&self, from: usize) -> impl Iterator<Item = (FlowKey, Flow)> + '_ {
+        let (v4, v6) = (&self.v4.slots, &self.v6.slots);
+        let v4 = v4[from.min(v4.len())..].iter();
+        let v6 = v6[from.saturating_sub(self.v4.slots.len()).min(v6.len())..].iter();
+        let v4 = v4.map(|s| (s.key(), s.flow()));
+        let v6 = v6.map(|s| (s.key(), s.flow()));
+        v4.chain(v6)
+    }
+
     /// Removes every flow `done` says is finished, handing each to `take` as it goes (no list
     /// of them all is made): IPv4 ones first, each family in the order first seen; the others
     /// keep their order. The index is rebuilt (and shrunk, so that the memory of a past burst of
@@ -570,6 +580,8 @@ impl<A: Addr> Store<A> {
 
     /// Rebuilds the index at `len` words (a power of two, room for every flow).
     fn reindex(&mut self, len: usize) {
+        // The old index is given back first: not held beside the new one.
+        self.index = Vec::new();
         self.index = vec![0; len];
         crate::hints::huge_pages(&self.index);
         self.shift = 64 - len.trailing_zeros();

@@ -167,48 +167,81 @@ impl FlowTable {
     }
 
     /// Takes out every flow that has been silent longer than its [`idle_timeout`] at `now`
-    /// (ns since the epoch), with its names, in the order first seen (IPv4 first). A packet
-    /// with the same key after this starts a new flow. What the table knows beside flows (DNS
-    /// answers and questions per client, resolvers, programs) stays.
-    pub fn take_idle(&mut self, now: i64) -> Vec<Ended> {
-        self.take_if(|key, flow| now.saturating_sub(flow.last_ns) > idle_timeout(key.proto))
+    /// (ns since the epoch), with its names, in the order first seen (IPv4 first), handing
+    /// them to `each` `batch` at a time (at least one) with the table as it is then. No list of
+    /// them all is made: a sweep of a big network's capture ends hundreds of thousands of flows
+    /// at once, and such a list took more memory than the table. Until the last batch is
+    /// handed over, the flows taken are still among the table's flows (not their names). A
+    /// packet with the same key after this starts a new flow. What the table knows beside
+    /// flows (DNS answers and questions per client, resolvers, programs) stays.
+    pub fn take_idle(&mut self, now: i64, batch: usize, each: impl FnMut(&[Ended], &FlowTable)) {
+        self.take_if(
+            |key, flow| now.saturating_sub(flow.last_ns) > idle_timeout(key.proto),
+            batch,
+            each,
+        );
     }
 
     /// Takes out every flow, with its names (at the end of an input: see
     /// [`FlowTable::take_idle`]).
-    pub fn take_all(&mut self) -> Vec<Ended> {
-        self.take_if(|_, _| true)
+    pub fn take_all(&mut self, batch: usize, each: impl FnMut(&[Ended], &FlowTable)) {
+        self.take_if(|_, _| true, batch, each);
     }
 
     /// Takes out the half of the flows silent for longest (all with the same last time as the
-    /// middle one), whether over or not: to give memory back when a budget is reached. A packet
-    /// of one of them after this starts a new flow.
-    pub fn take_oldest_half(&mut self) -> Vec<Ended> {
+    /// middle one), whether over or not: to give memory back when a budget is reached (see
+    /// [`FlowTable::take_idle`]). A packet of one of them after this starts a new flow.
+    pub fn take_oldest_half(&mut self, batch: usize, each: impl FnMut(&[Ended], &FlowTable)) {
         let mut last: Vec<i64> = self.flows.iter().map(|(_, f)| f.last_ns).collect();
         if last.is_empty() {
-            return Vec::new();
+            return;
         }
         let middle = last.len() / 2;
         let (_, &mut cut, _) = last.select_nth_unstable(middle);
         drop(last);
-        self.take_if(|_, flow| flow.last_ns <= cut)
+        self.take_if(|_, flow| flow.last_ns <= cut, batch, each);
     }
 
-    /// Takes out the flows `done` says are over, with their names.
-    fn take_if(&mut self, done: impl FnMut(&FlowKey, &Flow) -> bool) -> Vec<Ended> {
+    /// Takes out the flows `done` says are over, with their names, handing them to `each`
+    /// `batch` at a time, in the order of [`FlowMap::iter`] (see [`FlowTable::take_idle`]).
+    /// After the last batch they leave the flow map, `done` saying again which (it must
+    /// answer the same for a flow both times).
+    fn take_if(
+        &mut self,
+        done: impl Fn(&FlowKey, &Flow) -> bool,
+        batch: usize,
+        mut each: impl FnMut(&[Ended], &FlowTable),
+    ) {
+        let batch = batch.max(1);
         let mut ended = Vec::new();
-        let facts = &mut self.facts;
-        self.flows.extract_into(done, |key, flow| {
-            ended.push(Ended {
-                facts: facts.remove(&key).map(Box::new),
-                key,
-                flow,
-            });
-        });
+        let mut at = 0;
+        loop {
+            for (key, flow) in self.flows.iter_from(at) {
+                at += 1;
+                if done(&key, &flow) {
+                    ended.push(Ended {
+                        key,
+                        flow,
+                        facts: None,
+                    });
+                    if ended.len() == batch {
+                        break;
+                    }
+                }
+            }
+            if ended.is_empty() {
+                break;
+            }
+            for e in &mut ended {
+                e.facts = self.facts.remove(&e.key).map(Box::new);
+            }
+            each(&ended, self);
+            ended.clear();
+        }
+        self.flows.extract_into(done, |_, _| {});
         if self.facts.capacity() > 4 * self.facts.len().max(1024) {
             self.facts.shrink_to(2 * self.facts.len());
         }
-        ended
     }
 
     /// An empty table that keeps what `watch` names past every bound.

@@ -82,29 +82,38 @@ impl Tracker {
     /// after counting the packets still pending and reading the TCP directions buffered for
     /// longer than streams wait ([`super::streams::TIMEOUT_NS`], shorter than any flow's
     /// timeout), so that what they held is on their flows when these leave.
-    pub fn take_idle(&mut self, now: i64) -> Vec<super::Ended> {
+    pub fn take_idle(
+        &mut self,
+        now: i64,
+        batch: usize,
+        each: impl FnMut(&[super::Ended], &FlowTable),
+    ) {
         self.streams.expire(now);
         self.read_given_up();
         self.flush();
-        self.table.take_idle(now)
+        self.table.take_idle(now, batch, each);
     }
 
     /// Reads what is still buffered (see [`Tracker::into_parts`]) and takes every flow out of
     /// the table, with its names: the end of an input, gathered in pieces (the rest of the
     /// table is then had with [`Tracker::into_parts`]).
-    pub fn take_all(&mut self) -> Vec<super::Ended> {
+    pub fn take_all(&mut self, batch: usize, each: impl FnMut(&[super::Ended], &FlowTable)) {
         self.fragments.finish();
         self.streams.finish();
         self.read_given_up();
         self.flush();
-        self.table.take_all()
+        self.table.take_all(batch, each);
     }
 
     /// Takes out of the table the half of the flows silent for longest, over or not (see
     /// [`FlowTable::take_oldest_half`]), after counting the packets still pending.
-    pub fn take_oldest_half(&mut self) -> Vec<super::Ended> {
+    pub fn take_oldest_half(
+        &mut self,
+        batch: usize,
+        each: impl FnMut(&[super::Ended], &FlowTable),
+    ) {
         self.flush();
-        self.table.take_oldest_half()
+        self.table.take_oldest_half(batch, each);
     }
 
     /// The table, to change it (live capture adds the programs that owned sockets).
