@@ -158,8 +158,10 @@ impl Gathered {
         for addr in quiet {
             if let Some(h) = self.hosts.remove(&addr) {
                 self.summaries.add(addr, &Summary::of(&h));
-                if table.is_some_and(|t| !t.resolved.is_empty()) {
-                    // The table's answers to it are for [`Gathered::forget_quiet_names`].
+                if table.is_some_and(|t| t.queries.contains_key(&addr)) {
+                    // The table's answers to it are for [`Gathered::forget_quiet_names`]: to a
+                    // host that asked (those to one that never asked, unsolicited, stay; the
+                    // list stays as short as the hosts that look names up).
                     self.forget.push(addr);
                 }
             }
@@ -311,6 +313,7 @@ mod tests {
         let (k, d) = FlowKey::new(6, whole, 40000, skype, 443);
         t.packet(1, k, d, 60, true, false);
         for client in [quiet, whole] {
+            t.dns_query(1, client, "www.example.com");
             t.dns_answer(1, client, "www.example.com", ordinary, true);
             t.dns_answer(1, client, "peer.example.cn", china, true);
             t.dns_answer(1, client, "cdn.example.net", skype, true);
