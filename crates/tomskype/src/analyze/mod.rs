@@ -8,6 +8,7 @@
 //! large file split among cores by address pair), `gather.rs` (packets to hosts as captures are
 //! read, with memory bounded); here, the analyzer and the report.
 
+mod deal;
 mod gather;
 mod inputs;
 mod shard;
