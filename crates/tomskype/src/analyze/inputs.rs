@@ -1,14 +1,13 @@
 //! The inputs of a run: folders expanded, captures told from Zeek logs, and all of them read,
-//! each input on a worker of its own (a large one with spare threads too, one per shard: see
-//! [`super::shard`]) and gathered there ([`super::Gatherer`]), then merged in input order.
+//! each input (or each shard of a large one, see [`super::shard`]) on a worker of its own and
+//! gathered there ([`super::Gatherer`]), then merged in input order.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::deal::{follow, Dealer, BATCH_BYTES};
 use super::gather::{fold_batches, summarise_if_many, Gatherer, Keeper, Memory, ZEEK_BATCH};
-use super::shard::{balance, shares, weigh, Shard};
+use super::shard::{balance, shares, weigh, Shard, Sharded};
 use super::{Analyzer, Progress, Traffic};
 use crate::capture::{self, CaptureFormat, Packet, PacketSink, ReadSummary};
 use crate::decode::DecodeStats;
@@ -242,21 +241,18 @@ fn read_captures_with(
     let watch = analyzer.indicators.watch();
     // One work item per input, in input order (the order the parts are merged in), with the
     // shards it is read in: a split input's shards are read together, on threads of their
-    // own, as one thread reads the file and deals them their packets (`deal.rs`).
-    let items: Vec<(usize, Shard)> = shares(paths, threads, split_min)
+    // own, as they share one reading of the file (`capture::read_path_shared`).
+    let items: Vec<(usize, Vec<Shard>)> = shares(paths, threads, split_min)
         .into_iter()
         .enumerate()
         .map(|(i, n)| {
             let n = u8::try_from(n).unwrap_or(1);
             if n <= 1 {
-                return (i, Shard::WHOLE);
+                return (i, vec![Shard::WHOLE]);
             }
             let len = std::fs::metadata(&paths[i]).map_or(0, |m| m.len());
-            let weights = weigh(&paths[i], len, n, || {
-                Gatherer::new(Tracker::with_watch(Arc::clone(&watch)), &ctx).memory(memory)
-            });
-            let owners = balance(&weights.buckets, weights.dealing, n);
-            (i, Shard { k: 0, n, owners })
+            let owners = balance(&weigh(&paths[i], len), n);
+            (i, (0..n).map(|k| Shard { k, n, owners }).collect())
         })
         .collect();
     let next = AtomicUsize::new(0);
@@ -267,21 +263,24 @@ fn read_captures_with(
         for _ in 0..workers {
             s.spawn(|| loop {
                 let at = next.fetch_add(1, Ordering::Relaxed);
-                let Some(&(i, shard)) = items.get(at) else {
+                let Some((i, shards)) = items.get(at) else {
                     break;
                 };
                 // Gathered in the worker (or the shard's thread), as the input is read.
-                let gatherers = (0..shard.n)
-                    .map(|_| {
-                        Gatherer::new(Tracker::with_watch(Arc::clone(&watch)), &ctx).memory(memory)
+                let sinks: Vec<_> = shards
+                    .iter()
+                    .map(|&shard| Sharded {
+                        shard,
+                        inner: Gatherer::new(Tracker::with_watch(Arc::clone(&watch)), &ctx)
+                            .memory(memory),
                     })
                     .collect();
-                let (gatherers, summary) = read_shards(&paths[i], shard, gatherers, wait, progress);
+                let (sinks, summary) = read_shards(&paths[*i], sinks, wait, progress);
                 let mut summary = Some(summary);
-                let parts = gatherers
+                let parts = sinks
                     .into_iter()
-                    .map(|gatherer| {
-                        let (gathered, stats) = gatherer.finish();
+                    .map(|sink| {
+                        let (gathered, stats) = sink.inner.finish();
                         Part {
                             gathered,
                             // Only shard 0 reports the input: the others read the same bytes.
@@ -317,48 +316,36 @@ fn read_captures_with(
     traffic
 }
 
-/// Reads `path` into `gatherers`, one per shard of `shard.n`: a whole input straight into
-/// its one gatherer; a split one by dealing its packets (`deal.rs`): this thread reads it and
-/// tracks shard 0, a thread of its own each tracks the others. The gatherers, in shard order,
-/// and what reading gave.
+/// Reads `path` into `sinks`, one per shard: a whole input straight into its one sink, a split
+/// one through one shared reading of the file (`capture::read_path_shared`), each shard on a
+/// thread of its own; only the first shard publishes progress. The sinks, and what reading gave.
 fn read_shards<'a>(
     path: &Path,
-    shard: Shard,
-    mut gatherers: Vec<Gatherer<'a>>,
+    mut sinks: Vec<Sharded<'a>>,
     wait: std::time::Duration,
     progress: Option<&Progress>,
-) -> (Vec<Gatherer<'a>>, ReadSummary) {
-    let followers = gatherers.split_off(1.min(gatherers.len()));
-    let Some(first) = gatherers.pop() else {
-        return (
-            Vec::new(),
-            capture::read_path_waiting(path, wait, &mut |_: &Packet<'_>| {}),
-        );
-    };
-    if shard.n <= 1 || followers.is_empty() {
-        let (first, summary) = read_into(path, first, wait, progress);
-        gatherers.push(first);
-        gatherers.extend(followers);
-        return (gatherers, summary);
-    }
-    let (dealer, inboxes) = Dealer::new(shard, first, BATCH_BYTES);
-    std::thread::scope(|s| {
-        let followers: Vec<_> = inboxes
-            .into_iter()
-            .zip(followers)
-            .map(|(inbox, gatherer)| s.spawn(move || follow(inbox, gatherer)))
-            .collect();
-        let (dealer, summary) = read_into(path, dealer, wait, progress);
-        gatherers.push(dealer.finish());
-        for follower in followers {
-            match follower.join() {
-                Ok(gatherer) => gatherers.push(gatherer),
-                // A shard's thread panicked: so does this one, as the scope would.
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
+) -> (Vec<Sharded<'a>>, ReadSummary) {
+    if sinks.len() == 1 {
+        if let Some(sink) = sinks.pop() {
+            let (sink, summary) = read_into(path, sink, wait, progress);
+            return (vec![sink], summary);
         }
-        (gatherers, summary)
-    })
+    }
+    let counting: Vec<_> = sinks
+        .into_iter()
+        .enumerate()
+        .map(|(k, inner)| Counting {
+            inner,
+            progress: progress.filter(|_| k == 0),
+            last: 0,
+        })
+        .collect();
+    let (counting, summary) = capture::read_path_shared(path, counting);
+    if let (Some(p), Some(first)) = (progress, counting.first()) {
+        p.done
+            .fetch_add(summary.bytes.saturating_sub(first.last), Ordering::Relaxed);
+    }
+    (counting.into_iter().map(|c| c.inner).collect(), summary)
 }
 
 /// A sink that publishes the bytes read to a progress display as it passes packets on.

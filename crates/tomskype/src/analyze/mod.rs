@@ -5,11 +5,9 @@
 //! are read by `zeek` into the same kind of flow table.
 //!
 //! The files: `inputs.rs` (what a run reads, and reading it on every core), `shard.rs` (one
-//! large file split among cores by address pair), `deal.rs` (its packets dealt to the cores by
-//! the one that reads it), `gather.rs` (packets to hosts as captures are read, with memory
-//! bounded); here, the analyzer and the report.
+//! large file split among cores by address pair), `gather.rs` (packets to hosts as captures are
+//! read, with memory bounded); here, the analyzer and the report.
 
-mod deal;
 mod gather;
 mod inputs;
 mod shard;

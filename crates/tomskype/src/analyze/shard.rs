@@ -1,21 +1,21 @@
 //! When there are fewer capture files than threads, a large file (a regular, uncompressed pcap
 //! or pcapng of at least [`SPLIT_MIN_BYTES`]; see [`Inputs::split_min_bytes`]) is read by
-//! several threads at once, each owning one *shard* of its packets and tracking (flow table,
-//! DNS pairing, TCP reassembly, fragments, tunnels, QUIC, Skype openings) only the frames of
-//! its shard. One of them reads the file, as one thread alone would, tells each frame's shard
-//! and hands the other shards their frames in batches (`deal.rs`: the file is read and walked
-//! once). A frame's shard follows from the address pair of its first IP header, as a network
-//! card's symmetric receive-side scaling shards traffic among queues (and Zeek's and
-//! Suricata's clusters among workers): [`decode::shard_of`] hashes the pair, both orders
-//! alike, into one of 64 buckets (frames with no IP header found cheaply, such as ARP,
-//! unknown link types or damaged headers, into bucket 0), and the buckets are dealt to the
-//! shards by their cost in a sample of the file (8 MiB in 16 stretches, see [`weigh`]),
-//! heaviest first to the lightest shard, the reading thread's shard starting with the cost of
-//! its reading. A few address pairs often carry most packets: one carries a third of
-//! bench/make_capture.py's capture, and `hash mod 2` gave one shard 70% of its packets. How
-//! buckets are dealt changes the balance, never the report. Each shard gathers its own table
-//! (`enrich::gather`), and the parts are merged in (file, shard) order with
-//! [`Gathered::merge`].
+//! several workers at once, each owning one *shard* of its packets: every worker reads the
+//! whole file, but decodes and tracks (flow table, DNS pairing, TCP reassembly, fragments,
+//! tunnels, QUIC, Skype openings) only the frames of its shard. A frame's shard follows from
+//! the address pair of its first IP header, as a network card's symmetric receive-side scaling
+//! shards traffic among queues (and Zeek's and Suricata's clusters among workers):
+//! [`decode::shard_of`] hashes the pair, both orders alike, into one of 64 buckets (frames
+//! with no IP header found cheaply, such as ARP, unknown link types or damaged headers, into
+//! bucket 0), and the buckets are dealt to the shards by their weight in a sample of the file
+//! (8 MiB in 16 stretches), heaviest first to the lightest shard. A few address pairs often
+//! carry most packets: one carries a third of bench/make_capture.py's capture, and
+//! `hash mod 2` gave one shard 70% of its packets; dealt, the two shards take about half
+//! each. How buckets are dealt changes the balance, never the report. Each worker gathers its
+//! own table (`enrich::gather`), and the parts are merged in (file, shard) order with
+//! [`Gathered::merge`]. The price: every worker reads the whole file (the kernel's copy and
+//! the walk over the records, about a fifth of one thread's time), which bounds the gain
+//! (bench/RESULTS.md).
 //!
 //! Why by address pair, and not by cutting the file into stretches of time: every piece of
 //! state the tracker keeps between packets lives inside one address pair. A flow (both
@@ -30,14 +30,12 @@
 //! state at each boundary: connections without their handshake, answers without their
 //! question, reassembly without its start.
 //!
-//! The reading thread reports the file itself (format, packets, bytes, problems) and counts
-//! its bytes in [`Progress`], as one thread would: a damaged or truncated file gives the same
-//! problems at the same places. The decode counts of the input are the sum of every shard's,
-//! so they equal one thread's. Every shard sees the capture time of every packet at which its
-//! gatherer would sweep, so it sweeps where one thread sweeps. The report does not depend on
-//! the number of threads, with these known exceptions, all past a bound or at the edges of a
-//! timeout (the tests compare every sample and corpus capture read by one thread and in 2 and
-//! 3 shards, byte for byte):
+//! Only shard 0 reports the file itself (format, packets, bytes, problems) and counts its
+//! bytes in [`Progress`]; the others read the same bytes and their summaries are dropped. The
+//! decode counts of the input are the sum of every shard's, so they equal one thread's. The
+//! report does not depend on the number of threads, with these known exceptions, all past a
+//! bound or at the edges of a timeout (the tests compare every sample and corpus capture read
+//! by one thread and in 2 and 3 shards, byte for byte):
 //! - bounds that hold per tracker hold per shard, so n shards together may keep up to n times
 //!   as much where one thread would have dropped or given up: the pending DNS questions
 //!   (65,536), the bytes and directions of TCP reassembly (8 MiB, 4,096), the fragments
@@ -57,14 +55,16 @@
 //!   flows count 8 in shards; nDPI's `6in6tunnel.pcap`, one datagram in two tunnels), or
 //!   both in frames whose IP header the shard test cannot reach (802.11 A-MSDU, more than three
 //!   VLAN tags) and in plain frames, is split between shards: it counts once in each, as a
-//!   flow spread over two files does.
+//!   flow spread over two files does;
+//! - a file that changes while the shards read it.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::gather::Gatherer;
-use crate::capture::{self, Packet};
+use crate::capture::{self, Packet, PacketSink};
 use crate::decode;
+use crate::flow::Tracker;
 
 /// Buckets of address pairs the shards of a split input are made of ([`decode::shard_of`]
 /// into this many), so that a few busy pairs can be balanced (see [`balance`]). Also the most
@@ -95,184 +95,74 @@ impl Shard {
         owners: [0; BUCKETS],
     };
 
-    /// The shard, in `0..n`, that owns the frame `data` of `link_type`.
+    /// Whether the frame `data` of `link_type` is this shard's.
     #[inline(always)]
-    pub(super) fn owner(&self, link_type: u32, data: &[u8]) -> u8 {
-        if self.n == 1 {
-            return 0;
+    pub(super) fn owns(&self, link_type: u32, data: &[u8]) -> bool {
+        self.n == 1 || {
+            let bucket = decode::shard_of(link_type, data, BUCKETS as u32) as usize;
+            self.owners.get(bucket) == Some(&self.k)
         }
-        let bucket = decode::shard_of(link_type, data, BUCKETS as u32) as usize;
-        self.owners.get(bucket).copied().unwrap_or(0)
     }
 }
 
-/// What a split input's work costs, as [`weigh`] estimates it from a sample.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Weights {
-    /// What each bucket's packets cost to track, ns.
-    pub(super) buckets: [u64; BUCKETS],
-    /// What the reading thread does beside tracking its own shard, for the same packets, ns:
-    /// reading the bytes, walking the records, telling each packet's shard and copying the
-    /// other shards' packets (`deal.rs`).
-    pub(super) dealing: u64,
-}
-
-/// What a split input at `path` (`len` bytes) costs to read in `n` shards, from a sample of
-/// it: its start (the file header, the interfaces described) and stretches spread over the
-/// rest, read as one capture (the readers find the next record past each seam).
-///
-/// Each bucket's weight is the time one tracker takes over its packets of the sample, tracked
-/// as one thread would, timed packet by packet. Time, not packets: a packet of a bulk transfer
-/// costs far less than one that opens a flow or carries DNS, and dealing bench/make_capture.py's
+/// What each bucket costs to track, in a sample of the input at `path` (`len` bytes): its
+/// start (the file header, the interfaces described) and stretches spread over the rest, read
+/// as one capture (the readers find the next record past each seam), tracked by one tracker as
+/// one thread would, timing each packet. Time, not packets: a packet of a bulk transfer costs
+/// far less than one that opens a flow or carries DNS, and dealing bench/make_capture.py's
 /// buckets by their packets gave one shard twice the tracking work of the other (`perf`: 10%
-/// against 5% of the samples in `Tracker::packet`). A packet timed at more than
-/// [`MAX_PACKET_NANOS`] (the thread was preempted) counts that much, and the cost of the
-/// timing itself is taken off. The reader's own work is timed over the same sample (the best
-/// of three runs of each step), and counted as at most an (n+1)-th of all the work. Estimates
-/// only: which shard a bucket goes to changes the balance, never the report.
-pub(super) fn weigh<'a>(
-    path: &Path,
-    len: u64,
-    n: u8,
-    mut gatherer_for: impl FnMut() -> Gatherer<'a>,
-) -> Weights {
-    use std::io::{Seek, SeekFrom};
-    let mut weights = Weights {
-        buckets: [0; BUCKETS],
-        dealing: 0,
-    };
+/// against 5% of the samples in `Tracker::packet`). An estimate only: which shard a bucket
+/// goes to changes the balance, never the report. A packet timed at more than
+/// [`MAX_PACKET_NANOS`] (the thread was preempted) counts that much.
+pub(super) fn weigh(path: &Path, len: u64) -> [u64; BUCKETS] {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut weights = [0u64; BUCKETS];
     let Ok(mut file) = std::fs::File::open(path) else {
         return weights;
     };
+    let mut sample = Vec::new();
     // A file no larger than the sample is read whole, once.
-    let (windows, each) = if len > SAMPLE_WINDOWS * SAMPLE_WINDOW_BYTES {
-        (SAMPLE_WINDOWS, SAMPLE_WINDOW_BYTES)
+    let windows = if len > SAMPLE_WINDOWS * SAMPLE_WINDOW_BYTES {
+        SAMPLE_WINDOWS
     } else {
-        (1, len)
+        1
     };
-    // Read three times, into a buffer already in memory as the reader's is: the kernel's copy.
-    let mut sample = vec![0u8; usize::try_from(windows * each).unwrap_or(0)];
-    let mut got = 0;
-    let mut reading = u64::MAX;
-    for _ in 0..3 {
-        let start = Instant::now();
-        got = 0;
-        for w in 0..windows {
-            if file.seek(SeekFrom::Start(len / windows * w)).is_err() {
-                break;
-            }
-            let Some(into) = sample.get_mut(got..got + each as usize) else {
-                break;
-            };
-            match read_full(&mut file, into) {
-                Ok(n) => got += n,
-                Err(_) => break,
-            }
+    for w in 0..windows {
+        let at = len / windows * w;
+        if file.seek(SeekFrom::Start(at)).is_err() {
+            break;
         }
-        reading = reading.min(nanos_since(start));
+        let bytes = if windows == 1 {
+            len
+        } else {
+            SAMPLE_WINDOW_BYTES
+        };
+        if (&mut file).take(bytes).read_to_end(&mut sample).is_err() {
+            break;
+        }
     }
-    sample.truncate(got);
-    // The walk and the shard test of every packet, timed over the first stretch, which holds
-    // no seam: at a seam the reader scans for the next record, which the reading thread does
-    // not have to do (it cost 110 ms over the 16 stretches of the many-hosts capture).
-    let first = sample
-        .get(..usize::try_from(each).unwrap_or(0))
-        .unwrap_or(&sample);
-    let mut walking = u64::MAX;
-    for _ in 0..3 {
-        let start = Instant::now();
-        capture::read_bytes(first, &mut |p: &Packet<'_>| {
-            std::hint::black_box(decode::shard_of(p.link_type, p.data, BUCKETS as u32));
-        });
-        walking = walking.min(nanos_since(start));
-    }
-    let walking = walking.saturating_mul(windows);
-    // The copy of the other shards' packets (all but about one n-th of the bytes).
-    let mut copy = Vec::with_capacity(sample.len());
-    let mut copying = u64::MAX;
-    for _ in 0..3 {
-        copy.clear();
-        let start = Instant::now();
-        copy.extend_from_slice(std::hint::black_box(&sample));
-        copying = copying.min(nanos_since(start));
-    }
-    let others = u64::from(n.saturating_sub(1));
-    weights.dealing = reading + walking + copying * others / u64::from(n.max(1));
-    // What a timed packet costs beside the tracking: taken off each.
-    let start = Instant::now();
-    for _ in 0..1000 {
-        std::hint::black_box(nanos_since(std::hint::black_box(Instant::now())));
-    }
-    let timing = nanos_since(start) / 1000;
-    // A gatherer per bucket, as a shard's: a tracker hands part of a packet's work to the next
-    // packet it sees (it counts a flow a packet late, for the prefetch), and the flows a bucket
-    // holds cost again when they are gathered.
-    let mut gatherers: Vec<Option<Gatherer<'_>>> = (0..BUCKETS).map(|_| None).collect();
+    let mut tracker = Tracker::new();
     capture::read_bytes(&sample, &mut |p: &Packet<'_>| {
         let bucket = decode::shard_of(p.link_type, p.data, BUCKETS as u32) as usize;
-        let (Some(gatherer), Some(w)) =
-            (gatherers.get_mut(bucket), weights.buckets.get_mut(bucket))
-        else {
-            return;
-        };
         let start = Instant::now();
-        let gatherer = gatherer.get_or_insert_with(&mut gatherer_for);
-        gatherer.clock(p.ts_nanos);
-        gatherer.track(p);
-        let nanos = nanos_since(start).saturating_sub(timing);
-        // At least 1, so that a bucket seen counts as seen (see [`balance`]).
-        *w += nanos.clamp(1, MAX_PACKET_NANOS);
+        tracker.packet(p);
+        let nanos = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        if let Some(w) = weights.get_mut(bucket) {
+            // At least 1, so that a bucket seen counts as seen (see [`balance`]).
+            *w += nanos.clamp(1, MAX_PACKET_NANOS);
+        }
     });
-    for (gatherer, w) in gatherers.into_iter().zip(&mut weights.buckets) {
-        if let Some(gatherer) = gatherer {
-            let start = Instant::now();
-            drop(std::hint::black_box(gatherer.finish()));
-            *w += nanos_since(start);
-        }
-    }
-    // At most an (n+1)-th of all the work: a small sample's tables are small and its hosts
-    // few, so it makes tracking look cheap beside reading where hosts are many. The many-hosts
-    // capture's sample put the reading at 43% of the work, and the reading thread got too little
-    // to track (`perf`, 2 shards: 2.6 against 5.7 thousand samples); counted as 25%, too much
-    // (5.6 against 3.6); a third, nearer (4.8 against 3.6). The few-hosts capture's sample
-    // says 16%, which balances it (5.3 against 5.5). All measured on a busy machine: a guide.
-    let tracking: u64 = weights.buckets.iter().sum();
-    let most = tracking.saturating_add(weights.dealing) / (u64::from(n) + 1);
-    weights.dealing = weights.dealing.min(most);
     weights
-}
-
-/// Nanoseconds since `start`.
-fn nanos_since(start: Instant) -> u64 {
-    u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
-}
-
-/// Reads into all of `buf` unless the file ends first: the bytes read.
-fn read_full(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
-    use std::io::Read;
-    let mut got = 0;
-    while got < buf.len() {
-        match file.read(buf.get_mut(got..).unwrap_or_default()) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(got)
 }
 
 /// Which of `n` shards each bucket goes to: the heaviest bucket first to the lightest shard
 /// so far (ties to the lower bucket and shard), then the buckets the sample did not see, in
-/// turn. Shard 0 starts with `head` (the reading thread's own work, see `deal.rs`), the others
-/// with nothing. Busy address pairs are common (one pair carries a third of the packets of
+/// turn. Busy address pairs are common (one pair carries a third of the packets of
 /// bench/make_capture.py's capture), and a plain `hash mod n` left 70% of them to one shard.
-pub(super) fn balance(weights: &[u64; BUCKETS], head: u64, n: u8) -> [u8; BUCKETS] {
+/// The weights are those of [`weigh`], or any other measure of work.
+pub(super) fn balance(weights: &[u64; BUCKETS], n: u8) -> [u8; BUCKETS] {
     let mut owners = [0u8; BUCKETS];
     let mut load = vec![0u64; usize::from(n.max(1))];
-    if let Some(first) = load.first_mut() {
-        *first = head;
-    }
     let mut order: Vec<usize> = (0..BUCKETS).collect();
     order.sort_by_key(|&b| (std::cmp::Reverse(weights[b]), b));
     let mut unseen = 0usize;
@@ -283,7 +173,7 @@ pub(super) fn balance(weights: &[u64; BUCKETS], head: u64, n: u8) -> [u8; BUCKET
             unseen += 1;
             (unseen - 1) % load.len()
         };
-        load[k] = load[k].saturating_add(weights[b]);
+        load[k] += weights[b];
         owners[b] = u8::try_from(k).unwrap_or(0);
     }
     owners
@@ -315,6 +205,23 @@ pub(super) fn shares(paths: &[PathBuf], threads: usize, split_min: u64) -> Vec<u
         shares[i] = u32::try_from((1 + more).min(BUCKETS)).unwrap_or(1);
     }
     shares
+}
+
+/// A gatherer of one shard: it tracks only the frames of its shard, and keeps the time of
+/// every frame (see [`Gatherer`]: where sweeps happen must not depend on the split).
+pub(super) struct Sharded<'a> {
+    pub(super) shard: Shard,
+    pub(super) inner: Gatherer<'a>,
+}
+
+impl PacketSink for Sharded<'_> {
+    #[inline]
+    fn packet(&mut self, packet: &Packet<'_>) {
+        self.inner.clock(packet.ts_nanos);
+        if self.shard.owns(packet.link_type, packet.data) {
+            self.inner.track(packet);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -363,7 +270,7 @@ mod tests {
         weights[9] = 20;
         weights[10] = 15;
         weights[11] = 10;
-        let owners = balance(&weights, 0, 2);
+        let owners = balance(&weights, 2);
         let load = |k: u8| -> u64 {
             (0..BUCKETS)
                 .filter(|&b| owners[b] == k)
@@ -379,16 +286,7 @@ mod tests {
             _ => (z, o + 1),
         });
         assert_eq!((zero, one), (30, 30));
-        assert!(balance(&weights, 0, 5).iter().all(|&k| k < 5));
-        assert_eq!(balance(&weights, 0, 1), [0; BUCKETS]);
-        // A head start for shard 0 (the reading thread's own work) leaves it less to track.
-        let owners = balance(&weights, 30, 2);
-        let load = |k: u8| -> u64 {
-            (0..BUCKETS)
-                .filter(|&b| owners[b] == k)
-                .map(|b| weights[b])
-                .sum()
-        };
-        assert_eq!((load(0), load(1)), (20, 55));
+        assert!(balance(&weights, 5).iter().all(|&k| k < 5));
+        assert_eq!(balance(&weights, 1), [0; BUCKETS]);
     }
 }
