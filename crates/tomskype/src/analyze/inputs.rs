@@ -1,6 +1,6 @@
 //! The inputs of a run: folders expanded, captures told from Zeek logs, and all of them read,
-//! each input (or each shard of a large one, see [`super::shard`]) on a worker of its own and
-//! gathered there ([`super::Gatherer`]), then merged in input order.
+//! each input on a worker of its own (a large one with spare threads too, one per shard: see
+//! [`super::shard`]) and gathered there ([`super::Gatherer`]), then merged in input order.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,21 +1,29 @@
 //! When there are fewer capture files than threads, a large file (a regular, uncompressed pcap
 //! or pcapng of at least [`SPLIT_MIN_BYTES`]; see [`Inputs::split_min_bytes`]) is read by
-//! several workers at once, each owning one *shard* of its packets: every worker reads the
-//! whole file, but decodes and tracks (flow table, DNS pairing, TCP reassembly, fragments,
-//! tunnels, QUIC, Skype openings) only the frames of its shard. A frame's shard follows from
-//! the address pair of its first IP header, as a network card's symmetric receive-side scaling
-//! shards traffic among queues (and Zeek's and Suricata's clusters among workers):
-//! [`decode::shard_of`] hashes the pair, both orders alike, into one of 64 buckets (frames
-//! with no IP header found cheaply, such as ARP, unknown link types or damaged headers, into
-//! bucket 0), and the buckets are dealt to the shards by their weight in a sample of the file
-//! (8 MiB in 16 stretches), heaviest first to the lightest shard. A few address pairs often
-//! carry most packets: one carries a third of bench/make_capture.py's capture, and
-//! `hash mod 2` gave one shard 70% of its packets; dealt, the two shards take about half
-//! each. How buckets are dealt changes the balance, never the report. Each worker gathers its
-//! own table (`enrich::gather`), and the parts are merged in (file, shard) order with
-//! [`Gathered::merge`]. The price: every worker reads the whole file (the kernel's copy and
-//! the walk over the records, about a fifth of one thread's time), which bounds the gain
-//! (bench/RESULTS.md).
+//! several workers at once, each owning one *shard* of its packets: every worker walks every
+//! record of the file, but decodes and tracks (flow table, DNS pairing, TCP reassembly,
+//! fragments, tunnels, QUIC, Skype openings) only the frames of its shard. The file itself is
+//! read once for all of them (`capture::read_path_shared`: chunks of 1 MiB, read by whichever
+//! worker is ahead and walked in place by every one, at most 8 in flight). A frame's shard
+//! follows from the address pair of its first IP header, as a network card's symmetric
+//! receive-side scaling shards traffic among queues (and Zeek's and Suricata's clusters among
+//! workers): [`decode::shard_of`] hashes the pair, both orders alike, into one of 64 buckets
+//! (frames with no IP header found cheaply, such as ARP, unknown link types or damaged
+//! headers, into bucket 0), and the buckets are dealt to the shards by what they cost to track
+//! in a sample of the file (8 MiB in 16 stretches, see [`weigh`]), heaviest first to the
+//! lightest shard. A few address pairs often carry most packets: one carries a third of
+//! bench/make_capture.py's capture, and `hash mod 2` gave one shard 70% of its packets. How
+//! buckets are dealt changes the balance, never the report. Each worker gathers its own table
+//! (`enrich::gather`), and the parts are merged in (file, shard) order with
+//! [`Gathered::merge`]. The price: every worker walks every record and tests its shard, and
+//! the one behind walks bytes the other core brought in (bench/RESULTS.md).
+//!
+//! Tried and left out: one thread that reads the file, tracks its own shard and deals the
+//! others their packets in batches (so that each record is walked and tested once). It used
+//! less CPU on a busy machine, but on a quiet one the thread that tracked packets another core
+//! had just copied into its batches was slower than walking the shared chunks: `--threads 2`
+//! on the 1.6 GB capture took 1.32-1.54 s against 1.02-1.08 s (commits 82653e7 and f12c8c0,
+//! reverted).
 //!
 //! Why by address pair, and not by cutting the file into stretches of time: every piece of
 //! state the tracker keeps between packets lives inside one address pair. A flow (both
@@ -31,7 +39,7 @@
 //! question, reassembly without its start.
 //!
 //! Only shard 0 reports the file itself (format, packets, bytes, problems) and counts its
-//! bytes in [`Progress`]; the others read the same bytes and their summaries are dropped. The
+//! bytes in [`Progress`]; the others walk the same bytes and their summaries are dropped. The
 //! decode counts of the input are the sum of every shard's, so they equal one thread's. The
 //! report does not depend on the number of threads, with these known exceptions, all past a
 //! bound or at the edges of a timeout (the tests compare every sample and corpus capture read
