@@ -361,9 +361,14 @@ pub(super) fn read_shared_in<S: PacketSink + Send>(
     }) else {
         return each_alone(path, sinks);
     };
+    // As `file.rs` reads a file: a gzip file, and one whose first bytes cannot be read (its
+    // problem is worded there), are read by each sink on its own.
     let mut head = [0u8; 2];
-    if file.read_exact(&mut head).is_ok() && head == GZIP_MAGIC {
-        return each_alone(path, sinks);
+    match file.read_exact(&mut head) {
+        Ok(()) if head == GZIP_MAGIC => return each_alone(path, sinks),
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {}
+        Err(_) => return each_alone(path, sinks),
     }
     if file.rewind().is_err() {
         return each_alone(path, sinks);
@@ -385,9 +390,11 @@ pub(super) fn read_shared_in<S: PacketSink + Send>(
             *summary = Some(read_input(&mut input, sink, false));
         }
     });
+    // Every walker left its summary: one that panicked had its panic re-raised by the scope.
     let summary = summaries.into_iter().next().flatten();
-    let mut summary =
-        summary.unwrap_or_else(|| super::file::failure(ProblemKind::Io, String::new()));
+    let mut summary = summary.unwrap_or_else(|| {
+        super::file::failure(ProblemKind::Io, "cannot read: a reader stopped".to_string())
+    });
     super::file::check_shrink(&shared.file, len, &mut summary);
     (sinks, summary)
 }
@@ -400,8 +407,11 @@ fn each_alone<S: PacketSink + Send>(path: &Path, mut sinks: Vec<S>) -> (Vec<S>, 
             s.spawn(move || *summary = Some(super::read_path(path, sink)));
         }
     });
+    // As above: every reader left its summary.
     let summary = summaries.into_iter().next().flatten();
-    let summary = summary.unwrap_or_else(|| super::file::failure(ProblemKind::Io, String::new()));
+    let summary = summary.unwrap_or_else(|| {
+        super::file::failure(ProblemKind::Io, "cannot read: a reader stopped".to_string())
+    });
     (sinks, summary)
 }
 
