@@ -1,6 +1,6 @@
 //! The inputs of a run: folders expanded, captures told from Zeek logs, and all of them read,
-//! each input (or each shard of a large one, see [`super::shard`]) on a worker of its own and
-//! gathered there ([`super::Gatherer`]), then merged in input order.
+//! each input on a worker of its own (a large one with spare threads too, one per shard: see
+//! [`super::shard`]) and gathered there ([`super::Gatherer`]), then merged in input order.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -251,74 +251,90 @@ fn read_captures_with(
     let ctx = analyzer.context();
     // One copy of the indicator set for every input's table, not one per input.
     let watch = analyzer.indicators.watch();
-    // Work items in (input, shard) order: the order the parts are merged in.
-    let mut items: Vec<(usize, Shard)> = Vec::new();
     let Reading {
         wait,
         split_min,
         memory,
         ..
     } = *reading;
-    for (i, n) in shares(paths, threads, split_min).into_iter().enumerate() {
-        let n = u8::try_from(n).unwrap_or(1);
-        if n <= 1 {
-            items.push((i, Shard::WHOLE));
-            continue;
-        }
-        let len = std::fs::metadata(&paths[i]).map_or(0, |m| m.len());
-        let owners = balance(&weigh(&paths[i], len), n);
-        items.extend((0..n).map(|k| (i, Shard { k, n, owners })));
-    }
+    // One work item per input, in input order (the order the parts are merged in), with the
+    // shards it is read in: a split input's shards are read together, on threads of their
+    // own, as they share one reading of the file (`capture::read_path_shared`).
+    let items: Vec<(usize, Vec<Shard>)> = shares(paths, threads, split_min)
+        .into_iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let n = u8::try_from(n).unwrap_or(1);
+            if n <= 1 {
+                return (i, vec![Shard::WHOLE]);
+            }
+            let len = std::fs::metadata(&paths[i]).map_or(0, |m| m.len());
+            let owners = balance(&weigh(&paths[i], len), n);
+            (i, (0..n).map(|k| Shard { k, n, owners }).collect())
+        })
+        .collect();
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Part>>> = Mutex::new((0..items.len()).map(|_| None).collect());
+    let results: Mutex<Vec<Vec<Part>>> = Mutex::new((0..items.len()).map(|_| Vec::new()).collect());
+    // A split input's extra shards bring their own threads, so that there are `threads` in all.
     let workers = threads.clamp(1, items.len().max(1));
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| loop {
                 let at = next.fetch_add(1, Ordering::Relaxed);
-                let Some(&(i, shard)) = items.get(at) else {
+                let Some((i, shards)) = items.get(at) else {
                     break;
                 };
-                let tracker = Tracker::with_watch(Arc::clone(&watch));
-                // Only shard 0 counts the input's bytes: the others read the same ones.
-                let progress = progress.filter(|_| shard.k == 0);
-                // Gathered here, in the worker, as the input is read.
-                let mut inner = Gatherer::new(tracker, &ctx).memory(memory);
-                if let Some(tell) = reading.on_change.as_ref().filter(|_| is_stream(&paths[i])) {
-                    inner = inner.tell_changes(tell.clone());
-                }
-                let gatherer = Sharded { shard, inner };
-                let (sink, summary) = read_into(&paths[i], gatherer, wait, progress);
-                let (gathered, stats) = sink.inner.finish();
-                let part = Part {
-                    gathered,
-                    summary: (shard.k == 0).then_some(summary),
-                    stats,
-                };
+                // Gathered in the worker (or the shard's thread), as the input is read.
+                let sinks: Vec<_> = shards
+                    .iter()
+                    .map(|&shard| {
+                        let mut inner =
+                            Gatherer::new(Tracker::with_watch(Arc::clone(&watch)), &ctx)
+                                .memory(memory);
+                        if let Some(tell) =
+                            reading.on_change.as_ref().filter(|_| is_stream(&paths[*i]))
+                        {
+                            inner = inner.tell_changes(tell.clone());
+                        }
+                        Sharded { shard, inner }
+                    })
+                    .collect();
+                let (sinks, summary) = read_shards(&paths[*i], sinks, wait, progress);
+                let mut summary = Some(summary);
+                let parts = sinks
+                    .into_iter()
+                    .map(|sink| {
+                        let (gathered, stats) = sink.inner.finish();
+                        Part {
+                            gathered,
+                            // Only shard 0 reports the input: the others read the same bytes.
+                            summary: summary.take(),
+                            stats,
+                        }
+                    })
+                    .collect();
                 // A poisoned lock means another worker panicked; its panic is re-raised by
                 // the scope, so this worker's result no longer matters.
                 if let Ok(mut r) = results.lock() {
-                    r[at] = Some(part);
+                    r[at] = parts;
                 }
             });
         }
     });
     let mut traffic = Traffic::default();
-    let mut stats = DecodeStats::default();
-    let mut summary = None;
     let parts = results.into_inner().unwrap_or_default();
-    for (&(i, shard), part) in items.iter().zip(parts) {
-        let Some(part) = part else { continue };
-        traffic.gathered.merge(part.gathered);
-        stats.merge(&part.stats);
-        summary = summary.or(part.summary);
-        if shard.k + 1 == shard.n {
-            if let Some(summary) = summary.take() {
-                traffic
-                    .inputs
-                    .push(input_report(&paths[i], summary, &stats));
-            }
-            stats = DecodeStats::default();
+    for (&(i, _), parts) in items.iter().zip(parts) {
+        let mut stats = DecodeStats::default();
+        let mut summary = None;
+        for part in parts {
+            traffic.gathered.merge(part.gathered);
+            stats.merge(&part.stats);
+            summary = summary.or(part.summary);
+        }
+        if let Some(summary) = summary {
+            traffic
+                .inputs
+                .push(input_report(&paths[i], summary, &stats));
         }
     }
     traffic
@@ -327,6 +343,38 @@ fn read_captures_with(
 /// Whether `path` is read as a stream: standard input (`-`), a pipe, a FIFO, a device.
 fn is_stream(path: &Path) -> bool {
     path.as_os_str() == "-" || !std::fs::metadata(path).is_ok_and(|m| m.is_file())
+}
+
+/// Reads `path` into `sinks`, one per shard: a whole input straight into its one sink, a split
+/// one through one shared reading of the file (`capture::read_path_shared`), each shard on a
+/// thread of its own; only the first shard publishes progress. The sinks, and what reading gave.
+fn read_shards<'a>(
+    path: &Path,
+    mut sinks: Vec<Sharded<'a>>,
+    wait: std::time::Duration,
+    progress: Option<&Progress>,
+) -> (Vec<Sharded<'a>>, ReadSummary) {
+    if sinks.len() == 1 {
+        if let Some(sink) = sinks.pop() {
+            let (sink, summary) = read_into(path, sink, wait, progress);
+            return (vec![sink], summary);
+        }
+    }
+    let counting: Vec<_> = sinks
+        .into_iter()
+        .enumerate()
+        .map(|(k, inner)| Counting {
+            inner,
+            progress: progress.filter(|_| k == 0),
+            last: 0,
+        })
+        .collect();
+    let (counting, summary) = capture::read_path_shared(path, counting);
+    if let (Some(p), Some(first)) = (progress, counting.first()) {
+        p.done
+            .fetch_add(summary.bytes.saturating_sub(first.last), Ordering::Relaxed);
+    }
+    (counting.into_iter().map(|c| c.inner).collect(), summary)
 }
 
 /// A sink that publishes the bytes read to a progress display as it passes packets on.

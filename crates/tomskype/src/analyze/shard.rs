@@ -1,21 +1,29 @@
 //! When there are fewer capture files than threads, a large file (a regular, uncompressed pcap
 //! or pcapng of at least [`SPLIT_MIN_BYTES`]; see [`Inputs::split_min_bytes`]) is read by
-//! several workers at once, each owning one *shard* of its packets: every worker reads the
-//! whole file, but decodes and tracks (flow table, DNS pairing, TCP reassembly, fragments,
-//! tunnels, QUIC, Skype openings) only the frames of its shard. A frame's shard follows from
-//! the address pair of its first IP header, as a network card's symmetric receive-side scaling
-//! shards traffic among queues (and Zeek's and Suricata's clusters among workers):
-//! [`decode::shard_of`] hashes the pair, both orders alike, into one of 64 buckets (frames
-//! with no IP header found cheaply, such as ARP, unknown link types or damaged headers, into
-//! bucket 0), and the buckets are dealt to the shards by their weight in a sample of the file
-//! (8 MiB in 16 stretches), heaviest first to the lightest shard. A few address pairs often
-//! carry most packets: one carries a third of bench/make_capture.py's capture, and
-//! `hash mod 2` gave one shard 70% of its packets; dealt, the two shards take about half
-//! each. How buckets are dealt changes the balance, never the report. Each worker gathers its
-//! own table (`enrich::gather`), and the parts are merged in (file, shard) order with
-//! [`Gathered::merge`]. The price: every worker reads the whole file (the kernel's copy and
-//! the walk over the records, about a fifth of one thread's time), which bounds the gain
-//! (bench/RESULTS.md).
+//! several workers at once, each owning one *shard* of its packets: every worker walks every
+//! record of the file, but decodes and tracks (flow table, DNS pairing, TCP reassembly,
+//! fragments, tunnels, QUIC, Skype openings) only the frames of its shard. The file itself is
+//! read once for all of them (`capture::read_path_shared`: chunks of 1 MiB, read by whichever
+//! worker is ahead and walked in place by every one, at most 8 in flight). A frame's shard
+//! follows from the address pair of its first IP header, as a network card's symmetric
+//! receive-side scaling shards traffic among queues (and Zeek's and Suricata's clusters among
+//! workers): [`decode::shard_of`] hashes the pair, both orders alike, into one of 64 buckets
+//! (frames with no IP header found cheaply, such as ARP, unknown link types or damaged
+//! headers, into bucket 0), and the buckets are dealt to the shards by what they cost to track
+//! in a sample of the file (8 MiB in 16 stretches, see [`weigh`]), heaviest first to the
+//! lightest shard. A few address pairs often carry most packets: one carries a third of
+//! bench/make_capture.py's capture, and `hash mod 2` gave one shard 70% of its packets. How
+//! buckets are dealt changes the balance, never the report. Each worker gathers its own table
+//! (`enrich::gather`), and the parts are merged in (file, shard) order with
+//! [`Gathered::merge`]. The price: every worker walks every record and tests its shard, and
+//! the one behind walks bytes the other core brought in (bench/RESULTS.md).
+//!
+//! Tried and left out: one thread that reads the file, tracks its own shard and deals the
+//! others their packets in batches (so that each record is walked and tested once). It used
+//! less CPU on a busy machine, but on a quiet one the thread that tracked packets another core
+//! had just copied into its batches was slower than walking the shared chunks: `--threads 2`
+//! on the 1.6 GB capture took 1.32-1.54 s against 1.02-1.08 s (commits 82653e7 and f12c8c0,
+//! reverted).
 //!
 //! Why by address pair, and not by cutting the file into stretches of time: every piece of
 //! state the tracker keeps between packets lives inside one address pair. A flow (both
@@ -31,7 +39,7 @@
 //! question, reassembly without its start.
 //!
 //! Only shard 0 reports the file itself (format, packets, bytes, problems) and counts its
-//! bytes in [`Progress`]; the others read the same bytes and their summaries are dropped. The
+//! bytes in [`Progress`]; the others walk the same bytes and their summaries are dropped. The
 //! decode counts of the input are the sum of every shard's, so they equal one thread's. The
 //! report does not depend on the number of threads, with these known exceptions, all past a
 //! bound or at the edges of a timeout (the tests compare every sample and corpus capture read
@@ -59,10 +67,12 @@
 //! - a file that changes while the shards read it.
 
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use super::gather::Gatherer;
 use crate::capture::{self, Packet, PacketSink};
 use crate::decode;
+use crate::flow::Tracker;
 
 /// Buckets of address pairs the shards of a split input are made of ([`decode::shard_of`]
 /// into this many), so that a few busy pairs can be balanced (see [`balance`]). Also the most
@@ -72,6 +82,10 @@ const BUCKETS: usize = 64;
 /// Stretches of a split input read to weigh its buckets, and the bytes of each: 8 MiB in all.
 const SAMPLE_WINDOWS: u64 = 16;
 const SAMPLE_WINDOW_BYTES: u64 = 512 << 10;
+
+/// The most one packet of the sample counts for in [`weigh`]: far more than any packet takes
+/// to track, far less than a time slice another process took.
+const MAX_PACKET_NANOS: u64 = 50_000;
 
 /// One shard of an input: the frames whose bucket `owners` gives to `k` (of `n`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,10 +113,15 @@ impl Shard {
     }
 }
 
-/// How many packets of each bucket a sample of the input at `path` (`len` bytes) holds: its
+/// What each bucket costs to track, in a sample of the input at `path` (`len` bytes): its
 /// start (the file header, the interfaces described) and stretches spread over the rest, read
-/// as one capture (the readers find the next record past each seam). An estimate only: which
-/// shard a bucket goes to changes the balance, never the report.
+/// as one capture (the readers find the next record past each seam), tracked by one tracker as
+/// one thread would, timing each packet. Time, not packets: a packet of a bulk transfer costs
+/// far less than one that opens a flow or carries DNS, and dealing bench/make_capture.py's
+/// buckets by their packets gave one shard twice the tracking work of the other (`perf`: 10%
+/// against 5% of the samples in `Tracker::packet`). An estimate only: which shard a bucket
+/// goes to changes the balance, never the report. A packet timed at more than
+/// [`MAX_PACKET_NANOS`] (the thread was preempted) counts that much.
 pub(super) fn weigh(path: &Path, len: u64) -> [u64; BUCKETS] {
     use std::io::{Read, Seek, SeekFrom};
     let mut weights = [0u64; BUCKETS];
@@ -130,10 +149,15 @@ pub(super) fn weigh(path: &Path, len: u64) -> [u64; BUCKETS] {
             break;
         }
     }
+    let mut tracker = Tracker::new();
     capture::read_bytes(&sample, &mut |p: &Packet<'_>| {
         let bucket = decode::shard_of(p.link_type, p.data, BUCKETS as u32) as usize;
+        let start = Instant::now();
+        tracker.packet(p);
+        let nanos = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
         if let Some(w) = weights.get_mut(bucket) {
-            *w += 1;
+            // At least 1, so that a bucket seen counts as seen (see [`balance`]).
+            *w += nanos.clamp(1, MAX_PACKET_NANOS);
         }
     });
     weights
@@ -143,6 +167,7 @@ pub(super) fn weigh(path: &Path, len: u64) -> [u64; BUCKETS] {
 /// so far (ties to the lower bucket and shard), then the buckets the sample did not see, in
 /// turn. Busy address pairs are common (one pair carries a third of the packets of
 /// bench/make_capture.py's capture), and a plain `hash mod n` left 70% of them to one shard.
+/// The weights are those of [`weigh`], or any other measure of work.
 pub(super) fn balance(weights: &[u64; BUCKETS], n: u8) -> [u8; BUCKETS] {
     let mut owners = [0u8; BUCKETS];
     let mut load = vec![0u64; usize::from(n.max(1))];

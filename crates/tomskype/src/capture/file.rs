@@ -22,7 +22,7 @@ use super::stream::{self, Source, TimedStream};
 use super::{pcap, pcapng, CaptureFormat, PacketSink, ProblemKind, ReadSummary};
 
 /// The first two bytes of every gzip member.
-const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+pub(super) const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// One input to read: a path, or standard input.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -213,6 +213,12 @@ fn read_file<S: PacketSink>(mut file: File, len: u64, sink: &mut S) -> ReadSumma
     } else {
         read_input(&mut ReaderInput::new(&file, ProblemKind::Io), sink, false)
     };
+    check_shrink(&file, len, &mut summary);
+    summary
+}
+
+/// Adds a problem to `summary` when `file`, `len` bytes long when reading began, is shorter now.
+pub(super) fn check_shrink(file: &File, len: u64, summary: &mut ReadSummary) {
     if let Ok(now) = file.metadata().map(|m| m.len()) {
         if now < len {
             summary.problems.push(super::Problem {
@@ -226,7 +232,6 @@ fn read_file<S: PacketSink>(mut file: File, len: u64, sink: &mut S) -> ReadSumma
             });
         }
     }
-    summary
 }
 
 /// Reads a stream (a pipe, stdin, a file that cannot be mapped), gunzipping it if it starts
@@ -311,7 +316,11 @@ impl<R: BufRead> Read for Gunzip<R> {
 }
 
 /// Detects the format at the start of `input` and reads it.
-fn read_input<I: Input, S: PacketSink>(input: &mut I, sink: &mut S, gzip: bool) -> ReadSummary {
+pub(super) fn read_input<I: Input, S: PacketSink>(
+    input: &mut I,
+    sink: &mut S,
+    gzip: bool,
+) -> ReadSummary {
     let mut log = ProblemLog::default();
     let mut summary = ReadSummary {
         format: CaptureFormat::Unknown,
@@ -382,7 +391,7 @@ fn is_magic_prefix(head: &[u8]) -> bool {
 }
 
 /// A summary for an input that could not be read at all.
-fn failure(kind: ProblemKind, detail: String) -> ReadSummary {
+pub(super) fn failure(kind: ProblemKind, detail: String) -> ReadSummary {
     let mut log = ProblemLog::default();
     log.push(kind, None, None, detail);
     ReadSummary {

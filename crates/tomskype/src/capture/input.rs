@@ -3,7 +3,8 @@
 //! The pcap and pcapng readers are written once against [`Input`], a peek/consume window over
 //! the input, and run over two sources: a whole slice in memory ([`SliceInput`], zero copy),
 //! and any `Read` (a file, a pipe, stdin, a gzip stream) through a bounded buffer
-//! ([`ReaderInput`]) that grows only to hold the record being read. Files are not
+//! ([`ReaderInput`]) that grows only to hold the record being read; `shared.rs` adds a third,
+//! the chunks of a file read once for several walkers. Files are not
 //! memory-mapped: a file truncated while mapped kills the reader with SIGBUS, and plain reads
 //! cost little more (bench/RESULTS.md, "mmap or read()"). [`ProblemLog`] caps how many problems of one kind an
 //! input can report. Nothing here knows a file format.

@@ -14,6 +14,7 @@ pub mod iface;
 mod input;
 pub mod pcap;
 pub mod pcapng;
+mod shared;
 mod stream;
 pub mod write;
 
@@ -26,6 +27,7 @@ pub use file::{
     expand_inputs, looks_like_capture, plain_capture_len, read_bytes, read_path, read_path_waiting,
     InputItem, STREAM_WAIT,
 };
+pub use shared::read_path_shared;
 
 /// Link-layer header types (the `LINKTYPE_*` values of tcpdump.org), as numbers.
 pub mod linktype {
