@@ -86,6 +86,59 @@ fn sample_sets() -> Vec<Vec<PathBuf>> {
     sets
 }
 
+/// A file read in shards, each summarising (at every chance) and shedding (with a budget always
+/// exceeded) what it sees of a host on its own, gives every host the label, evidence,
+/// advisories and roles of one thread reading it whole without either. (What it lists of a
+/// host with a sign that was quiet in one shard may differ: docs in analyze/shard.rs.)
+#[test]
+fn summarising_in_shards_never_changes_a_verdict() {
+    use tomskype::analyze::{Budget, Keep, Memory};
+    fn always_over() -> usize {
+        usize::MAX
+    }
+    let a = common::analyzer();
+    let verdicts = |r: &tomskype::report::Report| -> Vec<String> {
+        r.hosts
+            .iter()
+            .map(|h| {
+                let v = serde_json::to_value(h).unwrap();
+                let part = |k: &str| v[k].to_string();
+                [
+                    part("address"),
+                    v["verdict"]["label"].to_string(),
+                    part("evidence"),
+                    part("advisories"),
+                    part("roles"),
+                ]
+                .join(" ")
+            })
+            .collect()
+    };
+    let mut files = 0;
+    for set in sample_sets() {
+        let all = tomskype::analyze::Inputs::expand(&set);
+        for path in &all.captures {
+            let mut inputs = tomskype::analyze::Inputs::expand(std::slice::from_ref(path));
+            let whole = a.report_with(inputs.read(&a, 1, None), 1, Keep::Signs);
+            inputs.split_min_bytes = Some(0);
+            for (threads, budget) in [(2, None), (3, Some(0))] {
+                inputs.memory = Memory {
+                    summarise_past: Some(0),
+                    budget: budget.map(|limit| Budget {
+                        limit,
+                        held: always_over,
+                    }),
+                };
+                let shed = a.report_with(inputs.read(&a, threads, None), 1, Keep::Signs);
+                assert_eq!(verdicts(&shed), verdicts(&whole), "{path:?} {threads}");
+                assert_eq!(shed.host_count(), whole.host_count(), "{path:?} {threads}");
+            }
+            files += 1;
+        }
+    }
+    assert!(files >= 19, "{files} files");
+}
+
 /// The report is the same whatever the number of threads reading the inputs and reporting the
 /// hosts: on every sample at once, and on the real corpus's nDPI captures (hundreds of hosts)
 /// when present.
