@@ -147,6 +147,10 @@ done
 
 # hosts JSON: the hosts of a report, keys sorted, to compare verdicts.
 hosts() { python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["hosts"], sort_keys=True))' "$1"; }
+# verdicts REPORT: each host's address, label, evidence, advisories and roles.
+verdicts() { python3 -c 'import json,sys; print(json.dumps([[h["address"], h["verdict"]["label"], h["evidence"], h["advisories"], h.get("roles")] for h in json.load(open(sys.argv[1]))["hosts"]], sort_keys=True))' "$1"; }
+# differing A B: how many hosts of A are not exactly as in B.
+differing() { python3 -c 'import json,sys; a, b = (json.load(open(p))["hosts"] for p in sys.argv[1:]); print(sum(x != y for x, y in zip(a, b)) + abs(len(a) - len(b)))' "$1" "$2"; }
 
 if [ "$skip_parallel" = 0 ]; then
     # Two copies (a second file, so the inputs are two), both in the page cache.
@@ -184,6 +188,10 @@ if [ "$skip_one_file" = 0 ]; then
     "$bin" analyze --geoip-db embedded --format json --all-hosts --threads 2 "$file" >"$work/o2.json"
     if [ "$(hosts "$work/o1.json")" = "$(hosts "$work/o2.json")" ]; then
         echo "verdicts: one file, --threads 1 and --threads 2 give identical hosts"
+    elif [ "$(verdicts "$work/o1.json")" = "$(verdicts "$work/o2.json")" ]; then
+        # The known exceptions of a split file (crates/tomskype/src/analyze/shard.rs): a flow
+        # seen through two tunnels, bounds per shard, quiet hosts summarised per shard.
+        echo "verdicts: one file, --threads 1 and --threads 2 give identical verdicts; $(differing "$work/o1.json" "$work/o2.json") host(s) differ in counts or listed endpoints (shard.rs's known exceptions)"
     else
         echo "verdicts: one file, --threads 1 and --threads 2 DIFFER" >&2
         echo "different" >"$work/verdicts"
