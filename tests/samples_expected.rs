@@ -86,6 +86,26 @@ fn sample_sets() -> Vec<Vec<PathBuf>> {
     sets
 }
 
+/// Each host's address, label, evidence, advisories and roles: what summarising and shedding
+/// must never change.
+fn verdicts(r: &tomskype::report::Report) -> Vec<String> {
+    r.hosts
+        .iter()
+        .map(|h| {
+            let v = serde_json::to_value(h).unwrap();
+            let part = |k: &str| v[k].to_string();
+            [
+                part("address"),
+                v["verdict"]["label"].to_string(),
+                part("evidence"),
+                part("advisories"),
+                part("roles"),
+            ]
+            .join(" ")
+        })
+        .collect()
+}
+
 /// A file read in shards, each summarising (at every chance) and shedding (with a budget always
 /// exceeded) what it sees of a host on its own, gives every host the label, evidence,
 /// advisories and roles of one thread reading it whole without either. (What it lists of a
@@ -97,23 +117,6 @@ fn summarising_in_shards_never_changes_a_verdict() {
         usize::MAX
     }
     let a = common::analyzer();
-    let verdicts = |r: &tomskype::report::Report| -> Vec<String> {
-        r.hosts
-            .iter()
-            .map(|h| {
-                let v = serde_json::to_value(h).unwrap();
-                let part = |k: &str| v[k].to_string();
-                [
-                    part("address"),
-                    v["verdict"]["label"].to_string(),
-                    part("evidence"),
-                    part("advisories"),
-                    part("roles"),
-                ]
-                .join(" ")
-            })
-            .collect()
-    };
     let mut files = 0;
     for set in sample_sets() {
         let all = tomskype::analyze::Inputs::expand(&set);
@@ -238,23 +241,6 @@ fn summarising_and_shedding_never_change_a_verdict() {
     for paths in sample_sets() {
         let mut inputs = tomskype::analyze::Inputs::expand(&paths);
         let whole = a.report_with(inputs.read(&a, 2, None), 2, Keep::Signs);
-        let verdicts = |r: &tomskype::report::Report| -> Vec<String> {
-            r.hosts
-                .iter()
-                .map(|h| {
-                    let v = serde_json::to_value(h).unwrap();
-                    let part = |k: &str| v[k].to_string();
-                    [
-                        part("address"),
-                        v["verdict"]["label"].to_string(),
-                        part("evidence"),
-                        part("advisories"),
-                        part("roles"),
-                    ]
-                    .join(" ")
-                })
-                .collect()
-        };
         for budget in [None, Some(0)] {
             inputs.memory = Memory {
                 summarise_past: Some(0),
