@@ -150,14 +150,14 @@ impl<'a> Gatherer<'a> {
     }
 
     /// Tells `on_change` the verdicts that change, at each sweep (once a minute of capture
-    /// time) unless looks grow costly (see [`super::watch`]): for a stream, which may run for
+    /// time) unless looks grow costly (see [`super::Told`]): for a stream, which may run for
     /// hours.
     pub fn tell_changes(mut self, on_change: OnChange) -> Self {
         self.on_change = Some(on_change);
         self
     }
 
-    /// Assesses the hosts as they stand, at time `at_ns` (see [`super::watch`]), handing
+    /// Assesses the hosts as they stand, at time `at_ns` (see [`super::Told`]), handing
     /// `changed` the verdicts that changed since the last look (or since the last sweep, when
     /// they are told there too).
     pub fn assess(&mut self, at_ns: i64, changed: &mut dyn FnMut(&super::Change)) -> Assessment {

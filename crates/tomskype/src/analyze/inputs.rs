@@ -42,7 +42,7 @@ pub struct Inputs {
     /// every file they can.
     pub split_min_bytes: Option<u64>,
     /// Where the verdicts that change while a stream (standard input, a pipe, a FIFO) is read
-    /// are told, once a minute of capture time ([`super::watch`]); files are not watched.
+    /// are told, once a minute of capture time ([`super::Told`]); files are not watched.
     pub on_change: Option<OnChange>,
 }
 
