@@ -460,7 +460,7 @@ pub fn plain_capture_len(path: &Path) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testcap::{gzip, pcap, Ng, Pkt};
+    use super::super::testcap::{capture, gzip, pcap, Ng, Pkt};
     use super::super::{Packet, Problem};
     use super::*;
     use proptest::prelude::*;
@@ -705,35 +705,6 @@ mod tests {
         want.push(InputItem::Path(missing));
         assert_eq!(items, want);
         assert_eq!(items[0].path(), Path::new("-"));
-    }
-
-    /// A pcap or pcapng capture of `sizes.len()` packets, mixing in skipped blocks.
-    fn capture(ng: bool, be: bool, sizes: &[usize]) -> Vec<u8> {
-        if !ng {
-            let pkts: Vec<Pkt> = sizes
-                .iter()
-                .enumerate()
-                .map(|(i, &n)| Pkt::new(i as u32, 1, vec![i as u8; n]))
-                .collect();
-            return pcap(be, false, 65535, 1, &pkts);
-        }
-        let mut b = Ng::new();
-        b.shb(be, 1, 0).idb(1, 0, &[]).idb(101, 0, &[(9, vec![9])]);
-        for (i, &n) in sizes.iter().enumerate() {
-            match i % 4 {
-                0 => b.epb(0, i as u64, &vec![i as u8; n], n as u32),
-                1 => b
-                    .epb(1, i as u64, &vec![i as u8; n], n as u32)
-                    .block(5, &[0; 12]),
-                2 => b.spb(&vec![i as u8; n], n as u32),
-                _ => b
-                    .shb(!be, 1, 0)
-                    .idb(1, 0, &[])
-                    .idb(101, 0, &[(9, vec![9])])
-                    .pb(0, i as u64, &vec![i as u8; n]),
-            };
-        }
-        b.bytes()
     }
 
     proptest! {

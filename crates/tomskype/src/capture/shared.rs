@@ -417,7 +417,7 @@ fn each_alone<S: PacketSink + Send>(path: &Path, mut sinks: Vec<S>) -> (Vec<S>, 
 
 #[cfg(test)]
 pub(super) mod tests {
-    use super::super::testcap::{pcap, Ng, Pkt};
+    use super::super::testcap::capture;
     use super::super::{read_bytes, Packet};
     use super::*;
     use proptest::prelude::*;
@@ -434,30 +434,6 @@ pub(super) mod tests {
             self.0
                 .push((p.number, p.offset, p.ts_nanos, p.link_type, p.orig_len, d));
         }
-    }
-
-    /// A pcap or pcapng capture of `sizes.len()` packets.
-    fn capture(ng: bool, sizes: &[usize]) -> Vec<u8> {
-        if !ng {
-            let pkts: Vec<Pkt> = sizes
-                .iter()
-                .enumerate()
-                .map(|(i, &n)| Pkt::new(i as u32, 1, vec![i as u8; n]))
-                .collect();
-            return pcap(false, false, 65535, 1, &pkts);
-        }
-        let mut b = Ng::new();
-        b.shb(false, 1, 0).idb(1, 0, &[]);
-        for (i, &n) in sizes.iter().enumerate() {
-            match i % 3 {
-                0 => b.epb(0, i as u64, &vec![i as u8; n], n as u32),
-                1 => b.spb(&vec![i as u8; n], n as u32),
-                _ => b
-                    .block(5, &[0; 12])
-                    .epb(0, i as u64, &vec![i as u8; n], n as u32),
-            };
-        }
-        b.bytes()
     }
 
     /// Every walker of a shared read of `bytes` (in `chunk`-byte chunks, `in_flight` at most)
@@ -496,14 +472,14 @@ pub(super) mod tests {
     fn large_records_straddle_many_chunks() {
         let sizes = [5000, 1, 0, 70_000, 3, 65_535, 17];
         for ng in [false, true] {
-            let bytes = capture(ng, &sizes);
+            let bytes = capture(ng, false, &sizes);
             same_as_alone(&bytes, 2, 1000, 2);
             same_as_alone(&bytes, 3, 7, 1);
             same_as_alone(&bytes, 1, 4096, 4);
         }
         // Damaged: a record that claims too many bytes makes the reader scan ahead in steps
         // larger than a chunk.
-        let mut bytes = capture(false, &[100; 50]);
+        let mut bytes = capture(false, false, &[100; 50]);
         bytes[24 + 8..24 + 12].copy_from_slice(&u32::MAX.to_le_bytes());
         same_as_alone(&bytes, 2, 333, 3);
         same_as_alone(&[], 2, 16, 2);
@@ -512,7 +488,7 @@ pub(super) mod tests {
 
     #[test]
     fn chunks_in_flight_stay_bounded() {
-        let bytes = capture(false, &[1000; 400]);
+        let bytes = capture(false, false, &[1000; 400]);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.pcap");
         std::fs::write(&path, &bytes).unwrap();
@@ -556,7 +532,7 @@ pub(super) mod tests {
 
     #[test]
     fn a_walker_that_stops_early_holds_no_one_up() {
-        let bytes = capture(false, &[1000; 100]);
+        let bytes = capture(false, false, &[1000; 100]);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.pcap");
         std::fs::write(&path, &bytes).unwrap();
@@ -586,7 +562,7 @@ pub(super) mod tests {
             chunk in 1usize..200,
             in_flight in 1usize..4,
         ) {
-            let full = capture(ng, &sizes);
+            let full = capture(ng, false, &sizes);
             let cut = cut.index(full.len() + 1);
             same_as_alone(&full[..cut], walkers, chunk, in_flight);
         }

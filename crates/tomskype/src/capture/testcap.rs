@@ -168,3 +168,32 @@ pub(crate) fn gzip(data: &[u8]) -> Vec<u8> {
     enc.write_all(data).unwrap();
     enc.finish().unwrap()
 }
+
+/// A pcap or pcapng capture of `sizes.len()` packets, mixing in skipped blocks.
+pub(crate) fn capture(ng: bool, be: bool, sizes: &[usize]) -> Vec<u8> {
+    if !ng {
+        let pkts: Vec<Pkt> = sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| Pkt::new(i as u32, 1, vec![i as u8; n]))
+            .collect();
+        return pcap(be, false, 65535, 1, &pkts);
+    }
+    let mut b = Ng::new();
+    b.shb(be, 1, 0).idb(1, 0, &[]).idb(101, 0, &[(9, vec![9])]);
+    for (i, &n) in sizes.iter().enumerate() {
+        match i % 4 {
+            0 => b.epb(0, i as u64, &vec![i as u8; n], n as u32),
+            1 => b
+                .epb(1, i as u64, &vec![i as u8; n], n as u32)
+                .block(5, &[0; 12]),
+            2 => b.spb(&vec![i as u8; n], n as u32),
+            _ => b
+                .shb(!be, 1, 0)
+                .idb(1, 0, &[])
+                .idb(101, 0, &[(9, vec![9])])
+                .pb(0, i as u64, &vec![i as u8; n]),
+        };
+    }
+    b.bytes()
+}
