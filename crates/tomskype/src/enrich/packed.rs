@@ -397,30 +397,33 @@ mod tests {
         m.into_iter().collect()
     }
 
+    type Entries<K> = Vec<(K, Summary)>;
+
+    /// `entries` made sorted and unique by key, packed and read back: (read back, entries).
+    fn round_trip<K: Key>(mut entries: Entries<K>) -> (Entries<K>, Entries<K>) {
+        entries.sort_by_key(|e| e.0);
+        entries.dedup_by_key(|e| e.0);
+        let block = pack(&entries);
+        let mut back = Vec::new();
+        unpack(&block, &mut back);
+        (back, entries)
+    }
+
     proptest! {
         #[test]
         fn a_block_reads_back_as_written_v4(
-            mut entries in prop::collection::vec((any::<u32>(), summary()), 1..300),
+            entries in prop::collection::vec((any::<u32>(), summary()), 1..300),
         ) {
-            entries.sort_by_key(|e| e.0);
-            entries.dedup_by_key(|e| e.0);
-            let block = pack(&entries);
-            let mut back = Vec::new();
-            unpack(&block, &mut back);
+            let (back, entries) = round_trip(entries);
             prop_assert_eq!(back, entries);
         }
 
         #[test]
         fn a_block_reads_back_as_written_v6(
-            mut entries in prop::collection::vec((any::<u128>(), summary()), 1..300),
+            entries in prop::collection::vec((any::<u128>(), summary()), 1..300),
         ) {
-            let mut entries: Vec<(Ipv6Addr, Summary)> =
-                entries.drain(..).map(|(k, s)| (Ipv6Addr::from(k), s)).collect();
-            entries.sort_by_key(|e| e.0);
-            entries.dedup_by_key(|e| e.0);
-            let block = pack(&entries);
-            let mut back = Vec::new();
-            unpack(&block, &mut back);
+            let entries = entries.into_iter().map(|(k, s)| (Ipv6Addr::from(k), s)).collect();
+            let (back, entries) = round_trip(entries);
             prop_assert_eq!(back, entries);
         }
 
