@@ -120,16 +120,22 @@ done
 
 OPTS=(--format json --local-net 192.0.2.0/24 --indicators "$INDICATORS" --geoip-db embedded --color never)
 
-# 1. The sender binds its socket, then waits for the capture's packet socket to appear in the
-#    namespace (and 0.3 s more) before sending; it keeps its socket 4 s after that.
-in_ns timeout 30 python3 "$SENDER" "$B" 02:00:00:00:00:01 "$TMP/ready" 0.3 4 &
-SENDER_PID=$!
-for _ in $(seq 100); do
-    [[ -s $TMP/ready ]] && break
-    sleep 0.1
-done
-[[ -s $TMP/ready ]] || fail "the sender did not start"
-PY_PID=$(head -n1 "$TMP/ready")
+# start_sender READY: the sender binds its socket, then waits for the capture's packet socket
+# to appear in the namespace (and 0.3 s more) before sending; it keeps its socket 4 s after
+# that. Sets SENDER_PID, and PY_PID (what it wrote to READY: its process id).
+start_sender() {
+    in_ns timeout 30 python3 "$SENDER" "$B" 02:00:00:00:00:01 "$1" 0.3 4 &
+    SENDER_PID=$!
+    for _ in $(seq 100); do
+        [[ -s $1 ]] && break
+        sleep 0.1
+    done
+    [[ -s $1 ]] || fail "the sender did not start"
+    PY_PID=$(head -n1 "$1")
+}
+
+# 1. A capture while the sender sends.
+start_sender "$TMP/ready"
 
 set +e
 in_ns timeout 30 "$TOMSKYPE" live --interface "$A" --duration 4 --write "$TMP/live.pcap" "${OPTS[@]}" \
@@ -167,13 +173,9 @@ grep -q "does-not-exist" "$TMP/bad.err" && grep -q "$A" "$TMP/bad.err" && grep -
     fail "the error does not list the interfaces: $(cat "$TMP/bad.err")"
 
 # 5. JSON lines: the verdict told as it changes, then the report's lines.
-in_ns timeout 30 python3 "$SENDER" "$B" 02:00:00:00:00:01 "$TMP/ready2" 0.3 4 &
-SENDER_PID=$!
-for _ in $(seq 100); do
-    [[ -s $TMP/ready2 ]] && break
-    sleep 0.1
-done
-[[ -s $TMP/ready2 ]] || fail "the sender did not start again"
+FIRST_PY_PID=$PY_PID
+start_sender "$TMP/ready2"
+PY_PID=$FIRST_PY_PID
 JSONL_OPTS=("${OPTS[@]}")
 JSONL_OPTS[1]=jsonl
 set +e
