@@ -205,6 +205,15 @@ mod tests {
         s.parse().unwrap()
     }
 
+    /// The shipped knowledge, 192.0.2.0/24 local.
+    fn analyzer() -> Analyzer {
+        Analyzer {
+            geoip: GeoIp::embedded().unwrap(),
+            indicators: IndicatorSet::embedded().unwrap(),
+            local: LocalNets::new(vec!["192.0.2.0/24".parse().unwrap()]),
+        }
+    }
+
     /// The TOM-Skype login beacon of 192.0.2.2 (Villeneuve's description: the host, the
     /// script, the login id and the 32-digit code).
     fn beacon(t: &mut FlowTable, ts: i64) {
@@ -228,11 +237,7 @@ mod tests {
 
     #[test]
     fn assess_finds_the_tom_skype_host_among_others_and_tells_it_once() {
-        let analyzer = Analyzer {
-            geoip: GeoIp::embedded().unwrap(),
-            indicators: IndicatorSet::embedded().unwrap(),
-            local: LocalNets::new(vec!["192.0.2.0/24".parse().unwrap()]),
-        };
+        let analyzer = analyzer();
         let ctx = analyzer.context();
         let mut gathered = Gathered::default();
         let mut t = FlowTable::default();
@@ -276,11 +281,7 @@ mod tests {
 
     #[test]
     fn the_flows_that_ended_count_with_those_still_going() {
-        let analyzer = Analyzer {
-            geoip: GeoIp::embedded().unwrap(),
-            indicators: IndicatorSet::embedded().unwrap(),
-            local: LocalNets::new(vec!["192.0.2.0/24".parse().unwrap()]),
-        };
+        let analyzer = analyzer();
         let ctx = analyzer.context();
         let mut t = FlowTable::default();
         beacon(&mut t, 5);
