@@ -197,19 +197,9 @@ fn run(cli: Cli, m: &Messages) -> Result<ExitCode, Box<Failure>> {
             inputs.stream_wait = Some(stream_wait);
             inputs.memory = memory(&args.memory, &args.report);
             // Verdicts told as they change while a stream is read, before the report.
-            let streams = inputs
-                .captures
-                .iter()
-                .any(|p| p.as_os_str() == "-" || !p.is_file());
-            let telling = args.report.format == ReportFormat::Jsonl && streams;
+            let telling = args.report.format == ReportFormat::Jsonl && inputs.has_streams();
             if telling {
-                let mut stdout = io::stdout().lock();
-                report::json::write_header(
-                    &analyzer.indicators.info(),
-                    analyzer.geoip.info(),
-                    &mut stdout,
-                )?;
-                stdout.flush()?;
+                write_jsonl_header(&analyzer)?;
                 inputs.on_change = Some(tomskype::analyze::OnChange(std::sync::Arc::new(
                     |c: &tomskype::analyze::Change| tell_change(c),
                 )));
@@ -315,6 +305,18 @@ pub(crate) fn memory(args: &cli::MemoryArgs, report: &ReportArgs) -> tomskype::a
             held: alloc::held,
         }),
     }
+}
+
+/// Writes the header line of `--format jsonl` on stdout before reading, when verdicts are told
+/// as they change (the report's lines then follow without it).
+pub(crate) fn write_jsonl_header(analyzer: &tomskype::analyze::Analyzer) -> io::Result<()> {
+    let mut stdout = io::stdout().lock();
+    report::json::write_header(
+        &analyzer.indicators.info(),
+        analyzer.geoip.info(),
+        &mut stdout,
+    )?;
+    stdout.flush()
 }
 
 /// Writes a verdict that changed as a JSON line on stdout (`--format jsonl` while a stream or

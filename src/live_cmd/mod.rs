@@ -71,15 +71,7 @@ pub fn live(args: LiveArgs, m: &Messages) -> Result<ExitCode, Box<Failure>> {
         memory: crate::memory(&args.memory, &args.report),
     };
     if telling {
-        let mut stdout = io::stdout().lock();
-        let header = tomskype::report::json::write_header(
-            &analyzer.indicators.info(),
-            analyzer.geoip.info(),
-            &mut stdout,
-        );
-        if let Err(e) = header.and_then(|()| stdout.flush()) {
-            return Err(Box::new(Failure::from(e)));
-        }
+        crate::write_jsonl_header(&analyzer)?;
     }
     if let Err(e) = ctrlc::set_handler(|| STOP.store(true, Ordering::Relaxed)) {
         let reason = safe_string(&e.to_string());

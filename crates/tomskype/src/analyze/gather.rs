@@ -215,16 +215,10 @@ impl<'a> Gatherer<'a> {
             fold_batch(gathered, ended, table, memory, ctx);
         });
         self.forget_quiet_names();
-        if let Some(tell) = &self.on_change {
-            // A last look, at the last packet's time: every verdict the report will give has
-            // been told as a change, however the looks were paced.
-            let table = self.tracker.table();
-            let at = table.last_ns.unwrap_or(0);
-            self.told
-                .assess(&mut self.gathered, table, self.ctx, at, false, &mut |c| {
-                    (tell.0)(c)
-                });
-        }
+        // A last look, at the last packet's time: every verdict the report will give has been
+        // told as a change, however the looks were paced.
+        let last = self.tracker.table().last_ns.unwrap_or(0);
+        self.tell_changes_at(last);
         let (table, stats) = self.tracker.into_parts();
         let mut gathered = self.gathered;
         gathered.merge(enrich::gather_owned(table, self.ctx));
@@ -255,14 +249,21 @@ impl<'a> Gatherer<'a> {
         if self.memory.budget.is_some() {
             self.check_budget();
         }
-        if let Some(tell) = self.on_change.as_ref().filter(|_| self.pace.due()) {
+        if self.on_change.is_some() && self.pace.due() {
             let start = std::time::Instant::now();
+            self.tell_changes_at(ts);
+            self.pace.looked(start);
+        }
+    }
+
+    /// Tells `on_change` (if there is one) the verdicts that changed, as of capture time `at`.
+    fn tell_changes_at(&mut self, at: i64) {
+        if let Some(tell) = &self.on_change {
             let table = self.tracker.table();
             self.told
-                .assess(&mut self.gathered, table, self.ctx, ts, false, &mut |c| {
+                .assess(&mut self.gathered, table, self.ctx, at, false, &mut |c| {
                     (tell.0)(c)
                 });
-            self.pace.looked(start);
         }
     }
 }

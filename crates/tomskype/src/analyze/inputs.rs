@@ -90,6 +90,12 @@ impl Inputs {
         inputs
     }
 
+    /// Whether a capture among the inputs is read as a stream (standard input, a pipe, a
+    /// FIFO): the ones [`Inputs::on_change`] is told of.
+    pub fn has_streams(&self) -> bool {
+        self.captures.iter().any(|p| is_stream(p))
+    }
+
     /// Total size of the inputs in bytes, as far as known (for progress).
     pub fn total_bytes(&self) -> u64 {
         self.captures
