@@ -139,13 +139,18 @@ impl Inputs {
                     table.take_all(SWEEP_BATCH, |ended, table| {
                         fold_batch(&mut gathered, ended, table, memory, &ctx);
                     });
-                    // Past the budget: every quiet host summarised (the flows are all out).
-                    if keeper.due() {
+                    // Past the budget: every quiet host summarised (the flows are all out), and
+                    // what it holds looked at once their answers are forgotten, as a capture's
+                    // gatherer does.
+                    let due = keeper.due();
+                    if due {
                         gathered.shed.times += 1;
                         gathered.compact(Some(table), &ctx);
-                        keeper.settle(&mut gathered.shed);
                     }
                     gathered.forget_quiet_names(table, &ctx);
+                    if due {
+                        keeper.settle(&mut gathered.shed);
+                    }
                 },
             );
             gathered.merge(enrich::gather_owned(table, &ctx));
