@@ -132,12 +132,10 @@ pub fn write_change(
     out.flush()
 }
 
-/// One line, written whole.
+/// One line and its newline.
 fn write_line(out: &mut dyn Write, line: &Line<'_>) -> io::Result<()> {
-    let mut buf = Vec::with_capacity(1 << 10);
-    crate::textsafe::write_json_compact(&mut buf, line)?;
-    buf.push(b'\n');
-    out.write_all(&buf)
+    crate::textsafe::write_json_compact(&mut *out, line)?;
+    out.write_all(b"\n")
 }
 
 /// Writes `report` as JSON lines: a header (unless `header` says it was written already, by
@@ -168,8 +166,7 @@ pub fn write_lines(
         .chain(v.hosts.iter().map(|h| Line::Host(h)))
         .chain(std::iter::once(footer));
     for line in lines {
-        crate::textsafe::write_json_compact(&mut buf, &line)?;
-        buf.write_all(b"\n")?;
+        write_line(&mut buf, &line)?;
     }
     buf.flush()
 }
