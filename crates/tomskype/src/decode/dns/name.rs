@@ -110,19 +110,23 @@ pub(super) fn read_name(msg: &[u8], start: usize, name: &mut String) -> Result<u
 
 /// Appends one label in presentation form (lowercase, `\DDD` for unprintable bytes).
 fn push_label(name: &mut String, label: &[u8]) {
-    // Nearly every label is plain printable ASCII: copied and lowercased in one go.
-    if label
-        .iter()
-        .all(|&b| matches!(b, b'!'..=b'~') && b != b'.' && b != b'\\')
-    {
-        if let Ok(text) = std::str::from_utf8(label) {
-            let from = name.len();
-            name.push_str(text);
-            if let Some(added) = name.get_mut(from..) {
-                added.make_ascii_lowercase();
-            }
-            return;
+    // Nearly every label is plain printable ASCII: pushed lowercased in one pass, with no
+    // UTF-8 check of bytes already known to be ASCII (that check was a quarter of the cost of
+    // reading a name: `valgrind --tool=callgrind`, bench/RESULTS.md "DNS names").
+    // The test reads every byte (no early exit), so that it is vectorised.
+    let plain = label.iter().fold(true, |plain, &b| {
+        plain & (matches!(b, b'!'..=b'~') & (b != b'.') & (b != b'\\'))
+    });
+    if plain {
+        // SAFETY: every byte of `label` is in b'!'..=b'~' (tested just above), so it is ASCII,
+        // and ASCII bytes alone are valid UTF-8.
+        let text = unsafe { std::str::from_utf8_unchecked(label) };
+        let from = name.len();
+        name.push_str(text);
+        if let Some(added) = name.get_mut(from..) {
+            added.make_ascii_lowercase();
         }
+        return;
     }
     for &b in label {
         match b {
@@ -309,5 +313,27 @@ mod tests {
         m[12 + 4 * 63] = 2;
         m.insert(12 + 4 * 63 + 1, b'c');
         assert!(matches!(parse(&m), Err(DnsError::BadName { .. })));
+    }
+
+    proptest::proptest! {
+        /// The one-pass copy of plain labels writes what the byte-by-byte form writes, for any
+        /// bytes (after any name already there).
+        #[test]
+        fn labels_read_as_byte_by_byte(
+            before in "[a-z.]{0,8}",
+            label in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+        ) {
+            let mut fast = before.clone();
+            push_label(&mut fast, &label);
+            let mut slow = before;
+            for &b in &label {
+                match b {
+                    b'.' | b'\\' => slow.push_str(&format!("\\{}", char::from(b))),
+                    b'!'..=b'~' => slow.push(char::from(b.to_ascii_lowercase())),
+                    _ => slow.push_str(&format!("\\{b:03}")),
+                }
+            }
+            proptest::prop_assert_eq!(fast, slow);
+        }
     }
 }
