@@ -12,7 +12,7 @@
 //!   memory for a packet's index word and flow while it decodes the next packets, instead of
 //!   waiting for each cache miss in turn.
 //!
-//! Flows leave the map only in bulk ([`FlowMap::extract_into`], when they have been idle long
+//! Flows leave the map only in bulk ([`FlowMap::remove_at`], when they have been idle long
 //! enough): the survivors keep their order, and the index is rebuilt for them.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -153,27 +153,40 @@ impl FlowMap {
         v4.chain(v6)
     }
 
-    /// The flows of [`FlowMap::iter`] from the `from`th on (0 for all of them).
-    pub fn iter_from(&self, from: usize) -> impl Iterator<Item = (FlowKey, Flow)> + '_ {
-        let (v4, v6) = (&self.v4.slots, &self.v6.slots);
-        let v4 = v4[from.min(v4.len())..].iter();
-        let v6 = v6[from.saturating_sub(self.v4.slots.len()).min(v6.len())..].iter();
-        let v4 = v4.map(|s| (s.key(), s.flow()));
-        let v6 = v6.map(|s| (s.key(), s.flow()));
-        v4.chain(v6)
+    /// The positions, in the order of [`FlowMap::iter`], of the flows `done` says are over,
+    /// added to `out`. `done` is given a flow's IP protocol and the time of its last packet:
+    /// all the sweeps of a capture ask (`FlowTable::take_idle`), so that a sweep reads two
+    /// fields of each flow and makes nothing for the flows that go on.
+    pub fn positions_where(&self, mut done: impl FnMut(u8, i64) -> bool, out: &mut Vec<usize>) {
+        let n4 = self.v4.slots.len();
+        let v4 = self.v4.slots.iter().enumerate().map(|(i, s)| (i, s.proto, s.last_ns));
+        let v6 = self.v6.slots.iter().enumerate().map(|(i, s)| (n4 + i, s.proto, s.last_ns));
+        out.extend(v4.chain(v6).filter(|&(_, proto, last)| done(proto, last)).map(|(i, ..)| i));
     }
 
-    /// Removes every flow `done` says is finished, handing each to `take` as it goes (no list
-    /// of them all is made): IPv4 ones first, each family in the order first seen; the others
-    /// keep their order. The index is rebuilt (and shrunk, so that the memory of a past burst of
-    /// flows is given back): a cost in the number of flows left, paid once per call.
-    pub fn extract_into(
-        &mut self,
-        mut done: impl FnMut(&FlowKey, &Flow) -> bool,
-        mut take: impl FnMut(FlowKey, Flow),
-    ) {
-        self.v4.extract_if(&mut done, &mut take);
-        self.v6.extract_if(&mut done, &mut take);
+    /// The flow at position `pos` of [`FlowMap::iter`]'s order.
+    pub fn at(&self, pos: usize) -> Option<(FlowKey, Flow)> {
+        match pos.checked_sub(self.v4.slots.len()) {
+            None => self.v4.slots.get(pos).map(|s| (s.key(), s.flow())),
+            Some(i) => self.v6.slots.get(i).map(|s| (s.key(), s.flow())),
+        }
+    }
+
+    /// Removes the flows at `positions` (of [`FlowMap::iter`]'s order, ascending, as
+    /// [`FlowMap::positions_where`] gives them); the others keep their order. The index is
+    /// rebuilt (and shrunk, so that the memory of a past burst of flows is given back): a cost
+    /// in the number of flows left, paid once per call that removes any.
+    pub fn remove_at(&mut self, positions: &[usize]) {
+        let n4 = self.v4.slots.len();
+        let split = positions.partition_point(|&p| p < n4);
+        self.v4.remove_at(positions[..split].iter().copied());
+        self.v6.remove_at(positions[split..].iter().map(|&p| p - n4));
+    }
+
+    /// Removes every flow.
+    pub fn clear(&mut self) {
+        self.v4 = Store::default();
+        self.v6 = Store::default();
     }
 
     /// Every flow key, in the order of [`FlowMap::iter`].
@@ -539,25 +552,22 @@ impl<A: Addr> Store<A> {
         crate::hints::huge_pages(&self.slots);
     }
 
-    /// Hands the flows `done` says are finished to `take`, in order; see
-    /// [`FlowMap::extract_into`].
-    fn extract_if(
-        &mut self,
-        done: &mut impl FnMut(&FlowKey, &Flow) -> bool,
-        take: &mut impl FnMut(FlowKey, Flow),
-    ) {
-        let before = self.slots.len();
-        self.slots.retain(|slot| {
-            let (key, flow) = (slot.key(), slot.flow());
-            let finished = done(&key, &flow);
-            if finished {
-                take(key, flow);
-            }
-            !finished
-        });
-        if self.slots.len() == before {
+    /// Removes the slots at `gone` (ascending); see [`FlowMap::remove_at`].
+    fn remove_at(&mut self, gone: impl Iterator<Item = usize>) {
+        let mut gone = gone.peekable();
+        let Some(&first) = gone.peek() else {
             return;
+        };
+        // Each slot after the first gone moves down over the gaps, in order.
+        let mut kept = first;
+        for at in first..self.slots.len() {
+            if gone.next_if_eq(&at).is_some() {
+                continue;
+            }
+            self.slots[kept] = self.slots[at];
+            kept += 1;
         }
+        self.slots.truncate(kept);
         if self.slots.capacity() > 4 * self.slots.len().max(64) {
             self.slots.shrink_to(2 * self.slots.len());
         }
@@ -718,7 +728,10 @@ mod tests {
                 if op == 0 {
                     let before: Vec<FlowKey> = m.keys().collect();
                     let mut gone = Vec::new();
-                    m.extract_into(|_, f| f.last_ns < ts, |k, f| gone.push((k, f)));
+                    let mut at = Vec::new();
+                    m.positions_where(|_, last| last < ts, &mut at);
+                    gone.extend(at.iter().map(|&p| m.at(p).unwrap()));
+                    m.remove_at(&at);
                     let mut want: Vec<(FlowKey, Flow)> =
                         model.iter().filter(|(_, f)| f.last_ns < ts).map(|(k, f)| (*k, *f)).collect();
                     model.retain(|_, f| f.last_ns >= ts);

@@ -176,7 +176,7 @@ impl FlowTable {
     /// flows (DNS answers and questions per client, resolvers, programs) stays.
     pub fn take_idle(&mut self, now: i64, batch: usize, each: impl FnMut(&[Ended], &FlowTable)) {
         self.take_if(
-            |key, flow| now.saturating_sub(flow.last_ns) > idle_timeout(key.proto),
+            Some(&|proto, last_ns: i64| now.saturating_sub(last_ns) > idle_timeout(proto)),
             batch,
             each,
         );
@@ -185,7 +185,7 @@ impl FlowTable {
     /// Takes out every flow, with its names (at the end of an input: see
     /// [`FlowTable::take_idle`]).
     pub fn take_all(&mut self, batch: usize, each: impl FnMut(&[Ended], &FlowTable)) {
-        self.take_if(|_, _| true, batch, each);
+        self.take_if(None, batch, each);
     }
 
     /// Takes out the half of the flows silent for longest (all with the same last time as the
@@ -199,46 +199,52 @@ impl FlowTable {
         let middle = last.len() / 2;
         let (_, &mut cut, _) = last.select_nth_unstable(middle);
         drop(last);
-        self.take_if(|_, flow| flow.last_ns <= cut, batch, each);
+        self.take_if(Some(&|_, last_ns| last_ns <= cut), batch, each);
     }
 
-    /// Takes out the flows `done` says are over, with their names, handing them to `each`
-    /// `batch` at a time, in the order of [`FlowMap::iter`] (see [`FlowTable::take_idle`]).
-    /// After the last batch they leave the flow map, `done` saying again which (it must
-    /// answer the same for a flow both times).
+    /// Takes out the flows `done` says are over (every flow for `None`), given each one's IP
+    /// protocol and last time, with their names, handing them to `each` `batch` at a time, in
+    /// the order of [`FlowMap::iter`] (see [`FlowTable::take_idle`]); after the last batch they
+    /// leave the flow map. What is listed meanwhile is the positions of the flows taken, not
+    /// the flows: 8 bytes each.
     fn take_if(
         &mut self,
-        done: impl Fn(&FlowKey, &Flow) -> bool,
+        done: Option<&dyn Fn(u8, i64) -> bool>,
         batch: usize,
         mut each: impl FnMut(&[Ended], &FlowTable),
     ) {
         let batch = batch.max(1);
-        let mut ended = Vec::new();
-        let mut at = 0;
-        loop {
-            for (key, flow) in self.flows.iter_from(at) {
-                at += 1;
-                if done(&key, &flow) {
-                    ended.push(Ended {
+        let mut gone = Vec::new();
+        if let Some(done) = done {
+            self.flows.positions_where(done, &mut gone);
+            if gone.is_empty() {
+                return;
+            }
+        }
+        let (all, total) = match done {
+            None => (true, self.flows.len()),
+            Some(_) => (false, gone.len()),
+        };
+        let mut ended = Vec::with_capacity(batch.min(total));
+        for start in (0..total).step_by(batch) {
+            let positions = start..(start + batch).min(total);
+            ended.extend(
+                positions
+                    .filter_map(|i| self.flows.at(if all { i } else { gone[i] }))
+                    .map(|(key, flow)| Ended {
+                        facts: self.facts.remove(&key).map(Box::new),
                         key,
                         flow,
-                        facts: None,
-                    });
-                    if ended.len() == batch {
-                        break;
-                    }
-                }
-            }
-            if ended.is_empty() {
-                break;
-            }
-            for e in &mut ended {
-                e.facts = self.facts.remove(&e.key).map(Box::new);
-            }
+                    }),
+            );
             each(&ended, self);
             ended.clear();
         }
-        self.flows.extract_into(done, |_, _| {});
+        if all {
+            self.flows.clear();
+        } else {
+            self.flows.remove_at(&gone);
+        }
         if self.facts.capacity() > 4 * self.facts.len().max(1024) {
             self.facts.shrink_to(2 * self.facts.len());
         }
