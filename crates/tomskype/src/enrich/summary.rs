@@ -142,6 +142,24 @@ impl Gathered {
     /// whose stores are not in this yet) and of this. Hosts found to have something keep it
     /// known, so that they are not looked at again.
     pub fn compact(&mut self, table: Option<&FlowTable>, ctx: &Context<'_>) {
+        for addr in self.fresh_quiet(table, ctx) {
+            if let Some(h) = self.hosts.remove(&addr) {
+                self.summaries.add(addr, &Summary::of(&h));
+                if table.is_some_and(|t| t.queries.contains_key(&addr)) {
+                    // The table's answers to it are for [`Gathered::forget_quiet_names`]: to a
+                    // host that asked (those to one that never asked, unsolicited, stay; the
+                    // list stays as short as the hosts that look names up).
+                    self.forget.push(addr);
+                }
+            }
+        }
+    }
+
+    /// The hosts gathered whole since the last call (or [`Gathered::compact`]) that have
+    /// nothing an indicator could match ([`Gathered::may_have_sign`], reading `table` as it
+    /// does), still in this; those found to have something keep it known, so that they are not
+    /// looked at again.
+    pub(super) fn fresh_quiet(&mut self, table: Option<&FlowTable>, ctx: &Context<'_>) -> Vec<IpAddr> {
         let mut quiet = Vec::new();
         for addr in std::mem::take(&mut self.fresh) {
             let Some(h) = self.hosts.get(&addr) else {
@@ -155,17 +173,7 @@ impl Gathered {
                 quiet.push(addr);
             }
         }
-        for addr in quiet {
-            if let Some(h) = self.hosts.remove(&addr) {
-                self.summaries.add(addr, &Summary::of(&h));
-                if table.is_some_and(|t| t.queries.contains_key(&addr)) {
-                    // The table's answers to it are for [`Gathered::forget_quiet_names`]: to a
-                    // host that asked (those to one that never asked, unsolicited, stay; the
-                    // list stays as short as the hosts that look names up).
-                    self.forget.push(addr);
-                }
-            }
-        }
+        quiet
     }
 
     /// Forgets, in `table`'s DNS answers, what the hosts summarised since the last call were

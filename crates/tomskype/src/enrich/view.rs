@@ -54,9 +54,11 @@ where
 ///
 /// Summarised hosts ([`Gathered::compact`]) join the host they became again; one whose DNS
 /// questions may match an indicator is viewed with its counters alone; the others have no sign
-/// at all: with `quiet`, they are handed to it (in no order) instead of being viewed.
+/// at all: with `quiet`, they are handed to it (in no order) instead of being viewed, and so
+/// are the hosts gathered whole since summarising last looked that it would have summarised
+/// (a capture too small to summarise hands over all its hosts with nothing to match).
 pub fn hosts_fold<'s, A, F>(
-    gathered: Gathered,
+    mut gathered: Gathered,
     ctx: &Context<'s>,
     threads: usize,
     mut quiet: Option<&mut dyn FnMut(IpAddr)>,
@@ -66,39 +68,59 @@ where
     A: Default + Send,
     F: Fn(&mut A, HostView<'s>) + Sync,
 {
-    let Gathered {
-        mut hosts,
-        resolved,
-        queries,
-        dns_servers,
-        proxies,
-        mut summaries,
-        ..
-    } = gathered;
-    for (addr, s) in summaries.drain() {
-        if let Some(h) = hosts.get_mut(&addr) {
-            h.absorb(&s);
-            continue;
-        }
-        let may_match = queries.get(&addr).is_some_and(|asked| {
+    let mut summaries = std::mem::take(&mut gathered.summaries);
+    let asks_watched = |queries: &FxHashMap<IpAddr, NameSet>, addr| {
+        queries.get(&addr).is_some_and(|asked| {
             asked
                 .names
                 .keys()
                 .any(|n| ctx.indicators.watch_name(n).is_some())
-        });
+        })
+    };
+    // A machine that sent nothing is still a machine (a one-direction capture), unless its
+    // address may be a network's or its broadcast address.
+    let counts = |sent: u64, addr| sent > 0 || !ctx.local.maybe_network_or_broadcast(addr);
+    for (addr, s) in summaries.drain() {
+        if let Some(h) = gathered.hosts.get_mut(&addr) {
+            h.absorb(&s);
+            continue;
+        }
         match &mut quiet {
-            Some(tell) if !may_match => {
-                // As for the hosts below: not an address that may be a network's.
-                if s.sent > 0 || !ctx.local.maybe_network_or_broadcast(addr) {
+            Some(tell) if !asks_watched(&gathered.queries, addr) => {
+                if counts(s.sent, addr) {
                     tell(addr);
                 }
             }
             _ => {
-                hosts.insert(addr, HostAgg::from_summary(addr, &s));
+                gathered
+                    .hosts
+                    .insert(addr, HostAgg::from_summary(addr, &s));
             }
         }
     }
     drop(summaries);
+    if let Some(tell) = &mut quiet {
+        // The hosts that summarising would have summarised, had it looked at them (with no
+        // sign at all, as above): handed over as they are, not viewed.
+        for addr in gathered.fresh_quiet(None, ctx) {
+            if asks_watched(&gathered.queries, addr) {
+                continue;
+            }
+            if let Some(h) = gathered.hosts.remove(&addr) {
+                if counts(h.sent, addr) {
+                    tell(addr);
+                }
+            }
+        }
+    }
+    let Gathered {
+        hosts,
+        resolved,
+        queries,
+        dns_servers,
+        proxies,
+        ..
+    } = gathered;
     let known = Known {
         resolved: &resolved,
         queries: &queries,
@@ -107,9 +129,7 @@ where
     };
     let mut hosts: Vec<HostAgg> = hosts
         .into_values()
-        // A machine that sent nothing is still a machine (a one-direction capture), unless its
-        // address may be a network's or its broadcast address.
-        .filter(|h| h.sent > 0 || !ctx.local.maybe_network_or_broadcast(h.addr))
+        .filter(|h| counts(h.sent, h.addr))
         .collect();
     hosts.sort_unstable_by_key(|h| h.addr);
     // Each run has its own cache of address facts (pure functions of the address).
