@@ -253,6 +253,49 @@ impl<'a> ChunkInput<'a> {
 impl Input for ChunkInput<'_> {
     #[inline]
     fn peek(&mut self, n: usize) -> Result<&[u8], InputError> {
+        // The common case, kept small so that it is inlined into the readers' loops: nothing
+        // stitched, and the bytes are in the current chunk.
+        let in_chunk = self.stitch_at == self.stitch.len()
+            && self
+                .chunk
+                .as_ref()
+                .is_some_and(|c| c.len.saturating_sub(self.at) >= n.max(1));
+        if in_chunk {
+            return Ok(self.rest());
+        }
+        self.peek_slow(n)
+    }
+
+    #[inline]
+    fn consume(&mut self, n: usize) {
+        let stitched = self.stitch.len() - self.stitch_at;
+        if stitched == 0 {
+            let len = self.chunk.as_ref().map_or(0, |c| c.len);
+            self.at = self.at.saturating_add(n).min(len.max(self.at));
+        } else if n <= stitched {
+            self.stitch_at += n;
+        } else {
+            self.stitch_at = self.stitch.len();
+            self.at = self
+                .at
+                .saturating_add(n - stitched)
+                .min(self.rest().len() + self.at);
+        }
+        self.consumed += n as u64;
+    }
+
+    #[inline]
+    fn offset(&self) -> u64 {
+        self.consumed
+    }
+}
+
+impl ChunkInput<'_> {
+    /// [`Input::peek`] past the common case: the next chunk, a record that straddles two, the
+    /// end of the file.
+    #[cold]
+    #[inline(never)]
+    fn peek_slow(&mut self, n: usize) -> Result<&[u8], InputError> {
         if self.stitch_at == self.stitch.len() {
             // The common case: the bytes are in the current chunk.
             while self.rest().is_empty() && !self.at_last() {
@@ -299,26 +342,6 @@ impl Input for ChunkInput<'_> {
             }
         }
         Ok(&self.stitch)
-    }
-
-    #[inline]
-    fn consume(&mut self, n: usize) {
-        let stitched = self.stitch.len() - self.stitch_at;
-        if n <= stitched {
-            self.stitch_at += n;
-        } else {
-            self.stitch_at = self.stitch.len();
-            self.at = self
-                .at
-                .saturating_add(n - stitched)
-                .min(self.rest().len() + self.at);
-        }
-        self.consumed += n as u64;
-    }
-
-    #[inline]
-    fn offset(&self) -> u64 {
-        self.consumed
     }
 }
 
