@@ -57,12 +57,21 @@ struct Record {
 impl Header {
     #[inline(always)]
     fn record(&self, bytes: &[u8]) -> Option<Record> {
-        let be = self.big_endian;
+        // One length test for the four fields (then none of the reads below can fail).
+        let head: &[u8; RECORD_HEADER] = bytes.first_chunk()?;
+        let field = |at: usize| {
+            let raw = [head[at], head[at + 1], head[at + 2], head[at + 3]];
+            if self.big_endian {
+                u32::from_be_bytes(raw)
+            } else {
+                u32::from_le_bytes(raw)
+            }
+        };
         Some(Record {
-            secs: u32_at(bytes, 0, be)?,
-            frac: u32_at(bytes, 4, be)?,
-            incl_len: u32_at(bytes, 8, be)?,
-            orig_len: u32_at(bytes, 12, be)?,
+            secs: field(0),
+            frac: field(4),
+            incl_len: field(8),
+            orig_len: field(12),
         })
     }
 
