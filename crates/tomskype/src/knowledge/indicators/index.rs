@@ -1,12 +1,14 @@
 //! Knowledge, indicators: the match index. Answers which indicators an address, a DNS name, an
 //! HTTP request or a remote port matches, fast enough to ask for every endpoint, name and
 //! flow of a report: names through a map of every parent name, ports through a bitmap; the
-//! few address and request indicators are scanned. Also the set as the flow stage's
+//! few address indicators are scanned only for an address whose first octet one of them holds
+//! (a bitmap), the request indicators always. Also the set as the flow stage's
 //! [`Watch`], so that nothing an indicator could match is dropped by a bound.
 
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use ipnetwork::IpNetwork;
 use rustc_hash::FxHashMap;
 
 use super::{Indicator, IndicatorSet, Matcher};
@@ -21,6 +23,26 @@ pub(super) struct Index {
     /// Bit `p` set when some port indicator names port `p`: most ports have none, and a host
     /// can open flows to thousands of remote ports. Empty for an empty set.
     ports: Vec<u64>,
+    /// Bit `o` set when some address indicator holds IPv4 addresses whose first octet is `o`:
+    /// nearly every endpoint's has none, and then the address indicators are not scanned
+    /// (summarising asks for every endpoint of every host gathered).
+    v4_octets: [u64; 4],
+    /// Whether some address indicator holds IPv6 addresses.
+    v6: bool,
+}
+
+impl Index {
+    /// Whether some address indicator may hold `ip` (when false, none does).
+    #[inline]
+    fn may_hold(&self, ip: IpAddr) -> bool {
+        match ip {
+            IpAddr::V4(a) => {
+                let octet = usize::from(a.octets()[0]);
+                self.v4_octets[octet / 64] & 1 << (octet % 64) != 0
+            }
+            IpAddr::V6(_) => self.v6,
+        }
+    }
 }
 
 impl Index {
@@ -29,9 +51,22 @@ impl Index {
         let mut index = Index {
             by_name: FxHashMap::default(),
             ports: vec![0; (1 << 16) / 64],
+            v4_octets: [0; 4],
+            v6: false,
+        };
+        let mut v4_range = |first: u32, last: u32| {
+            for octet in first >> 24..=last >> 24 {
+                // `octet` < 256, so `octet / 64` < 4.
+                index.v4_octets[octet as usize / 64] |= 1 << (octet % 64);
+            }
         };
         for (at, ind) in indicators.iter().enumerate() {
             match &ind.matcher {
+                Matcher::Ip(IpAddr::V4(a)) => v4_range(u32::from(*a), u32::from(*a)),
+                Matcher::Net(IpNetwork::V4(n)) => {
+                    v4_range(u32::from(n.network()), u32::from(n.broadcast()));
+                }
+                Matcher::Ip(IpAddr::V6(_)) | Matcher::Net(IpNetwork::V6(_)) => index.v6 = true,
                 Matcher::Name(n) => index.by_name.entry(n.clone()).or_default().push(at),
                 &Matcher::Port { port, .. } => {
                     // `port / 64` < 1024, the length of `ports`.
@@ -47,7 +82,12 @@ impl Index {
 impl IndicatorSet {
     /// Indicators matching an address.
     pub fn match_addr(&self, ip: IpAddr) -> impl Iterator<Item = &Indicator> {
-        self.indicators.iter().filter(move |i| match &i.matcher {
+        let scan = if self.index.may_hold(ip) {
+            &self.indicators[..]
+        } else {
+            &[]
+        };
+        scan.iter().filter(move |i| match &i.matcher {
             Matcher::Ip(a) => *a == ip,
             Matcher::Net(n) => n.contains(ip),
             _ => false,
@@ -244,6 +284,47 @@ mod tests {
 
     fn set() -> IndicatorSet {
         IndicatorSet::embedded().expect("the shipped set loads")
+    }
+
+    proptest::proptest! {
+        /// The octet filter never hides a match: for any address, and a set with nets of every
+        /// size in both families, the indicators matched are those a plain scan finds.
+        #[test]
+        fn address_matches_are_a_plain_scans(
+            v4 in proptest::prelude::any::<u32>(),
+            v6 in proptest::prelude::any::<u128>(),
+            net in proptest::prelude::any::<u32>(),
+            prefix in 0u8..=32,
+        ) {
+            let mut s = set();
+            let low = std::net::Ipv4Addr::from(net & !u32::MAX.checked_shr(u32::from(prefix)).unwrap_or(0));
+            let text = format!(
+                "@set\tlab\t1\n@source\tlab\tour lab\n{HEADER}\n\
+                 lab-net\ttom\tnet\t{low}/{prefix}\t0.9\ttom\t-\tlab\tany net\n\
+                 lab-v6\ttom\tnet\t2001:db8::/32\t0.9\ttom\t-\tlab\ta v6 net\n"
+            );
+            s.add_text("lab.tsv", &text).expect("the test set loads");
+            let v6_in = u128::from(std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0)) | v6 >> 32;
+            for ip in [
+                IpAddr::from(std::net::Ipv4Addr::from(v4)),
+                IpAddr::from(std::net::Ipv4Addr::from(net)),
+                IpAddr::from(std::net::Ipv6Addr::from(v6)),
+                IpAddr::from(std::net::Ipv6Addr::from(v6_in)),
+            ] {
+                let fast: Vec<&str> = s.match_addr(ip).map(|i| i.id.as_str()).collect();
+                let plain: Vec<&str> = s
+                    .indicators
+                    .iter()
+                    .filter(|i| match &i.matcher {
+                        Matcher::Ip(a) => *a == ip,
+                        Matcher::Net(n) => n.contains(ip),
+                        _ => false,
+                    })
+                    .map(|i| i.id.as_str())
+                    .collect();
+                proptest::prop_assert_eq!(fast, plain, "{}", ip);
+            }
+        }
     }
 
     #[test]
