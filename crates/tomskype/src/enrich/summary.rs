@@ -159,7 +159,11 @@ impl Gathered {
     /// nothing an indicator could match ([`Gathered::may_have_sign`], reading `table` as it
     /// does), still in this; those found to have something keep it known, so that they are not
     /// looked at again.
-    pub(super) fn fresh_quiet(&mut self, table: Option<&FlowTable>, ctx: &Context<'_>) -> Vec<IpAddr> {
+    pub(super) fn fresh_quiet(
+        &mut self,
+        table: Option<&FlowTable>,
+        ctx: &Context<'_>,
+    ) -> Vec<IpAddr> {
         let mut quiet = Vec::new();
         for addr in std::mem::take(&mut self.fresh) {
             let Some(h) = self.hosts.get(&addr) else {

@@ -92,9 +92,7 @@ where
                 }
             }
             _ => {
-                gathered
-                    .hosts
-                    .insert(addr, HostAgg::from_summary(addr, &s));
+                gathered.hosts.insert(addr, HostAgg::from_summary(addr, &s));
             }
         }
     }

@@ -159,9 +159,23 @@ impl FlowMap {
     /// fields of each flow and makes nothing for the flows that go on.
     pub fn positions_where(&self, mut done: impl FnMut(u8, i64) -> bool, out: &mut Vec<usize>) {
         let n4 = self.v4.slots.len();
-        let v4 = self.v4.slots.iter().enumerate().map(|(i, s)| (i, s.proto, s.last_ns));
-        let v6 = self.v6.slots.iter().enumerate().map(|(i, s)| (n4 + i, s.proto, s.last_ns));
-        out.extend(v4.chain(v6).filter(|&(_, proto, last)| done(proto, last)).map(|(i, ..)| i));
+        let v4 = self
+            .v4
+            .slots
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (i, s.proto, s.last_ns));
+        let v6 = self
+            .v6
+            .slots
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (n4 + i, s.proto, s.last_ns));
+        out.extend(
+            v4.chain(v6)
+                .filter(|&(_, proto, last)| done(proto, last))
+                .map(|(i, ..)| i),
+        );
     }
 
     /// The flow at position `pos` of [`FlowMap::iter`]'s order.
@@ -180,7 +194,8 @@ impl FlowMap {
         let n4 = self.v4.slots.len();
         let split = positions.partition_point(|&p| p < n4);
         self.v4.remove_at(positions[..split].iter().copied());
-        self.v6.remove_at(positions[split..].iter().map(|&p| p - n4));
+        self.v6
+            .remove_at(positions[split..].iter().map(|&p| p - n4));
     }
 
     /// Removes every flow.
