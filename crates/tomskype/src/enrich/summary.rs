@@ -217,9 +217,31 @@ impl Gathered {
         table: Option<&FlowTable>,
         ctx: &Context<'_>,
     ) -> bool {
+        h.may_be_evidence || self.may_show(h, table, ctx, true)
+    }
+
+    /// Whether `h`, gathered whole to the end, may show a label or an advisory in the report:
+    /// [`Gathered::may_have_sign`] without the peers in China. Such a peer only makes the
+    /// `peer-in-china` advisory, which is kept only where Skype itself was seen; and what shows
+    /// Skype (an indicator, Skype's protocols) is looked for here. A host without any of
+    /// it is quiet, and is told so without being viewed: on a big network most hosts kept
+    /// whole are kept for their peers in China (`enrich::view::hosts_fold`).
+    pub(super) fn may_be_listed(&self, h: &HostAgg, ctx: &Context<'_>) -> bool {
+        self.may_show(h, None, ctx, false)
+    }
+
+    /// [`Gathered::may_have_sign`] but for what is already known of `h`; `china` says whether
+    /// a peer in China counts.
+    fn may_show(
+        &self,
+        h: &HostAgg,
+        table: Option<&FlowTable>,
+        ctx: &Context<'_>,
+        china: bool,
+    ) -> bool {
         let serves =
             |addr| self.serves(addr) || table.is_some_and(|t| t.dns_servers.contains_key(&addr));
-        if h.may_be_evidence || h.http_dropped > 0 || serves(h.addr) {
+        if h.http_dropped > 0 || serves(h.addr) {
             return true;
         }
         let host = h.addr;
@@ -235,7 +257,7 @@ impl Gathered {
                         .any(|n| ctx.indicators.watch_name(n).is_some())
                 })
         };
-        h.has_match(ctx, watched_answer)
+        h.has_match(ctx, watched_answer, china)
     }
 
     /// Whether `addr` answered DNS or relayed HTTP for others, as far as this knows.
@@ -259,14 +281,20 @@ impl Gathered {
 impl HostAgg {
     /// Whether anything of this host could be evidence (see the module documentation);
     /// `watched_answer` says whether a DNS answer to it about an address names something
-    /// watched.
-    fn has_match(&self, ctx: &Context<'_>, watched_answer: impl Fn(IpAddr) -> bool) -> bool {
+    /// watched; `china` whether a peer in China counts.
+    fn has_match(
+        &self,
+        ctx: &Context<'_>,
+        watched_answer: impl Fn(IpAddr) -> bool,
+        china: bool,
+    ) -> bool {
         let set = ctx.indicators;
         self.endpoints.iter().any(|(&remote, e)| {
             // A peer in China over UDP with no name: a Skype contact's, if Skype is seen (the
             // `peer-in-china` advisory, which must not depend on when the host was gathered).
             let china_peer = || {
-                e.sni.is_empty()
+                china
+                    && e.sni.is_empty()
                     && e.http.is_empty()
                     && e.ports.any_shown(|(p, port)| p == 17 && port >= 1024)
                     && ctx.geoip.country(remote) == Some(Country::CHINA)
@@ -352,5 +380,58 @@ mod tests {
         // Nothing more to forget until more hosts are summarised.
         g.forget_quiet_names(&mut t, &ctx);
         assert_eq!(t.resolved.len(), 7);
+    }
+
+    /// A host kept whole only for a peer in China (UDP, no name) shows nothing in the report
+    /// (the `peer-in-china` advisory needs Skype seen): it is told quiet without being viewed,
+    /// and its view, had it been made, says so too. A host that also reached Skype's servers
+    /// is viewed.
+    #[test]
+    fn hosts_kept_whole_only_for_peers_in_china_are_quiet_without_a_view() {
+        let local = LocalNets::new(vec!["192.168.1.0/24".parse().unwrap()]);
+        let (geoip, indicators) = (
+            GeoIp::embedded().unwrap(),
+            IndicatorSet::embedded().unwrap(),
+        );
+        let ctx = Context {
+            local: &local,
+            geoip: &geoip,
+            indicators: &indicators,
+        };
+        let (china, skype) = (ip("58.212.93.40"), ip("91.190.216.24"));
+        let (peer_only, with_skype) = (ip("192.168.1.2"), ip("192.168.1.3"));
+        let gathered = || {
+            let mut t = FlowTable::default();
+            for host in [peer_only, with_skype] {
+                let (k, d) = FlowKey::new(17, host, 40000, china, 40001);
+                t.packet(1, k, d, 60, false, false);
+            }
+            let (k, d) = FlowKey::new(6, with_skype, 40002, skype, 443);
+            t.packet(1, k, d, 60, true, false);
+            let mut g = Gathered::default();
+            t.take_all(16, |ended, t| g.fold_ended(ended, t, &ctx));
+            let peer = g.hosts.get(&peer_only).unwrap();
+            assert!(g.may_have_sign(peer, None, &ctx), "kept whole for its peer");
+            assert!(!g.may_be_listed(peer, &ctx));
+            g
+        };
+        let mut told = Vec::new();
+        let mut tell = |addr| told.push(addr);
+        let viewed = super::super::hosts_fold(
+            gathered(),
+            &ctx,
+            1,
+            Some(&mut tell),
+            |seen: &mut Vec<IpAddr>, v| seen.push(v.addr),
+        );
+        assert_eq!(told, [peer_only]);
+        assert_eq!(viewed.concat(), [with_skype]);
+        let all = super::super::hosts_map(gathered(), &ctx, 1, |v| {
+            let c = crate::classify::classify(&v);
+            (v.addr, c.verdict.label, c.advisories.len())
+        });
+        let peer = all.iter().find(|(a, ..)| *a == peer_only).unwrap();
+        assert_eq!(peer.1, crate::classify::Label::NoSkype);
+        assert_eq!(peer.2, 0);
     }
 }

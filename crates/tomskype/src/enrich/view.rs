@@ -55,8 +55,8 @@ where
 /// Summarised hosts ([`Gathered::compact`]) join the host they became again; one whose DNS
 /// questions may match an indicator is viewed with its counters alone; the others have no sign
 /// at all: with `quiet`, they are handed to it (in no order) instead of being viewed, and so
-/// are the hosts gathered whole since summarising last looked that it would have summarised
-/// (a capture too small to summarise hands over all its hosts with nothing to match).
+/// are the hosts gathered whole that can show no label or advisory
+/// ([`Gathered::may_be_listed`]).
 pub fn hosts_fold<'s, A, F>(
     mut gathered: Gathered,
     ctx: &Context<'s>,
@@ -98,12 +98,16 @@ where
     }
     drop(summaries);
     if let Some(tell) = &mut quiet {
-        // The hosts that summarising would have summarised, had it looked at them (with no
-        // sign at all, as above): handed over as they are, not viewed.
-        for addr in gathered.fresh_quiet(None, ctx) {
-            if asks_watched(&gathered.queries, addr) {
-                continue;
-            }
+        // The hosts whole to the end that can show no label or advisory (with no sign at all,
+        // as above, or kept whole only for their peers in China): handed over as they are,
+        // not viewed.
+        let silent: Vec<IpAddr> = gathered
+            .hosts
+            .values()
+            .filter(|h| !gathered.may_be_listed(h, ctx) && !asks_watched(&gathered.queries, h.addr))
+            .map(|h| h.addr)
+            .collect();
+        for addr in silent {
             if let Some(h) = gathered.hosts.remove(&addr) {
                 if counts(h.sent, addr) {
                     tell(addr);
