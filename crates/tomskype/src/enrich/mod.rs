@@ -540,8 +540,8 @@ impl Gathered {
             e.first_ns = e.first_ns.min(flow.first_ns);
             e.last_ns = e.last_ns.max(flow.last_ns);
             if let Some(program) = table.program(host, host_port, key.proto) {
-                if !e.programs.contains(program) {
-                    e.programs.insert(program.to_owned());
+                if !e.rare().programs.contains(program) {
+                    e.rare_mut().programs.insert(program.to_owned());
                 }
             }
             let opened = opened.unwrap_or(true);
@@ -558,7 +558,7 @@ impl Gathered {
             if let Some(facts) = facts {
                 for (name, &(ts, sender)) in &facts.sni {
                     if sender == host {
-                        let first = e.sni.entry(name.clone()).or_insert(ts);
+                        let first = e.rare_mut().sni.entry(name.clone()).or_insert(ts);
                         *first = (*first).min(ts);
                     }
                 }
@@ -570,10 +570,12 @@ impl Gathered {
                             proxied.push((ip, req.ts_ns));
                         }
                     }
-                    if e.http.len() >= HTTP_THIN_PAST && e.http.len() == e.http.capacity() {
-                        e.thin_http(indicators);
+                    let rare = e.rare_mut();
+                    if rare.http.len() >= HTTP_THIN_PAST && rare.http.len() == rare.http.capacity()
+                    {
+                        rare.thin_http(indicators);
                     }
-                    e.http.push(req.clone());
+                    rare.http.push(req.clone());
                 }
                 if opened {
                     h.http_dropped += facts.http_dropped;
@@ -581,7 +583,7 @@ impl Gathered {
                 // Skype's protocols: a sign of the flow, for both its ends.
                 for p in facts.skype.protocols(flow.total_packets()) {
                     let ts = facts.skype.first_ns.unwrap_or(flow.first_ns);
-                    let first = e.skype.entry(p).or_insert(ts);
+                    let first = e.rare_mut().skype.entry(p).or_insert(ts);
                     *first = (*first).min(ts);
                 }
             }
@@ -665,6 +667,15 @@ struct EndpointAgg {
     host_opened: bool,
     proxy: bool,
     through_proxy: bool,
+    /// What few endpoints have, if this one has any of it.
+    rare: Option<Box<Rare>>,
+}
+
+/// What few endpoints have: names and requests the host sent them, programs, Skype's
+/// protocols. Kept apart, so that an endpoint without any of it (nearly every one of a big
+/// network's) is a third smaller, and is dropped with one test instead of four.
+#[derive(Debug, Clone, Default)]
+struct Rare {
     /// TLS server names the host sent it, with the time first seen.
     sni: BTreeMap<String, i64>,
     http: Vec<HttpFact>,
@@ -673,12 +684,32 @@ struct EndpointAgg {
     skype: BTreeMap<SkypeProtocol, i64>,
 }
 
+/// The [`Rare`] of an endpoint that has none.
+static NO_RARE: Rare = Rare {
+    sni: BTreeMap::new(),
+    http: Vec::new(),
+    programs: BTreeSet::new(),
+    skype: BTreeMap::new(),
+};
+
 /// Requests of one endpoint past which, when its list is full, the list is thinned
-/// ([`EndpointAgg::thin_http`]): a host making millions of requests to one server over millions
+/// ([`Rare::thin_http`]): a host making millions of requests to one server over millions
 /// of flows (each flow keeps its first 32) keeps a bounded list.
 const HTTP_THIN_PAST: usize = 2 * MAX_HTTP_PER_ENDPOINT;
 
 impl EndpointAgg {
+    /// What few endpoints have (empty for this one if it has none).
+    fn rare(&self) -> &Rare {
+        self.rare.as_deref().unwrap_or(&NO_RARE)
+    }
+
+    /// What few endpoints have, made for this one if it had none.
+    fn rare_mut(&mut self) -> &mut Rare {
+        self.rare.get_or_insert_with(Box::default)
+    }
+}
+
+impl Rare {
     /// Keeps, of the endpoint's requests, all that a view of it reads (see `view::endpoint`),
     /// and drops the rest: the earliest [`MAX_HTTP_PER_ENDPOINT`] (in the order the view sorts
     /// them: time, then target), which are the ones it lists; every request that matches or
@@ -710,7 +741,9 @@ impl EndpointAgg {
         });
         self.http.reserve(self.http.len());
     }
+}
 
+impl EndpointAgg {
     fn merge(&mut self, o: EndpointAgg) {
         self.flows += o.flows;
         self.packets += o.packets;
@@ -722,14 +755,21 @@ impl EndpointAgg {
         self.host_opened |= o.host_opened;
         self.proxy |= o.proxy;
         self.through_proxy |= o.through_proxy;
+        let Some(o) = o.rare else {
+            return;
+        };
+        let Some(mine) = &mut self.rare else {
+            self.rare = Some(o);
+            return;
+        };
         for (name, ts) in o.sni {
-            let first = self.sni.entry(name).or_insert(ts);
+            let first = mine.sni.entry(name).or_insert(ts);
             *first = (*first).min(ts);
         }
-        self.http.extend(o.http);
-        self.programs.extend(o.programs);
+        mine.http.extend(o.http);
+        mine.programs.extend(o.programs);
         for (p, ts) in o.skype {
-            let first = self.skype.entry(p).or_insert(ts);
+            let first = mine.skype.entry(p).or_insert(ts);
             *first = (*first).min(ts);
         }
     }
@@ -746,10 +786,7 @@ impl EndpointAgg {
             host_opened: false,
             proxy: false,
             through_proxy: false,
-            sni: BTreeMap::new(),
-            http: Vec::new(),
-            programs: BTreeSet::new(),
-            skype: BTreeMap::new(),
+            rare: None,
         }
     }
 }

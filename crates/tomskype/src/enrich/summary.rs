@@ -290,23 +290,24 @@ impl HostAgg {
     ) -> bool {
         let set = ctx.indicators;
         self.endpoints.iter().any(|(&remote, e)| {
+            let rare = e.rare();
             // A peer in China over UDP with no name: a Skype contact's, if Skype is seen (the
             // `peer-in-china` advisory, which must not depend on when the host was gathered).
             let china_peer = || {
                 china
-                    && e.sni.is_empty()
-                    && e.http.is_empty()
+                    && rare.sni.is_empty()
+                    && rare.http.is_empty()
                     && e.ports.any_shown(|(p, port)| p == 17 && port >= 1024)
                     && ctx.geoip.country(remote) == Some(Country::CHINA)
             };
             e.proxy
                 || e.through_proxy
-                || !e.skype.is_empty()
-                || !e.programs.is_empty()
+                || !rare.skype.is_empty()
+                || !rare.programs.is_empty()
                 || e.ports.any_opened()
                 || set.match_addr(remote).next().is_some()
-                || e.sni.keys().any(|n| set.watch_name(n).is_some())
-                || e.http.iter().any(|r| {
+                || rare.sni.keys().any(|n| set.watch_name(n).is_some())
+                || rare.http.iter().any(|r| {
                     set.watch_request(r.host.as_deref(), &r.target, r.user_agent.as_deref())
                         .is_some()
                 })

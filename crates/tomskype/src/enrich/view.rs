@@ -387,8 +387,9 @@ fn endpoint<'s>(
     ctx: &Context<'s>,
 ) -> Endpoint<'s> {
     let contacted = e.host_opened && e.sent > 0;
+    let mut rare = e.rare.take().map(|r| *r).unwrap_or_default();
     // In time order, whatever the table's order.
-    e.http
+    rare.http
         .sort_by(|a, b| (a.ts_ns, &a.target).cmp(&(b.ts_ns, &b.target)));
     let mut names: BTreeMap<String, NameSeen> = BTreeMap::new();
     let mut note = |name: &str, ts: i64, mark: &dyn Fn(&mut NameSeen)| {
@@ -403,7 +404,7 @@ fn endpoint<'s>(
     // for them; all of them when it was asked for more names than are remembered.
     let relayed_name = |name: &str| relays.is_some_and(|p| p.relays(name));
     let (mut sni_own, mut sni_relayed) = (0usize, 0usize);
-    for (name, &ts) in &e.sni {
+    for (name, &ts) in &rare.sni {
         if relayed_name(name) {
             sni_relayed += 1;
             note(name, ts, &|s| s.relayed = true);
@@ -416,7 +417,7 @@ fn endpoint<'s>(
     // What the host did with the endpoint: its own requests and server names, its browser's
     // visits, its relays for others.
     let (mut own, mut visits, mut relayed) = (sni_own, 0usize, sni_relayed);
-    for req in &e.http {
+    for req in &rare.http {
         let matched = set.match_http(req.host.as_deref(), &req.target, req.user_agent.as_deref());
         let asked = sort_request(req, &matched, relays);
         match asked {
@@ -516,7 +517,7 @@ fn endpoint<'s>(
         }
     }
     // Keep the earliest requests (the bound must not depend on the table's order).
-    e.http.truncate(MAX_HTTP_PER_ENDPOINT);
+    rare.http.truncate(MAX_HTTP_PER_ENDPOINT);
     Endpoint {
         addr,
         country: facts.country,
@@ -533,10 +534,10 @@ fn endpoint<'s>(
         proxy: e.proxy,
         through_proxy: e.through_proxy,
         names,
-        http: e.http,
+        http: rare.http,
         matches,
-        programs: e.programs,
-        skype_protocols: e.skype,
+        programs: rare.programs,
+        skype_protocols: rare.skype,
     }
 }
 
@@ -639,7 +640,7 @@ mod tests {
                     false,
                 ),
             };
-            all.http.push(HttpFact {
+            all.rare_mut().http.push(HttpFact {
                 ts_ns: n * 1000,
                 method: "GET".into(),
                 host: Some(host.into()),
@@ -652,16 +653,17 @@ mod tests {
         }
         // As gathering does: thinned each time the list is full past the bound.
         let mut thinned = all.clone();
-        thinned.http = Vec::new();
-        for req in &all.http {
-            if thinned.http.len() >= super::super::HTTP_THIN_PAST
-                && thinned.http.len() == thinned.http.capacity()
+        let kept = thinned.rare_mut();
+        kept.http = Vec::new();
+        for req in &all.rare().http {
+            if kept.http.len() >= super::super::HTTP_THIN_PAST
+                && kept.http.len() == kept.http.capacity()
             {
-                thinned.thin_http(&set);
+                kept.thin_http(&set);
             }
-            thinned.http.push(req.clone());
+            kept.http.push(req.clone());
         }
-        assert!(thinned.http.len() < 2000, "{} kept", thinned.http.len());
+        assert!(kept.http.len() < 2000, "{} kept", kept.http.len());
         let facts = AddrFacts {
             country: None,
             special: None,
