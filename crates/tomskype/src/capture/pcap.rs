@@ -17,7 +17,7 @@ pub const MAGIC_US: u32 = 0xa1b2_c3d4;
 pub const MAGIC_NS: u32 = 0xa1b2_3c4d;
 
 /// Size of the file header.
-const FILE_HEADER: usize = 24;
+pub(crate) const FILE_HEADER: usize = 24;
 /// Size of a record header.
 const RECORD_HEADER: usize = 16;
 /// Records up to this size are believable whatever the snaplen says (libpcap's usual maximum).
@@ -97,6 +97,42 @@ impl Header {
                 None => true,
             }
     }
+}
+
+/// Records in a row that must read as plausible, each starting where the one before ends and
+/// within a day of it, for [`first_record_in`] to take an offset as a record's start: the
+/// reader's resync asks for two, and in the payload of packets (other captures, tunnels) two
+/// in a row were found by chance often enough to misread stretches of a sample.
+const CHAIN: usize = 8;
+
+/// The offset in `window`, a stretch from the middle of the classic pcap file whose first
+/// bytes are `head`, of the first record that starts [`CHAIN`] plausible records in a row,
+/// all inside `window`. For readers of a sample of a large file (`analyze`'s shard weighing),
+/// which start each stretch afresh at a record instead of reading the stretches as one file
+/// with seams. `None` when `head` is no pcap file header or no such record starts in `window`.
+pub(crate) fn first_record_in(head: &[u8], window: &[u8]) -> Option<usize> {
+    let mut out = Outcome {
+        format: CaptureFormat::Pcap,
+        packets: 0,
+        unreadable: false,
+    };
+    let header = parse_header(head, &mut ProblemLog::default(), &mut out)?;
+    (0..window.len()).find(|&start| {
+        let (mut at, mut near) = (start, None);
+        for _ in 0..CHAIN {
+            let Some(rec) = window.get(at..).and_then(|b| header.record(b)) else {
+                return false;
+            };
+            // Stricter than the resync: a packet has bytes, and time goes forward.
+            let forward = near.is_none_or(|before| rec.secs >= before);
+            if !header.plausible(&rec, near) || rec.incl_len == 0 || !forward {
+                return false;
+            }
+            near = Some(rec.secs);
+            at += RECORD_HEADER + rec.incl_len as usize;
+        }
+        at <= window.len()
+    })
 }
 
 /// Reads a pcap file from its first byte, handing each packet to `sink`.
@@ -391,6 +427,44 @@ mod tests {
         let (_, out, problems) = read_all(&bytes[..10]);
         assert!(out.unreadable);
         assert_eq!(problems[0].kind, ProblemKind::TruncatedHeader);
+    }
+
+    /// In a window cut anywhere from a capture whose packets carry pcap records (a capture of
+    /// a capture being copied), the first record found is a real one. (A capture made to
+    /// mislead it, of packets all alike, can: the offset only decides which stretch of a
+    /// sample is weighed, never what is reported.)
+    #[test]
+    fn first_record_in_a_window_is_a_real_one() {
+        // Each packet's data is a small pcap record of its own: one record in a row that a
+        // two-record check can take for real.
+        let inner = |i: u32| {
+            // An Ethernet header, then the record carried.
+            let mut data = vec![0x00, 0x1b, 0x21, 0x3a, 0x4c, 0x5d, 0x00, 0x0c, 0x29, 0x6e];
+            data.extend_from_slice(&[0x7f, 0x80, 0x08, 0x00]);
+            for v in [1000 + i, 0, 8, 8] {
+                data.extend_from_slice(&v.to_le_bytes());
+            }
+            data.extend_from_slice(&[0x45; 8]);
+            // Lengths vary, as a real capture's do.
+            data.extend_from_slice(&vec![i as u8; 40 + (i as usize * 37) % 90]);
+            data
+        };
+        let pkts: Vec<Pkt> = (0..200)
+            .map(|i| Pkt::new(1000 + i, i * 7919 % 1_000_000, inner(i)))
+            .collect();
+        let bytes = pcap(false, false, 65535, 1, &pkts);
+        let mut starts = vec![FILE_HEADER];
+        for p in &pkts {
+            let next = starts.last().unwrap() + RECORD_HEADER + p.data.len();
+            starts.push(next);
+        }
+        for cut in (FILE_HEADER..bytes.len() - 2000).step_by(7) {
+            let window = &bytes[cut..cut + 2000];
+            let found = first_record_in(&bytes, window).map(|p| cut + p);
+            let want = starts.iter().copied().find(|&s| s >= cut);
+            assert_eq!(found, want, "cut at {cut}");
+        }
+        assert_eq!(first_record_in(b"not a capture at all....", &bytes), None);
     }
 
     #[test]
