@@ -95,9 +95,7 @@ const SAMPLE_WINDOW_BYTES: u64 = 512 << 10;
 /// 400 MB capture: about 1,000 for each packet decoded and counted, 1,300 more for one that
 /// takes the general path (tunnels, fragments, other link types), 700 more to inspect a
 /// payload (DNS, TLS, HTTP, QUIC), 900 for each flow made, then ended and gathered). DNS counts
-/// 1,000 more: its names are read and stored, and with it alone the shard with most DNS had
-/// about 51.6% of `--threads 2`'s samples on the 1.6 GB capture, against 50.2% (`perf record`,
-/// the busier thread's share, three runs each).
+/// 1,000 more: its names are read and stored.
 mod cost {
     pub(super) const PACKET: u64 = 10;
     pub(super) const GENERAL: u64 = 13;
@@ -133,20 +131,20 @@ impl Shard {
 }
 
 /// What each bucket costs to track, in a sample of the input at `path` (`len` bytes): its
-/// start (the file header, the interfaces described) and stretches spread over the rest, read
-/// as one capture (the readers find the next record past each seam), each packet weighed by
-/// what it will make a tracker do ([`cost`]), as told by its headers: tracking the sample
-/// cost as much as a twentieth of tracking the whole 400 MB capture on one thread, before
-/// either thread began (`valgrind --tool=callgrind`: 147 M instructions of 3,083 M). Work, not
-/// packets: a packet of a bulk transfer costs far less than one that opens a flow or carries
-/// DNS, and dealing bench/make_capture.py's buckets by their packets gave one shard twice the
-/// tracking work of the other (`perf`: 10% against 5% of the samples in `Tracker::packet`).
-/// And not the time each packet took, as until 2026-11-30: timing made the dealing, hence the
-/// report's known exceptions (a tunnelled flow counted in two shards), differ from run to run
-/// (`--threads 2` on the 400 MB capture counted 399,166 or 399,250 flows); the work is the
-/// same in every run, and balanced as well (`perf`: 50.9% and 47.1% of the samples in each
-/// shard's thread on the 1.6 GB capture, against 50.8% and 47.7% when timed). An estimate
-/// only: which shard a bucket goes to changes the balance, never the verdicts.
+/// start (the file header, the interfaces described) and stretches spread over the rest (each
+/// read afresh from its first record; see below), each packet weighed by what it will make a
+/// tracker do ([`cost`]), as told by its headers. Work, not packets: a packet of a bulk
+/// transfer costs far less than one that opens a flow or carries DNS, and dealing
+/// bench/make_capture.py's buckets by their packets gave one shard twice the tracking work of
+/// the other (`perf`: 10% against 5% of the samples in `Tracker::packet`). Not the time each
+/// packet took to track, as until 2026-11-30: timing made the dealing, hence the report's
+/// known exceptions (a tunnelled flow counted in two shards), differ from run to run
+/// (`--threads 2` on the 400 MB capture counted 399,166 or 399,250 flows), and tracking the
+/// sample cost 139 M instructions before either thread began, a twentieth of the run's
+/// (`valgrind --tool=callgrind`; 15 M now). With the sample read as below and weighed so,
+/// the busier thread of `--threads 2` on the 1.6 GB capture had 50.2%, 51.0% and 50.8% of
+/// the run's samples (`perf record`, three runs). An estimate only: which shard a bucket goes
+/// to changes the balance, never the verdicts.
 pub(super) fn weigh(path: &Path, len: u64) -> [u64; BUCKETS] {
     use std::io::{Read, Seek, SeekFrom};
     let mut weights = [0u64; BUCKETS];
