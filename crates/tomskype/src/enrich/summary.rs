@@ -329,23 +329,40 @@ mod tests {
         s.parse().unwrap()
     }
 
+    /// The local network 192.168.1.0/24, the shipped GeoIP database and indicators.
+    struct Known {
+        local: LocalNets,
+        geoip: GeoIp,
+        indicators: IndicatorSet,
+    }
+
+    impl Known {
+        fn new() -> Known {
+            Known {
+                local: LocalNets::new(vec!["192.168.1.0/24".parse().unwrap()]),
+                geoip: GeoIp::embedded().unwrap(),
+                indicators: IndicatorSet::embedded().unwrap(),
+            }
+        }
+
+        fn ctx(&self) -> Context<'_> {
+            Context {
+                local: &self.local,
+                geoip: &self.geoip,
+                indicators: &self.indicators,
+            }
+        }
+    }
+
     /// A summarised host's answers are forgotten, except those that could ever weigh: a watched
     /// name, an address indicator, an address in China. A whole host's are all kept.
     #[test]
     fn a_summarised_hosts_answers_are_forgotten_unless_they_could_weigh() {
-        let local = LocalNets::new(vec!["192.168.1.0/24".parse().unwrap()]);
-        let (geoip, indicators) = (
-            GeoIp::embedded().unwrap(),
-            IndicatorSet::embedded().unwrap(),
-        );
-        let ctx = Context {
-            local: &local,
-            geoip: &geoip,
-            indicators: &indicators,
-        };
+        let known = Known::new();
+        let ctx = known.ctx();
         let (ordinary, china, skype) = (ip("203.0.113.7"), ip("58.212.93.40"), ip("91.190.216.24"));
-        assert_eq!(geoip.country(china), Some(Country::CHINA));
-        assert!(indicators.match_addr(skype).next().is_some());
+        assert_eq!(known.geoip.country(china), Some(Country::CHINA));
+        assert!(known.indicators.match_addr(skype).next().is_some());
         let (quiet, whole) = (ip("192.168.1.2"), ip("192.168.1.3"));
         let mut t = FlowTable::default();
         // The quiet host reaches an ordinary server; the whole one reaches Skype's.
@@ -389,16 +406,8 @@ mod tests {
     /// is viewed.
     #[test]
     fn hosts_kept_whole_only_for_peers_in_china_are_quiet_without_a_view() {
-        let local = LocalNets::new(vec!["192.168.1.0/24".parse().unwrap()]);
-        let (geoip, indicators) = (
-            GeoIp::embedded().unwrap(),
-            IndicatorSet::embedded().unwrap(),
-        );
-        let ctx = Context {
-            local: &local,
-            geoip: &geoip,
-            indicators: &indicators,
-        };
+        let known = Known::new();
+        let ctx = known.ctx();
         let (china, skype) = (ip("58.212.93.40"), ip("91.190.216.24"));
         let (peer_only, with_skype) = (ip("192.168.1.2"), ip("192.168.1.3"));
         let gathered = || {
