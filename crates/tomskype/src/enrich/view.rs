@@ -55,8 +55,9 @@ where
 /// Summarised hosts ([`Gathered::compact`]) join the host they became again; one whose DNS
 /// questions may match an indicator is viewed with its counters alone; the others have no sign
 /// at all: with `quiet`, they are handed to it (in no order) instead of being viewed, and so
-/// are the hosts gathered whole that can show no label or advisory
-/// ([`Gathered::may_be_listed`]).
+/// are the hosts gathered whole that can show no label or advisory (nothing an indicator could
+/// match, Skype's protocols, a resolver's or proxy's role: at most peers in China, whose
+/// advisory needs Skype seen).
 pub fn hosts_fold<'s, A, F>(
     mut gathered: Gathered,
     ctx: &Context<'s>,
