@@ -12,7 +12,7 @@
 //!   memory for a packet's index word and flow while it decodes the next packets, instead of
 //!   waiting for each cache miss in turn.
 //!
-//! Flows leave the map only in bulk ([`FlowMap::remove_at`], when they have been idle long
+//! Flows leave the map only in bulk ([`FlowMap::remove_marked`], when they have been idle long
 //! enough): the survivors keep their order, and the index is rebuilt for them.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -153,29 +153,25 @@ impl FlowMap {
         v4.chain(v6)
     }
 
-    /// The positions, in the order of [`FlowMap::iter`], of the flows `done` says are over,
-    /// added to `out`. `done` is given a flow's IP protocol and the time of its last packet:
-    /// all the sweeps of a capture ask (`FlowTable::take_idle`), so that a sweep reads two
-    /// fields of each flow and makes nothing for the flows that go on.
-    pub fn positions_where(&self, mut done: impl FnMut(u8, i64) -> bool, out: &mut Vec<usize>) {
-        let n4 = self.v4.slots.len();
-        let v4 = self
-            .v4
-            .slots
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (i, s.proto, s.last_ns));
-        let v6 = self
-            .v6
-            .slots
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (n4 + i, s.proto, s.last_ns));
-        out.extend(
-            v4.chain(v6)
-                .filter(|&(_, proto, last)| done(proto, last))
-                .map(|(i, ..)| i),
-        );
+    /// Marks, in `marks` (one bit per flow, in the order of [`FlowMap::iter`]: bit `i % 64` of
+    /// word `i / 64`), the flows `done` says are over, and returns how many. `done` is given
+    /// a flow's IP protocol and the time of its last packet: all the sweeps of a capture ask
+    /// (`FlowTable::take_idle`), so that a sweep reads two fields of each flow and makes
+    /// nothing for the flows that go on. A bit a flow, not a list of those over: a sweep of a
+    /// big network's stream ends a million flows at once.
+    pub fn mark_where(&self, mut done: impl FnMut(u8, i64) -> bool, marks: &mut Vec<u64>) -> usize {
+        marks.clear();
+        marks.resize(self.len().div_ceil(64), 0);
+        let slots = self.v4.slots.iter().map(|s| (s.proto, s.last_ns));
+        let slots = slots.chain(self.v6.slots.iter().map(|s| (s.proto, s.last_ns)));
+        let mut count = 0;
+        for (i, (proto, last)) in slots.enumerate() {
+            if done(proto, last) {
+                marks[i / 64] |= 1 << (i % 64);
+                count += 1;
+            }
+        }
+        count
     }
 
     /// The flow at position `pos` of [`FlowMap::iter`]'s order.
@@ -186,16 +182,15 @@ impl FlowMap {
         }
     }
 
-    /// Removes the flows at `positions` (of [`FlowMap::iter`]'s order, ascending, as
-    /// [`FlowMap::positions_where`] gives them); the others keep their order. The index is
-    /// rebuilt (and shrunk, so that the memory of a past burst of flows is given back): a cost
-    /// in the number of flows left, paid once per call that removes any.
-    pub fn remove_at(&mut self, positions: &[usize]) {
+    /// Removes the flows marked in `marks` (as [`FlowMap::mark_where`] marks them); the others
+    /// keep their order. The index is rebuilt (and shrunk, so that the memory of a past burst
+    /// of flows is given back): a cost in the number of flows left, paid once per call that
+    /// removes any.
+    pub fn remove_marked(&mut self, marks: &[u64]) {
         let n4 = self.v4.slots.len();
-        let split = positions.partition_point(|&p| p < n4);
-        self.v4.remove_at(positions[..split].iter().copied());
+        self.v4.remove_at(marked(marks).take_while(|&p| p < n4));
         self.v6
-            .remove_at(positions[split..].iter().map(|&p| p - n4));
+            .remove_at(marked(marks).skip_while(|&p| p < n4).map(|p| p - n4));
     }
 
     /// Removes every flow.
@@ -208,6 +203,20 @@ impl FlowMap {
     pub fn keys(&self) -> impl Iterator<Item = FlowKey> + '_ {
         self.iter().map(|(k, _)| k)
     }
+}
+
+/// The positions marked in `marks` (see [`FlowMap::mark_where`]), ascending.
+pub fn marked(marks: &[u64]) -> impl Iterator<Item = usize> + '_ {
+    marks.iter().enumerate().flat_map(|(w, &word)| {
+        let mut bits = word;
+        std::iter::from_fn(move || {
+            (bits != 0).then(|| {
+                let b = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                w * 64 + b
+            })
+        })
+    })
 }
 
 /// Whether both ends are IPv4 (the compact store).
@@ -567,7 +576,7 @@ impl<A: Addr> Store<A> {
         crate::hints::huge_pages(&self.slots);
     }
 
-    /// Removes the slots at `gone` (ascending); see [`FlowMap::remove_at`].
+    /// Removes the slots at `gone` (ascending); see [`FlowMap::remove_marked`].
     fn remove_at(&mut self, gone: impl Iterator<Item = usize>) {
         let mut gone = gone.peekable();
         let Some(&first) = gone.peek() else {
@@ -743,10 +752,11 @@ mod tests {
                 if op == 0 {
                     let before: Vec<FlowKey> = m.keys().collect();
                     let mut gone = Vec::new();
-                    let mut at = Vec::new();
-                    m.positions_where(|_, last| last < ts, &mut at);
-                    gone.extend(at.iter().map(|&p| m.at(p).unwrap()));
-                    m.remove_at(&at);
+                    let mut marks = Vec::new();
+                    let count = m.mark_where(|_, last| last < ts, &mut marks);
+                    gone.extend(marked(&marks).map(|p| m.at(p).unwrap()));
+                    prop_assert_eq!(gone.len(), count);
+                    m.remove_marked(&marks);
                     let mut want: Vec<(FlowKey, Flow)> =
                         model.iter().filter(|(_, f)| f.last_ns < ts).map(|(k, f)| (*k, *f)).collect();
                     model.retain(|_, f| f.last_ns >= ts);

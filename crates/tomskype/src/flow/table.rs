@@ -205,8 +205,7 @@ impl FlowTable {
     /// Takes out the flows `done` says are over (every flow for `None`), given each one's IP
     /// protocol and last time, with their names, handing them to `each` `batch` at a time, in
     /// the order of [`FlowMap::iter`] (see [`FlowTable::take_idle`]); after the last batch they
-    /// leave the flow map. What is listed meanwhile is the positions of the flows taken, not
-    /// the flows: 8 bytes each.
+    /// leave the flow map. The flows taken are marked meanwhile, a bit each.
     fn take_if(
         &mut self,
         done: Option<&dyn Fn(u8, i64) -> bool>,
@@ -214,36 +213,41 @@ impl FlowTable {
         mut each: impl FnMut(&[Ended], &FlowTable),
     ) {
         let batch = batch.max(1);
-        let mut gone = Vec::new();
-        if let Some(done) = done {
-            self.flows.positions_where(done, &mut gone);
-            if gone.is_empty() {
-                return;
-            }
-        }
-        let (all, total) = match done {
-            None => (true, self.flows.len()),
-            Some(_) => (false, gone.len()),
+        let mut marks = Vec::new();
+        let total = match done {
+            Some(done) => self.flows.mark_where(done, &mut marks),
+            None => self.flows.len(),
         };
+        if total == 0 {
+            return;
+        }
         let mut ended = Vec::with_capacity(batch.min(total));
-        for start in (0..total).step_by(batch) {
-            let positions = start..(start + batch).min(total);
+        let mut positions: Box<dyn Iterator<Item = usize>> = match done {
+            Some(_) => Box::new(super::map::marked(&marks)),
+            None => Box::new(0..total),
+        };
+        loop {
             ended.extend(
                 positions
-                    .filter_map(|i| self.flows.at(if all { i } else { gone[i] }))
+                    .by_ref()
+                    .take(batch)
+                    .filter_map(|i| self.flows.at(i))
                     .map(|(key, flow)| Ended {
                         facts: self.facts.remove(&key).map(Box::new),
                         key,
                         flow,
                     }),
             );
+            if ended.is_empty() {
+                break;
+            }
             each(&ended, self);
             ended.clear();
         }
-        if all {
-            self.flows.clear();
-        } else {
-            self.flows.remove_at(&gone);
+        drop(positions);
+        match done {
+            Some(_) => self.flows.remove_marked(&marks),
+            None => self.flows.clear(),
         }
         if self.facts.capacity() > 4 * self.facts.len().max(1024) {
             self.facts.shrink_to(2 * self.facts.len());
