@@ -19,14 +19,15 @@ use crate::knowledge::geoip::GeoIp;
 use crate::knowledge::indicators::IndicatorSet;
 use crate::report::{HostReport, Report};
 
-/// 2011-06-09, at the start of a sweep period (a whole minute).
-const T0: i64 = 1_307_585_760 * SEC;
+/// 2011-06-09, at the start of a sweep period (a whole minute). (Also for `watch_tests.rs`,
+/// as the helpers below.)
+pub(super) const T0: i64 = 1_307_585_760 * SEC;
 
-fn sa(a: &str, port: u16) -> SocketAddr {
+pub(super) fn sa(a: &str, port: u16) -> SocketAddr {
     SocketAddr::new(a.parse().expect("test address"), port)
 }
 
-fn analyzer() -> Analyzer {
+pub(super) fn analyzer() -> Analyzer {
     Analyzer {
         geoip: GeoIp::embedded().expect("embedded GeoIP"),
         indicators: IndicatorSet::embedded().expect("embedded indicators"),
@@ -34,14 +35,28 @@ fn analyzer() -> Analyzer {
     }
 }
 
+/// The trace as a pcap capture (`name` is its scenario's).
+pub(super) fn pcap_of(tr: Trace, name: &'static str) -> Vec<u8> {
+    let scenario = Scenario::new(tr, name, &[]);
+    render(
+        &scenario,
+        &output("test", PCAP_LE, &[(Link::Ethernet, "eth0")]),
+    )
+}
+
+/// One new UDP flow a second for an hour from T0, `from` (ports 20000 on) to `to` port 9000,
+/// as a scanner or a busy client makes them.
+pub(super) fn an_hour_of_new_flows(tr: &mut Trace, from: &str, to: &str) {
+    for i in 0..3600u16 {
+        let ts = T0 + i64::from(i) * SEC;
+        tr.udp(ts, sa(from, 20000 + i), sa(to, 9000), b"x");
+    }
+}
+
 /// Reads the trace as `tomskype analyze` would: its report, and how many flows were still in
 /// the table at the end.
 fn read(tr: Trace) -> (Report, usize) {
-    let scenario = Scenario::new(tr, "idle flows test", &[]);
-    let bytes = render(
-        &scenario,
-        &output("test", PCAP_LE, &[(Link::Ethernet, "eth0")]),
-    );
+    let bytes = pcap_of(tr, "idle flows test");
     let analyzer = analyzer();
     let ctx = analyzer.context();
     let mut gatherer = Gatherer::new(Tracker::with_watch(analyzer.indicators.watch()), &ctx);
@@ -73,16 +88,7 @@ fn trace() -> Trace {
 #[test]
 fn an_hour_of_new_flows_leaves_only_the_last_minute_in_the_table() {
     let mut tr = trace();
-    // One new flow a second for an hour, as a scanner or a busy client makes them.
-    for i in 0..3600u16 {
-        let ts = T0 + i64::from(i) * SEC;
-        tr.udp(
-            ts,
-            sa("192.168.1.2", 20000 + i),
-            sa("203.0.113.9", 9000),
-            b"x",
-        );
-    }
+    an_hour_of_new_flows(&mut tr, "192.168.1.2", "203.0.113.9");
     let (report, going) = read(tr);
     // At most the flows of the last timeout (60 s) and sweep period (60 s).
     assert!(going <= 121, "{going} flows still in the table");

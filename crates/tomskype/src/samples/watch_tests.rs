@@ -2,46 +2,23 @@
 //! verdict that changes is told once, at the sweep after the evidence, the same on every
 //! replay. The live session's test of the same (`live::session`) takes its capture from here.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
-use super::packets::{Link, Trace, SEC};
-use super::render::{output, render, PCAP_LE};
+use super::idle_tests::{an_hour_of_new_flows, analyzer, pcap_of, sa, T0};
+use super::packets::{Trace, SEC};
 use super::tom::tom_2011_session;
-use super::Scenario;
-use crate::addr::LocalNets;
-use crate::analyze::{Analyzer, Gatherer, OnChange, Traffic, SWEEP_NS};
+use crate::analyze::{Gatherer, OnChange, Traffic, SWEEP_NS};
 use crate::capture;
 use crate::classify::Label;
 use crate::flow::Tracker;
-use crate::knowledge::geoip::GeoIp;
-use crate::knowledge::indicators::IndicatorSet;
-
-/// 2011-06-09, at the start of a sweep period (a whole minute).
-const T0: i64 = 1_307_585_760 * SEC;
-
-fn sa(a: &str, port: u16) -> SocketAddr {
-    SocketAddr::new(a.parse().expect("test address"), port)
-}
 
 fn ip(a: &str) -> IpAddr {
     a.parse().expect("test address")
 }
 
-fn analyzer() -> Analyzer {
-    Analyzer {
-        geoip: GeoIp::embedded().expect("embedded GeoIP"),
-        indicators: IndicatorSet::embedded().expect("embedded indicators"),
-        local: LocalNets::new(Vec::new()),
-    }
-}
-
 fn bytes(tr: Trace) -> Vec<u8> {
-    let scenario = Scenario::new(tr, "watch test", &[]);
-    render(
-        &scenario,
-        &output("test", PCAP_LE, &[(Link::Ethernet, "eth0")]),
-    )
+    pcap_of(tr, "watch test")
 }
 
 /// Twenty minutes of a quiet machine's traffic (a new flow every 10 s), and a TOM-Skype login
@@ -151,15 +128,7 @@ pub(crate) fn an_hour_then_a_login() -> Vec<u8> {
     tr.local(ip("10.0.0.3"), [2, 0, 0, 0, 0, 3]);
     tr.local(ip("10.0.0.23"), [2, 0, 0, 0, 0, 23]);
     tr.local(ip("10.0.0.1"), [2, 0, 0, 0, 0, 1]);
-    for i in 0..3600u16 {
-        let ts = T0 + i64::from(i) * SEC;
-        tr.udp(
-            ts,
-            sa("10.0.0.3", 20000 + i),
-            sa("198.51.100.7", 9000),
-            b"x",
-        );
-    }
+    an_hour_of_new_flows(&mut tr, "10.0.0.3", "198.51.100.7");
     let end = T0 + 3600 * SEC;
     tom_2011_session(&mut tr, ip("10.0.0.23"), ip("10.0.0.1"), end, "someone");
     bytes(tr)
