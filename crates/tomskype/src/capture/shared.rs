@@ -459,12 +459,33 @@ pub(super) mod tests {
         }
     }
 
-    /// Every walker of a shared read of `bytes` (in `chunk`-byte chunks, `in_flight` at most)
-    /// gets what one reader of the same bytes in memory gets.
-    fn same_as_alone(bytes: &[u8], walkers: usize, chunk: usize, in_flight: usize) {
+    /// `bytes` written to a file in a new temporary folder (kept as long as the path is used).
+    fn written(bytes: &[u8]) -> (tempfile::TempDir, std::path::PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.pcap");
         std::fs::write(&path, bytes).unwrap();
+        (dir, path)
+    }
+
+    /// Walks `input` to its end, asking for `peek` bytes at a time and taking at most `most`
+    /// of those it gets; the bytes walked.
+    fn walk_to_end(input: &mut ChunkInput<'_>, peek: usize, most: usize) -> usize {
+        let mut n = 0;
+        loop {
+            let b = input.peek(peek).unwrap();
+            if b.is_empty() {
+                return n;
+            }
+            let k = b.len().min(most);
+            input.consume(k);
+            n += k;
+        }
+    }
+
+    /// Every walker of a shared read of `bytes` (in `chunk`-byte chunks, `in_flight` at most)
+    /// gets what one reader of the same bytes in memory gets.
+    fn same_as_alone(bytes: &[u8], walkers: usize, chunk: usize, in_flight: usize) {
+        let (_dir, path) = written(bytes);
         let mut alone = Collect::default();
         let want = read_bytes(bytes, &mut alone);
         let sinks = (0..walkers).map(|_| Collect::default()).collect();
@@ -512,40 +533,16 @@ pub(super) mod tests {
     #[test]
     fn chunks_in_flight_stay_bounded() {
         let bytes = capture(false, false, &[1000; 400]);
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("c.pcap");
-        std::fs::write(&path, &bytes).unwrap();
+        let (_dir, path) = written(&bytes);
         let shared = Shared::new(File::open(&path).unwrap(), 2, 4096, 3);
         std::thread::scope(|s| {
-            let ahead = s.spawn(|| {
-                let mut input = ChunkInput::new(&shared, 0);
-                let mut n = 0;
-                while let Ok(b) = input.peek(1) {
-                    if b.is_empty() {
-                        break;
-                    }
-                    let k = b.len();
-                    input.consume(k);
-                    n += k;
-                }
-                n
-            });
+            let ahead = s.spawn(|| walk_to_end(&mut ChunkInput::new(&shared, 0), 1, usize::MAX));
             // The walker ahead reads until the chunks in flight are as many as allowed, and
             // waits there for this one.
             std::thread::sleep(std::time::Duration::from_millis(200));
             assert!(!ahead.is_finished());
             assert_eq!(shared.lock().chunks.len(), 3);
-            let mut behind = ChunkInput::new(&shared, 1);
-            let mut n = 0;
-            loop {
-                let b = behind.peek(100).unwrap();
-                if b.is_empty() {
-                    break;
-                }
-                let k = b.len().min(100);
-                behind.consume(k);
-                n += k;
-            }
+            let n = walk_to_end(&mut ChunkInput::new(&shared, 1), 100, 100);
             assert_eq!(n, bytes.len());
             assert_eq!(ahead.join().unwrap(), bytes.len());
         });
@@ -556,22 +553,10 @@ pub(super) mod tests {
     #[test]
     fn a_walker_that_stops_early_holds_no_one_up() {
         let bytes = capture(false, false, &[1000; 100]);
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("c.pcap");
-        std::fs::write(&path, &bytes).unwrap();
+        let (_dir, path) = written(&bytes);
         let shared = Shared::new(File::open(&path).unwrap(), 2, 512, 2);
         drop(ChunkInput::new(&shared, 1));
-        let mut input = ChunkInput::new(&shared, 0);
-        let mut n = 0;
-        loop {
-            let b = input.peek(1).unwrap();
-            if b.is_empty() {
-                break;
-            }
-            let k = b.len();
-            input.consume(k);
-            n += k;
-        }
+        let n = walk_to_end(&mut ChunkInput::new(&shared, 0), 1, usize::MAX);
         assert_eq!(n, bytes.len());
     }
 
