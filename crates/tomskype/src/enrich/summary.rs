@@ -138,32 +138,11 @@ impl Summaries {
 
 impl Gathered {
     /// Summarises every host gathered since the last call that has nothing an indicator could
-    /// match (see the module documentation; the others found then were kept whole for good), reading the DNS answers of `table` (the one being gathered,
-    /// whose stores are not in this yet) and of this. Hosts found to have something keep it
-    /// known, so that they are not looked at again.
-    pub fn compact(&mut self, table: Option<&FlowTable>, ctx: &Context<'_>) {
-        for addr in self.fresh_quiet(table, ctx) {
-            if let Some(h) = self.hosts.remove(&addr) {
-                self.summaries.add(addr, &Summary::of(&h));
-                if table.is_some_and(|t| t.queries.contains_key(&addr)) {
-                    // The table's answers to it are for [`Gathered::forget_quiet_names`]: to a
-                    // host that asked (those to one that never asked, unsolicited, stay; the
-                    // list stays as short as the hosts that look names up).
-                    self.forget.push(addr);
-                }
-            }
-        }
-    }
-
-    /// The hosts gathered whole since the last call (or [`Gathered::compact`]) that have
-    /// nothing an indicator could match ([`Gathered::may_have_sign`], reading `table` as it
-    /// does), still in this; those found to have something keep it known, so that they are not
+    /// match (see the module documentation; the others found then were kept whole for good),
+    /// reading the DNS answers of `table` (the one being gathered, whose stores are not in this
+    /// yet) and of this. Hosts found to have something keep it known, so that they are not
     /// looked at again.
-    pub(super) fn fresh_quiet(
-        &mut self,
-        table: Option<&FlowTable>,
-        ctx: &Context<'_>,
-    ) -> Vec<IpAddr> {
+    pub fn compact(&mut self, table: Option<&FlowTable>, ctx: &Context<'_>) {
         let mut quiet = Vec::new();
         for addr in std::mem::take(&mut self.fresh) {
             let Some(h) = self.hosts.get(&addr) else {
@@ -177,7 +156,17 @@ impl Gathered {
                 quiet.push(addr);
             }
         }
-        quiet
+        for addr in quiet {
+            if let Some(h) = self.hosts.remove(&addr) {
+                self.summaries.add(addr, &Summary::of(&h));
+                if table.is_some_and(|t| t.queries.contains_key(&addr)) {
+                    // The table's answers to it are for [`Gathered::forget_quiet_names`]: to a
+                    // host that asked (those to one that never asked, unsolicited, stay; the
+                    // list stays as short as the hosts that look names up).
+                    self.forget.push(addr);
+                }
+            }
+        }
     }
 
     /// Forgets, in `table`'s DNS answers, what the hosts summarised since the last call were

@@ -193,12 +193,6 @@ impl FlowMap {
             .remove_at(marked(marks).skip_while(|&p| p < n4).map(|p| p - n4));
     }
 
-    /// Removes every flow.
-    pub fn clear(&mut self) {
-        self.v4 = Store::default();
-        self.v6 = Store::default();
-    }
-
     /// Every flow key, in the order of [`FlowMap::iter`].
     pub fn keys(&self) -> impl Iterator<Item = FlowKey> + '_ {
         self.iter().map(|(k, _)| k)

@@ -176,7 +176,7 @@ impl FlowTable {
     /// flows (DNS answers and questions per client, resolvers, programs) stays.
     pub fn take_idle(&mut self, now: i64, batch: usize, each: impl FnMut(&[Ended], &FlowTable)) {
         self.take_if(
-            Some(&|proto, last_ns: i64| now.saturating_sub(last_ns) > idle_timeout(proto)),
+            |proto, last_ns| now.saturating_sub(last_ns) > idle_timeout(proto),
             batch,
             each,
         );
@@ -185,7 +185,7 @@ impl FlowTable {
     /// Takes out every flow, with its names (at the end of an input: see
     /// [`FlowTable::take_idle`]).
     pub fn take_all(&mut self, batch: usize, each: impl FnMut(&[Ended], &FlowTable)) {
-        self.take_if(None, batch, each);
+        self.take_if(|_, _| true, batch, each);
     }
 
     /// Takes out the half of the flows silent for longest (all with the same last time as the
@@ -199,33 +199,27 @@ impl FlowTable {
         let middle = last.len() / 2;
         let (_, &mut cut, _) = last.select_nth_unstable(middle);
         drop(last);
-        self.take_if(Some(&|_, last_ns| last_ns <= cut), batch, each);
+        self.take_if(|_, last_ns| last_ns <= cut, batch, each);
     }
 
-    /// Takes out the flows `done` says are over (every flow for `None`), given each one's IP
-    /// protocol and last time, with their names, handing them to `each` `batch` at a time, in
-    /// the order of [`FlowMap::iter`] (see [`FlowTable::take_idle`]); after the last batch they
-    /// leave the flow map. The flows taken are marked meanwhile, a bit each.
+    /// Takes out the flows `done` says are over, given each one's IP protocol and last time,
+    /// with their names, handing them to `each` `batch` at a time, in the order of
+    /// [`FlowMap::iter`] (see [`FlowTable::take_idle`]); after the last batch they leave the
+    /// flow map. The flows taken are marked meanwhile, a bit each.
     fn take_if(
         &mut self,
-        done: Option<&dyn Fn(u8, i64) -> bool>,
+        done: impl FnMut(u8, i64) -> bool,
         batch: usize,
         mut each: impl FnMut(&[Ended], &FlowTable),
     ) {
         let batch = batch.max(1);
         let mut marks = Vec::new();
-        let total = match done {
-            Some(done) => self.flows.mark_where(done, &mut marks),
-            None => self.flows.len(),
-        };
+        let total = self.flows.mark_where(done, &mut marks);
         if total == 0 {
             return;
         }
         let mut ended = Vec::with_capacity(batch.min(total));
-        let mut positions: Box<dyn Iterator<Item = usize>> = match done {
-            Some(_) => Box::new(super::map::marked(&marks)),
-            None => Box::new(0..total),
-        };
+        let mut positions = super::map::marked(&marks);
         loop {
             ended.extend(
                 positions
@@ -244,11 +238,7 @@ impl FlowTable {
             each(&ended, self);
             ended.clear();
         }
-        drop(positions);
-        match done {
-            Some(_) => self.flows.remove_marked(&marks),
-            None => self.flows.clear(),
-        }
+        self.flows.remove_marked(&marks);
         if self.facts.capacity() > 4 * self.facts.len().max(1024) {
             self.facts.shrink_to(2 * self.facts.len());
         }
