@@ -304,9 +304,20 @@ impl Gatherer<'_> {
     /// thread's do, even when the capture's times go back and forth).
     #[inline]
     pub(super) fn clock(&mut self, ts: i64) {
-        if ts >= self.next_ns {
+        self.clock_swept(ts);
+    }
+
+    /// [`Gatherer::clock`], saying whether the clock swept: the times at which it sweeps
+    /// follow from the times of all packets alone (not from which of them this gatherer
+    /// tracks), so a shard shown only the packets at which another's clock swept, and its
+    /// own, sweeps where the other does (`analyze::shard`).
+    #[inline]
+    pub(super) fn clock_swept(&mut self, ts: i64) -> bool {
+        let due = ts >= self.next_ns;
+        if due {
             self.sweep(ts);
         }
+        due
     }
 
     /// Tracks a packet of this gatherer's own, once the clock has seen it.

@@ -12,7 +12,7 @@ use super::gather::{
 use super::shard::{balance, shares, weigh, Shard, Sharded};
 use super::watch::OnChange;
 use super::{Analyzer, Progress, Traffic};
-use crate::capture::{self, CaptureFormat, Packet, PacketSink, ReadSummary};
+use crate::capture::{self, CaptureFormat, Follow, Lead, Packet, PacketSink, Pass, ReadSummary};
 use crate::decode::DecodeStats;
 use crate::enrich::{self, Gathered};
 use crate::flow::{FlowTable, Tracker};
@@ -395,10 +395,10 @@ struct Counting<'a, S> {
     last: u64,
 }
 
-impl<S: PacketSink> PacketSink for Counting<'_, S> {
+impl<S> Counting<'_, S> {
+    /// Publishes the bytes read up to `packet`.
     #[inline]
-    fn packet(&mut self, packet: &Packet<'_>) {
-        self.inner.packet(packet);
+    fn count(&mut self, packet: &Packet<'_>) {
         if let Some(p) = self.progress {
             // Publish every 4 MiB or so: the counter is shared between threads.
             if packet.offset >= self.last + (4 << 20) {
@@ -407,6 +407,31 @@ impl<S: PacketSink> PacketSink for Counting<'_, S> {
                 self.last = packet.offset;
             }
         }
+    }
+}
+
+impl<S: PacketSink> PacketSink for Counting<'_, S> {
+    #[inline]
+    fn packet(&mut self, packet: &Packet<'_>) {
+        self.inner.packet(packet);
+        self.count(packet);
+    }
+}
+
+impl<S: Lead> Lead for Counting<'_, S> {
+    #[inline]
+    fn lead(&mut self, packet: &Packet<'_>) -> Pass {
+        let pass = self.inner.lead(packet);
+        self.count(packet);
+        pass
+    }
+}
+
+impl<S: Follow> Follow for Counting<'_, S> {
+    #[inline]
+    fn follow(&mut self, packet: &Packet<'_>, mine: bool) {
+        self.inner.follow(packet, mine);
+        self.count(packet);
     }
 }
 

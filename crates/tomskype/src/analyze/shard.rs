@@ -1,29 +1,30 @@
 //! When there are fewer capture files than threads, a large file (a regular, uncompressed pcap
 //! or pcapng of at least [`SPLIT_MIN_BYTES`]; see [`Inputs::split_min_bytes`]) is read by
-//! several workers at once, each owning one *shard* of its packets: every worker walks every
-//! record of the file, but decodes and tracks (flow table, DNS pairing, TCP reassembly,
-//! fragments, tunnels, QUIC, Skype openings) only the frames of its shard. The file itself is
-//! read once for all of them (`capture::read_path_shared`: chunks of 1 MiB, read by whichever
-//! worker is ahead and walked in place by every one, at most 8 in flight). A frame's shard
-//! follows from the address pair of its first IP header, as a network card's symmetric
-//! receive-side scaling shards traffic among queues (and Zeek's and Suricata's clusters among
-//! workers): [`decode::shard_of`] hashes the pair, both orders alike, into one of 64 buckets
-//! (frames with no IP header found cheaply, such as ARP, unknown link types or damaged
-//! headers, into bucket 0), and the buckets are dealt to the shards by what they cost to track
-//! in a sample of the file (8 MiB in 16 stretches, see [`weigh`]), heaviest first to the
-//! lightest shard. A few address pairs often carry most packets: one carries a third of
+//! several workers at once, each owning one *shard* of its packets: each decodes and tracks
+//! (flow table, DNS pairing, TCP reassembly, fragments, tunnels, QUIC, Skype openings) only the
+//! frames of its shard. The file is read and walked once (`capture::read_path_shared`): shard
+//! 0 *leads*, reading it in chunks of 1 MiB (at most 16 in flight), running the format reader
+//! and testing every frame's shard; it tracks its own frames and passes the others' on, through
+//! an index of each chunk, to their shard (see [`Sharded`]), which walks the index, not the
+//! file. A frame's shard follows from the address pair of its first IP header, as a network
+//! card's symmetric receive-side scaling shards traffic among queues (and Zeek's and
+//! Suricata's clusters among workers): [`decode::shard_of`] hashes the pair, both orders
+//! alike, into one of 64 buckets (frames with no IP header found cheaply, such as ARP, unknown
+//! link types or damaged headers, into bucket 0), and the buckets are dealt to the shards by
+//! what they cost to track in a sample of the file (8 MiB in 16 stretches, see [`weigh`]),
+//! heaviest first to the lightest shard, shard 0 starting with what leading the reading costs
+//! it. A few address pairs often carry most packets: one carries a third of
 //! bench/make_capture.py's capture, and `hash mod 2` gave one shard 70% of its packets. How
 //! buckets are dealt changes the balance, never the report. Each worker gathers its own table
 //! (`enrich::gather`), and the parts are merged in (file, shard) order with
-//! [`Gathered::merge`]. The price: every worker walks every record and tests its shard, and
-//! the one behind walks bytes the other core brought in (bench/RESULTS.md).
+//! [`Gathered::merge`].
 //!
-//! Tried and left out: one thread that reads the file, tracks its own shard and deals the
-//! others their packets in batches (so that each record is walked and tested once). It used
-//! less CPU on a busy machine, but on a quiet one the thread that tracked packets another core
-//! had just copied into its batches was slower than walking the shared chunks: `--threads 2`
-//! on the 1.6 GB capture took 1.32-1.54 s against 1.02-1.08 s (commits 82653e7 and f12c8c0,
-//! reverted).
+//! Tried before: every shard walking every record of the shared chunks and testing every
+//! frame's shard (until 2026-11-30; the walk and the test cost the second thread about 400 M
+//! instructions of 3,000 M on the 400 MB capture of bench/RESULTS.md), and, before that, one
+//! thread dealing the others copies of their packets in batches, which was slower than either
+//! (`--threads 2` on the 1.6 GB capture 1.32-1.54 s against 1.02-1.08 s; commits 82653e7 and
+//! f12c8c0, reverted). The index passes no copy, but where a packet's bytes are in the chunk.
 //!
 //! Why by address pair, and not by cutting the file into stretches of time: every piece of
 //! state the tracker keeps between packets lives inside one address pair. A flow (both
@@ -38,8 +39,9 @@
 //! state at each boundary: connections without their handshake, answers without their
 //! question, reassembly without its start.
 //!
-//! Only shard 0 reports the file itself (format, packets, bytes, problems) and counts its
-//! bytes in [`Progress`]; the others walk the same bytes and their summaries are dropped. The
+//! Only shard 0, which reads the file, reports it (format, packets, bytes, problems) and counts
+//! its bytes in [`Progress`]. Every shard sees the time of every frame at which shard 0's clock
+//! swept, so that its sweeps happen where one thread's do ([`Gatherer::clock_swept`]). The
 //! decode counts of the input are the sum of every shard's, so they equal one thread's. The
 //! report does not depend on the number of threads, with these known exceptions, all past a
 //! bound or at the edges of a timeout (the tests compare every sample and corpus capture read
@@ -77,7 +79,7 @@
 use std::path::{Path, PathBuf};
 
 use super::gather::Gatherer;
-use crate::capture::{self, Packet, PacketSink};
+use crate::capture::{self, Follow, Lead, Packet, PacketSink, Pass};
 use crate::decode;
 use crate::flow::FlowKey;
 
@@ -97,6 +99,17 @@ const SAMPLE_WINDOW_BYTES: u64 = 512 << 10;
 /// payload (DNS, TLS, HTTP, QUIC), 900 for each flow made, then ended and gathered). DNS counts
 /// 1,000 more: its names are read and stored.
 mod cost {
+    /// What shard 0, which leads the shared reading, does for every packet of the file beside
+    /// its own tracking (see [`super::Weights::lead`]): walking the record, testing its shard
+    /// and passing it on (`WALK`), and the kernel's copy of its bytes (one unit per
+    /// `COPY_BYTES`). From `perf record` of `--threads 2` on the 1.6 GB capture of
+    /// bench/RESULTS.md (4.9 million packets): the copy took 15% of the 1.53 s of CPU (0.15 ns
+    /// a byte), the walk, the test and the passing on 7% (22 ns a packet), and tracking the
+    /// rest, about 9 ns for each of the 126 million units the sample's weights come to over
+    /// the file. With these, shard 0's thread had 47-49% of the samples in three runs; with
+    /// `WALK` 1 and `COPY_BYTES` 200, 52-54%.
+    pub(super) const WALK: u64 = 2;
+    pub(super) const COPY_BYTES: u64 = 64;
     pub(super) const PACKET: u64 = 10;
     pub(super) const GENERAL: u64 = 13;
     pub(super) const PAYLOAD: u64 = 7;
@@ -123,10 +136,14 @@ impl Shard {
     /// Whether the frame `data` of `link_type` is this shard's.
     #[inline(always)]
     pub(super) fn owns(&self, link_type: u32, data: &[u8]) -> bool {
-        self.n == 1 || {
-            let bucket = decode::shard_of(link_type, data, BUCKETS as u32) as usize;
-            self.owners.get(bucket) == Some(&self.k)
-        }
+        self.n == 1 || self.owner(link_type, data) == self.k
+    }
+
+    /// The shard the frame `data` of `link_type` belongs to.
+    #[inline(always)]
+    fn owner(&self, link_type: u32, data: &[u8]) -> u8 {
+        let bucket = decode::shard_of(link_type, data, BUCKETS as u32) as usize;
+        self.owners.get(bucket).copied().unwrap_or(0)
     }
 }
 
@@ -145,9 +162,12 @@ impl Shard {
 /// the busier thread of `--threads 2` on the 1.6 GB capture had 50.2%, 51.0% and 50.8% of
 /// the run's samples (`perf record`, three runs). An estimate only: which shard a bucket goes
 /// to changes the balance, never the verdicts.
-pub(super) fn weigh(path: &Path, len: u64) -> [u64; BUCKETS] {
+pub(super) fn weigh(path: &Path, len: u64) -> Weights {
     use std::io::{Read, Seek, SeekFrom};
-    let mut weights = [0u64; BUCKETS];
+    let mut weights = Weights {
+        buckets: [0; BUCKETS],
+        lead: 0,
+    };
     let Ok(mut file) = std::fs::File::open(path) else {
         return weights;
     };
@@ -208,9 +228,10 @@ pub(super) fn weigh(path: &Path, len: u64) -> [u64; BUCKETS] {
                 }
             }
         }
-        if let Some(w) = weights.get_mut(bucket) {
+        if let Some(w) = weights.buckets.get_mut(bucket) {
             *w += cost;
         }
+        weights.lead += cost::WALK + p.data.len() as u64 / cost::COPY_BYTES;
     };
     for piece in &pieces {
         capture::read_bytes(piece, &mut weigh_packet);
@@ -218,14 +239,30 @@ pub(super) fn weigh(path: &Path, len: u64) -> [u64; BUCKETS] {
     weights
 }
 
-/// Which of `n` shards each bucket goes to: the heaviest bucket first to the lightest shard
-/// so far (ties to the lower bucket and shard), then the buckets the sample did not see, in
-/// turn. Busy address pairs are common (one pair carries a third of the packets of
-/// bench/make_capture.py's capture), and a plain `hash mod n` left 70% of them to one shard.
-/// The weights are those of [`weigh`], or any other measure of work.
-pub(super) fn balance(weights: &[u64; BUCKETS], n: u8) -> [u8; BUCKETS] {
+/// What the shards of a split input will have to do, as weighed in a sample ([`weigh`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Weights {
+    /// What tracking each bucket's packets costs.
+    pub(super) buckets: [u64; BUCKETS],
+    /// What shard 0 does beside its own tracking: it leads the shared reading of the file
+    /// (`capture::read_path_shared`), so it alone has the kernel copy every byte and walks
+    /// every record, and it tests every packet's shard and passes on the others'.
+    pub(super) lead: u64,
+}
+
+/// Which of `n` shards each bucket goes to: shard 0 starts with the work of leading the
+/// reading, then the heaviest bucket goes first to the lightest shard so far (ties to the
+/// lower bucket and shard), then the buckets the sample did not see, in turn. Busy address
+/// pairs are common (one pair carries a third of the packets of bench/make_capture.py's
+/// capture), and a plain `hash mod n` left 70% of them to one shard. The weights are those of
+/// [`weigh`], or any other measure of work.
+pub(super) fn balance(weights: &Weights, n: u8) -> [u8; BUCKETS] {
+    let (lead, weights) = (weights.lead, &weights.buckets);
     let mut owners = [0u8; BUCKETS];
     let mut load = vec![0u64; usize::from(n.max(1))];
+    if let Some(first) = load.first_mut() {
+        *first = lead;
+    }
     let mut order: Vec<usize> = (0..BUCKETS).collect();
     order.sort_by_key(|&b| (std::cmp::Reverse(weights[b]), b));
     let mut unseen = 0usize;
@@ -287,6 +324,42 @@ impl PacketSink for Sharded<'_> {
     }
 }
 
+/// Shard 0 of a split input leads its shared reading (`capture::read_path_shared`): it is
+/// handed every packet, tracks its own, and passes on the others' to their shard, and the time
+/// of its own packets at which its clock swept (so that every shard sweeps where it does: see
+/// [`Gatherer::clock_swept`]).
+impl Lead for Sharded<'_> {
+    #[inline]
+    fn lead(&mut self, packet: &Packet<'_>) -> Pass {
+        let swept = self.inner.clock_swept(packet.ts_nanos);
+        let owner = match self.shard.n {
+            1 => self.shard.k,
+            _ => self.shard.owner(packet.link_type, packet.data),
+        };
+        if owner != self.shard.k {
+            Pass::To(owner)
+        } else {
+            self.inner.track(packet);
+            if swept {
+                Pass::Time
+            } else {
+                Pass::No
+            }
+        }
+    }
+}
+
+/// The other shards follow it: shown every packet passed on, they track their own.
+impl Follow for Sharded<'_> {
+    #[inline]
+    fn follow(&mut self, packet: &Packet<'_>, mine: bool) {
+        self.inner.clock(packet.ts_nanos);
+        if mine {
+            self.inner.track(packet);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::sample;
@@ -333,7 +406,8 @@ mod tests {
         let big = sample("tom-skype-busy-host.pcapng");
         let len = std::fs::metadata(&big).unwrap().len();
         let first = weigh(&big, len);
-        assert!(first.iter().filter(|&&w| w > 0).count() > 1);
+        assert!(first.buckets.iter().filter(|&&w| w > 0).count() > 1);
+        assert!(first.lead > 0);
         for _ in 0..3 {
             assert_eq!(weigh(&big, len), first);
         }
@@ -346,17 +420,21 @@ mod tests {
         weights[9] = 20;
         weights[10] = 15;
         weights[11] = 10;
+        let weights = Weights {
+            buckets: weights,
+            lead: 0,
+        };
         let owners = balance(&weights, 2);
         let load = |k: u8| -> u64 {
             (0..BUCKETS)
                 .filter(|&b| owners[b] == k)
-                .map(|b| weights[b])
+                .map(|b| weights.buckets[b])
                 .sum()
         };
         assert_eq!((load(0), load(1)), (40, 35));
         assert_eq!((owners[3], owners[9], owners[10], owners[11]), (0, 1, 1, 0));
         // The buckets not seen are spread in turn.
-        let unseen = (0..BUCKETS).filter(|&b| weights[b] == 0);
+        let unseen = (0..BUCKETS).filter(|&b| weights.buckets[b] == 0);
         let (zero, one) = unseen.fold((0, 0), |(z, o), b| match owners[b] {
             0 => (z + 1, o),
             _ => (z, o + 1),
@@ -364,5 +442,14 @@ mod tests {
         assert_eq!((zero, one), (30, 30));
         assert!(balance(&weights, 5).iter().all(|&k| k < 5));
         assert_eq!(balance(&weights, 1), [0; BUCKETS]);
+        // Shard 0 leads the reading: it starts with that work, and takes less tracking.
+        let led = balance(
+            &Weights {
+                lead: 40,
+                ..weights.clone()
+            },
+            2,
+        );
+        assert_eq!((led[3], led[9], led[10], led[11]), (1, 1, 0, 1));
     }
 }

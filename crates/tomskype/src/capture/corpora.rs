@@ -190,21 +190,11 @@ fn every_corpus_file_reads_without_panic() {
 
 #[test]
 fn every_corpus_file_reads_alike_shared_in_small_chunks() {
-    use super::shared::{read_shared_in, tests::Collect};
     let Some(root) = corpora() else { return };
     let mut files = 0;
     for item in expand_inputs(&[root]) {
-        let path = item.path();
-        let mut alone = Collect::default();
-        let want = read_path(path, &mut alone);
         // Chunks of an odd size, so that records straddle them everywhere.
-        let sinks = vec![Collect::default(), Collect::default()];
-        let (sinks, got) = read_shared_in(path, sinks, 4093, 3);
-        for sink in &sinks {
-            assert!(sink.0 == alone.0, "{}", path.display());
-        }
-        assert_eq!(got.problems, want.problems, "{}", path.display());
-        assert_eq!((got.packets, got.bytes), (want.packets, want.bytes));
+        super::shared::tests::same_as_alone(item.path(), 2, 4093, 3);
         files += 1;
     }
     assert!(files > 1000, "{files}");

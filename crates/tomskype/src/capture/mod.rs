@@ -27,7 +27,7 @@ pub use file::{
     expand_inputs, looks_like_capture, plain_capture_len, read_bytes, read_path, read_path_waiting,
     InputItem, STREAM_WAIT,
 };
-pub use shared::read_path_shared;
+pub use shared::{read_path_shared, Follow, Lead, Pass};
 
 /// Link-layer header types (the `LINKTYPE_*` values of tcpdump.org), as numbers.
 pub mod linktype {

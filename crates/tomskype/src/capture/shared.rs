@@ -1,28 +1,36 @@
-//! Stage 1, capture: one regular capture file read once for several walkers at the same time.
+//! Stage 1, capture: one regular capture file read once for several walkers at the same time,
+//! and walked once.
 //!
 //! When one large file is read by several workers, each of which handles only some of its
-//! packets (`analyze`'s shards), every worker still has to walk every record. Reading the file
-//! once per worker made the kernel copy it once per worker: 0.3 s of system time per reader for
-//! 1.6 GB, a fifth of one thread's time (bench/RESULTS.md, "One large file on both cores").
-//! [`read_path_shared`] reads it once: the file is cut into chunks of [`CHUNK`] bytes, each
-//! read with plain `read()` calls (never a memory map, see `file.rs`) by whichever walker needs
-//! it first, into a buffer that every walker then walks in place ([`ChunkInput`], zero copy
-//! but for a record that straddles two chunks). The walker ahead does the reading, so the cost
-//! of the copy goes to the one with less work of its own. At most [`IN_FLIGHT`] chunks are
-//! kept (the walker ahead waits for the last one to finish with the oldest), so memory stays
-//! bounded, and the walkers stay close enough together that the trailing one finds the bytes
-//! still in the shared cache. Each walker runs the same format reader over the same bytes, so
-//! each finds the same packets and the same problems as one reader alone.
+//! packets (`analyze`'s shards), each worker once read and walked the whole file: the kernel
+//! copied it once per worker (0.3 s of system time per reader for 1.6 GB, a fifth of one
+//! thread's time), and then, with the file read once, every worker still ran the format reader
+//! over every record and tested every packet's shard: on bench/make_capture.py's 400 MB
+//! capture that cost `--threads 2` 2,962 M instructions against 2,568 M for one thread
+//! (`valgrind --tool=callgrind`; bench/RESULTS.md). [`read_path_shared`] reads and walks the
+//! file once. The first sink *leads*: it alone reads the file, in chunks of [`CHUNK`] bytes
+//! with plain `read()` calls (never a memory map, see `file.rs`), runs the format reader over
+//! them ([`ChunkInput`], zero copy but for a record that straddles two chunks) and is handed
+//! every packet ([`Lead`]). It says which packets the others need ([`Pass`]), and those are
+//! written to an index of the chunk: each packet's number, offset, time, link type and length,
+//! and where its bytes are in the chunk (a record that straddled two chunks is copied beside
+//! the index). Once the leader has walked a chunk, the index is sealed, and the other sinks
+//! (*followers*) walk the index, not the file: they never run the format reader, and never
+//! touch the bytes of a packet that is not theirs ([`Follow`]). At most [`IN_FLIGHT`] chunks
+//! are kept (the leader waits for the last follower to finish with the oldest), so memory
+//! stays bounded and the followers find the bytes still in the cache the cores share. The
+//! leader finds every packet and every problem one reader alone would: the summary is its.
 
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, Read, Seek};
 use std::path::Path;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 
 use super::file::{read_input, GZIP_MAGIC};
 use super::input::{Input, InputError};
-use super::{PacketSink, ProblemKind, ReadSummary};
+use super::{Packet, PacketSink, ProblemKind, ReadSummary};
 
 /// The bytes of one chunk: large enough that the locking and the handing over cost nothing
 /// next to walking it, small enough that [`IN_FLIGHT`] of them stay in the cache the cores
@@ -30,8 +38,66 @@ use super::{PacketSink, ProblemKind, ReadSummary};
 const CHUNK: usize = 1 << 20;
 
 /// Most chunks read and not yet walked by every walker: the memory of a shared read is at most
-/// this many chunks (plus one per walker).
-const IN_FLIGHT: usize = 8;
+/// this many chunks and their indexes.
+const IN_FLIGHT: usize = 16;
+
+/// What the followers need of a packet the leader was handed ([`Lead::lead`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    /// Nothing.
+    No,
+    /// Its time (and number and offset), not its bytes: every follower is shown it.
+    Time,
+    /// The whole packet, to follower `k` (1 for the first sink after the leader; 0 is taken
+    /// for [`Pass::Time`]); the others are shown its time.
+    To(u8),
+}
+
+/// The sink that leads a shared read: it is handed every packet of the file, as a
+/// [`PacketSink`] is, and says what the followers need of it.
+pub trait Lead {
+    /// Takes `packet` and says what the followers need of it.
+    fn lead(&mut self, packet: &Packet<'_>) -> Pass;
+}
+
+/// A sink that follows a shared read: it is shown, in capture order, every packet the leader
+/// passed on ([`Pass::Time`] or [`Pass::To`]).
+pub trait Follow {
+    /// Shows `packet`: with its bytes, and `mine`, when the leader passed it to this follower;
+    /// otherwise its time, number and offset only (its `data` is then not the packet's).
+    fn follow(&mut self, packet: &Packet<'_>, mine: bool);
+}
+
+/// One packet of a chunk's index.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    number: u64,
+    offset: u64,
+    ts_nanos: i64,
+    link_type: u32,
+    orig_len: u32,
+    /// Where the captured bytes are: `at..at + len` of the chunk, or of the index's `spill`.
+    at: usize,
+    len: usize,
+    spilled: bool,
+    /// The follower it is for (0: none, its time only).
+    to: u8,
+}
+
+/// What the leader passed on from one chunk.
+#[derive(Debug, Default)]
+struct Index {
+    entries: Vec<Entry>,
+    /// The bytes of passed packets that are not in the chunk (a record that straddled two).
+    spill: Vec<u8>,
+}
+
+impl Index {
+    fn clear(&mut self) {
+        self.entries.clear();
+        self.spill.clear();
+    }
+}
 
 /// A chunk of the file, read.
 struct Chunk {
@@ -42,6 +108,8 @@ struct Chunk {
     last: bool,
     /// The read error that ended the file early, if one did.
     error: Option<InputError>,
+    /// What the leader passed on from it: set once the leader has walked it.
+    index: OnceLock<Index>,
 }
 
 /// What the walkers share, under one lock.
@@ -49,12 +117,14 @@ struct Ring {
     /// The chunks still needed by some walker, from the chunk numbered `base` on.
     chunks: VecDeque<Arc<Chunk>>,
     base: u64,
-    /// A walker is reading the next chunk.
-    reading: bool,
+    /// Chunks whose index is set (the leader has walked them), from the first.
+    sealed: u64,
+    /// The leader is done: no chunk is sealed after `sealed`.
+    led_out: bool,
     /// The chunk each walker needs next (`u64::MAX` once it is done).
     next: Vec<u64>,
-    /// Buffers of chunks every walker is done with, for the next chunks to be read into.
-    spare: Vec<Vec<u8>>,
+    /// Buffers and indexes of chunks every walker is done with, for the next chunks.
+    spare: Vec<(Vec<u8>, Index)>,
     /// Buffers allocated (the tests check the bound).
     #[cfg_attr(not(test), allow(dead_code))]
     made: usize,
@@ -67,7 +137,7 @@ struct Shared {
     chunk: usize,
     in_flight: usize,
     ring: Mutex<Ring>,
-    /// Signalled when a chunk is added or dropped.
+    /// Signalled when a chunk is sealed or dropped, or the leader is done.
     changed: Condvar,
 }
 
@@ -80,7 +150,8 @@ impl Shared {
             ring: Mutex::new(Ring {
                 chunks: VecDeque::new(),
                 base: 0,
-                reading: false,
+                sealed: 0,
+                led_out: false,
                 next: vec![0; walkers],
                 spare: Vec::new(),
                 made: 0,
@@ -96,41 +167,31 @@ impl Shared {
         self.ring.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The chunk numbered `index` for `walker`, which is done with every chunk before it: read
-    /// by this walker when it is the first to need it.
-    fn chunk(&self, walker: usize, index: u64) -> Arc<Chunk> {
-        let mut ring = self.lock();
-        ring.release(walker, index);
-        self.changed.notify_all();
-        loop {
-            let have = ring.base + ring.chunks.len() as u64;
-            if index < have {
-                let at = usize::try_from(index - ring.base).unwrap_or(usize::MAX);
-                if let Some(chunk) = ring.chunks.get(at) {
-                    return Arc::clone(chunk);
-                }
-            }
-            if index == have && !ring.reading && ring.chunks.len() < self.in_flight {
-                ring.reading = true;
-                let buf = ring.spare.pop();
-                ring.made += usize::from(buf.is_none());
-                drop(ring);
-                let chunk = Arc::new(self.read(buf));
-                ring = self.lock();
-                ring.reading = false;
-                ring.chunks.push_back(Arc::clone(&chunk));
-                self.changed.notify_all();
-                return chunk;
-            }
-            ring = self.changed.wait(ring).unwrap_or_else(|e| e.into_inner());
-        }
+    fn wait<'r>(&self, ring: MutexGuard<'r, Ring>) -> MutexGuard<'r, Ring> {
+        self.changed.wait(ring).unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Reads the next chunk of the file into `buf` (or a new buffer), as
-    /// [`super::input::ReaderInput`] does: until the chunk is full, the file ends or a read
-    /// fails (then the bytes before the failure are kept).
-    fn read(&self, buf: Option<Vec<u8>>) -> Chunk {
-        let mut data = buf.unwrap_or_else(|| vec![0; self.chunk]);
+    /// The chunk numbered `index`, read for the leader (walker 0), which is done with every
+    /// chunk before it, once fewer than [`IN_FLIGHT`] are kept.
+    fn read_next(&self, index: u64) -> (Arc<Chunk>, Index) {
+        let mut ring = self.lock();
+        ring.release(0, index);
+        while ring.chunks.len() >= self.in_flight {
+            ring = self.wait(ring);
+        }
+        let spare = ring.spare.pop();
+        ring.made += usize::from(spare.is_none());
+        drop(ring);
+        let (chunk, index) = spare.unwrap_or_else(|| (vec![0; self.chunk], Index::default()));
+        let chunk = Arc::new(self.read(chunk));
+        self.lock().chunks.push_back(Arc::clone(&chunk));
+        (chunk, index)
+    }
+
+    /// Reads the next chunk of the file into `data`, as [`super::input::ReaderInput`] does:
+    /// until the chunk is full, the file ends or a read fails (then the bytes before the
+    /// failure are kept).
+    fn read(&self, mut data: Vec<u8>) -> Chunk {
         let mut len = 0;
         let mut error = None;
         let mut last = false;
@@ -158,12 +219,43 @@ impl Shared {
             len,
             last,
             error,
+            index: OnceLock::new(),
         }
     }
 
-    /// `walker` is done with the whole file.
+    /// The leader has walked `chunk` (the next one to seal) and passed on `index` from it.
+    fn seal(&self, chunk: &Chunk, index: Index) {
+        // Only the leader sets an index, once per chunk.
+        let _ = chunk.index.set(index);
+        let mut ring = self.lock();
+        ring.sealed += 1;
+        self.changed.notify_all();
+    }
+
+    /// The chunk numbered `index` for follower `walker`, which is done with every chunk before
+    /// it, once the leader has sealed it; `None` when the leader is done before it.
+    fn sealed(&self, walker: usize, index: u64) -> Option<Arc<Chunk>> {
+        let mut ring = self.lock();
+        ring.release(walker, index);
+        self.changed.notify_all();
+        loop {
+            if index < ring.sealed {
+                let at = usize::try_from(index.checked_sub(ring.base)?).ok()?;
+                return ring.chunks.get(at).cloned();
+            }
+            if ring.led_out {
+                return None;
+            }
+            ring = self.wait(ring);
+        }
+    }
+
+    /// `walker` is done with the whole file (the leader: and seals no more chunks).
     fn leave(&self, walker: usize) {
         let mut ring = self.lock();
+        if walker == 0 {
+            ring.led_out = true;
+        }
         ring.release(walker, u64::MAX);
         self.changed.notify_all();
     }
@@ -183,18 +275,89 @@ impl Ring {
             };
             self.base += 1;
             // Every walker has moved past it, but one may still be dropping its reference:
-            // then the buffer is simply freed.
+            // then the buffers are simply freed.
             if let Ok(chunk) = Arc::try_unwrap(chunk) {
-                self.spare.push(chunk.data);
+                let mut index = chunk.index.into_inner().unwrap_or_default();
+                index.clear();
+                self.spare.push((chunk.data, index));
             }
         }
     }
 }
 
-/// One walker's view of a [`Shared`] file: the chunks in turn, as one stream of bytes.
+/// The index of the chunk the leader is walking, being written.
+#[derive(Default)]
+struct Builder {
+    /// The chunk being walked.
+    chunk: Option<Arc<Chunk>>,
+    index: Index,
+}
+
+impl Builder {
+    /// Writes `packet` into the index, as `pass` says.
+    fn push(&mut self, packet: &Packet<'_>, pass: Pass) {
+        let to = match pass {
+            Pass::No => return,
+            Pass::Time => 0,
+            Pass::To(k) => k,
+        };
+        let (mut at, mut len, mut spilled) = (0, 0, false);
+        if to != 0 {
+            len = packet.data.len();
+            // The bytes are in the chunk, unless the record straddled two (then the reader
+            // handed over a copy): compared as addresses, so that no byte is copied to know.
+            let start = packet.data.as_ptr() as usize;
+            let in_chunk = self.chunk.as_ref().and_then(|c| {
+                let base = c.data.as_ptr() as usize;
+                let from = start.checked_sub(base)?;
+                (from.checked_add(len)? <= c.len).then_some(from)
+            });
+            match in_chunk {
+                Some(from) => at = from,
+                None => {
+                    at = self.index.spill.len();
+                    spilled = true;
+                    self.index.spill.extend_from_slice(packet.data);
+                }
+            }
+        }
+        self.index.entries.push(Entry {
+            number: packet.number,
+            offset: packet.offset,
+            ts_nanos: packet.ts_nanos,
+            link_type: packet.link_type,
+            orig_len: packet.orig_len,
+            at,
+            len,
+            spilled,
+            to,
+        });
+    }
+}
+
+/// The leader's sink as the format reader sees it: every packet to the leader, and what it
+/// passes on into the index.
+struct Leading<'b, L> {
+    sink: &'b mut L,
+    builder: &'b RefCell<Builder>,
+}
+
+impl<L: Lead> PacketSink for Leading<'_, L> {
+    #[inline]
+    fn packet(&mut self, packet: &Packet<'_>) {
+        let pass = self.sink.lead(packet);
+        if pass != Pass::No {
+            self.builder.borrow_mut().push(packet, pass);
+        }
+    }
+}
+
+/// The leader's view of a [`Shared`] file: the chunks in turn, as one stream of bytes. Each
+/// chunk's index is sealed when the walk moves past it, and when the walk ends.
 struct ChunkInput<'a> {
     shared: &'a Shared,
-    walker: usize,
+    /// The index being written, and (for the addresses) the chunk being walked.
+    builder: &'a RefCell<Builder>,
     /// The chunk being walked (None before the first), and the position in it.
     chunk: Option<Arc<Chunk>>,
     at: usize,
@@ -208,10 +371,10 @@ struct ChunkInput<'a> {
 }
 
 impl<'a> ChunkInput<'a> {
-    fn new(shared: &'a Shared, walker: usize) -> Self {
+    fn new(shared: &'a Shared, builder: &'a RefCell<Builder>) -> Self {
         ChunkInput {
             shared,
-            walker,
+            builder,
             chunk: None,
             at: 0,
             next: 0,
@@ -220,7 +383,6 @@ impl<'a> ChunkInput<'a> {
             consumed: 0,
         }
     }
-
     /// The unwalked bytes of the current chunk.
     fn rest(&self) -> &[u8] {
         match &self.chunk {
@@ -236,12 +398,30 @@ impl<'a> ChunkInput<'a> {
 
     /// Moves to the next chunk (the current one must be walked to its end).
     fn advance(&mut self) {
-        // Let go of the current chunk before asking for the next, so that its buffer can be
-        // reused as soon as every walker is done with it.
-        self.chunk = None;
-        self.chunk = Some(self.shared.chunk(self.walker, self.next));
+        self.seal();
+        let (chunk, index) = self.shared.read_next(self.next);
+        if let Ok(mut b) = self.builder.try_borrow_mut() {
+            b.chunk = Some(Arc::clone(&chunk));
+            b.index = index;
+        }
+        self.chunk = Some(chunk);
         self.next += 1;
         self.at = 0;
+    }
+
+    /// Seals the current chunk's index and lets go of the chunk (so that its buffer can be
+    /// reused as soon as every follower is done with it).
+    fn seal(&mut self) {
+        if let Some(chunk) = self.chunk.take() {
+            // The builder is not borrowed here (the reader hands packets over between peeks),
+            // unless the leader's sink panicked in the middle: then its index goes unsealed.
+            if let Ok(mut b) = self.builder.try_borrow_mut() {
+                b.chunk = None;
+                let index = std::mem::take(&mut b.index);
+                drop(b);
+                self.shared.seal(&chunk, index);
+            }
+        }
     }
 
     /// The error that ended the input, once the last chunk is reached.
@@ -347,33 +527,81 @@ impl ChunkInput<'_> {
 
 impl Drop for ChunkInput<'_> {
     fn drop(&mut self) {
-        // Done, or unwinding: the other walkers must not wait for this one.
-        self.shared.leave(self.walker);
+        // Done, or unwinding: the followers must not wait for the leader.
+        self.seal();
+        self.shared.leave(0);
     }
 }
 
-/// Reads the regular, uncompressed capture file at `path` once for every sink of `sinks`, each
-/// walking it on a thread of its own (the first on the calling thread), and hands every sink
-/// every packet, as [`super::read_path`] would. Returns the sinks and what reading gave (the
-/// same for every sink). A path that is not a regular file, a gzip-compressed file and a file
-/// that cannot be opened are read (or fail) as [`super::read_path`] does, once for each sink.
-/// With no sinks, the file is read once for none.
-pub fn read_path_shared<S: PacketSink + Send>(path: &Path, sinks: Vec<S>) -> (Vec<S>, ReadSummary) {
+/// Walks the sealed chunks' indexes for follower `walker` (1 or more), showing `sink` what the
+/// leader passed on.
+fn follow<F: Follow>(shared: &Shared, walker: usize, sink: &mut F) {
+    struct Leave<'s>(&'s Shared, usize);
+    impl Drop for Leave<'_> {
+        fn drop(&mut self) {
+            // Done, or unwinding: the leader must not wait for this follower.
+            self.0.leave(self.1);
+        }
+    }
+    let _leave = Leave(shared, walker);
+    let me = u8::try_from(walker).unwrap_or(0);
+    let mut next = 0;
+    while let Some(chunk) = shared.sealed(walker, next) {
+        next += 1;
+        let Some(index) = chunk.index.get() else {
+            continue;
+        };
+        for e in &index.entries {
+            let mine = e.to == me;
+            let bytes = match e.spilled {
+                true => &index.spill[..],
+                false => chunk.data.get(..chunk.len).unwrap_or_default(),
+            };
+            let data = match mine {
+                true => e.at.checked_add(e.len).and_then(|end| bytes.get(e.at..end)),
+                false => None,
+            };
+            let packet = Packet {
+                number: e.number,
+                offset: e.offset,
+                ts_nanos: e.ts_nanos,
+                link_type: e.link_type,
+                orig_len: e.orig_len,
+                data: data.unwrap_or_default(),
+            };
+            sink.follow(&packet, mine);
+        }
+    }
+}
+
+/// Reads the regular, uncompressed capture file at `path` once for every sink of `sinks`: the
+/// first leads (it reads and walks the file, on the calling thread, and is handed every
+/// packet), each of the others follows on a thread of its own, shown what the leader passes on
+/// (see the module documentation). Returns the sinks and what reading gave (the leader's). A
+/// path that is not a regular file, a gzip-compressed file and a file that cannot be opened
+/// are read (or fail) as [`super::read_path`] does, by every sink on its own, each handed
+/// every packet as a [`PacketSink`]; so is a file read for one sink. With no sinks, the file
+/// is read once for none.
+pub fn read_path_shared<S: Lead + Follow + PacketSink + Send>(
+    path: &Path,
+    sinks: Vec<S>,
+) -> (Vec<S>, ReadSummary) {
     read_shared_in(path, sinks, CHUNK, IN_FLIGHT)
 }
 
 /// [`read_path_shared`] in chunks of `chunk` bytes, at most `in_flight` of them at a time.
-pub(super) fn read_shared_in<S: PacketSink + Send>(
+pub(super) fn read_shared_in<S: Lead + Follow + PacketSink + Send>(
     path: &Path,
     mut sinks: Vec<S>,
     chunk: usize,
     in_flight: usize,
 ) -> (Vec<S>, ReadSummary) {
-    if sinks.is_empty() {
-        return (
-            sinks,
-            super::read_path(path, &mut |_: &super::Packet<'_>| {}),
-        );
+    if sinks.len() <= 1 {
+        let summary = match sinks.first_mut() {
+            Some(sink) => super::read_path(path, sink),
+            None => super::read_path(path, &mut |_: &Packet<'_>| {}),
+        };
+        return (sinks, summary);
     }
     let file = File::open(path)
         .ok()
@@ -397,24 +625,44 @@ pub(super) fn read_shared_in<S: PacketSink + Send>(
         return each_alone(path, sinks);
     }
     let shared = Shared::new(file, sinks.len(), chunk, in_flight);
-    let mut summaries: Vec<Option<ReadSummary>> = (0..sinks.len()).map(|_| None).collect();
-    std::thread::scope(|s| {
-        let mut rest = sinks.iter_mut().zip(summaries.iter_mut()).enumerate();
-        let first = rest.next();
-        for (walker, (sink, summary)) in rest {
-            let shared = &shared;
-            s.spawn(move || {
-                let mut input = ChunkInput::new(shared, walker);
-                *summary = Some(read_input(&mut input, sink, false));
-            });
-        }
-        if let Some((walker, (sink, summary))) = first {
-            let mut input = ChunkInput::new(&shared, walker);
-            *summary = Some(read_input(&mut input, sink, false));
-        }
+    let mut walkers = sinks.into_iter();
+    let leader = walkers.next();
+    // Each sink is moved to its walker's thread, and back: side by side in one vector, the
+    // fields one thread writes for every packet shared a cache line with the next sink's.
+    let (leader, followers, summary) = std::thread::scope(|s| {
+        let followers: Vec<_> = walkers
+            .enumerate()
+            .map(|(k, mut sink)| {
+                let shared = &shared;
+                s.spawn(move || {
+                    follow(shared, k + 1, &mut sink);
+                    sink
+                })
+            })
+            .collect();
+        let (leader, summary) = match leader {
+            Some(mut leader) => {
+                let builder = RefCell::new(Builder::default());
+                let mut input = ChunkInput::new(&shared, &builder);
+                let mut sink = Leading {
+                    sink: &mut leader,
+                    builder: &builder,
+                };
+                let summary = read_input(&mut input, &mut sink, false);
+                drop(input);
+                (Some(leader), Some(summary))
+            }
+            None => (None, None),
+        };
+        // A follower that panicked has its panic re-raised here.
+        let followers: Vec<S> = followers
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect();
+        (leader, followers, summary)
     });
-    // Every walker left its summary: one that panicked had its panic re-raised by the scope.
-    let summary = summaries.into_iter().next().flatten();
+    let sinks: Vec<S> = leader.into_iter().chain(followers).collect();
+    // The leader left its summary: had it panicked, the scope would have re-raised the panic.
     let mut summary = summary.unwrap_or_else(|| {
         super::file::failure(ProblemKind::Io, "cannot read: a reader stopped".to_string())
     });
@@ -441,21 +689,70 @@ fn each_alone<S: PacketSink + Send>(path: &Path, mut sinks: Vec<S>) -> (Vec<S>, 
 #[cfg(test)]
 pub(super) mod tests {
     use super::super::testcap::capture;
-    use super::super::{read_bytes, Packet};
+    use super::super::{read_path, Packet};
     use super::*;
     use proptest::prelude::*;
 
-    /// What a reader hands a sink, packet by packet.
-    #[derive(Default)]
-    pub(in super::super) struct Collect(
-        pub(in super::super) Vec<(u64, u64, i64, u32, u32, Vec<u8>)>,
-    );
+    /// A packet as a sink was handed it: number, offset, time, link type, length, bytes.
+    type Got = (u64, u64, i64, u32, u32, Vec<u8>);
 
-    impl PacketSink for Collect {
+    fn got(p: &Packet<'_>) -> Got {
+        let d = p.data.to_vec();
+        (p.number, p.offset, p.ts_nanos, p.link_type, p.orig_len, d)
+    }
+
+    /// A sink of a shared read of `n` sinks. As the leader it keeps the packets numbered
+    /// 0 mod `n`, passes packet `i` to follower `i mod n`, and passes the time of every fifth
+    /// of its own; as a follower it keeps what is passed to it, and notes the number and time
+    /// of what it is shown; as a plain sink it keeps everything.
+    pub(in super::super) struct Deal {
+        n: u64,
+        pub(in super::super) mine: Vec<Got>,
+        /// (number, offset, time) of each packet passed on (leader) or shown (follower).
+        shown: Vec<(u64, u64, i64)>,
+    }
+
+    impl Deal {
+        pub(in super::super) fn new(n: usize) -> Deal {
+            Deal {
+                n: n as u64,
+                mine: Vec::new(),
+                shown: Vec::new(),
+            }
+        }
+    }
+
+    impl PacketSink for Deal {
         fn packet(&mut self, p: &Packet<'_>) {
-            let d = p.data.to_vec();
-            self.0
-                .push((p.number, p.offset, p.ts_nanos, p.link_type, p.orig_len, d));
+            self.mine.push(got(p));
+        }
+    }
+
+    impl Lead for Deal {
+        fn lead(&mut self, p: &Packet<'_>) -> Pass {
+            let pass = match p.number % self.n {
+                0 => {
+                    self.mine.push(got(p));
+                    match p.number % 5 {
+                        0 => Pass::Time,
+                        _ => Pass::No,
+                    }
+                }
+                k => Pass::To(u8::try_from(k).unwrap()),
+            };
+            if pass != Pass::No {
+                self.shown.push((p.number, p.offset, p.ts_nanos));
+            }
+            pass
+        }
+    }
+
+    impl Follow for Deal {
+        fn follow(&mut self, p: &Packet<'_>, mine: bool) {
+            self.shown.push((p.number, p.offset, p.ts_nanos));
+            if mine {
+                self.mine.push(got(p));
+            }
         }
     }
 
@@ -467,39 +764,40 @@ pub(super) mod tests {
         (dir, path)
     }
 
-    /// Walks `input` to its end, asking for `peek` bytes at a time and taking at most `most`
-    /// of those it gets; the bytes walked.
-    fn walk_to_end(input: &mut ChunkInput<'_>, peek: usize, most: usize) -> usize {
-        let mut n = 0;
-        loop {
-            let b = input.peek(peek).unwrap();
-            if b.is_empty() {
-                return n;
-            }
-            let k = b.len().min(most);
-            input.consume(k);
-            n += k;
-        }
-    }
-
-    /// Every walker of a shared read of `bytes` (in `chunk`-byte chunks, `in_flight` at most)
-    /// gets what one reader of the same bytes in memory gets.
-    fn same_as_alone(bytes: &[u8], walkers: usize, chunk: usize, in_flight: usize) {
-        let (_dir, path) = written(bytes);
-        let mut alone = Collect::default();
-        let want = read_bytes(bytes, &mut alone);
-        let sinks = (0..walkers).map(|_| Collect::default()).collect();
-        let (sinks, got) = read_shared_in(&path, sinks, chunk, in_flight);
+    /// A shared read of `path` by `walkers` sinks (in `chunk`-byte chunks, `in_flight` at
+    /// most) gives what one reader alone gives: the leader's summary, every packet to the
+    /// sink it was dealt to, byte for byte, and every follower shown, in order, every packet
+    /// the leader passed on. A gzip file is read by each sink alone, whole.
+    pub(in super::super) fn same_as_alone(
+        path: &Path,
+        walkers: usize,
+        chunk: usize,
+        in_flight: usize,
+    ) {
+        let name = path.display();
+        let mut alone = Deal::new(1);
+        let want = read_path(path, &mut alone);
+        let sinks = (0..walkers).map(|_| Deal::new(walkers)).collect();
+        let (sinks, got) = read_shared_in(path, sinks, chunk, in_flight);
         assert_eq!(sinks.len(), walkers);
-        for sink in sinks {
-            assert!(
-                sink.0 == alone.0,
-                "{} of {} packets",
-                sink.0.len(),
-                alone.0.len()
-            );
+        let gzip = std::fs::read(path).is_ok_and(|b| b.starts_with(&GZIP_MAGIC));
+        if walkers == 1 || gzip {
+            for sink in &sinks {
+                assert!(sink.mine == alone.mine, "{name}: read whole by each sink");
+            }
+        } else {
+            for (k, sink) in sinks.iter().enumerate() {
+                let dealt: Vec<&Got> = alone
+                    .mine
+                    .iter()
+                    .filter(|p| p.0 % walkers as u64 == k as u64)
+                    .collect();
+                let mine: Vec<&Got> = sink.mine.iter().collect();
+                assert!(mine == dealt, "{name}: {} of {}", mine.len(), dealt.len());
+                assert!(sink.shown == sinks[0].shown, "{name}: shown to {k}");
+            }
         }
-        assert_eq!(got.problems, want.problems);
+        assert_eq!(got.problems, want.problems, "{name}");
         assert_eq!(
             (got.format, got.packets, got.bytes, got.unreadable, got.gzip),
             (
@@ -508,8 +806,26 @@ pub(super) mod tests {
                 want.bytes,
                 want.unreadable,
                 want.gzip
-            )
+            ),
+            "{name}"
         );
+    }
+
+    /// Leads the shared read of `shared` with a [`Deal`] of two sinks: its packets read.
+    fn lead(shared: &Shared) -> u64 {
+        let builder = RefCell::new(Builder::default());
+        let mut leader = Deal::new(2);
+        let mut input = ChunkInput::new(shared, &builder);
+        let mut sink = Leading {
+            sink: &mut leader,
+            builder: &builder,
+        };
+        read_input(&mut input, &mut sink, false).packets
+    }
+
+    fn same_as_alone_bytes(bytes: &[u8], walkers: usize, chunk: usize, in_flight: usize) {
+        let (_dir, path) = written(bytes);
+        same_as_alone(&path, walkers, chunk, in_flight);
     }
 
     #[test]
@@ -517,17 +833,42 @@ pub(super) mod tests {
         let sizes = [5000, 1, 0, 70_000, 3, 65_535, 17];
         for ng in [false, true] {
             let bytes = capture(ng, false, &sizes);
-            same_as_alone(&bytes, 2, 1000, 2);
-            same_as_alone(&bytes, 3, 7, 1);
-            same_as_alone(&bytes, 1, 4096, 4);
+            same_as_alone_bytes(&bytes, 2, 1000, 2);
+            same_as_alone_bytes(&bytes, 3, 7, 1);
+            same_as_alone_bytes(&bytes, 1, 4096, 4);
         }
         // Damaged: a record that claims too many bytes makes the reader scan ahead in steps
         // larger than a chunk.
         let mut bytes = capture(false, false, &[100; 50]);
         bytes[24 + 8..24 + 12].copy_from_slice(&u32::MAX.to_le_bytes());
-        same_as_alone(&bytes, 2, 333, 3);
-        same_as_alone(&[], 2, 16, 2);
-        same_as_alone(b"not a capture at all", 2, 4, 2);
+        same_as_alone_bytes(&bytes, 2, 333, 3);
+        same_as_alone_bytes(&[], 2, 16, 2);
+        same_as_alone_bytes(b"not a capture at all", 2, 4, 2);
+    }
+
+    #[test]
+    fn passed_bytes_are_the_chunks_own_unless_a_record_straddled_two() {
+        // Records of 100 bytes (116 with their header) in chunks of 1,000: most are passed on
+        // as a place in the chunk; only those that straddle two chunks are copied.
+        let bytes = capture(false, false, &[100; 60]);
+        let (_dir, path) = written(&bytes);
+        let shared = Shared::new(File::open(&path).unwrap(), 2, 1000, 64);
+        assert_eq!(lead(&shared), 60);
+        let ring = shared.lock();
+        let (mut placed, mut spilled) = (0, 0);
+        for chunk in &ring.chunks {
+            for e in &chunk.index.get().unwrap().entries {
+                match e.spilled {
+                    true => spilled += 1,
+                    false if e.len > 0 => placed += 1,
+                    false => {}
+                }
+            }
+        }
+        // 30 passed (every other one), the others (and the times) not copied.
+        assert_eq!(placed + spilled, 30);
+        assert!(spilled <= bytes.len() / 1000 + 1, "{spilled}");
+        assert!(placed >= 20, "{placed}");
     }
 
     #[test]
@@ -536,28 +877,67 @@ pub(super) mod tests {
         let (_dir, path) = written(&bytes);
         let shared = Shared::new(File::open(&path).unwrap(), 2, 4096, 3);
         std::thread::scope(|s| {
-            let ahead = s.spawn(|| walk_to_end(&mut ChunkInput::new(&shared, 0), 1, usize::MAX));
-            // The walker ahead reads until the chunks in flight are as many as allowed, and
-            // waits there for this one.
+            let ahead = s.spawn(|| lead(&shared));
+            // The leader reads until the chunks in flight are as many as allowed, and waits
+            // there for the follower.
             std::thread::sleep(std::time::Duration::from_millis(200));
             assert!(!ahead.is_finished());
             assert_eq!(shared.lock().chunks.len(), 3);
-            let n = walk_to_end(&mut ChunkInput::new(&shared, 1), 100, 100);
-            assert_eq!(n, bytes.len());
-            assert_eq!(ahead.join().unwrap(), bytes.len());
+            let mut follower = Deal::new(2);
+            follow(&shared, 1, &mut follower);
+            assert_eq!(ahead.join().unwrap(), 400);
+            assert_eq!(follower.mine.len(), 200);
         });
-        // Never more buffers than the chunks in flight and one per walker.
-        assert!(shared.lock().made <= 3 + 2, "{}", shared.lock().made);
+        // Never more buffers than the chunks in flight, and one being let go of.
+        assert!(shared.lock().made <= 3 + 1, "{}", shared.lock().made);
     }
 
     #[test]
-    fn a_walker_that_stops_early_holds_no_one_up() {
+    fn a_follower_that_stops_early_holds_no_one_up() {
         let bytes = capture(false, false, &[1000; 100]);
         let (_dir, path) = written(&bytes);
         let shared = Shared::new(File::open(&path).unwrap(), 2, 512, 2);
-        drop(ChunkInput::new(&shared, 1));
-        let n = walk_to_end(&mut ChunkInput::new(&shared, 0), 1, usize::MAX);
-        assert_eq!(n, bytes.len());
+        shared.leave(1);
+        assert_eq!(lead(&shared), 100);
+    }
+
+    /// A sink that panics when it is handed its `at`th packet, leading or following.
+    struct Panics(Deal, usize);
+
+    impl PacketSink for Panics {
+        fn packet(&mut self, p: &Packet<'_>) {
+            self.0.packet(p);
+        }
+    }
+
+    impl Lead for Panics {
+        fn lead(&mut self, p: &Packet<'_>) -> Pass {
+            assert!(self.0.mine.len() + self.0.shown.len() < self.1, "leader");
+            self.0.lead(p)
+        }
+    }
+
+    impl Follow for Panics {
+        fn follow(&mut self, p: &Packet<'_>, mine: bool) {
+            assert!(self.0.shown.len() < self.1, "follower");
+            self.0.follow(p, mine);
+        }
+    }
+
+    #[test]
+    fn a_panic_on_either_side_is_raised_and_no_one_waits_forever() {
+        let bytes = capture(false, false, &[200; 500]);
+        let (_dir, path) = written(&bytes);
+        for (lead_at, follow_at) in [(10, usize::MAX), (usize::MAX, 10)] {
+            let sinks = vec![
+                Panics(Deal::new(2), lead_at),
+                Panics(Deal::new(2), follow_at),
+            ];
+            let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                read_shared_in(&path, sinks, 1024, 2)
+            }));
+            assert!(read.is_err());
+        }
     }
 
     proptest! {
@@ -572,7 +952,7 @@ pub(super) mod tests {
         ) {
             let full = capture(ng, false, &sizes);
             let cut = cut.index(full.len() + 1);
-            same_as_alone(&full[..cut], walkers, chunk, in_flight);
+            same_as_alone_bytes(&full[..cut], walkers, chunk, in_flight);
         }
     }
 }
