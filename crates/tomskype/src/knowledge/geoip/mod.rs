@@ -133,6 +133,63 @@ pub enum GeoIpError {
 pub struct GeoIp {
     reader: Reader<Cow<'static, [u8]>>,
     info: GeoIpInfo,
+    /// Countries already decoded, by record (every address of a country shares one).
+    by_record: Memo,
+}
+
+/// A few answers kept, shared by every thread that looks up: a table of `2^bits` slots, each
+/// one word holding a key and its answer (a newer key takes the slot of an older one). Looking
+/// up the country of the peers of many hosts was 3.3% of a run's instructions
+/// (`valgrind --tool=callgrind`, bench/RESULTS.md's 200 MB many-hosts capture: 55 M of
+/// 1,666 M), a third of it decoding the record; kept by record, 38 M. Kept by address as well,
+/// in 4,096 or 65,536 slots, 44 M and 38 M: the peers are mostly looked up once each.
+#[derive(Debug)]
+struct Memo {
+    slots: Box<[std::sync::atomic::AtomicU64]>,
+    shift: u32,
+}
+
+impl Memo {
+    fn new(bits: u32) -> Memo {
+        Memo {
+            slots: (0..1usize << bits)
+                .map(|_| std::sync::atomic::AtomicU64::new(0))
+                .collect(),
+            shift: 64 - bits,
+        }
+    }
+
+    /// The answer kept for `key` (below 2^46): `Some(None)` for a kept "no country".
+    #[inline]
+    fn get(&self, key: u64) -> Option<Option<Country>> {
+        let slot = self.slots.get(self.slot(key))?;
+        let word = slot.load(std::sync::atomic::Ordering::Relaxed);
+        if word >> 16 != key + 1 {
+            return None;
+        }
+        let [a, b] = u16::try_from(word & 0xffff).unwrap_or(0).to_be_bytes();
+        Some(std::str::from_utf8(&[a, b]).ok().and_then(Country::parse))
+    }
+
+    /// Keeps `country` as the answer for `key` (below 2^46; larger keys are not kept).
+    #[inline]
+    fn put(&self, key: u64, country: Option<Country>) {
+        if key >= 1 << 46 {
+            return;
+        }
+        let code = country.map_or(0, |c| match c.as_str().as_bytes() {
+            &[a, b] => u64::from(u16::from_be_bytes([a, b])),
+            _ => 0,
+        });
+        if let Some(slot) = self.slots.get(self.slot(key)) {
+            slot.store((key + 1) << 16 | code, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    #[inline]
+    fn slot(&self, key: u64) -> usize {
+        usize::try_from(key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> self.shift).unwrap_or(0)
+    }
 }
 
 impl GeoIp {
@@ -200,7 +257,11 @@ impl GeoIp {
             layout,
             ip_version: meta.ip_version,
         };
-        Ok(GeoIp { reader, info })
+        Ok(GeoIp {
+            reader,
+            info,
+            by_record: Memo::new(10),
+        })
     }
 
     /// What database this is.
@@ -224,6 +285,21 @@ impl GeoIp {
             return None;
         }
         let found = self.reader.lookup(ip).ok()?;
+        // The offset of the record in the data section (none when the address is not in the
+        // database: no country, and nothing to decode).
+        let record = u64::try_from(found.offset()?).ok()?;
+        match self.by_record.get(record) {
+            Some(kept) => kept,
+            None => {
+                let country = self.decode(&found);
+                self.by_record.put(record, country);
+                country
+            }
+        }
+    }
+
+    /// The country code of the record `found`.
+    fn decode(&self, found: &maxminddb::LookupResult<'_, Cow<'static, [u8]>>) -> Option<Country> {
         let path = |outer| [PathElement::Key(outer), PathElement::Key("iso_code")];
         let code: Option<&str> = match self.info.layout {
             Layout::IpLocationDb => found

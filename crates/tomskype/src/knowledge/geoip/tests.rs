@@ -340,3 +340,67 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn kept_answers_are_the_databases() {
+    // Every answer, kept or not, is what decoding the address's record gives: for addresses
+    // spread over the whole IPv4 space and some IPv6 ones, looked up twice (the second time
+    // from the kept records), in both layouts (ip-location-db's embedded one, MaxMind's).
+    let dir = Path::new(TEST_DATA);
+    let mut dbs = vec![embedded(), open(&dir.join("GeoIP2-Country-Test.mmdb"))];
+    // And with four slots, where records take each other's (the embedded database's 155
+    // records met below have a slot each of the 1,024).
+    for mut g in [embedded(), open(&dir.join("GeoIP2-Country-Test.mmdb"))] {
+        g.by_record = Memo::new(2);
+        dbs.push(g);
+    }
+    for g in &dbs {
+        let mut seen = std::collections::BTreeSet::new();
+        // Addresses the test database has (see above), and some spread over both families.
+        let known = [
+            "81.2.69.142",
+            "89.160.20.112",
+            "2001:250::1",
+            "2001:238::1",
+            "214.1.1.1",
+        ];
+        let spread = (0u32..20_000).flat_map(|i| {
+            let v4 = IpAddr::from(i.wrapping_mul(0x9e37_79b1).to_be_bytes());
+            let v6 = IpAddr::from((u128::from(i) << 100 | 0x2400 << 112).to_be_bytes());
+            [v4, v6]
+        });
+        let addrs: Vec<IpAddr> = known.iter().map(|a| ip(a)).chain(spread).collect();
+        for pass in 0..2 {
+            for &ip in &addrs {
+                let want = g
+                    .reader
+                    .lookup(ip)
+                    .ok()
+                    .filter(|_| !(ip.is_ipv6() && g.info.ip_version == 4))
+                    .and_then(|found| found.offset().and(g.decode(&found)));
+                assert_eq!(g.lookup_raw(ip), want, "{ip} in pass {pass}");
+                seen.insert(want);
+            }
+        }
+        // The lookups met several countries, and addresses with none.
+        assert!(seen.len() > 2 && seen.contains(&None), "{seen:?}");
+    }
+}
+
+#[test]
+fn a_memo_keeps_the_last_answer_per_slot() {
+    let m = Memo::new(1);
+    assert_eq!(m.get(5), None);
+    m.put(5, cc("CN"));
+    m.put(6, None);
+    for key in [5, 6] {
+        let kept = m.get(key);
+        // Two slots: the keys either share one (the later wins) or each kept its own.
+        assert!(kept.is_none() || kept == Some(if key == 5 { cc("CN") } else { None }));
+    }
+    m.put(7, cc("US"));
+    assert_eq!(m.get(7), Some(cc("US")));
+    // Keys too large to be kept are not.
+    m.put(1 << 46, cc("FR"));
+    assert_eq!(m.get(1 << 46), None);
+}
