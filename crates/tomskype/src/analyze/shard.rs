@@ -307,8 +307,9 @@ pub(super) fn shares(paths: &[PathBuf], threads: usize, split_min: u64) -> Vec<u
     shares
 }
 
-/// A gatherer of one shard: it tracks only the frames of its shard, and keeps the time of
-/// every frame (see [`Gatherer`]: where sweeps happen must not depend on the split).
+/// A gatherer of one shard: it tracks only the frames of its shard, and its clock is shown the
+/// time of every frame (or, following the leader, of every frame at which a sweep is due), so
+/// that where sweeps happen does not depend on the split (see [`Gatherer`]).
 pub(super) struct Sharded<'a> {
     pub(super) shard: Shard,
     pub(super) inner: Gatherer<'a>,
