@@ -20,8 +20,9 @@
 //! [`Gathered::merge`].
 //!
 //! Tried before: every shard walking every record of the shared chunks and testing every
-//! frame's shard (until 2026-11-30; the walk and the test cost the second thread about 400 M
-//! instructions of 3,000 M on the 400 MB capture of bench/RESULTS.md), and, before that, one
+//! frame's shard (until 2026-11-30: `--threads 2` on the 400 MB capture of bench/RESULTS.md
+//! ran 2,962 M instructions against one thread's 2,568 M, where it now runs 2,794 M against
+//! 2,589 M), and, before that, one
 //! thread dealing the others copies of their packets in batches, which was slower than either
 //! (`--threads 2` on the 1.6 GB capture 1.32-1.54 s against 1.02-1.08 s; commits 82653e7 and
 //! f12c8c0, reverted). The index passes no copy, but where a packet's bytes are in the chunk.
