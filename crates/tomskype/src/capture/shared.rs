@@ -292,8 +292,9 @@ impl Ring {
 /// The index of the chunk the leader is walking, being written.
 #[derive(Default)]
 struct Builder {
-    /// The chunk being walked.
-    chunk: Option<Arc<Chunk>>,
+    /// Where the bytes read into the chunk being walked are, as addresses (empty before the
+    /// first chunk): a packet's bytes inside them are passed on as a place in the chunk.
+    walked: std::ops::Range<usize>,
     index: Index,
 }
 
@@ -311,11 +312,8 @@ impl Builder {
             // The bytes are in the chunk, unless the record straddled two (then the reader
             // handed over a copy): compared as addresses, so that no byte is copied to know.
             let start = packet.data.as_ptr() as usize;
-            let in_chunk = self.chunk.as_ref().and_then(|c| {
-                let base = c.data.as_ptr() as usize;
-                let from = start.checked_sub(base)?;
-                (from.checked_add(len)? <= c.len).then_some(from)
-            });
+            let inside = self.walked.start <= start && start.saturating_add(len) <= self.walked.end;
+            let in_chunk = inside.then(|| start - self.walked.start);
             match in_chunk {
                 Some(from) => at = from,
                 None => {
@@ -387,6 +385,7 @@ impl<'a> ChunkInput<'a> {
             consumed: 0,
         }
     }
+
     /// The unwalked bytes of the current chunk.
     fn rest(&self) -> &[u8] {
         match &self.chunk {
@@ -405,7 +404,12 @@ impl<'a> ChunkInput<'a> {
         self.seal();
         let (chunk, index) = self.shared.read_next(self.next);
         if let Ok(mut b) = self.builder.try_borrow_mut() {
-            b.chunk = Some(Arc::clone(&chunk));
+            let bytes = chunk
+                .data
+                .get(..chunk.len)
+                .unwrap_or_default()
+                .as_ptr_range();
+            b.walked = bytes.start as usize..bytes.end as usize;
             b.index = index;
         }
         self.chunk = Some(chunk);
@@ -420,7 +424,7 @@ impl<'a> ChunkInput<'a> {
             // The builder is not borrowed here (the reader hands packets over between peeks),
             // unless the leader's sink panicked in the middle: then its index goes unsealed.
             if let Ok(mut b) = self.builder.try_borrow_mut() {
-                b.chunk = None;
+                b.walked = 0..0;
                 let index = std::mem::take(&mut b.index);
                 drop(b);
                 self.shared.seal(&chunk, index);
@@ -555,15 +559,13 @@ fn follow<F: Follow>(shared: &Shared, walker: usize, sink: &mut F) {
         let Some(index) = chunk.index.get() else {
             continue;
         };
+        let walked = chunk.data.get(..chunk.len).unwrap_or_default();
         for e in &index.entries {
             let mine = e.to == me;
-            let bytes = match e.spilled {
-                true => &index.spill[..],
-                false => chunk.data.get(..chunk.len).unwrap_or_default(),
-            };
-            let data = match mine {
-                true => e.at.checked_add(e.len).and_then(|end| bytes.get(e.at..end)),
-                false => None,
+            let data = match (mine, e.spilled) {
+                (false, _) => None,
+                (true, true) => index.spill.get(e.at..e.at.saturating_add(e.len)),
+                (true, false) => walked.get(e.at..e.at.saturating_add(e.len)),
             };
             let packet = Packet {
                 number: e.number,
