@@ -137,12 +137,15 @@ impl Shard {
     /// Whether the frame `data` of `link_type` is this shard's.
     #[inline(always)]
     pub(super) fn owns(&self, link_type: u32, data: &[u8]) -> bool {
-        self.n == 1 || self.owner(link_type, data) == self.k
+        self.owner(link_type, data) == self.k
     }
 
-    /// The shard the frame `data` of `link_type` belongs to.
+    /// The shard the frame `data` of `link_type` belongs to (this one, when unsplit).
     #[inline(always)]
     fn owner(&self, link_type: u32, data: &[u8]) -> u8 {
+        if self.n == 1 {
+            return self.k;
+        }
         let bucket = decode::shard_of(link_type, data, BUCKETS as u32) as usize;
         self.owners.get(bucket).copied().unwrap_or(0)
     }
@@ -334,10 +337,7 @@ impl Lead for Sharded<'_> {
     #[inline]
     fn lead(&mut self, packet: &Packet<'_>) -> Pass {
         let swept = self.inner.clock_swept(packet.ts_nanos);
-        let owner = match self.shard.n {
-            1 => self.shard.k,
-            _ => self.shard.owner(packet.link_type, packet.data),
-        };
+        let owner = self.shard.owner(packet.link_type, packet.data);
         if owner != self.shard.k {
             Pass::To(owner)
         } else {
