@@ -67,7 +67,7 @@ while [ $# -gt 0 ]; do
         --file) file="$2"; shift 2 ;;
         --bin) bin="$2"; shift 2 ;;
         --before) before="$2"; shift 2 ;;
-        -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,/^set /p' "$0" | grep '^#'; exit 0 ;;
         *) echo "compare: unknown argument $1" >&2; exit 2 ;;
     esac
 done
