@@ -2,7 +2,8 @@
 //! the same report as one thread: the whole JSON report, every host listed and the input's
 //! report (packets, bytes, problems, decode counts) included, byte for byte. Over every sample
 //! capture in `captures/` and every capture file in the shared corpora (`../shared/corpora`,
-//! skipped with a notice when absent), each split into 2 and into 3 shards whatever its size.
+//! skipped with a notice when absent), each read on 2 and on 3 threads (in 3 and 4 shards)
+//! whatever its size.
 //!
 //! Of the known inexact cases (`analyze`'s module documentation), those of the bounds (per
 //! tracker, so per shard; name sets past their bounds; timeouts at their edge) need far more
@@ -94,8 +95,8 @@ fn compare(files: &[PathBuf]) -> (usize, usize, Vec<String>) {
     for file in files {
         let one = report(&a, file, 1, false);
         split += usize::from(plain_capture_len(file).is_some());
-        for shards in [2, 3] {
-            let many = report(&a, file, shards, true);
+        for threads in [2, 3] {
+            let many = report(&a, file, threads, true);
             let known = KNOWN
                 .iter()
                 .find(|(name, _)| file.ends_with(name))
@@ -103,14 +104,14 @@ fn compare(files: &[PathBuf]) -> (usize, usize, Vec<String>) {
             if let Some(why) = known {
                 if many != one && !differs_as_known(&one, &many) {
                     failures.push(format!(
-                        "{} in {shards} shards differs beyond what is known ({why}): {}",
+                        "{} on {threads} threads differs beyond what is known ({why}): {}",
                         file.display(),
                         first_difference(&one, &many)
                     ));
                 }
             } else if many != one {
                 failures.push(format!(
-                    "{} in {shards} shards: {}",
+                    "{} on {threads} threads: {}",
                     file.display(),
                     first_difference(&one, &many)
                 ));
@@ -128,7 +129,7 @@ fn every_sample_capture_gives_one_threads_report_in_shards() {
         .filter(|p| looks_like_capture(p))
         .collect();
     let (compared, split, failures) = compare(&files);
-    println!("samples: {compared} captures compared, {split} of them split in 2 and 3 shards");
+    println!("samples: {compared} captures compared, {split} of them read on 2 and 3 threads, in 3 and 4 shards");
     assert!(split >= 15, "only {split} sample captures split");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
@@ -156,7 +157,7 @@ fn every_corpus_capture_gives_one_threads_report_in_shards() {
     });
     let (compared, split) = (a.0 + b.0, a.1 + b.1);
     let failures: Vec<String> = a.2.into_iter().chain(b.2).collect();
-    println!("corpora: {compared} captures compared, {split} of them split in 2 and 3 shards");
+    println!("corpora: {compared} captures compared, {split} of them read on 2 and 3 threads, in 3 and 4 shards");
     assert!(split > 1000, "only {split} corpus captures split");
     assert!(
         failures.is_empty(),

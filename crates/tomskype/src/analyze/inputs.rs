@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use super::gather::{
     fold_batch, summarise_if_many, Gatherer, Keeper, Memory, SWEEP_BATCH, ZEEK_BATCH,
 };
-use super::shard::{balance, shares, weigh, Shard, Sharded};
+use super::shard::{balance, shards_for, shares, weigh, Shard, Sharded};
 use super::watch::OnChange;
 use super::{Analyzer, Progress, Traffic};
 use crate::capture::{self, CaptureFormat, Follow, Lead, Packet, PacketSink, Pass, ReadSummary};
@@ -271,17 +271,18 @@ fn read_captures_with(
     // One work item per input, in input order (the order the parts are merged in), with the
     // shards it is read in: a split input's shards are read together, on threads of their
     // own, as they share one reading of the file (`capture::read_path_shared`).
-    let items: Vec<(usize, Vec<Shard>)> = shares(paths, threads, split_min)
+    let items: Vec<(usize, Vec<Shard>, u8)> = shares(paths, threads, split_min)
         .into_iter()
         .enumerate()
-        .map(|(i, n)| {
-            let n = u8::try_from(n).unwrap_or(1);
+        .map(|(i, threads)| {
+            let threads = u8::try_from(threads).unwrap_or(1);
+            let n = shards_for(threads);
             if n <= 1 {
-                return (i, vec![Shard::WHOLE]);
+                return (i, vec![Shard::WHOLE], 1);
             }
             let len = std::fs::metadata(&paths[i]).map_or(0, |m| m.len());
-            let owners = balance(&weigh(&paths[i], len), n);
-            (i, (0..n).map(|k| Shard { k, n, owners }).collect())
+            let owners = balance(&weigh(&paths[i], len), n, threads);
+            (i, (0..n).map(|k| Shard { k, n, owners }).collect(), threads)
         })
         .collect();
     let next = AtomicUsize::new(0);
@@ -292,7 +293,7 @@ fn read_captures_with(
         for _ in 0..workers {
             s.spawn(|| loop {
                 let at = next.fetch_add(1, Ordering::Relaxed);
-                let Some((i, shards)) = items.get(at) else {
+                let Some((i, shards, threads)) = items.get(at) else {
                     break;
                 };
                 // Gathered in the worker (or the shard's thread), as the input is read.
@@ -310,7 +311,8 @@ fn read_captures_with(
                         Sharded { shard, inner }
                     })
                     .collect();
-                let (sinks, summary) = read_shards(&paths[*i], sinks, wait, progress);
+                let (sinks, summary) =
+                    read_shards(&paths[*i], sinks, usize::from(*threads), wait, progress);
                 let mut summary = Some(summary);
                 let parts = sinks
                     .into_iter()
@@ -334,7 +336,7 @@ fn read_captures_with(
     });
     let mut traffic = Traffic::default();
     let parts = results.into_inner().unwrap_or_default();
-    for (&(i, _), parts) in items.iter().zip(parts) {
+    for (&(i, _, _), parts) in items.iter().zip(parts) {
         let mut stats = DecodeStats::default();
         let mut summary = None;
         for part in parts {
@@ -362,6 +364,7 @@ fn is_stream(path: &Path) -> bool {
 fn read_shards<'a>(
     path: &Path,
     mut sinks: Vec<Sharded<'a>>,
+    threads: usize,
     wait: std::time::Duration,
     progress: Option<&Progress>,
 ) -> (Vec<Sharded<'a>>, ReadSummary) {
@@ -380,7 +383,7 @@ fn read_shards<'a>(
             last: 0,
         })
         .collect();
-    let (counting, summary) = capture::read_path_shared(path, counting);
+    let (counting, summary) = capture::read_path_shared(path, counting, threads);
     if let (Some(p), Some(first)) = (progress, counting.first()) {
         p.done
             .fetch_add(summary.bytes.saturating_sub(first.last), Ordering::Relaxed);

@@ -1,21 +1,38 @@
 //! When there are fewer capture files than threads, a large file (a regular, uncompressed pcap
 //! or pcapng of at least [`SPLIT_MIN_BYTES`]; see [`Inputs::split_min_bytes`]) is read by
-//! several workers at once, each owning one *shard* of its packets: each decodes and tracks
-//! (flow table, DNS pairing, TCP reassembly, fragments, tunnels, QUIC, Skype openings) only the
-//! frames of its shard. The file is read and walked once (`capture::read_path_shared`): shard
-//! 0 *leads*, reading it in chunks of 1 MiB (at most 16 in flight), running the format reader
-//! and testing every frame's shard; it tracks its own frames and passes the others' on, through
-//! an index of each chunk, to their shard (see [`Sharded`]), which walks the index, not the
-//! file. A frame's shard follows from the address pair of its first IP header, as a network
-//! card's symmetric receive-side scaling shards traffic among queues (and Zeek's and
-//! Suricata's clusters among workers): [`decode::shard_of`] hashes the pair, both orders
-//! alike, into one of 64 buckets (frames with no IP header found cheaply, such as ARP, unknown
-//! link types or damaged headers, into bucket 0), and the buckets are dealt to the shards by
-//! what they cost to track in a sample of the file (8 MiB in 16 stretches, see [`weigh`]),
-//! heaviest first to the lightest shard, shard 0 starting with what leading the reading costs
-//! it. A few address pairs often carry most packets: one carries a third of
-//! bench/make_capture.py's capture, and `hash mod 2` gave one shard 70% of its packets. How
-//! buckets are dealt changes the balance, never the report. Each worker gathers its own table
+//! several threads at once, in *shards*, one more than the threads ([`shards_for`]): each
+//! shard decodes and tracks (flow table, DNS pairing, TCP reassembly, fragments, tunnels, QUIC,
+//! Skype openings) only the frames of its own. The file is read and walked once
+//! (`capture::read_path_shared`): shard 0 *leads* on a thread of its own, reading it in chunks
+//! of 1 MiB (at most 16 in flight), running the format reader and testing every frame's
+//! shard; it tracks its own frames and passes the others' on, through an index of each chunk,
+//! to their shard (see [`Sharded`]). The other shards *follow*: whichever thread is free shows
+//! a follower its packets from the index of its next chunk, one thread at a time per shard
+//! and in order, the leader's thread too when it may read no further ahead, and once it has
+//! read the file.
+//!
+//! A frame's shard follows from the address pair of its first IP header, as a network card's
+//! symmetric receive-side scaling shards traffic among queues (and Zeek's and Suricata's
+//! clusters among workers): [`decode::shard_of`] hashes the pair, both orders alike, into one
+//! of 64 buckets (frames with no IP header found cheaply, such as ARP, unknown link types or
+//! damaged headers, into bucket 0), and the buckets are dealt to the shards by what they cost
+//! to track in a sample of the file (8 MiB in 16 stretches, see [`weigh`]), heaviest first to
+//! the shard furthest below its part: shard 0 a little less than one thread's part, the work
+//! of leading included, and the followers the rest in even parts ([`balance`]). A few address
+//! pairs often carry most packets: one carries a third of bench/make_capture.py's capture, and
+//! `hash mod 2` gave one shard 70% of its packets. How buckets are dealt changes the balance,
+//! never the report.
+//!
+//! Why one more shard than threads: the followers being more than the threads beside the
+//! leader's, a free thread always finds one no other thread is showing packets, so the work
+//! goes where a core is free. A sample never deals the work exactly, and a core of a shared
+//! machine slows down while the other does not; with one shard per thread, each thread waited
+//! for the other 1-17% of the run, the leader most when the machine was busy. On the 1.6 GB
+//! capture of bench/RESULTS.md, `--threads 2` took the same time on a quiet machine (8
+//! interleaved runs: median 0.93 s either way, but 0.87-0.96 s against 0.89-1.18 s), and
+//! less with another process taking 30% of one core (3 ms in every 10 at real-time priority):
+//! median 1.27 s against 1.52 s (bench/RESULTS.md, "A free thread shows any follower its
+//! packets"). Each shard gathers its own table
 //! (`enrich::gather`), and the parts are merged in (file, shard) order with
 //! [`Gathered::merge`].
 //!
@@ -46,7 +63,7 @@
 //! decode counts of the input are the sum of every shard's, so they equal one thread's. The
 //! report does not depend on the number of threads, with these known exceptions, all past a
 //! bound or at the edges of a timeout (the tests compare every sample and corpus capture read
-//! by one thread and in 2 and 3 shards, byte for byte):
+//! by one thread and on 2 and 3 threads, byte for byte):
 //! - bounds that hold per tracker hold per shard, so n shards together may keep up to n times
 //!   as much where one thread would have dropped or given up: the pending DNS questions
 //!   (65,536), the bytes and directions of TCP reassembly (8 MiB, 4,096), the fragments
@@ -71,8 +88,8 @@
 //!   sees on what it sees of them: a host quiet in one shard for a while and showing a sign in
 //!   another, or later, is listed with its endpoints from after that, and a note of the flows
 //!   summarised, where one thread may list more of it. Its label, evidence, advisories and
-//!   roles are the same (`tests/samples_expected.rs` summarises at every chance in 2 and 3
-//!   shards to check it); on the 1 GB many-hosts capture of bench/RESULTS.md, 145 of the 226
+//!   roles are the same (`tests/samples_expected.rs` summarises at every chance on 2 and 3
+//!   threads to check it); on the 1 GB many-hosts capture of bench/RESULTS.md, 145 of the 226
 //!   hosts listed differ from one thread's in their coverage notes and endpoints, none in
 //!   those;
 //! - a file that changes while the shards read it.
@@ -254,34 +271,60 @@ pub(super) struct Weights {
     pub(super) lead: u64,
 }
 
-/// Which of `n` shards each bucket goes to: shard 0 starts with the work of leading the
-/// reading, then the heaviest bucket goes first to the lightest shard so far (ties to the
-/// lower bucket and shard), then the buckets the sample did not see, in turn. Busy address
-/// pairs are common (one pair carries a third of the packets of bench/make_capture.py's
-/// capture), and a plain `hash mod n` left 70% of them to one shard. The weights are those of
-/// [`weigh`], or any other measure of work.
-pub(super) fn balance(weights: &Weights, n: u8) -> [u8; BUCKETS] {
+/// Which of `n` shards, read on `threads` threads, each bucket goes to. Shard 0 leads the
+/// reading on a thread of its own and is given [`LEAD_SHARE`] of one thread's part of the
+/// work, the work of leading included; the others share the rest evenly, and the threads show
+/// them their packets as they are free (`capture::read_path_shared`), the leader's too when it
+/// is ahead. The heaviest bucket goes first to the shard furthest below its part so far (ties
+/// to the lower bucket and shard), then the buckets the sample did not see, in turn. Busy
+/// address pairs are common (one pair carries a third of the packets of
+/// bench/make_capture.py's capture), and a plain `hash mod n` left 70% of them to one shard.
+/// The weights are those of [`weigh`], or any other measure of work.
+pub(super) fn balance(weights: &Weights, n: u8, threads: u8) -> [u8; BUCKETS] {
     let (lead, weights) = (weights.lead, &weights.buckets);
     let mut owners = [0u8; BUCKETS];
-    let mut load = vec![0u64; usize::from(n.max(1))];
-    if let Some(first) = load.first_mut() {
-        *first = lead;
-    }
+    let n = usize::from(n.max(1));
+    let threads = u128::from(threads.clamp(1, n as u8));
+    // Each shard's part of the whole, in the same units (at least 1, to compare by).
+    let total = u128::from(lead) + weights.iter().map(|&w| u128::from(w)).sum::<u128>();
+    let first = (total * LEAD_SHARE.0 / (LEAD_SHARE.1 * threads)).max(1);
+    let other = ((total.saturating_sub(first)) / (n as u128 - 1).max(1)).max(1);
+    let part = |k: usize| if k == 0 || n == 1 { first } else { other };
+    let mut load = vec![0u128; n];
+    load[0] = u128::from(lead);
     let mut order: Vec<usize> = (0..BUCKETS).collect();
     order.sort_by_key(|&b| (std::cmp::Reverse(weights[b]), b));
     let mut unseen = 0usize;
     for b in order {
         let k = if weights[b] > 0 {
-            (0..load.len()).min_by_key(|&k| (load[k], k)).unwrap_or(0)
+            // The lowest load / part, compared as load_a * part_b < load_b * part_a.
+            (0..n)
+                .min_by(|&a, &c| (load[a] * part(c), a).cmp(&(load[c] * part(a), c)))
+                .unwrap_or(0)
         } else {
             unseen += 1;
-            (unseen - 1) % load.len()
+            (unseen - 1) % n
         };
-        load[k] += weights[b];
+        load[k] += u128::from(weights[b]);
         owners[b] = u8::try_from(k).unwrap_or(0);
     }
     owners
 }
+
+/// The shards an input read on `threads` threads is split into: none on one; on more, one
+/// more than the threads, so that a thread that is free can always be given a follower no
+/// other thread is showing packets (`capture::read_path_shared`).
+pub(super) fn shards_for(threads: u8) -> u8 {
+    match threads {
+        0 | 1 => 1,
+        t => t.saturating_add(1).min(BUCKETS as u8),
+    }
+}
+
+/// Shard 0's part of one thread's work (numerator, denominator): a little under a whole one,
+/// so that it leads the reading ahead of the others (they cannot be shown a chunk before it is
+/// read) and, when it is as far ahead as it may be, helps them.
+const LEAD_SHARE: (u128, u128) = (7, 10);
 
 /// How many shards each of `paths` is read in by `threads` workers: one each, unless there are
 /// fewer inputs than threads; then the spare threads go to the regular, uncompressed pcap and
@@ -339,7 +382,10 @@ impl Lead for Sharded<'_> {
         let swept = self.inner.clock_swept(packet.ts_nanos);
         let owner = self.shard.owner(packet.link_type, packet.data);
         if owner != self.shard.k {
-            Pass::To(owner)
+            Pass::To {
+                shard: owner,
+                swept,
+            }
         } else {
             self.inner.track(packet);
             if swept {
@@ -426,32 +472,38 @@ mod tests {
             buckets: weights,
             lead: 0,
         };
-        let owners = balance(&weights, 2);
+        // Three shards on two threads: shard 0's part is 7/10 of a thread's (26 of 75), the
+        // others share the rest (24 each); each bucket goes to the shard furthest below its
+        // part.
+        let owners = balance(&weights, 3, 2);
         let load = |k: u8| -> u64 {
             (0..BUCKETS)
                 .filter(|&b| owners[b] == k)
                 .map(|b| weights.buckets[b])
                 .sum()
         };
-        assert_eq!((load(0), load(1)), (40, 35));
-        assert_eq!((owners[3], owners[9], owners[10], owners[11]), (0, 1, 1, 0));
+        assert_eq!((load(0), load(1), load(2)), (30, 20, 25));
+        assert_eq!((owners[3], owners[9], owners[10], owners[11]), (0, 1, 2, 2));
         // The buckets not seen are spread in turn.
         let unseen = (0..BUCKETS).filter(|&b| weights.buckets[b] == 0);
-        let (zero, one) = unseen.fold((0, 0), |(z, o), b| match owners[b] {
-            0 => (z + 1, o),
-            _ => (z, o + 1),
-        });
-        assert_eq!((zero, one), (30, 30));
-        assert!(balance(&weights, 5).iter().all(|&k| k < 5));
-        assert_eq!(balance(&weights, 1), [0; BUCKETS]);
-        // Shard 0 leads the reading: it starts with that work, and takes less tracking.
+        let mut spread = [0; 3];
+        unseen.for_each(|b| spread[usize::from(owners[b])] += 1);
+        assert_eq!(spread, [20, 20, 20]);
+        assert!(balance(&weights, 5, 4).iter().all(|&k| k < 5));
+        assert_eq!(balance(&weights, 1, 1), [0; BUCKETS]);
+        // As many shards as threads: shard 0's part is 7/10 of a half.
+        let two = balance(&weights, 2, 2);
+        assert_eq!((two[3], two[9], two[10], two[11]), (0, 1, 1, 1));
+        // Shard 0 leads the reading: it starts with that work (40 of its part of 40 here),
+        // and takes no tracking.
         let led = balance(
             &Weights {
                 lead: 40,
                 ..weights.clone()
             },
+            3,
             2,
         );
-        assert_eq!((led[3], led[9], led[10], led[11]), (1, 1, 0, 1));
+        assert_eq!((led[3], led[9], led[10], led[11]), (1, 2, 2, 1));
     }
 }

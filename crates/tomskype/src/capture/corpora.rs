@@ -194,7 +194,7 @@ fn every_corpus_file_reads_alike_shared_in_small_chunks() {
     let mut files = 0;
     for item in expand_inputs(&[root]) {
         // Chunks of an odd size, so that records straddle them everywhere.
-        super::shared::tests::same_as_alone(item.path(), 2, 4093, 3);
+        super::shared::tests::same_as_alone(item.path(), 3, 2, 4093, 3);
         files += 1;
     }
     assert!(files > 1000, "{files}");

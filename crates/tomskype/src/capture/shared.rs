@@ -1,5 +1,5 @@
-//! Stage 1, capture: one regular capture file read once for several walkers at the same time,
-//! and walked once.
+//! Stage 1, capture: one regular capture file read once for several sinks at the same time,
+//! and walked once, on as many threads as asked.
 //!
 //! When one large file is read by several workers, each of which handles only some of its
 //! packets (`analyze`'s shards), each worker once read and walked the whole file: the kernel
@@ -12,14 +12,21 @@
 //! with plain `read()` calls (never a memory map, see `file.rs`), runs the format reader over
 //! them ([`ChunkInput`], zero copy but for a record that straddles two chunks) and is handed
 //! every packet ([`Lead`]). It says which packets the others need ([`Pass`]), and those are
-//! written to an index of the chunk: each packet's number, offset, time, link type and length,
-//! and where its bytes are in the chunk (a record that straddled two chunks is copied beside
-//! the index). Once the leader has walked a chunk, the index is sealed, and the other sinks
-//! (*followers*) walk the index, not the file: they never run the format reader, and never
-//! touch the bytes of a packet that is not theirs ([`Follow`]). At most [`IN_FLIGHT`] chunks
-//! are kept (the leader waits for the last follower to finish with the oldest), so memory
-//! stays bounded and the followers find the bytes still in the cache the cores share. The
-//! leader finds every packet and every problem one reader alone would: the summary is its.
+//! written to an index of the chunk, one list per other sink: each packet's number, offset,
+//! time, link type and length, and where its bytes are in the chunk (a record that straddled
+//! two chunks is copied beside the index). Once the leader has walked a chunk, the index is
+//! sealed, and the other sinks (*followers*) are shown their lists, not the file: they never
+//! run the format reader, and never touch the bytes of a packet that is not theirs
+//! ([`Follow`]).
+//!
+//! Threads are not tied to followers ([`Pool`]): whichever thread is free shows any follower
+//! no other thread is showing packets its next sealed chunk, the one that holds back the
+//! oldest chunk first. The leader's thread does too when it may read no further ahead (at
+//! most [`IN_FLIGHT`] chunks are kept, so memory stays bounded and the followers find the
+//! bytes still in the cache the cores share), and once it has read the file. So the work goes
+//! to the threads that are free, whatever the followers were dealt, and each follower is shown
+//! its packets in order, by one thread at a time. The leader finds every packet and every
+//! problem one reader alone would: the summary is its.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -37,12 +44,13 @@ use super::{Packet, PacketSink, ProblemKind, ReadSummary};
 /// share.
 const CHUNK: usize = 1 << 20;
 
-/// Most chunks read and not yet walked by every walker: the memory of a shared read is at most
-/// this many chunks and their indexes. The walkers' work is uneven over stretches of a file (a
-/// bulk transfer is one address pair, hence one walker's), and each must be able to run ahead
-/// of the other over such a stretch: with 8, on the 1.6 GB capture of bench/RESULTS.md each
-/// waited for the other about a quarter of the run (`--threads 2` 1.04-1.09 s, against
-/// 0.79-0.82 s with 16 and 0.84 s with 32).
+/// Most chunks read and not yet shown to every follower: the memory of a shared read is at most
+/// this many chunks and their indexes. The followers' work is uneven over stretches of a file (a
+/// bulk transfer is one address pair, hence one follower's), and the leader must be able to run
+/// ahead over such a stretch: on the 1.6 GB capture of bench/RESULTS.md, `--threads 2` took
+/// 1.10-1.17 s with 4, 1.03-1.08 s with 8, 0.85-0.86 s with 16 (and one run of 1.30 s) and
+/// 0.88-0.91 s with 32 (6 interleaved runs each). With fewer, the leader is kept showing the
+/// followers their chunks more than reading, and the other thread runs out of sealed ones.
 const IN_FLIGHT: usize = 16;
 
 /// What the followers need of a packet the leader was handed ([`Lead::lead`]).
@@ -52,9 +60,14 @@ pub enum Pass {
     No,
     /// Its time (and number and offset), not its bytes: every follower is shown it.
     Time,
-    /// The whole packet, to follower `k` (1 for the first sink after the leader; 0 is taken
-    /// for [`Pass::Time`]); the others are shown its time.
-    To(u8),
+    /// The whole packet, to follower `shard` (1 for the first sink after the leader); when
+    /// `swept`, every other follower is shown its time.
+    To {
+        /// The follower.
+        shard: u8,
+        /// Whether the others are shown its time.
+        swept: bool,
+    },
 }
 
 /// The sink that leads a shared read: it is handed every packet of the file, as a
@@ -65,14 +78,15 @@ pub trait Lead {
 }
 
 /// A sink that follows a shared read: it is shown, in capture order, every packet the leader
-/// passed on ([`Pass::Time`] or [`Pass::To`]).
+/// passed on to it, and every packet whose time the leader passed on to all
+/// ([`Pass::Time`], [`Pass::To`] `swept`).
 pub trait Follow {
     /// Shows `packet`: with its bytes, and `mine`, when the leader passed it to this follower;
     /// otherwise its time, number and offset only (its `data` is then not the packet's).
     fn follow(&mut self, packet: &Packet<'_>, mine: bool);
 }
 
-/// One packet of a chunk's index.
+/// One packet of a chunk's index, as one follower is shown it.
 #[derive(Debug, Clone, Copy)]
 struct Entry {
     number: u64,
@@ -84,21 +98,22 @@ struct Entry {
     at: usize,
     len: usize,
     spilled: bool,
-    /// The follower it is for (0: none, its time only).
-    to: u8,
+    /// The follower's own packet (with its bytes), or its time only.
+    mine: bool,
 }
 
 /// What the leader passed on from one chunk.
 #[derive(Debug, Default)]
 struct Index {
-    entries: Vec<Entry>,
+    /// What each follower is shown (the first list is follower 1's).
+    lists: Vec<Vec<Entry>>,
     /// The bytes of passed packets that are not in the chunk (a record that straddled two).
     spill: Vec<u8>,
 }
 
 impl Index {
     fn clear(&mut self) {
-        self.entries.clear();
+        self.lists.iter_mut().for_each(Vec::clear);
         self.spill.clear();
     }
 }
@@ -116,37 +131,43 @@ struct Chunk {
     index: OnceLock<Index>,
 }
 
-/// What the walkers share, under one lock.
+/// What the threads share, under one lock.
 struct Ring {
-    /// The chunks still needed by some walker, from the chunk numbered `base` on.
+    /// The chunks still needed by the leader or some follower, from the chunk numbered `base`
+    /// on.
     chunks: VecDeque<Arc<Chunk>>,
     base: u64,
     /// Chunks whose index is set (the leader has walked them), from the first.
     sealed: u64,
     /// The leader is done: no chunk is sealed after `sealed`.
     led_out: bool,
-    /// The chunk each walker needs next (`u64::MAX` once it is done).
+    /// The chunk the leader reads next (the first), and the chunk each follower is to be shown
+    /// next (`u64::MAX` once it is done).
     next: Vec<u64>,
-    /// Buffers and indexes of chunks every walker is done with, for the next chunks.
+    /// The followers being shown a chunk, by one thread or another.
+    taken: Vec<bool>,
+    /// Buffers and indexes of chunks no one needs any more, for the next chunks.
     spare: Vec<(Vec<u8>, Index)>,
     /// Buffers allocated (the tests check the bound).
     #[cfg_attr(not(test), allow(dead_code))]
     made: usize,
 }
 
-/// A file being read once for several walkers.
+/// A file being read once for a leader and its followers.
 struct Shared {
     file: File,
     /// Bytes per chunk ([`CHUNK`]) and most chunks kept ([`IN_FLIGHT`]): smaller in tests.
     chunk: usize,
     in_flight: usize,
     ring: Mutex<Ring>,
-    /// Signalled when a chunk is sealed or dropped, or the leader is done.
+    /// Signalled when a chunk is sealed or dropped, a follower is shown a chunk or is done,
+    /// or the leader is done.
     changed: Condvar,
 }
 
 impl Shared {
-    fn new(file: File, walkers: usize, chunk: usize, in_flight: usize) -> Self {
+    /// A shared reading of `file` for a leader and `followers`.
+    fn new(file: File, followers: usize, chunk: usize, in_flight: usize) -> Self {
         Shared {
             file,
             chunk: chunk.max(1),
@@ -156,7 +177,8 @@ impl Shared {
                 base: 0,
                 sealed: 0,
                 led_out: false,
-                next: vec![0; walkers],
+                next: vec![0; followers + 1],
+                taken: vec![false; followers + 1],
                 spare: Vec::new(),
                 made: 0,
             }),
@@ -165,7 +187,7 @@ impl Shared {
     }
 
     fn lock(&self) -> MutexGuard<'_, Ring> {
-        // A walker that panicked while holding the lock left the ring as it was between two
+        // A thread that panicked while holding the lock left the ring as it was between two
         // steps (every change is made whole under the lock), so the others carry on; the panic
         // itself is re-raised when its thread is joined.
         self.ring.lock().unwrap_or_else(|e| e.into_inner())
@@ -173,23 +195,6 @@ impl Shared {
 
     fn wait<'r>(&self, ring: MutexGuard<'r, Ring>) -> MutexGuard<'r, Ring> {
         self.changed.wait(ring).unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// The chunk numbered `index`, read for the leader (walker 0), which is done with every
-    /// chunk before it, once fewer than [`IN_FLIGHT`] are kept.
-    fn read_next(&self, index: u64) -> (Arc<Chunk>, Index) {
-        let mut ring = self.lock();
-        ring.release(0, index);
-        while ring.chunks.len() >= self.in_flight {
-            ring = self.wait(ring);
-        }
-        let spare = ring.spare.pop();
-        ring.made += usize::from(spare.is_none());
-        drop(ring);
-        let (chunk, index) = spare.unwrap_or_else(|| (vec![0; self.chunk], Index::default()));
-        let chunk = Arc::new(self.read(chunk));
-        self.lock().chunks.push_back(Arc::clone(&chunk));
-        (chunk, index)
     }
 
     /// Reads the next chunk of the file into `data`, as [`super::input::ReaderInput`] does:
@@ -236,41 +241,33 @@ impl Shared {
         self.changed.notify_all();
     }
 
-    /// The chunk numbered `index` for follower `walker`, which is done with every chunk before
-    /// it, once the leader has sealed it; `None` when the leader is done before it.
-    fn sealed(&self, walker: usize, index: u64) -> Option<Arc<Chunk>> {
+    /// The leader (`who` 0) or follower `who` is done with the whole file (the leader: and
+    /// seals no more chunks).
+    fn leave(&self, who: usize) {
         let mut ring = self.lock();
-        ring.release(walker, index);
-        self.changed.notify_all();
-        loop {
-            if index < ring.sealed {
-                let at = usize::try_from(index.checked_sub(ring.base)?).ok()?;
-                return ring.chunks.get(at).cloned();
-            }
-            if ring.led_out {
-                return None;
-            }
-            ring = self.wait(ring);
-        }
-    }
-
-    /// `walker` is done with the whole file (the leader: and seals no more chunks).
-    fn leave(&self, walker: usize) {
-        let mut ring = self.lock();
-        if walker == 0 {
+        if who == 0 {
             ring.led_out = true;
         }
-        ring.release(walker, u64::MAX);
+        if let Some(next) = ring.next.get_mut(who) {
+            *next = u64::MAX;
+        }
+        ring.settle();
         self.changed.notify_all();
     }
 }
 
 impl Ring {
-    /// `walker` needs no chunk before `index` any more: drops the chunks no walker needs,
-    /// keeping their buffers.
-    fn release(&mut self, walker: usize, index: u64) {
-        if let Some(next) = self.next.get_mut(walker) {
-            *next = index;
+    /// Drops the chunks no one needs any more, keeping their buffers; and, once the leader is
+    /// done, marks done the followers shown every chunk it sealed. Whether a follower was.
+    fn settle(&mut self) -> bool {
+        let mut finished = false;
+        if self.led_out {
+            for (next, taken) in self.next.iter_mut().zip(&self.taken).skip(1) {
+                if !taken && *next != u64::MAX && *next >= self.sealed {
+                    *next = u64::MAX;
+                    finished = true;
+                }
+            }
         }
         let oldest = self.next.iter().copied().min().unwrap_or(u64::MAX);
         while self.base < oldest {
@@ -278,7 +275,7 @@ impl Ring {
                 break;
             };
             self.base += 1;
-            // Every walker has moved past it, but one may still be dropping its reference:
+            // Everyone has moved past it, but one thread may still be dropping its reference:
             // then the buffers are simply freed.
             if let Ok(chunk) = Arc::try_unwrap(chunk) {
                 let mut index = chunk.index.into_inner().unwrap_or_default();
@@ -286,6 +283,154 @@ impl Ring {
                 self.spare.push((chunk.data, index));
             }
         }
+        finished
+    }
+
+    /// A follower no thread is showing a chunk, whose next chunk is sealed, the oldest such
+    /// first (it holds back the reuse of the oldest buffer): taken, with its chunk.
+    fn take(&mut self) -> Option<(usize, u64, Arc<Chunk>)> {
+        let (who, next) = self
+            .next
+            .iter()
+            .zip(&self.taken)
+            .enumerate()
+            .skip(1)
+            .filter(|&(_, (&next, &taken))| !taken && next < self.sealed)
+            .map(|(who, (&next, _))| (who, next))
+            .min_by_key(|&(who, next)| (next, who))?;
+        let at = usize::try_from(next.checked_sub(self.base)?).ok()?;
+        let chunk = Arc::clone(self.chunks.get(at)?);
+        *self.taken.get_mut(who)? = true;
+        Some((who, next, chunk))
+    }
+
+    /// Whether every follower is done.
+    fn followed_out(&self) -> bool {
+        self.next.iter().skip(1).all(|&next| next == u64::MAX)
+    }
+}
+
+/// The followers of a shared reading, and the reading: any thread (the leader's, when it
+/// would otherwise wait, and then once it is done) shows any follower no other thread is
+/// showing a chunk its next sealed chunk. A follower is thus shown the chunks in order, by one
+/// thread at a time, and the work goes to whichever thread is free: a split file's work is
+/// never evenly dealt by a sample, and a core of a shared machine slows down and speeds up
+/// while the others do not.
+struct Pool<'p, F> {
+    shared: &'p Shared,
+    /// Followers 1, 2, ... (each locked only by the thread that took it).
+    followers: &'p [Apart<Mutex<F>>],
+}
+
+impl<F: Follow> Pool<'_, F> {
+    /// Shows follower `who` the entries of `chunk` (numbered `next`) for it, then gives the
+    /// follower back: the ring, locked again.
+    fn show(&self, who: usize, next: u64, chunk: Arc<Chunk>) -> MutexGuard<'_, Ring> {
+        /// Gives a follower whose sink panicked up, so that no one waits for it: its panic
+        /// is re-raised when its thread is joined.
+        struct GiveUp<'s>(&'s Shared, usize);
+        impl Drop for GiveUp<'_> {
+            fn drop(&mut self) {
+                if std::thread::panicking() {
+                    let mut ring = self.0.lock();
+                    if let Some(taken) = ring.taken.get_mut(self.1) {
+                        *taken = false;
+                    }
+                    drop(ring);
+                    self.0.leave(self.1);
+                }
+            }
+        }
+        let give_up = GiveUp(self.shared, who);
+        if let Some(follower) = who.checked_sub(1).and_then(|k| self.followers.get(k)) {
+            let mut sink = follower.0.lock().unwrap_or_else(|e| e.into_inner());
+            show(&chunk, who, &mut *sink);
+        }
+        drop(give_up);
+        drop(chunk);
+        let mut ring = self.shared.lock();
+        if let Some(taken) = ring.taken.get_mut(who) {
+            *taken = false;
+        }
+        if let Some(n) = ring.next.get_mut(who) {
+            *n = next + 1;
+        }
+        ring.settle();
+        self.shared.changed.notify_all();
+        ring
+    }
+
+    /// Shows the followers their chunks, as they are sealed, until every follower is done.
+    fn serve(&self) {
+        let mut ring = self.shared.lock();
+        loop {
+            if let Some((who, next, chunk)) = ring.take() {
+                drop(ring);
+                ring = self.show(who, next, chunk);
+                continue;
+            }
+            if ring.settle() {
+                self.shared.changed.notify_all();
+            }
+            if ring.followed_out() {
+                return;
+            }
+            ring = self.shared.wait(ring);
+        }
+    }
+
+    /// The chunk numbered `index`, read for the leader, which is done with every chunk before
+    /// it, once fewer than [`IN_FLIGHT`] are kept: until then, the leader shows the followers
+    /// their chunks, oldest first.
+    fn read_next(&self, index: u64) -> (Arc<Chunk>, Index) {
+        let mut ring = self.shared.lock();
+        if let Some(next) = ring.next.first_mut() {
+            *next = index;
+        }
+        ring.settle();
+        while ring.chunks.len() >= self.shared.in_flight {
+            if let Some((who, next, chunk)) = ring.take() {
+                drop(ring);
+                ring = self.show(who, next, chunk);
+                continue;
+            }
+            ring = self.shared.wait(ring);
+        }
+        let spare = ring.spare.pop();
+        ring.made += usize::from(spare.is_none());
+        drop(ring);
+        let (chunk, index) =
+            spare.unwrap_or_else(|| (vec![0; self.shared.chunk], Index::default()));
+        let chunk = Arc::new(self.shared.read(chunk));
+        self.shared.lock().chunks.push_back(Arc::clone(&chunk));
+        (chunk, index)
+    }
+}
+
+/// Shows follower `who` (1 or more) what the leader passed on to it from `chunk`.
+fn show<F: Follow>(chunk: &Chunk, who: usize, sink: &mut F) {
+    let Some(index) = chunk.index.get() else {
+        return;
+    };
+    let Some(list) = who.checked_sub(1).and_then(|k| index.lists.get(k)) else {
+        return;
+    };
+    let walked = chunk.data.get(..chunk.len).unwrap_or_default();
+    for e in list {
+        let data = match (e.mine, e.spilled) {
+            (false, _) => None,
+            (true, true) => index.spill.get(e.at..e.at.saturating_add(e.len)),
+            (true, false) => walked.get(e.at..e.at.saturating_add(e.len)),
+        };
+        let packet = Packet {
+            number: e.number,
+            offset: e.offset,
+            ts_nanos: e.ts_nanos,
+            link_type: e.link_type,
+            orig_len: e.orig_len,
+            data: data.unwrap_or_default(),
+        };
+        sink.follow(&packet, e.mine);
     }
 }
 
@@ -296,44 +441,67 @@ struct Builder {
     /// first chunk): a packet's bytes inside them are passed on as a place in the chunk.
     walked: std::ops::Range<usize>,
     index: Index,
+    /// Followers (the index's lists).
+    followers: usize,
 }
 
 impl Builder {
+    fn new(followers: usize) -> Self {
+        Builder {
+            followers,
+            ..Builder::default()
+        }
+    }
+
     /// Writes `packet` into the index, as `pass` says.
     fn push(&mut self, packet: &Packet<'_>, pass: Pass) {
-        let to = match pass {
+        let (to, swept) = match pass {
             Pass::No => return,
-            Pass::Time => 0,
-            Pass::To(k) => k,
+            Pass::Time => (0, true),
+            Pass::To { shard, swept } => (usize::from(shard), swept),
         };
-        let (mut at, mut len, mut spilled) = (0, 0, false);
-        if to != 0 {
-            len = packet.data.len();
-            // The bytes are in the chunk, unless the record straddled two (then the reader
-            // handed over a copy): compared as addresses, so that no byte is copied to know.
-            let start = packet.data.as_ptr() as usize;
-            let inside = self.walked.start <= start && start.saturating_add(len) <= self.walked.end;
-            let in_chunk = inside.then(|| start - self.walked.start);
-            match in_chunk {
-                Some(from) => at = from,
-                None => {
-                    at = self.index.spill.len();
-                    spilled = true;
-                    self.index.spill.extend_from_slice(packet.data);
-                }
-            }
+        if self.index.lists.len() < self.followers {
+            self.index.lists.resize_with(self.followers, Vec::new);
         }
-        self.index.entries.push(Entry {
+        let mut entry = Entry {
             number: packet.number,
             offset: packet.offset,
             ts_nanos: packet.ts_nanos,
             link_type: packet.link_type,
             orig_len: packet.orig_len,
-            at,
-            len,
-            spilled,
-            to,
-        });
+            at: 0,
+            len: 0,
+            spilled: false,
+            mine: false,
+        };
+        if swept {
+            for list in &mut self.index.lists {
+                list.push(entry);
+            }
+        }
+        let Some(list) = to.checked_sub(1).and_then(|k| self.index.lists.get_mut(k)) else {
+            return;
+        };
+        entry.len = packet.data.len();
+        entry.mine = true;
+        // The bytes are in the chunk, unless the record straddled two (then the reader handed
+        // over a copy): compared as addresses, so that no byte is copied to know.
+        let start = packet.data.as_ptr() as usize;
+        let inside =
+            self.walked.start <= start && start.saturating_add(entry.len) <= self.walked.end;
+        match inside.then(|| start - self.walked.start) {
+            Some(from) => entry.at = from,
+            None => {
+                entry.at = self.index.spill.len();
+                entry.spilled = true;
+                self.index.spill.extend_from_slice(packet.data);
+            }
+        }
+        // Shown its time above when swept: replaced by the packet itself.
+        match (swept, list.last_mut()) {
+            (true, Some(last)) => *last = entry,
+            _ => list.push(entry),
+        }
     }
 }
 
@@ -356,8 +524,8 @@ impl<L: Lead> PacketSink for Leading<'_, L> {
 
 /// The leader's view of a [`Shared`] file: the chunks in turn, as one stream of bytes. Each
 /// chunk's index is sealed when the walk moves past it, and when the walk ends.
-struct ChunkInput<'a> {
-    shared: &'a Shared,
+struct ChunkInput<'a, F: Follow> {
+    pool: &'a Pool<'a, F>,
     /// The index being written, and (for the addresses) the chunk being walked.
     builder: &'a RefCell<Builder>,
     /// The chunk being walked (None before the first), and the position in it.
@@ -372,10 +540,10 @@ struct ChunkInput<'a> {
     consumed: u64,
 }
 
-impl<'a> ChunkInput<'a> {
-    fn new(shared: &'a Shared, builder: &'a RefCell<Builder>) -> Self {
+impl<'a, F: Follow> ChunkInput<'a, F> {
+    fn new(pool: &'a Pool<'a, F>, builder: &'a RefCell<Builder>) -> Self {
         ChunkInput {
-            shared,
+            pool,
             builder,
             chunk: None,
             at: 0,
@@ -402,7 +570,7 @@ impl<'a> ChunkInput<'a> {
     /// Moves to the next chunk (the current one must be walked to its end).
     fn advance(&mut self) {
         self.seal();
-        let (chunk, index) = self.shared.read_next(self.next);
+        let (chunk, index) = self.pool.read_next(self.next);
         if let Ok(mut b) = self.builder.try_borrow_mut() {
             let bytes = chunk
                 .data
@@ -427,7 +595,7 @@ impl<'a> ChunkInput<'a> {
                 b.walked = 0..0;
                 let index = std::mem::take(&mut b.index);
                 drop(b);
-                self.shared.seal(&chunk, index);
+                self.pool.shared.seal(&chunk, index);
             }
         }
     }
@@ -438,7 +606,7 @@ impl<'a> ChunkInput<'a> {
     }
 }
 
-impl Input for ChunkInput<'_> {
+impl<F: Follow> Input for ChunkInput<'_, F> {
     #[inline]
     fn peek(&mut self, n: usize) -> Result<&[u8], InputError> {
         // The common case, kept small so that it is inlined into the readers' loops: nothing
@@ -478,7 +646,7 @@ impl Input for ChunkInput<'_> {
     }
 }
 
-impl ChunkInput<'_> {
+impl<F: Follow> ChunkInput<'_, F> {
     /// [`Input::peek`] past the common case: the next chunk, a record that straddles two, the
     /// end of the file.
     #[cold]
@@ -533,72 +701,42 @@ impl ChunkInput<'_> {
     }
 }
 
-impl Drop for ChunkInput<'_> {
+impl<F: Follow> Drop for ChunkInput<'_, F> {
     fn drop(&mut self) {
         // Done, or unwinding: the followers must not wait for the leader.
         self.seal();
-        self.shared.leave(0);
+        self.pool.shared.leave(0);
     }
 }
 
-/// Walks the sealed chunks' indexes for follower `walker` (1 or more), showing `sink` what the
-/// leader passed on.
-fn follow<F: Follow>(shared: &Shared, walker: usize, sink: &mut F) {
-    struct Leave<'s>(&'s Shared, usize);
-    impl Drop for Leave<'_> {
-        fn drop(&mut self) {
-            // Done, or unwinding: the leader must not wait for this follower.
-            self.0.leave(self.1);
-        }
-    }
-    let _leave = Leave(shared, walker);
-    let me = u8::try_from(walker).unwrap_or(0);
-    let mut next = 0;
-    while let Some(chunk) = shared.sealed(walker, next) {
-        next += 1;
-        let Some(index) = chunk.index.get() else {
-            continue;
-        };
-        let walked = chunk.data.get(..chunk.len).unwrap_or_default();
-        for e in &index.entries {
-            let mine = e.to == me;
-            let data = match (mine, e.spilled) {
-                (false, _) => None,
-                (true, true) => index.spill.get(e.at..e.at.saturating_add(e.len)),
-                (true, false) => walked.get(e.at..e.at.saturating_add(e.len)),
-            };
-            let packet = Packet {
-                number: e.number,
-                offset: e.offset,
-                ts_nanos: e.ts_nanos,
-                link_type: e.link_type,
-                orig_len: e.orig_len,
-                data: data.unwrap_or_default(),
-            };
-            sink.follow(&packet, mine);
-        }
-    }
-}
-
-/// Reads the regular, uncompressed capture file at `path` once for every sink of `sinks`: the
-/// first leads (it reads and walks the file, on the calling thread, and is handed every
-/// packet), each of the others follows on a thread of its own, shown what the leader passes on
-/// (see the module documentation). Returns the sinks and what reading gave (the leader's). A
-/// path that is not a regular file, a gzip-compressed file and a file that cannot be opened
-/// are read (or fail) as [`super::read_path`] does, by every sink on its own, each handed
-/// every packet as a [`PacketSink`]; so is a file read for one sink. With no sinks, the file
-/// is read once for none.
+/// Reads the regular, uncompressed capture file at `path` once for every sink of `sinks`, on
+/// `threads` threads (the calling one and `threads - 1` of their own, at most one per sink):
+/// the first sink leads (it reads and walks the file, on the calling thread, and is handed
+/// every packet), the others follow, shown what the leader passes on by whichever thread is
+/// free (see the module documentation). Returns the sinks and what reading gave (the
+/// leader's). A path that is not a regular file, a gzip-compressed file and a file that cannot
+/// be opened are read (or fail) as [`super::read_path`] does, by every sink on its own (on a
+/// thread each), each handed every packet as a [`PacketSink`]; so is a file read for one sink.
+/// With no sinks, the file is read once for none.
 pub fn read_path_shared<S: Lead + Follow + PacketSink + Send>(
     path: &Path,
     sinks: Vec<S>,
+    threads: usize,
 ) -> (Vec<S>, ReadSummary) {
-    read_shared_in(path, sinks, CHUNK, IN_FLIGHT)
+    read_shared_in(path, sinks, threads, CHUNK, IN_FLIGHT)
 }
+
+/// A follower, alone on its cache lines: side by side, the fields one thread writes for every
+/// packet shared a line with the next follower's, which another thread was writing (`--threads
+/// 2` on the 1.6 GB capture of bench/RESULTS.md: 1.70 s of CPU against 1.54 s apart).
+#[repr(align(128))]
+struct Apart<T>(T);
 
 /// [`read_path_shared`] in chunks of `chunk` bytes, at most `in_flight` of them at a time.
 pub(super) fn read_shared_in<S: Lead + Follow + PacketSink + Send>(
     path: &Path,
     mut sinks: Vec<S>,
+    threads: usize,
     chunk: usize,
     in_flight: usize,
 ) -> (Vec<S>, ReadSummary) {
@@ -630,50 +768,54 @@ pub(super) fn read_shared_in<S: Lead + Follow + PacketSink + Send>(
     if file.rewind().is_err() {
         return each_alone(path, sinks);
     }
-    let shared = Shared::new(file, sinks.len(), chunk, in_flight);
-    let mut walkers = sinks.into_iter();
-    let leader = walkers.next();
-    // Each sink is moved to its walker's thread, and back: side by side in one vector, the
-    // fields one thread writes for every packet shared a cache line with the next sink's.
-    let (leader, followers, summary) = std::thread::scope(|s| {
-        let followers: Vec<_> = walkers
-            .enumerate()
-            .map(|(k, mut sink)| {
-                let shared = &shared;
-                s.spawn(move || {
-                    follow(shared, k + 1, &mut sink);
-                    sink
-                })
-            })
-            .collect();
-        let (leader, summary) = match leader {
-            Some(mut leader) => {
-                let builder = RefCell::new(Builder::default());
-                let mut input = ChunkInput::new(&shared, &builder);
-                let mut sink = Leading {
-                    sink: &mut leader,
-                    builder: &builder,
-                };
-                let summary = read_input(&mut input, &mut sink, false);
-                drop(input);
-                (Some(leader), Some(summary))
-            }
-            None => (None, None),
-        };
-        // A follower that panicked has its panic re-raised here.
-        let followers: Vec<S> = followers
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect();
-        (leader, followers, summary)
-    });
-    let sinks: Vec<S> = leader.into_iter().chain(followers).collect();
-    // The leader left its summary: had it panicked, the scope would have re-raised the panic.
-    let mut summary = summary.unwrap_or_else(|| {
-        super::file::failure(ProblemKind::Io, "cannot read: a reader stopped".to_string())
-    });
+    let mut sinks = sinks.into_iter();
+    let Some(mut leader) = sinks.next() else {
+        return (Vec::new(), super::read_path(path, &mut |_: &Packet<'_>| {}));
+    };
+    let followers: Vec<Apart<Mutex<S>>> = sinks.map(|s| Apart(Mutex::new(s))).collect();
+    let shared = Shared::new(file, followers.len(), chunk, in_flight);
+    let mut summary = run(&shared, &mut leader, &followers, threads);
+    let sinks: Vec<S> = std::iter::once(leader)
+        .chain(followers.into_iter().map(|f| {
+            // A follower whose sink panicked was poisoned: its panic has been re-raised.
+            f.0.into_inner().unwrap_or_else(|e| e.into_inner())
+        }))
+        .collect();
     super::file::check_shrink(&shared.file, len, &mut summary);
     (sinks, summary)
+}
+
+/// Leads the shared reading of `shared` with `leader` on the calling thread, while
+/// `threads - 1` threads of their own show the followers their chunks; the leader joins them
+/// once it has read the file. What reading gave. A panic of any of them is raised here once
+/// all are done, and none waits for a follower whose sink panicked (it is given up).
+fn run<S: Lead + Follow + Send>(
+    shared: &Shared,
+    leader: &mut S,
+    followers: &[Apart<Mutex<S>>],
+    threads: usize,
+) -> ReadSummary {
+    let pool = Pool { shared, followers };
+    std::thread::scope(|s| {
+        let helpers: Vec<_> = (1..threads.clamp(1, followers.len() + 1))
+            .map(|_| s.spawn(|| pool.serve()))
+            .collect();
+        let builder = RefCell::new(Builder::new(followers.len()));
+        let mut input = ChunkInput::new(&pool, &builder);
+        let mut sink = Leading {
+            sink: leader,
+            builder: &builder,
+        };
+        let summary = read_input(&mut input, &mut sink, false);
+        drop(input);
+        pool.serve();
+        for helper in helpers {
+            helper
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        }
+        summary
+    })
 }
 
 /// Every sink reads the file at `path` on its own, at the same time.
@@ -709,13 +851,16 @@ pub(super) mod tests {
 
     /// A sink of a shared read of `n` sinks. As the leader it keeps the packets numbered
     /// 0 mod `n`, passes packet `i` to follower `i mod n`, and passes the time of every fifth
-    /// of its own; as a follower it keeps what is passed to it, and notes the number and time
-    /// of what it is shown; as a plain sink it keeps everything.
+    /// of its own and of every seventh of the others' to all; as a follower it keeps what is
+    /// passed to it, and notes the number and time of what it is shown; as a plain sink it
+    /// keeps everything.
     pub(in super::super) struct Deal {
         n: u64,
         pub(in super::super) mine: Vec<Got>,
-        /// (number, offset, time) of each packet passed on (leader) or shown (follower).
+        /// (number, offset, time) of each packet shown (follower).
         shown: Vec<(u64, u64, i64)>,
+        /// (number, offset, time, follower, shown to all) of each packet passed on (leader).
+        passed: Vec<(u64, u64, i64, u64, bool)>,
     }
 
     impl Deal {
@@ -724,7 +869,15 @@ pub(super) mod tests {
                 n: n as u64,
                 mine: Vec::new(),
                 shown: Vec::new(),
+                passed: Vec::new(),
             }
+        }
+
+        /// What the leader `self` passed on that follower `k` was to be shown.
+        fn for_follower(&self, k: u64) -> Vec<(u64, u64, i64)> {
+            let passed = self.passed.iter();
+            let shown = passed.filter(|p| p.3 == k || p.4);
+            shown.map(|p| (p.0, p.1, p.2)).collect()
         }
     }
 
@@ -736,7 +889,8 @@ pub(super) mod tests {
 
     impl Lead for Deal {
         fn lead(&mut self, p: &Packet<'_>) -> Pass {
-            let pass = match p.number % self.n {
+            let k = p.number % self.n;
+            let pass = match k {
                 0 => {
                     self.mine.push(got(p));
                     match p.number % 5 {
@@ -744,10 +898,14 @@ pub(super) mod tests {
                         _ => Pass::No,
                     }
                 }
-                k => Pass::To(u8::try_from(k).unwrap()),
+                k => Pass::To {
+                    shard: u8::try_from(k).unwrap(),
+                    swept: p.number.is_multiple_of(7),
+                },
             };
+            let swept = matches!(pass, Pass::Time | Pass::To { swept: true, .. });
             if pass != Pass::No {
-                self.shown.push((p.number, p.offset, p.ts_nanos));
+                self.passed.push((p.number, p.offset, p.ts_nanos, k, swept));
             }
             pass
         }
@@ -770,13 +928,15 @@ pub(super) mod tests {
         (dir, path)
     }
 
-    /// A shared read of `path` by `walkers` sinks (in `chunk`-byte chunks, `in_flight` at
-    /// most) gives what one reader alone gives: the leader's summary, every packet to the
-    /// sink it was dealt to, byte for byte, and every follower shown, in order, every packet
-    /// the leader passed on. A gzip file is read by each sink alone, whole.
+    /// A shared read of `path` by `walkers` sinks on `threads` threads (in `chunk`-byte
+    /// chunks, `in_flight` at most) gives what one reader alone gives: the leader's summary,
+    /// every packet to the sink it was dealt to, byte for byte, and every follower shown, in
+    /// order, every packet the leader passed to it or to all. A gzip file is read by each sink
+    /// alone, whole.
     pub(in super::super) fn same_as_alone(
         path: &Path,
         walkers: usize,
+        threads: usize,
         chunk: usize,
         in_flight: usize,
     ) {
@@ -784,7 +944,7 @@ pub(super) mod tests {
         let mut alone = Deal::new(1);
         let want = read_path(path, &mut alone);
         let sinks = (0..walkers).map(|_| Deal::new(walkers)).collect();
-        let (sinks, got) = read_shared_in(path, sinks, chunk, in_flight);
+        let (sinks, got) = read_shared_in(path, sinks, threads, chunk, in_flight);
         assert_eq!(sinks.len(), walkers);
         let gzip = std::fs::read(path).is_ok_and(|b| b.starts_with(&GZIP_MAGIC));
         if walkers == 1 || gzip {
@@ -800,7 +960,10 @@ pub(super) mod tests {
                     .collect();
                 let mine: Vec<&Got> = sink.mine.iter().collect();
                 assert!(mine == dealt, "{name}: {} of {}", mine.len(), dealt.len());
-                assert!(sink.shown == sinks[0].shown, "{name}: shown to {k}");
+                if k > 0 {
+                    let want = sinks[0].for_follower(k as u64);
+                    assert!(sink.shown == want, "{name}: shown to {k}");
+                }
             }
         }
         assert_eq!(got.problems, want.problems, "{name}");
@@ -817,21 +980,32 @@ pub(super) mod tests {
         );
     }
 
-    /// Leads the shared read of `shared` with a [`Deal`] of two sinks: its packets read.
-    fn lead(shared: &Shared) -> u64 {
-        let builder = RefCell::new(Builder::default());
+    /// Leads the shared read of `shared` with a [`Deal`] of two sinks, on this thread alone
+    /// (it shows the follower its packets when it may read no further): its packets read,
+    /// and the follower.
+    fn lead(shared: &Shared) -> (u64, Deal) {
+        let followers = vec![Apart(Mutex::new(Deal::new(2)))];
         let mut leader = Deal::new(2);
-        let mut input = ChunkInput::new(shared, &builder);
-        let mut sink = Leading {
-            sink: &mut leader,
-            builder: &builder,
-        };
-        read_input(&mut input, &mut sink, false).packets
+        let read = run(shared, &mut leader, &followers, 1);
+        let follower = followers
+            .into_iter()
+            .next()
+            .unwrap()
+            .0
+            .into_inner()
+            .unwrap();
+        (read.packets, follower)
     }
 
-    fn same_as_alone_bytes(bytes: &[u8], walkers: usize, chunk: usize, in_flight: usize) {
+    fn same_as_alone_bytes(
+        bytes: &[u8],
+        walkers: usize,
+        threads: usize,
+        chunk: usize,
+        in_flight: usize,
+    ) {
         let (_dir, path) = written(bytes);
-        same_as_alone(&path, walkers, chunk, in_flight);
+        same_as_alone(&path, walkers, threads, chunk, in_flight);
     }
 
     #[test]
@@ -839,17 +1013,18 @@ pub(super) mod tests {
         let sizes = [5000, 1, 0, 70_000, 3, 65_535, 17];
         for ng in [false, true] {
             let bytes = capture(ng, false, &sizes);
-            same_as_alone_bytes(&bytes, 2, 1000, 2);
-            same_as_alone_bytes(&bytes, 3, 7, 1);
-            same_as_alone_bytes(&bytes, 1, 4096, 4);
+            same_as_alone_bytes(&bytes, 2, 2, 1000, 2);
+            same_as_alone_bytes(&bytes, 3, 2, 7, 1);
+            same_as_alone_bytes(&bytes, 3, 1, 7, 1);
+            same_as_alone_bytes(&bytes, 1, 1, 4096, 4);
         }
         // Damaged: a record that claims too many bytes makes the reader scan ahead in steps
         // larger than a chunk.
         let mut bytes = capture(false, false, &[100; 50]);
         bytes[24 + 8..24 + 12].copy_from_slice(&u32::MAX.to_le_bytes());
-        same_as_alone_bytes(&bytes, 2, 333, 3);
-        same_as_alone_bytes(&[], 2, 16, 2);
-        same_as_alone_bytes(b"not a capture at all", 2, 4, 2);
+        same_as_alone_bytes(&bytes, 2, 2, 333, 3);
+        same_as_alone_bytes(&[], 2, 2, 16, 2);
+        same_as_alone_bytes(b"not a capture at all", 3, 2, 4, 2);
     }
 
     #[test]
@@ -858,16 +1033,31 @@ pub(super) mod tests {
         // as a place in the chunk; only those that straddle two chunks are copied.
         let bytes = capture(false, false, &[100; 60]);
         let (_dir, path) = written(&bytes);
-        let shared = Shared::new(File::open(&path).unwrap(), 2, 1000, 64);
-        assert_eq!(lead(&shared), 60);
+        let shared = Shared::new(File::open(&path).unwrap(), 1, 1000, 64);
+        // The leader reads the file and no one shows the follower its packets, so that every
+        // chunk is kept.
+        let followers = vec![Apart(Mutex::new(Deal::new(2)))];
+        let pool = Pool {
+            shared: &shared,
+            followers: &followers,
+        };
+        let builder = RefCell::new(Builder::new(1));
+        let mut leader = Deal::new(2);
+        let mut input = ChunkInput::new(&pool, &builder);
+        let mut sink = Leading {
+            sink: &mut leader,
+            builder: &builder,
+        };
+        assert_eq!(read_input(&mut input, &mut sink, false).packets, 60);
+        drop(input);
         let ring = shared.lock();
         let (mut placed, mut spilled) = (0, 0);
         for chunk in &ring.chunks {
-            for e in &chunk.index.get().unwrap().entries {
-                match e.spilled {
-                    true => spilled += 1,
-                    false if e.len > 0 => placed += 1,
-                    false => {}
+            for e in chunk.index.get().unwrap().lists.iter().flatten() {
+                match (e.mine, e.spilled) {
+                    (true, true) => spilled += 1,
+                    (true, false) => placed += 1,
+                    (false, _) => assert_eq!(e.len, 0),
                 }
             }
         }
@@ -878,33 +1068,42 @@ pub(super) mod tests {
     }
 
     #[test]
-    fn chunks_in_flight_stay_bounded() {
+    fn chunks_in_flight_stay_bounded_and_the_leader_helps_when_it_may_read_no_further() {
         let bytes = capture(false, false, &[1000; 400]);
         let (_dir, path) = written(&bytes);
-        let shared = Shared::new(File::open(&path).unwrap(), 2, 4096, 3);
-        std::thread::scope(|s| {
-            let ahead = s.spawn(|| lead(&shared));
-            // The leader reads until the chunks in flight are as many as allowed, and waits
-            // there for the follower.
-            std::thread::sleep(std::time::Duration::from_millis(200));
-            assert!(!ahead.is_finished());
-            assert_eq!(shared.lock().chunks.len(), 3);
-            let mut follower = Deal::new(2);
-            follow(&shared, 1, &mut follower);
-            assert_eq!(ahead.join().unwrap(), 400);
-            assert_eq!(follower.mine.len(), 200);
-        });
+        // No thread but the leader's: it reads until the chunks in flight are as many as
+        // allowed, then shows the follower its packets to free the oldest.
+        let shared = Shared::new(File::open(&path).unwrap(), 1, 4096, 3);
+        let (read, follower) = lead(&shared);
+        assert_eq!(read, 400);
+        assert_eq!(follower.mine.len(), 200);
         // Never more buffers than the chunks in flight, and one being let go of.
         assert!(shared.lock().made <= 3 + 1, "{}", shared.lock().made);
+        // Each follower in turn, oldest first: the leader took the follower that held back
+        // the oldest chunk.
+        let mut ring = shared.lock();
+        ring.next = vec![5, 2, 1, 2];
+        ring.taken = vec![false, false, true, false];
+        ring.sealed = 5;
+        ring.base = 5;
+        assert!(ring.take().is_none(), "no chunk before the base is kept");
+        ring.base = 0;
+        ring.chunks = (0..5).map(|_| Arc::new(shared.read(vec![0; 1]))).collect();
+        let (who, next, _) = ring.take().unwrap();
+        assert_eq!((who, next), (1, 2));
+        let (who, next, _) = ring.take().unwrap();
+        assert_eq!((who, next), (3, 2));
+        assert!(ring.take().is_none(), "every follower is taken");
     }
 
     #[test]
     fn a_follower_that_stops_early_holds_no_one_up() {
         let bytes = capture(false, false, &[1000; 100]);
         let (_dir, path) = written(&bytes);
-        let shared = Shared::new(File::open(&path).unwrap(), 2, 512, 2);
+        let shared = Shared::new(File::open(&path).unwrap(), 1, 512, 2);
         shared.leave(1);
-        assert_eq!(lead(&shared), 100);
+        let (read, follower) = lead(&shared);
+        assert_eq!((read, follower.mine.len()), (100, 0));
     }
 
     /// A sink that panics when it is handed its `at`th packet, leading or following.
@@ -918,7 +1117,7 @@ pub(super) mod tests {
 
     impl Lead for Panics {
         fn lead(&mut self, p: &Packet<'_>) -> Pass {
-            assert!(self.0.mine.len() + self.0.shown.len() < self.1, "leader");
+            assert!(self.0.mine.len() + self.0.passed.len() < self.1, "leader");
             self.0.lead(p)
         }
     }
@@ -934,15 +1133,18 @@ pub(super) mod tests {
     fn a_panic_on_either_side_is_raised_and_no_one_waits_forever() {
         let bytes = capture(false, false, &[200; 500]);
         let (_dir, path) = written(&bytes);
-        for (lead_at, follow_at) in [(10, usize::MAX), (usize::MAX, 10)] {
-            let sinks = vec![
-                Panics(Deal::new(2), lead_at),
-                Panics(Deal::new(2), follow_at),
-            ];
-            let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                read_shared_in(&path, sinks, 1024, 2)
-            }));
-            assert!(read.is_err());
+        for threads in 1..=3 {
+            for (lead_at, follow_at) in [(10, usize::MAX), (usize::MAX, 10)] {
+                let sinks = vec![
+                    Panics(Deal::new(3), lead_at),
+                    Panics(Deal::new(3), follow_at),
+                    Panics(Deal::new(3), usize::MAX),
+                ];
+                let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    read_shared_in(&path, sinks, threads, 1024, 2)
+                }));
+                assert!(read.is_err());
+            }
         }
     }
 
@@ -952,13 +1154,14 @@ pub(super) mod tests {
             ng in any::<bool>(),
             sizes in proptest::collection::vec(0usize..300, 1..20),
             cut in any::<proptest::sample::Index>(),
-            walkers in 1usize..4,
+            walkers in 1usize..5,
+            threads in 1usize..4,
             chunk in 1usize..200,
             in_flight in 1usize..4,
         ) {
             let full = capture(ng, false, &sizes);
             let cut = cut.index(full.len() + 1);
-            same_as_alone_bytes(&full[..cut], walkers, chunk, in_flight);
+            same_as_alone_bytes(&full[..cut], walkers, threads, chunk, in_flight);
         }
     }
 }
