@@ -454,6 +454,7 @@ impl Builder {
     }
 
     /// Writes `packet` into the index, as `pass` says.
+    #[inline]
     fn push(&mut self, packet: &Packet<'_>, pass: Pass) {
         let (to, swept) = match pass {
             Pass::No => return,
