@@ -28,10 +28,11 @@
 //! goes where a core is free. A sample never deals the work exactly, and a core of a shared
 //! machine slows down while the other does not; with one shard per thread, each thread waited
 //! for the other 1-17% of the run, the leader most when the machine was busy. On the 1.6 GB
-//! capture of bench/RESULTS.md, `--threads 2` took the same time on a quiet machine (8
-//! interleaved runs: median 0.93 s either way, but 0.87-0.96 s against 0.89-1.18 s), and
-//! less with another process taking 30% of one core (3 ms in every 10 at real-time priority):
-//! median 1.27 s against 1.52 s (bench/RESULTS.md, "A free thread shows any follower its
+//! capture of bench/RESULTS.md, 8 interleaved runs of `--threads 2` each
+//! (`bench/interleave.sh`) took a median 0.92 s against 0.97 s with one shard per thread
+//! (the fastest 0.87 s against 0.90 s), and with `bench/busy_core.py` taking 30% of one core
+//! (3 ms in every 10, at real-time priority), 1.30 s against 1.44 s (1.16 s against 1.33 s);
+//! one thread took 1.58 s in both (bench/RESULTS.md, "A free thread shows any follower its
 //! packets"). Each shard gathers its own table
 //! (`enrich::gather`), and the parts are merged in (file, shard) order with
 //! [`Gathered::merge`].
