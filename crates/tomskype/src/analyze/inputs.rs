@@ -269,8 +269,9 @@ fn read_captures_with(
         ..
     } = *reading;
     // One work item per input, in input order (the order the parts are merged in), with the
-    // shards it is read in: a split input's shards are read together, on threads of their
-    // own, as they share one reading of the file (`capture::read_path_shared`).
+    // shards it is read in and the threads it is given: a split input's shards are read
+    // together, one more than its threads, as they share one reading of the file
+    // (`capture::read_path_shared`).
     let items: Vec<(usize, Vec<Shard>, u8)> = shares(paths, threads, split_min)
         .into_iter()
         .enumerate()
@@ -287,7 +288,8 @@ fn read_captures_with(
         .collect();
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Vec<Part>>> = Mutex::new((0..items.len()).map(|_| Vec::new()).collect());
-    // A split input's extra shards bring their own threads, so that there are `threads` in all.
+    // A split input's extra threads are its own (helpers of its shared reading), so that there
+    // are `threads` in all.
     let workers = threads.clamp(1, items.len().max(1));
     std::thread::scope(|s| {
         for _ in 0..workers {
@@ -296,7 +298,7 @@ fn read_captures_with(
                 let Some((i, shards, threads)) = items.get(at) else {
                     break;
                 };
-                // Gathered in the worker (or the shard's thread), as the input is read.
+                // Gathered in the worker (or the split input's threads), as the input is read.
                 let sinks: Vec<_> = shards
                     .iter()
                     .map(|&shard| {
@@ -359,8 +361,9 @@ fn is_stream(path: &Path) -> bool {
 }
 
 /// Reads `path` into `sinks`, one per shard: a whole input straight into its one sink, a split
-/// one through one shared reading of the file (`capture::read_path_shared`), each shard on a
-/// thread of its own; only the first shard publishes progress. The sinks, and what reading gave.
+/// one through one shared reading of the file (`capture::read_path_shared`) on `threads`
+/// threads, this one and `threads - 1` of their own; only the first shard publishes progress.
+/// The sinks, and what reading gave.
 fn read_shards<'a>(
     path: &Path,
     mut sinks: Vec<Sharded<'a>>,
