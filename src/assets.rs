@@ -19,12 +19,28 @@ pub fn write_all(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     clap_mangen::generate_to(Cli::command(), dir)?;
     let mut written = man_pages(dir)?;
     for shell in [Shell::Bash, Shell::Zsh, Shell::Fish, Shell::PowerShell] {
-        let mut cmd = Cli::command();
+        let mut cmd = visible(Cli::command());
         written.push(clap_complete::generate_to(
             shell, &mut cmd, "tomskype", dir,
         )?);
     }
     Ok(written)
+}
+
+/// `cli` with its visible sub-commands only, for the completions: `clap_complete` (4.6) writes
+/// hidden sub-commands into the bash, zsh and fish scripts too, and `generate` is for packagers,
+/// not for a person pressing Tab. The top level has nothing else to complete but its own flags.
+fn visible(cli: clap::Command) -> clap::Command {
+    let shown: Vec<clap::Command> = cli
+        .get_subcommands()
+        .filter(|c| !c.is_hide_set())
+        .cloned()
+        .collect();
+    let flags: Vec<clap::Arg> = cli.get_arguments().cloned().collect();
+    clap::Command::new("tomskype")
+        .version(env!("CARGO_PKG_VERSION"))
+        .args(flags)
+        .subcommands(shown)
 }
 
 /// The `*.1` files in `dir`, sorted (those just written, in a fresh folder).
@@ -72,7 +88,17 @@ mod tests {
         let bash = fs::read_to_string(dir.path().join("tomskype.bash")).unwrap();
         assert!(bash.contains("analyze") && bash.contains("--geoip-db"));
         let fish = fs::read_to_string(dir.path().join("tomskype.fish")).unwrap();
-        // (clap_complete also completes hidden sub-commands: `generate`.)
         assert!(fish.contains("complete -c tomskype") && fish.contains("\"live\""));
+        // No shell is offered the hidden sub-command.
+        for script in [
+            "tomskype.bash",
+            "_tomskype",
+            "tomskype.fish",
+            "_tomskype.ps1",
+        ] {
+            let text = fs::read_to_string(dir.path().join(script)).unwrap();
+            assert!(text.contains("lookup"), "{script}");
+            assert!(!text.contains("generate"), "{script} offers `generate`");
+        }
     }
 }
