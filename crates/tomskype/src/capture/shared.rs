@@ -112,6 +112,14 @@ struct Index {
 }
 
 impl Index {
+    /// An empty index of a chunk for `followers`.
+    fn new(followers: usize) -> Self {
+        Index {
+            lists: (0..followers).map(|_| Vec::new()).collect(),
+            spill: Vec::new(),
+        }
+    }
+
     fn clear(&mut self) {
         self.lists.iter_mut().for_each(Vec::clear);
         self.spill.clear();
@@ -242,7 +250,7 @@ impl Shared {
     }
 
     /// The leader (`who` 0) or follower `who` is done with the whole file (the leader: and
-    /// seals no more chunks).
+    /// seals no more chunks; a follower: and is no thread's any more).
     fn leave(&self, who: usize) {
         let mut ring = self.lock();
         if who == 0 {
@@ -250,6 +258,9 @@ impl Shared {
         }
         if let Some(next) = ring.next.get_mut(who) {
             *next = u64::MAX;
+        }
+        if let Some(taken) = ring.taken.get_mut(who) {
+            *taken = false;
         }
         ring.settle();
         self.changed.notify_all();
@@ -270,6 +281,7 @@ impl Ring {
             }
         }
         let oldest = self.next.iter().copied().min().unwrap_or(u64::MAX);
+        let followers = self.next.len().saturating_sub(1);
         while self.base < oldest {
             let Some(chunk) = self.chunks.pop_front() else {
                 break;
@@ -278,7 +290,10 @@ impl Ring {
             // Everyone has moved past it, but one thread may still be dropping its reference:
             // then the buffers are simply freed.
             if let Ok(chunk) = Arc::try_unwrap(chunk) {
-                let mut index = chunk.index.into_inner().unwrap_or_default();
+                let mut index = chunk
+                    .index
+                    .into_inner()
+                    .unwrap_or_else(|| Index::new(followers));
                 index.clear();
                 self.spare.push((chunk.data, index));
             }
@@ -332,11 +347,6 @@ impl<F: Follow> Pool<'_, F> {
         impl Drop for GiveUp<'_> {
             fn drop(&mut self) {
                 if std::thread::panicking() {
-                    let mut ring = self.0.lock();
-                    if let Some(taken) = ring.taken.get_mut(self.1) {
-                        *taken = false;
-                    }
-                    drop(ring);
                     self.0.leave(self.1);
                 }
             }
@@ -344,7 +354,7 @@ impl<F: Follow> Pool<'_, F> {
         let give_up = GiveUp(self.shared, who);
         if let Some(follower) = who.checked_sub(1).and_then(|k| self.followers.get(k)) {
             let mut sink = follower.0.lock().unwrap_or_else(|e| e.into_inner());
-            show(&chunk, who, &mut *sink);
+            show_list(&chunk, who, &mut *sink);
         }
         drop(give_up);
         drop(chunk);
@@ -360,22 +370,29 @@ impl<F: Follow> Pool<'_, F> {
         ring
     }
 
+    /// Shows a follower no other thread holds its next sealed chunk, when there is one, else
+    /// waits for a change: the ring, locked again.
+    fn help_or_wait<'s>(&'s self, mut ring: MutexGuard<'s, Ring>) -> MutexGuard<'s, Ring> {
+        match ring.take() {
+            Some((who, next, chunk)) => {
+                drop(ring);
+                self.show(who, next, chunk)
+            }
+            None => self.shared.wait(ring),
+        }
+    }
+
     /// Shows the followers their chunks, as they are sealed, until every follower is done.
     fn serve(&self) {
         let mut ring = self.shared.lock();
         loop {
-            if let Some((who, next, chunk)) = ring.take() {
-                drop(ring);
-                ring = self.show(who, next, chunk);
-                continue;
-            }
             if ring.settle() {
                 self.shared.changed.notify_all();
             }
             if ring.followed_out() {
                 return;
             }
-            ring = self.shared.wait(ring);
+            ring = self.help_or_wait(ring);
         }
     }
 
@@ -389,18 +406,14 @@ impl<F: Follow> Pool<'_, F> {
         }
         ring.settle();
         while ring.chunks.len() >= self.shared.in_flight {
-            if let Some((who, next, chunk)) = ring.take() {
-                drop(ring);
-                ring = self.show(who, next, chunk);
-                continue;
-            }
-            ring = self.shared.wait(ring);
+            ring = self.help_or_wait(ring);
         }
         let spare = ring.spare.pop();
         ring.made += usize::from(spare.is_none());
+        let followers = ring.next.len().saturating_sub(1);
         drop(ring);
         let (chunk, index) =
-            spare.unwrap_or_else(|| (vec![0; self.shared.chunk], Index::default()));
+            spare.unwrap_or_else(|| (vec![0; self.shared.chunk], Index::new(followers)));
         let chunk = Arc::new(self.shared.read(chunk));
         self.shared.lock().chunks.push_back(Arc::clone(&chunk));
         (chunk, index)
@@ -408,7 +421,7 @@ impl<F: Follow> Pool<'_, F> {
 }
 
 /// Shows follower `who` (1 or more) what the leader passed on to it from `chunk`.
-fn show<F: Follow>(chunk: &Chunk, who: usize, sink: &mut F) {
+fn show_list<F: Follow>(chunk: &Chunk, who: usize, sink: &mut F) {
     let Some(index) = chunk.index.get() else {
         return;
     };
@@ -441,18 +454,9 @@ struct Builder {
     /// first chunk): a packet's bytes inside them are passed on as a place in the chunk.
     walked: std::ops::Range<usize>,
     index: Index,
-    /// Followers (the index's lists).
-    followers: usize,
 }
 
 impl Builder {
-    fn new(followers: usize) -> Self {
-        Builder {
-            followers,
-            ..Builder::default()
-        }
-    }
-
     /// Writes `packet` into the index, as `pass` says.
     #[inline]
     fn push(&mut self, packet: &Packet<'_>, pass: Pass) {
@@ -461,9 +465,6 @@ impl Builder {
             Pass::Time => (0, true),
             Pass::To { shard, swept } => (usize::from(shard), swept),
         };
-        if self.index.lists.len() < self.followers {
-            self.index.lists.resize_with(self.followers, Vec::new);
-        }
         let mut entry = Entry {
             number: packet.number,
             offset: packet.offset,
@@ -476,8 +477,11 @@ impl Builder {
             mine: false,
         };
         if swept {
-            for list in &mut self.index.lists {
-                list.push(entry);
+            // Every other follower is shown its time.
+            for (k, list) in self.index.lists.iter_mut().enumerate() {
+                if k + 1 != to {
+                    list.push(entry);
+                }
             }
         }
         let Some(list) = to.checked_sub(1).and_then(|k| self.index.lists.get_mut(k)) else {
@@ -498,11 +502,7 @@ impl Builder {
                 self.index.spill.extend_from_slice(packet.data);
             }
         }
-        // Shown its time above when swept: replaced by the packet itself.
-        match (swept, list.last_mut()) {
-            (true, Some(last)) => *last = entry,
-            _ => list.push(entry),
-        }
+        list.push(entry);
     }
 }
 
@@ -801,7 +801,7 @@ fn run<S: Lead + Follow + Send>(
         let helpers: Vec<_> = (1..threads.clamp(1, followers.len() + 1))
             .map(|_| s.spawn(|| pool.serve()))
             .collect();
-        let builder = RefCell::new(Builder::new(followers.len()));
+        let builder = RefCell::new(Builder::default());
         let mut input = ChunkInput::new(&pool, &builder);
         let mut sink = Leading {
             sink: leader,
@@ -1042,7 +1042,7 @@ pub(super) mod tests {
             shared: &shared,
             followers: &followers,
         };
-        let builder = RefCell::new(Builder::new(1));
+        let builder = RefCell::new(Builder::default());
         let mut leader = Deal::new(2);
         let mut input = ChunkInput::new(&pool, &builder);
         let mut sink = Leading {
