@@ -25,7 +25,8 @@ for _ in $(seq "$rounds"); do
         cpu[$label]+="$(echo "$u $s" | awk '{printf "%.2f", $1 + $2}') "
     done
 done
-stat() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END{printf "fastest %.2f median %.2f", a[1], a[int((NR+1)/2)]}'; }
+# The median of an even count is the mean of the middle two, as Python's statistics.median.
+stat() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END{printf "fastest %.2f median %.3f", a[1], (a[int((NR+1)/2)] + a[int(NR/2)+1]) / 2}'; }
 for spec in "$@"; do
     label=${spec%%|*}
     echo "$label: wall $(echo "${wall[$label]}" | stat) | cpu $(echo "${cpu[$label]}" | stat) | ${wall[$label]}"

@@ -28,12 +28,12 @@
 //! goes where a core is free. A sample never deals the work exactly, and a core of a shared
 //! machine slows down while the other does not; with one shard per thread, each thread waited
 //! for the other 1-17% of the run, the leader most when the machine was busy. On the 1.6 GB
-//! capture of bench/RESULTS.md, 8 interleaved runs of `--threads 2` each
-//! (`bench/interleave.sh`) took a median 0.92 s against 0.97 s with one shard per thread
-//! (the fastest 0.87 s against 0.90 s), and with `bench/busy_core.py` taking 30% of one core
-//! (3 ms in every 10, at real-time priority), 1.30 s against 1.44 s (1.16 s against 1.33 s);
-//! one thread took 1.58 s in both (bench/RESULTS.md, "A free thread shows any follower its
-//! packets"). Each shard gathers its own table
+//! capture of bench/RESULTS.md, in two sittings of 8 interleaved runs of `--threads 2` each
+//! (`bench/interleave.sh`), the median was 0.97 s against 0.975 s with one shard per thread
+//! on a quiet machine and 1.065 s against 1.19 s on a busier one, and with
+//! `bench/busy_core.py` taking 30% of one core (3 ms in every 10, at real-time priority),
+//! 1.30 s against 1.475 s and 1.37 s against 1.495 s (bench/RESULTS.md, "A free thread shows
+//! any follower its packets"). Each shard gathers its own table
 //! (`enrich::gather`), and the parts are merged in (file, shard) order with
 //! [`Gathered::merge`].
 //!
