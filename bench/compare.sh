@@ -185,9 +185,9 @@ if [ "$skip_one_file" = 0 ]; then
         if [ $((r % 2)) = 1 ]; then
             run one-t1 "${one[@]}"
             run one-t2 "$bin" analyze --geoip-db embedded --format json --threads 2 "$file"
-            run one-pair bash -c '"$@" >/dev/null & "$@" >/dev/null & wait' pair "${one[@]}"
+            run one-pair bash -c '"$@" >/dev/null & p=$!; "$@" >/dev/null && wait "$p"' pair "${one[@]}"
         else
-            run one-pair bash -c '"$@" >/dev/null & "$@" >/dev/null & wait' pair "${one[@]}"
+            run one-pair bash -c '"$@" >/dev/null & p=$!; "$@" >/dev/null && wait "$p"' pair "${one[@]}"
             run one-t2 "$bin" analyze --geoip-db embedded --format json --threads 2 "$file"
             run one-t1 "${one[@]}"
         fi
