@@ -166,7 +166,8 @@ pub struct AnalyzeArgs {
 pub struct MemoryArgs {
     /// Memory the reading may use: 512M, 2G... (bytes with K, M, G or T for KiB, MiB, GiB,
     /// TiB; 0 for no limit). When reached, the state least able to change a verdict is set
-    /// aside (quiet machines summarised, long-silent flows ended) and the report says so.
+    /// aside (quiet machines summarised, their DNS names that no indicator watches dropped,
+    /// then long-silent flows ended) and the report says so.
     #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
     pub max_memory: u64,
 }

@@ -139,17 +139,21 @@ impl Inputs {
                     table.take_all(SWEEP_BATCH, |ended, table| {
                         fold_batch(&mut gathered, ended, table, memory, &ctx);
                     });
-                    // Past the budget: every quiet host summarised (the flows are all out), and
-                    // what it holds looked at once their answers are forgotten, as a capture's
-                    // gatherer does.
-                    let due = keeper.due();
+                    // Past the budget: every quiet host summarised (the flows are all out), its
+                    // names that cannot weigh shed, as a capture's gatherer does.
+                    let ahead = table.growth_ahead() + gathered.growth_ahead();
+                    let due = keeper.due(ahead);
                     if due {
                         gathered.shed.times += 1;
                         gathered.compact(Some(table), &ctx);
                     }
                     gathered.forget_quiet_names(table, &ctx);
                     if due {
-                        keeper.settle(&mut gathered.shed);
+                        gathered.shed.questions_dropped += gathered.shed_quiet_names(table, &ctx);
+                        let ahead = table.growth_ahead() + gathered.growth_ahead();
+                        keeper.settle(&mut gathered.shed, ahead);
+                    } else {
+                        keeper.note(&mut gathered.shed);
                     }
                 },
             );

@@ -103,6 +103,7 @@ impl Analyzer {
             hosts_summarised: traffic.gathered.summarised_hosts() as u64,
             budget_reached: shed.times,
             flows_ended_early: shed.flows_ended_early,
+            questions_dropped: shed.questions_dropped,
             still_over: shed.still_over,
         };
         let mut summarised = QuietHosts::default();

@@ -13,7 +13,8 @@
 //! A host that serves others (a resolver, a proxy) is kept whole too. The host's own DNS
 //! questions stay in the table's stores, whatever happens to its endpoints: a summarised host
 //! whose questions match an indicator is reported (with no endpoints), one whose questions do
-//! not has no sign at all.
+//! not has no sign at all. (A memory budget, when reached, thins them to the names an
+//! indicator watches and the first few: [`Gathered::shed_quiet_names`].)
 //!
 //! A summarised host that later gets flows with something to match is whole again from then on:
 //! its counters (packets, bytes, flows, times) stay exact, its earlier endpoints are not
@@ -24,8 +25,9 @@ use std::net::{IpAddr, Ipv6Addr};
 
 use super::packed::{Log, Summary};
 use super::{Context, Gathered, HostAgg};
-use crate::flow::{FlowTable, Watch};
+use crate::flow::{FlowTable, NameSet, Watch};
 use crate::knowledge::geoip::Country;
+use rustc_hash::FxHashMap;
 
 /// What keeping to a memory budget took from the gathering, when it had to (see
 /// `analyze::Budget`): never evidence, but detail and exact flow boundaries.
@@ -36,6 +38,8 @@ pub struct Shed {
     /// Flows ended before their timeout to give memory back (a later packet of one starts a
     /// new flow).
     pub flows_ended_early: u64,
+    /// DNS questions of quiet hosts dropped ([`Gathered::shed_quiet_names`]).
+    pub questions_dropped: u64,
     /// The memory held stayed above the budget after all that could be shed was.
     pub still_over: bool,
 }
@@ -45,6 +49,7 @@ impl Shed {
     pub fn merge(&mut self, other: &Shed) {
         self.times += other.times;
         self.flows_ended_early += other.flows_ended_early;
+        self.questions_dropped += other.questions_dropped;
         self.still_over |= other.still_over;
     }
 }
@@ -136,6 +141,10 @@ impl Summaries {
     }
 }
 
+/// DNS questions a quiet client keeps when a memory budget thins them
+/// ([`Gathered::shed_quiet_names`]), beside those an indicator watches.
+pub const QUESTIONS_KEPT: usize = 16;
+
 impl Gathered {
     /// Summarises every host gathered since the last call that has nothing an indicator could
     /// match (see the module documentation; the others found then were kept whole for good),
@@ -183,18 +192,46 @@ impl Gathered {
             return;
         }
         let quiet: rustc_hash::FxHashSet<IpAddr> = self.forget.drain(..).collect();
-        let set = ctx.indicators;
-        let before = table.resolved.len();
-        table.resolved.retain(|(client, addr), names| {
-            !quiet.contains(client)
-                || names.names.keys().any(|n| set.watch_name(n).is_some())
-                || set.match_addr(*addr).next().is_some()
-                || ctx.geoip.country(*addr) == Some(Country::CHINA)
-        });
-        if table.resolved.len() < before / 2 {
-            table.resolved.shrink_to_fit();
-        }
+        forget_answers(&mut table.resolved, |client| quiet.contains(client), ctx);
         self.forget.shrink_to_fit();
+    }
+
+    /// Sheds the names of every client that is not a host kept whole as possible evidence
+    /// (summarised, quiet, or with its flows still going), in `table` and in this: the DNS
+    /// answers to it that can never weigh (as [`Gathered::forget_quiet_names`] forgets them for
+    /// the hosts just summarised), and its DNS questions but for the names an indicator watches
+    /// and the 16 it asked first (`QUESTIONS_KEPT`; the others counted as dropped, as the bound
+    /// per client counts them: a name no indicator watches never weighs in a verdict, and the
+    /// first few keep the host's coverage, "named", as it was). What a memory budget sheds
+    /// after summarising and before ending any flow early. Questions dropped.
+    pub fn shed_quiet_names(&mut self, table: &mut FlowTable, ctx: &Context<'_>) -> u64 {
+        let hosts = &self.hosts;
+        let quiet = |client: &IpAddr| !hosts.get(client).is_some_and(|h| h.may_be_evidence);
+        forget_answers(&mut table.resolved, quiet, ctx);
+        forget_answers(&mut self.resolved, quiet, ctx);
+        let mut dropped = 0;
+        for (watch, queries) in [
+            (table.watch.clone(), &mut table.queries),
+            (self.watch.clone(), &mut self.queries),
+        ] {
+            for (client, names) in queries.iter_mut() {
+                if quiet(client) {
+                    dropped += names.thin(QUESTIONS_KEPT, watch.as_deref()) as u64;
+                }
+            }
+        }
+        dropped
+    }
+
+    /// What the next growth of this's stores allocates at once, for those near it (see
+    /// `flow::growth`).
+    pub fn growth_ahead(&self) -> usize {
+        use crate::flow::growth::of_map;
+        of_map(&self.hosts)
+            + of_map(&self.resolved)
+            + of_map(&self.queries)
+            + of_map(&self.dns_servers)
+            + of_map(&self.proxies)
     }
 
     /// Whether `h` (of this, or gathered beside it) has something an indicator could match,
@@ -264,6 +301,28 @@ impl Gathered {
     /// indicator could match (what [`Gathered::compact`] looks at).
     pub fn fresh_hosts(&self) -> usize {
         self.fresh.len()
+    }
+}
+
+/// Forgets, in `resolved`, the answers to a client `quiet` picks that can never weigh in a
+/// verdict nor make an advisory: those whose names no indicator watches, about an address
+/// that matches no address indicator and is not in China (such names only name an ordinary
+/// endpoint in a report). Gives the room back when most went.
+fn forget_answers(
+    resolved: &mut FxHashMap<(IpAddr, IpAddr), NameSet>,
+    quiet: impl Fn(&IpAddr) -> bool,
+    ctx: &Context<'_>,
+) {
+    let set = ctx.indicators;
+    let before = resolved.len();
+    resolved.retain(|(client, addr), names| {
+        !quiet(client)
+            || names.names.keys().any(|n| set.watch_name(n).is_some())
+            || set.match_addr(*addr).next().is_some()
+            || ctx.geoip.country(*addr) == Some(Country::CHINA)
+    });
+    if resolved.len() < before / 2 {
+        resolved.shrink_to_fit();
     }
 }
 
@@ -387,6 +446,68 @@ mod tests {
         // Nothing more to forget until more hosts are summarised.
         g.forget_quiet_names(&mut t, &ctx);
         assert_eq!(t.resolved.len(), 7);
+    }
+
+    /// Under a budget, every client not kept whole (summarised, or with no flow gathered yet)
+    /// keeps only the answers that could weigh and, of its questions, the watched names and
+    /// the 16 it asked first; a host kept whole keeps all of its own. What went is counted.
+    #[test]
+    fn a_budget_sheds_the_names_of_every_client_not_kept_whole() {
+        let known = Known::new();
+        let ctx = known.ctx();
+        let (ordinary, china, skype) = (ip("203.0.113.7"), ip("58.212.93.40"), ip("91.190.216.24"));
+        let (quiet, whole, pending) = (ip("192.168.1.2"), ip("192.168.1.3"), ip("192.168.1.4"));
+        let mut t = FlowTable {
+            watch: Some(known.indicators.watch()),
+            ..FlowTable::default()
+        };
+        let (k, d) = FlowKey::new(6, quiet, 40000, ordinary, 443);
+        t.packet(1, k, d, 60, true, false);
+        let (k, d) = FlowKey::new(6, whole, 40000, skype, 443);
+        t.packet(1, k, d, 60, true, false);
+        for client in [quiet, whole, pending] {
+            // Asked latest first, so that "first" is by time, not by order of arrival.
+            for i in (0..30).rev() {
+                t.dns_query(100 + i, client, &format!("n{i}.example.com"));
+            }
+            t.dns_query(200, client, "login.skype.com");
+            t.dns_answer(1, client, "www.example.com", ordinary, true);
+            t.dns_answer(1, client, "peer.example.cn", china, true);
+        }
+        let mut g = Gathered::default();
+        t.take_all(16, |ended, t| g.fold_ended(ended, t, &ctx));
+        g.compact(Some(&t), &ctx);
+        assert_eq!(g.summarised_hosts(), 1);
+        assert_eq!(g.shed_quiet_names(&mut t, &ctx), 2 * 14);
+        let asked = |client| {
+            let set = &t.queries[&client];
+            let mut names: Vec<&str> = set.names.keys().map(String::as_str).collect();
+            names.sort_unstable();
+            (names, set.dropped)
+        };
+        let mut first: Vec<String> = (0..16).map(|i| format!("n{i}.example.com")).collect();
+        first.push("login.skype.com".into());
+        first.sort_unstable();
+        for client in [quiet, pending] {
+            assert_eq!(
+                asked(client),
+                (first.iter().map(String::as_str).collect(), 14)
+            );
+        }
+        assert_eq!(asked(whole).0.len(), 31);
+        assert_eq!(asked(whole).1, 0);
+        let mut answered: Vec<(IpAddr, IpAddr)> = t.resolved.keys().copied().collect();
+        answered.sort();
+        let mut want = vec![
+            (quiet, china),
+            (whole, ordinary),
+            (whole, china),
+            (pending, china),
+        ];
+        want.sort();
+        assert_eq!(answered, want);
+        // Nothing more to shed.
+        assert_eq!(g.shed_quiet_names(&mut t, &ctx), 0);
     }
 
     /// A host kept whole only for a peer in China (UDP, no name) shows nothing in the report

@@ -62,6 +62,11 @@ impl FlowMap {
         self.len() == 0
     }
 
+    /// What the map's next growth allocates at once, if it is near it (see `flow::growth`).
+    pub fn growth_ahead(&self) -> usize {
+        self.v4.growth_ahead() + self.v6.growth_ahead()
+    }
+
     /// Makes room for `additional` more IPv4 flows without growing.
     pub fn reserve(&mut self, additional: usize) {
         self.v4.reserve(additional);
@@ -559,6 +564,17 @@ impl<A: Addr> Store<A> {
             pos = (pos + 1) & mask;
         }
         pos
+    }
+
+    /// The slots' next growth (moved whole: both held for a moment) and the index's (the old
+    /// one is given back first, but the new one is up to four times its size), if near.
+    fn growth_ahead(&self) -> usize {
+        let index = if super::growth::near(self.slots.len() * 8, self.index.len() * 5) {
+            self.index.len() * 4 * size_of::<u64>()
+        } else {
+            0
+        };
+        super::growth::of_vec(&self.slots) + index
     }
 
     fn reserve(&mut self, additional: usize) {

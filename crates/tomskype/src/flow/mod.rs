@@ -7,6 +7,7 @@
 //! This stage does not decide which end is "the host": that needs the local networks, which
 //! is the next stage's knowledge (`enrich`).
 
+pub(crate) mod growth;
 pub mod key;
 pub mod map;
 pub mod names;

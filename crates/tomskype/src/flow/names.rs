@@ -85,6 +85,35 @@ impl NameSet {
         }
     }
 
+    /// Keeps every name a watch group holds and the `keep` others seen first (the earliest,
+    /// then in name order), counting the rest as dropped; how many were dropped. What a
+    /// memory budget sheds of a quiet host's DNS questions.
+    pub fn thin(&mut self, keep: usize, watch: Option<&dyn Watch>) -> usize {
+        if self.names.len() <= keep {
+            return 0;
+        }
+        let mut others: Vec<(i64, &str)> = self
+            .names
+            .iter()
+            .filter(|(name, _)| watch.and_then(|w| w.watch_name(name)).is_none())
+            .map(|(name, seen)| (seen.first_ns, name.as_str()))
+            .collect();
+        if others.len() <= keep {
+            return 0;
+        }
+        others.sort_unstable();
+        let gone: Vec<String> = others[keep..]
+            .iter()
+            .map(|(_, name)| (*name).to_owned())
+            .collect();
+        for name in &gone {
+            self.names.remove(name);
+        }
+        self.names.shrink_to_fit();
+        self.dropped += gone.len() as u64;
+        gone.len()
+    }
+
     /// Adds the names of `other` (with the same bound and watch).
     pub fn merge(&mut self, other: &NameSet, bound: usize, watch: Option<&dyn Watch>) {
         // In name order, so that which names the bound keeps does not depend on hashing.
@@ -224,6 +253,34 @@ mod tests {
             count: 1,
             solicited: true,
         }
+    }
+
+    #[test]
+    fn thinning_keeps_the_first_and_every_watched_name_and_counts_the_rest() {
+        let mut set = NameSet::default();
+        // Added out of time order, with two names at the same first time.
+        for i in [5, 3, 9, 0, 7, 1, 8, 2, 6, 4] {
+            set.add(&format!("n{i}.example"), seen(i / 2), 100, Some(&TomWatch));
+        }
+        set.add("im.tom.com", seen(50), 100, Some(&TomWatch));
+        set.add("skypetools.tom.com", seen(60), 100, Some(&TomWatch));
+        assert_eq!(set.thin(3, Some(&TomWatch)), 7);
+        let mut kept: Vec<&str> = set.names.keys().map(String::as_str).collect();
+        kept.sort_unstable();
+        assert_eq!(
+            kept,
+            [
+                "im.tom.com",
+                "n0.example",
+                "n1.example",
+                "n2.example",
+                "skypetools.tom.com"
+            ]
+        );
+        assert_eq!(set.dropped, 7);
+        // Nothing more to drop.
+        assert_eq!(set.thin(3, Some(&TomWatch)), 0);
+        assert_eq!(set.dropped, 7);
     }
 
     #[test]

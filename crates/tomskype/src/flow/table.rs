@@ -188,6 +188,18 @@ impl FlowTable {
         self.take_if(|_, _| true, batch, each);
     }
 
+    /// What the next growth of the table's stores allocates at once, for those near it (see
+    /// `flow::growth`).
+    pub fn growth_ahead(&self) -> usize {
+        use super::growth::of_map;
+        self.flows.growth_ahead()
+            + of_map(&self.facts)
+            + of_map(&self.resolved)
+            + of_map(&self.queries)
+            + of_map(&self.dns_servers)
+            + of_map(&self.programs)
+    }
+
     /// Takes out the half of the flows silent for longest (all with the same last time as the
     /// middle one), whether over or not: to give memory back when a budget is reached (see
     /// [`FlowTable::take_idle`]). A packet of one of them after this starts a new flow.

@@ -67,6 +67,9 @@ pub struct MemoryReport {
     pub budget_reached: u64,
     /// Flows ended before their timeout to keep to the budget.
     pub flows_ended_early: u64,
+    /// DNS questions of machines with nothing an indicator could match dropped to keep to the
+    /// budget (every name an indicator watches is kept, and each machine's first few).
+    pub questions_dropped: u64,
     /// The memory used stayed above the budget even so.
     pub still_over: bool,
 }
