@@ -43,6 +43,10 @@ pub use view::{hosts, hosts_fold, hosts_map, hosts_of};
 
 /// At most this many HTTP requests are kept per endpoint.
 const MAX_HTTP_PER_ENDPOINT: usize = 64;
+/// At most this many distinct TLS server names are kept per endpoint (the rest are counted;
+/// one per watch group is kept past it): a host reaching a CDN's address under many names, or
+/// a forged stream of ClientHellos, one name per flow.
+const MAX_SNI_PER_ENDPOINT: usize = 64;
 /// At most this many distinct target names are remembered per proxy (then every request
 /// and server name it sends counts as relayed: see [`Basis::Relayed`]).
 const MAX_PROXIED_NAMES: usize = 4096;
@@ -212,12 +216,14 @@ pub struct Dropped {
     pub dns_answer_names: u64,
     /// HTTP requests on the host's flows that were not kept.
     pub http_requests: u64,
+    /// Distinct TLS server names the host sent that were not kept.
+    pub tls_names: u64,
 }
 
 impl Dropped {
     /// Whether anything was dropped.
     pub fn any(&self) -> bool {
-        self.dns_questions + self.dns_answer_names + self.http_requests > 0
+        self.dns_questions + self.dns_answer_names + self.http_requests + self.tls_names > 0
     }
 }
 
@@ -316,7 +322,7 @@ impl Gathered {
         let watch = self.watch.as_deref();
         for (addr, h) in other.hosts {
             match self.hosts.get_mut(&addr) {
-                Some(mine) => mine.merge(h),
+                Some(mine) => mine.merge(h, watch),
                 None => {
                     if !h.may_be_evidence {
                         self.fresh.push(addr);
@@ -557,9 +563,8 @@ impl Gathered {
             // Names and requests count only for the end that sent them.
             if let Some(facts) = facts {
                 for (name, &(ts, sender)) in &facts.sni {
-                    if sender == host {
-                        let first = e.rare_mut().sni.entry(name.clone()).or_insert(ts);
-                        *first = (*first).min(ts);
+                    if sender == host && !e.rare_mut().add_sni(name, ts, Some(indicators)) {
+                        h.sni_dropped += 1;
                     }
                 }
                 for req in facts.http.iter().filter(|r| r.client == host) {
@@ -579,6 +584,7 @@ impl Gathered {
                 }
                 if opened {
                     h.http_dropped += facts.http_dropped;
+                    h.sni_dropped += facts.sni_dropped;
                 }
                 // Skype's protocols: a sign of the flow, for both its ends.
                 for p in facts.skype.protocols(flow.total_packets()) {
@@ -642,6 +648,8 @@ struct HostAgg {
     first_ns: i64,
     last_ns: i64,
     http_dropped: u64,
+    /// TLS server names it sent that the bounds did not keep.
+    sni_dropped: u64,
     endpoints: endpoints::Endpoints,
     /// Flows of this host that were summarised (see [`summary`]): counted above, their
     /// endpoints not in `endpoints`.
@@ -676,8 +684,11 @@ struct EndpointAgg {
 /// network's) is a third smaller, and is dropped with one test instead of four.
 #[derive(Debug, Clone, Default)]
 struct Rare {
-    /// TLS server names the host sent it, with the time first seen.
+    /// TLS server names the host sent it, with the time first seen: at most
+    /// [`MAX_SNI_PER_ENDPOINT`], and one per watch group past it.
     sni: BTreeMap<String, i64>,
+    /// Watch groups of the server names kept past the bound.
+    sni_over: Vec<u32>,
     http: Vec<HttpFact>,
     programs: BTreeSet<String>,
     /// Skype protocols its flows showed, with the time of the first sign.
@@ -687,6 +698,7 @@ struct Rare {
 /// The [`Rare`] of an endpoint that has none.
 static NO_RARE: Rare = Rare {
     sni: BTreeMap::new(),
+    sni_over: Vec::new(),
     http: Vec::new(),
     programs: BTreeSet::new(),
     skype: BTreeMap::new(),
@@ -710,6 +722,21 @@ impl EndpointAgg {
 }
 
 impl Rare {
+    /// Adds the TLS server name `name` first seen at `ts`, within the bound
+    /// ([`MAX_SNI_PER_ENDPOINT`], and one per watch group past it); whether it is kept.
+    fn add_sni(&mut self, name: &str, ts: i64, watch: Option<&dyn Watch>) -> bool {
+        if let Some(first) = self.sni.get_mut(name) {
+            *first = (*first).min(ts);
+        } else if self.sni.len() < MAX_SNI_PER_ENDPOINT
+            || crate::flow::names::keep_past_bound(&mut self.sni_over, name, watch)
+        {
+            self.sni.insert(name.to_owned(), ts);
+        } else {
+            return false;
+        }
+        true
+    }
+
     /// Keeps, of the endpoint's requests, all that a view of it reads (see `view::endpoint`),
     /// and drops the rest: the earliest [`MAX_HTTP_PER_ENDPOINT`] (in the order the view sorts
     /// them: time, then target), which are the ones it lists; every request that matches or
@@ -744,7 +771,9 @@ impl Rare {
 }
 
 impl EndpointAgg {
-    fn merge(&mut self, o: EndpointAgg) {
+    /// Adds `o`'s (of the same address), keeping `watch`'s names past the bounds; how many
+    /// TLS server names the bound did not keep.
+    fn merge(&mut self, o: EndpointAgg, watch: Option<&dyn Watch>) -> u64 {
         self.flows += o.flows;
         self.packets += o.packets;
         self.sent += o.sent;
@@ -756,15 +785,16 @@ impl EndpointAgg {
         self.proxy |= o.proxy;
         self.through_proxy |= o.through_proxy;
         let Some(o) = o.rare else {
-            return;
+            return 0;
         };
         let Some(mine) = &mut self.rare else {
             self.rare = Some(o);
-            return;
+            return 0;
         };
+        let mut dropped = 0;
+        // In name order (a BTreeMap's): which names the bound keeps does not depend on hashing.
         for (name, ts) in o.sni {
-            let first = mine.sni.entry(name).or_insert(ts);
-            *first = (*first).min(ts);
+            dropped += u64::from(!mine.add_sni(&name, ts, watch));
         }
         mine.http.extend(o.http);
         mine.programs.extend(o.programs);
@@ -772,6 +802,7 @@ impl EndpointAgg {
             let first = mine.skype.entry(p).or_insert(ts);
             *first = (*first).min(ts);
         }
+        dropped
     }
 
     fn new(ts: i64) -> EndpointAgg {
@@ -792,7 +823,8 @@ impl EndpointAgg {
 }
 
 impl HostAgg {
-    fn merge(&mut self, o: HostAgg) {
+    /// Adds `o`'s (of the same address), keeping `watch`'s names past the bounds.
+    fn merge(&mut self, o: HostAgg, watch: Option<&dyn Watch>) {
         self.sent += o.sent;
         self.flows += o.flows;
         self.packets += o.packets;
@@ -800,13 +832,14 @@ impl HostAgg {
         self.first_ns = self.first_ns.min(o.first_ns);
         self.last_ns = self.last_ns.max(o.last_ns);
         self.http_dropped += o.http_dropped;
+        self.sni_dropped += o.sni_dropped;
         self.summarised_flows += o.summarised_flows;
         self.summarised_endpoints += o.summarised_endpoints;
         self.may_be_evidence |= o.may_be_evidence;
         self.unchanged = false;
         for (addr, e) in o.endpoints.into_vec() {
             match self.endpoints.get_mut(addr) {
-                Some(mine) => mine.merge(e),
+                Some(mine) => self.sni_dropped += mine.merge(e, watch),
                 None => {
                     self.endpoints.push(addr, e);
                 }
@@ -824,6 +857,7 @@ impl HostAgg {
             first_ns: i64::MAX,
             last_ns: i64::MIN,
             http_dropped: 0,
+            sni_dropped: 0,
             endpoints: endpoints::Endpoints::default(),
             summarised_flows: 0,
             summarised_endpoints: 0,
@@ -838,19 +872,30 @@ mod tests {
     use super::*;
     use crate::flow::{Dir, HttpFact};
 
+    /// No local networks given, the shipped GeoIP database and indicators.
+    fn known() -> (LocalNets, GeoIp, IndicatorSet) {
+        (
+            LocalNets::default(),
+            GeoIp::embedded().unwrap(),
+            IndicatorSet::embedded().unwrap(),
+        )
+    }
+
+    fn context(known: &(LocalNets, GeoIp, IndicatorSet)) -> Context<'_> {
+        Context {
+            local: &known.0,
+            geoip: &known.1,
+            indicators: &known.2,
+        }
+    }
+
     /// The views must not depend on the order in which the flow table holds its flows (it
     /// changes with the table's capacity, the hasher and the merge order of inputs).
     #[test]
     fn views_do_not_depend_on_the_tables_order() {
         let ip = |s: &str| -> IpAddr { s.parse().unwrap() };
-        let local = LocalNets::default();
-        let geoip = GeoIp::embedded().unwrap();
-        let indicators = IndicatorSet::embedded().unwrap();
-        let ctx = Context {
-            local: &local,
-            geoip: &geoip,
-            indicators: &indicators,
-        };
+        let known = known();
+        let ctx = context(&known);
         // Many flows from one host to one endpoint: more ports and requests than are kept.
         let mut flows = Vec::new();
         for i in 0..200u16 {
@@ -899,6 +944,61 @@ mod tests {
             geoip: &geoip,
             indicators: &indicators,
         })
+    }
+
+    /// TLS server names are bounded per flow (8) and per endpoint (64), and past each bound
+    /// one name per watch group is kept: a host that named one address under hundreds of
+    /// names, and a forged flow that sent a ClientHello per segment, keep the first names and
+    /// every watched one, and the view counts the rest.
+    #[test]
+    fn server_names_are_bounded_per_flow_and_endpoint_keeping_watched_ones() {
+        let ip = |s: &str| -> IpAddr { s.parse().unwrap() };
+        let known = known();
+        let (ctx, indicators) = (context(&known), &known.2);
+        use crate::flow::Watch;
+        assert!(indicators.watch_name("skypetools.tom.com").is_some());
+        assert!(indicators.watch_name("n1.example.com").is_none());
+        let (host, cdn) = (ip("192.168.1.2"), ip("203.0.113.7"));
+        let mut t = FlowTable::with_watch(indicators.watch());
+        // 100 flows, one name each; the 90th names TOM's server.
+        for i in 0..100u16 {
+            let (k, d) = FlowKey::new(6, host, 40000 + i, cdn, 443);
+            let ts = i64::from(i);
+            t.packet(ts, k, d, 60, true, false);
+            let name = match i {
+                90 => "skypetools.tom.com".to_string(),
+                _ => format!("n{i}.example.com"),
+            };
+            t.tls_sni(ts, k, host, &name);
+        }
+        // One flow with 20 names, its last watched.
+        let (k, d) = FlowKey::new(6, host, 50000, ip("203.0.113.8"), 443);
+        t.packet(200, k, d, 60, true, false);
+        for i in 0..20 {
+            let name = match i {
+                19 => "skypetools.tom.com".to_string(),
+                _ => format!("m{i}.example.com"),
+            };
+            t.tls_sni(200 + i, k, host, &name);
+        }
+        assert_eq!(t.facts[&k].sni.len(), 9);
+        assert_eq!(t.facts[&k].sni_dropped, 11);
+        let views = hosts_of(&t, &ctx);
+        let v = views.iter().find(|v| v.addr == host).unwrap();
+        let names = |addr: IpAddr| -> Vec<String> {
+            let e = v.endpoints.iter().find(|e| e.addr == addr).unwrap();
+            e.names.keys().cloned().collect()
+        };
+        let on_cdn = names(cdn);
+        assert_eq!(on_cdn.len(), MAX_SNI_PER_ENDPOINT + 1, "{on_cdn:?}");
+        assert!(on_cdn.iter().any(|n| n == "skypetools.tom.com"));
+        assert!(on_cdn.iter().any(|n| n == "n63.example.com"));
+        assert!(!on_cdn.iter().any(|n| n == "n64.example.com"));
+        assert!(names(ip("203.0.113.8"))
+            .iter()
+            .any(|n| n == "skypetools.tom.com"));
+        // 100 - 65 on the CDN's address, 11 on the forged flow.
+        assert_eq!(v.dropped.tls_names, 35 + 11);
     }
 
     #[test]

@@ -96,7 +96,7 @@ impl Gathered {
             if (sign && !h.unchanged) || mine.is_some() {
                 let mut h = h.clone();
                 if let Some(m) = mine {
-                    h.merge(m);
+                    h.merge(m, Some(ctx.indicators));
                 }
                 hosts.push(h);
             }

@@ -362,6 +362,7 @@ impl HostAgg {
                 dns_questions,
                 dns_answer_names,
                 http_requests: self.http_dropped,
+                tls_names: self.sni_dropped,
             },
             dns_clients,
             proxy_clients,

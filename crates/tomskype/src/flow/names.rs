@@ -76,13 +76,7 @@ impl NameSet {
     }
 
     fn keep_past_bound(&mut self, name: &str, watch: Option<&dyn Watch>) -> bool {
-        match watch.and_then(|w| w.watch_name(name)) {
-            Some(group) if !self.over.contains(&group) => {
-                self.over.push(group);
-                true
-            }
-            _ => false,
-        }
+        keep_past_bound(&mut self.over, name, watch)
     }
 
     /// Keeps every name a watch group holds and the `keep` others seen first (the earliest,
@@ -123,6 +117,20 @@ impl NameSet {
             self.add(name, seen, bound, watch);
         }
         self.dropped += other.dropped;
+    }
+}
+
+/// Whether a name that a full store of names would not keep is kept past its bound: when an
+/// indicator watches it and no name of its watch group was kept past the bound yet (`over`
+/// lists those groups, and takes this one). So a store holds at most its bound and one name
+/// per watch group, and never drops what could match an indicator for want of one.
+pub fn keep_past_bound(over: &mut Vec<u32>, name: &str, watch: Option<&dyn Watch>) -> bool {
+    match watch.and_then(|w| w.watch_name(name)) {
+        Some(group) if !over.contains(&group) => {
+            over.push(group);
+            true
+        }
+        _ => false,
     }
 }
 

@@ -28,6 +28,11 @@ pub const MAX_HTTP_PER_FLOW: usize = 32;
 pub const MAX_NAMES_PER_ADDR: usize = 64;
 /// At most this many distinct queried names are kept per DNS client.
 pub const MAX_QUERIES_PER_CLIENT: usize = 4096;
+/// At most this many distinct TLS server names are kept per flow (the rest are counted; one per
+/// watch group is kept past it): a TCP connection or a QUIC one sends one, but every segment
+/// or datagram that reads as a ClientHello or an Initial is read, and a forged flow can send
+/// a new name in each.
+pub const MAX_SNI_PER_FLOW: usize = 8;
 
 /// How long a TCP flow may stay silent before it is over, ns: Zeek's `tcp_inactivity_timeout`
 /// (5 minutes). A packet after that starts a new flow with the same key.
@@ -88,11 +93,34 @@ impl HttpFact {
     }
 }
 
+impl FlowFacts {
+    /// Adds one sighting of the TLS server name `name` (its time and sender), within the
+    /// bound ([`MAX_SNI_PER_FLOW`], and one name per watch group past it).
+    pub fn add_sni(&mut self, name: &str, seen: (i64, IpAddr), watch: Option<&dyn Watch>) {
+        if let Some(first) = self.sni.get_mut(name) {
+            if seen.0 < first.0 {
+                *first = seen;
+            }
+        } else if self.sni.len() < MAX_SNI_PER_FLOW
+            || super::names::keep_past_bound(&mut self.sni_over, name, watch)
+        {
+            self.sni.insert(name.to_owned(), seen);
+        } else {
+            self.sni_dropped += 1;
+        }
+    }
+}
+
 /// Names seen on one flow.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FlowFacts {
-    /// TLS server names (SNI): name → (time first seen, who sent the ClientHello).
+    /// TLS server names (SNI): name → (time first seen, who sent the ClientHello), at most
+    /// [`MAX_SNI_PER_FLOW`] and one per watch group past it.
     pub sni: BTreeMap<String, (i64, IpAddr)>,
+    /// TLS server names seen past the bound, not kept.
+    pub sni_dropped: u64,
+    /// Watch groups of the names kept past the bound.
+    pub sni_over: Vec<u32>,
     /// HTTP requests, in order, at most [`MAX_HTTP_PER_FLOW`].
     pub http: Vec<HttpFact>,
     /// HTTP requests seen past the bound.
@@ -311,11 +339,9 @@ impl FlowTable {
 
     /// Records a TLS server name that `client` sent on `key`.
     pub fn tls_sni(&mut self, ts: i64, key: FlowKey, client: IpAddr, name: &str) {
+        let watch = self.watch.as_deref();
         let facts = self.facts.entry(key).or_default();
-        let first = facts.sni.entry(name.to_owned()).or_insert((ts, client));
-        if ts < first.0 {
-            *first = (ts, client);
-        }
+        facts.add_sni(name, (ts, client), watch);
     }
 
     /// Moves the TLS server names recorded on `from` to `to` (a log without a protocol column
@@ -325,17 +351,18 @@ impl FlowTable {
             return;
         };
         let sni = std::mem::take(&mut facts.sni);
+        let dropped = std::mem::take(&mut facts.sni_dropped);
+        facts.sni_over.clear();
         if facts == &FlowFacts::default() {
             self.facts.remove(from);
         }
-        if !sni.is_empty() {
+        if !sni.is_empty() || dropped > 0 {
+            let watch = self.watch.as_deref();
             let target = self.facts.entry(to).or_default();
-            for (name, (ts, client)) in sni {
-                let first = target.sni.entry(name).or_insert((ts, client));
-                if ts < first.0 {
-                    *first = (ts, client);
-                }
+            for (name, first) in sni {
+                target.add_sni(&name, first, watch);
             }
+            target.sni_dropped += dropped;
         }
     }
 

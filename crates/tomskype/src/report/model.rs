@@ -295,6 +295,8 @@ pub struct DroppedReport {
     pub dns_answer_names: u64,
     /// HTTP requests on its flows, not kept.
     pub http_requests: u64,
+    /// TLS server names it sent, not kept.
+    pub tls_names: u64,
 }
 
 /// How much traffic a verdict rests on.
@@ -439,8 +441,8 @@ impl HostReport {
         let d = view.dropped;
         if d.any() {
             notes.push(format!(
-                "some names were not kept (bounds on memory): {} DNS questions, {} names in DNS answers, {} HTTP requests; none that matches an indicator",
-                d.dns_questions, d.dns_answer_names, d.http_requests
+                "some names were not kept (bounds on memory): {} DNS questions, {} names in DNS answers, {} HTTP requests, {} TLS server names; none that matches an indicator",
+                d.dns_questions, d.dns_answer_names, d.http_requests, d.tls_names
             ));
         }
         let mut roles = Vec::new();
@@ -545,6 +547,7 @@ impl HostReport {
                     dns_questions: d.dns_questions,
                     dns_answer_names: d.dns_answer_names,
                     http_requests: d.http_requests,
+                    tls_names: d.tls_names,
                 },
                 notes,
             },
