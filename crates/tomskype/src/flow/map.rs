@@ -605,7 +605,16 @@ impl<A: Addr> Store<A> {
         if self.slots.capacity() > 4 * self.slots.len().max(64) {
             self.slots.shrink_to(2 * self.slots.len());
         }
-        self.reindex(Self::index_len(self.slots.len()));
+        // The index keeps its length unless it is more than four times what the flows left
+        // need: a sweep ends flows that new ones replace, and an index shrunk to the flows
+        // left was grown again (and rebuilt once more) as they came.
+        let want = Self::index_len(self.slots.len());
+        let len = if self.index.len() > 4 * want {
+            want
+        } else {
+            self.index.len().max(want)
+        };
+        self.reindex(len);
     }
 
     /// The index length for `flows` flows: a power of two, at most 5/8 full.
