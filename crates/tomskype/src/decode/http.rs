@@ -214,6 +214,15 @@ fn read_headers<'a>(lines: impl Iterator<Item = &'a [u8]>, req: &mut HttpRequest
     }
 }
 
+/// Whether a User-Agent is a web browser's. Browsers all announce `Mozilla/`; so does the
+/// Delphi Indy library's default that TOM's ContentFilter sent, which is a program, not a
+/// browser.
+pub fn is_browser(user_agent: Option<&str>) -> bool {
+    user_agent.is_some_and(|ua| {
+        (ua.starts_with("Mozilla/") || ua.starts_with("Opera/")) && !ua.contains("Indy Library")
+    })
+}
+
 /// What follows `http://` or `https://` (any case) at the start of `target`: the authority and
 /// path of an absolute URI, as a proxy is sent; None for any other target.
 pub fn without_scheme(target: &str) -> Option<&str> {

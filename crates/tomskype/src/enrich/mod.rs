@@ -704,6 +704,13 @@ static NO_RARE: Rare = Rare {
     skype: BTreeMap::new(),
 };
 
+/// Requests that an indicator watches kept per endpoint when its list is thinned, beside the
+/// first [`MAX_HTTP_PER_ENDPOINT`]; past them, one of each watch group and kind.
+const MAX_WATCHED_HTTP_PER_ENDPOINT: usize = 1024;
+/// Host names (with each kind of request) whose first request an endpoint keeps when its list
+/// is thinned.
+const MAX_HTTP_KINDS: usize = 1024;
+
 /// Requests of one endpoint past which, when its list is full, the list is thinned
 /// ([`Rare::thin_http`]): a host making millions of requests to one server over millions
 /// of flows (each flow keeps its first 32) keeps a bounded list.
@@ -739,34 +746,47 @@ impl Rare {
 
     /// Keeps, of the endpoint's requests, all that a view of it reads (see `view::endpoint`),
     /// and drops the rest: the earliest [`MAX_HTTP_PER_ENDPOINT`] (in the order the view sorts
-    /// them: time, then target), which are the ones it lists; every request that matches or
-    /// may match an indicator (evidence); and of the others, the earliest of each kind the
-    /// view tells apart (host name, `Via`, Referer, proxy form, a browser's User-Agent or
-    /// not), which decide whose the contact with the endpoint was and how each name was seen.
-    /// The list then has room for as many again, so that thinning costs a constant per
-    /// request.
+    /// them: time, then target), which are the ones it lists; the earliest
+    /// [`MAX_WATCHED_HTTP_PER_ENDPOINT`] that match or may match an indicator (evidence), and
+    /// past them the earliest of each watch group and kind ([`HttpFact::kind`]); and of the
+    /// others, the earliest of each kind with each host name (the first [`MAX_HTTP_KINDS`]
+    /// of those) and of each kind, which decide whose the contact with the endpoint was and
+    /// how each name was seen. So the view of an endpoint with fewer watched requests and
+    /// host names than that is its view with every request; past them (a forged stream of
+    /// requests, each to a new name an indicator watches) its evidence still is. The list then
+    /// has room for as many again, so that thinning costs a constant per request.
     fn thin_http(&mut self, set: &IndicatorSet) {
         use crate::flow::Watch;
         self.http
             .sort_by(|a, b| (a.ts_ns, &a.target).cmp(&(b.ts_ns, &b.target)));
-        let mut kinds: rustc_hash::FxHashSet<(Option<String>, bool, bool, bool, bool)> =
+        let mut groups: rustc_hash::FxHashSet<(u32, u8)> = rustc_hash::FxHashSet::default();
+        let mut hosts: rustc_hash::FxHashSet<(Option<String>, u8)> =
             rustc_hash::FxHashSet::default();
-        let mut at = 0usize;
+        let mut kinds = 0u32;
+        let (mut at, mut watched) = (0usize, 0usize);
         self.http.retain(|r| {
             at += 1;
-            at <= MAX_HTTP_PER_ENDPOINT
-                || set
-                    .watch_request(r.host.as_deref(), &r.target, r.user_agent.as_deref())
-                    .is_some()
-                || kinds.insert((
-                    r.host.clone(),
-                    r.via,
-                    r.referer.is_some(),
-                    r.to_proxy(),
-                    view::is_browser(r.user_agent.as_deref()),
-                ))
+            if at <= MAX_HTTP_PER_ENDPOINT {
+                return true;
+            }
+            let kind = r.kind();
+            let group = set.watch_request(r.host.as_deref(), &r.target, r.user_agent.as_deref());
+            if let Some(group) = group {
+                watched += 1;
+                if watched <= MAX_WATCHED_HTTP_PER_ENDPOINT || groups.insert((group, kind)) {
+                    return true;
+                }
+            }
+            let new_host = hosts.len() < MAX_HTTP_KINDS && hosts.insert((r.host.clone(), kind));
+            let new_kind = kinds & 1 << kind == 0;
+            kinds |= 1 << kind;
+            new_host || new_kind
         });
-        self.http.reserve(self.http.len());
+        // Room for as many again, exactly: a list grown by doubling would keep room for twice
+        // its largest size.
+        let len = self.http.len();
+        self.http.shrink_to(2 * len);
+        self.http.reserve_exact(len);
     }
 }
 
@@ -873,7 +893,7 @@ mod tests {
     use crate::flow::{Dir, HttpFact};
 
     /// No local networks given, the shipped GeoIP database and indicators.
-    fn known() -> (LocalNets, GeoIp, IndicatorSet) {
+    pub(super) fn known() -> (LocalNets, GeoIp, IndicatorSet) {
         (
             LocalNets::default(),
             GeoIp::embedded().unwrap(),
@@ -881,7 +901,8 @@ mod tests {
         )
     }
 
-    fn context(known: &(LocalNets, GeoIp, IndicatorSet)) -> Context<'_> {
+    /// The context of [`known`]'s.
+    pub(super) fn context(known: &(LocalNets, GeoIp, IndicatorSet)) -> Context<'_> {
         Context {
             local: &known.0,
             geoip: &known.1,

@@ -221,14 +221,7 @@ impl Asked {
     }
 }
 
-/// Whether a User-Agent is a web browser's. Browsers all announce `Mozilla/`; so does the
-/// Delphi Indy library's default that TOM's ContentFilter sent, which is a program, not a
-/// browser.
-pub(super) fn is_browser(user_agent: Option<&str>) -> bool {
-    user_agent.is_some_and(|ua| {
-        (ua.starts_with("Mozilla/") || ua.starts_with("Opera/")) && !ua.contains("Indy Library")
-    })
-}
+pub(super) use crate::decode::http::is_browser;
 
 /// Sorts one request: relayed when it carries `Via` or the host is a proxy that was asked for
 /// that name; a visit when a web page made it (Referer); the host's own when it is a request
@@ -576,21 +569,87 @@ mod tests {
         assert_eq!(name_basis(&only, true), Basis::Unsolicited);
     }
 
+    /// `all`'s requests thinned as gathering thins them: each time the list is full past the
+    /// bound.
+    fn thinned(all: &EndpointAgg, set: &IndicatorSet) -> EndpointAgg {
+        let mut thinned = all.clone();
+        let kept = thinned.rare_mut();
+        kept.http = Vec::new();
+        for req in &all.rare().http {
+            if kept.http.len() >= super::super::HTTP_THIN_PAST
+                && kept.http.len() == kept.http.capacity()
+            {
+                kept.thin_http(set);
+            }
+            kept.http.push(req.clone());
+        }
+        thinned
+    }
+
+    /// A forged stream of requests to one endpoint, every one to a name an indicator watches
+    /// and many to names of their own: the list thinned stays bounded, and its view gives each
+    /// indicator with each basis at the same first time as the view of them all.
+    #[test]
+    fn a_forged_stream_of_watched_requests_is_thinned_to_its_evidence() {
+        let ip = |s: &str| -> IpAddr { s.parse().unwrap() };
+        let known = super::super::tests::known();
+        let (ctx, set) = (super::super::tests::context(&known), &known.2);
+        let mut all = EndpointAgg::new(0);
+        all.host_opened = true;
+        all.sent = 1;
+        for n in 0..20_000i64 {
+            let (host, referer) = match n % 4 {
+                0 => ("ui.skype.com".to_string(), None),
+                1 => ("skypetools.tom.com".to_string(), None),
+                2 => (
+                    "ui.skype.com".to_string(),
+                    Some("http://example.com/".to_string()),
+                ),
+                _ => (format!("h{n}.example.com"), None),
+            };
+            all.rare_mut().http.push(HttpFact {
+                ts_ns: n * 1000,
+                method: "GET".into(),
+                host: Some(host),
+                target: format!("/{n}"),
+                user_agent: Some("Skype/6.21".into()),
+                referer,
+                via: false,
+                client: ip("192.168.1.2"),
+            });
+        }
+        let thinned = thinned(&all, set);
+        let kept = thinned.rare().http.len();
+        // The first 64, 1,024 watched, one per watch group and kind, the first of 1,024 names.
+        assert!(kept <= 2 * (64 + 1024 + 64 + 1024), "{kept} kept");
+        let facts = AddrFacts {
+            country: None,
+            special: None,
+            indicator: None,
+        };
+        let evidence = |e: EndpointAgg| {
+            let view = endpoint(ip("203.0.113.5"), e, &facts, None, set, None, &ctx);
+            let mut first: BTreeMap<String, i64> = BTreeMap::new();
+            for m in &view.matches {
+                let at = first
+                    .entry(format!("{} {:?}", m.indicator.id, m.basis))
+                    .or_insert(m.first_ns);
+                *at = (*at).min(m.first_ns);
+            }
+            first
+        };
+        let (got, want) = (evidence(thinned), evidence(all));
+        assert!(want.len() >= 2, "{want:?}");
+        assert_eq!(got, want);
+    }
+
     /// Thinning an endpoint's requests as they are gathered keeps everything its view reads:
     /// the view of thousands of requests of every kind, thinned, is the view of them all.
     #[test]
     fn thinned_requests_give_the_same_view() {
-        use crate::addr::LocalNets;
-        use crate::knowledge::geoip::GeoIp;
-
         let ip = |s: &str| -> IpAddr { s.parse().unwrap() };
-        let (local, geoip) = (LocalNets::default(), GeoIp::embedded().unwrap());
-        let set = IndicatorSet::embedded().unwrap();
-        let ctx = Context {
-            local: &local,
-            geoip: &geoip,
-            indicators: &set,
-        };
+        let known = super::super::tests::known();
+        let (ctx, set) = (super::super::tests::context(&known), &known.2);
         let browser = "Mozilla/5.0 (Windows NT 10.0) Firefox/120.0";
         let mut all = EndpointAgg::new(0);
         all.host_opened = true;
@@ -653,19 +712,9 @@ mod tests {
                 client: ip("192.168.1.2"),
             });
         }
-        // As gathering does: thinned each time the list is full past the bound.
-        let mut thinned = all.clone();
-        let kept = thinned.rare_mut();
-        kept.http = Vec::new();
-        for req in &all.rare().http {
-            if kept.http.len() >= super::super::HTTP_THIN_PAST
-                && kept.http.len() == kept.http.capacity()
-            {
-                kept.thin_http(&set);
-            }
-            kept.http.push(req.clone());
-        }
-        assert!(kept.http.len() < 2000, "{} kept", kept.http.len());
+        let thinned = thinned(&all, set);
+        let kept = thinned.rare().http.len();
+        assert!(kept < 2000, "{kept} kept");
         let facts = AddrFacts {
             country: None,
             special: None,
@@ -677,7 +726,7 @@ mod tests {
             let view = |e: EndpointAgg| {
                 format!(
                     "{:?}",
-                    endpoint(ip("203.0.113.5"), e, &facts, None, &set, relays, &ctx)
+                    endpoint(ip("203.0.113.5"), e, &facts, None, set, relays, &ctx)
                 )
             };
             assert_eq!(view(thinned.clone()), view(all.clone()));

@@ -22,8 +22,14 @@ use super::record::Flow;
 use super::skype::SkypeFacts;
 use crate::decode::skype::{SkypeProtocol, SkypeSign};
 
-/// At most this many HTTP requests are kept per flow (the rest are counted).
+/// At most this many HTTP requests are kept per flow (the rest are counted), and past it
+/// [`MAX_WATCHED_HTTP_PAST`] that an indicator watches.
 pub const MAX_HTTP_PER_FLOW: usize = 32;
+/// Requests an indicator watches kept per flow past [`MAX_HTTP_PER_FLOW`]; past both, one of
+/// each watch group and kind ([`HttpFact::kind`]). A flow of requests is a long session (a
+/// program polling its server for hours on one connection) or a forged one, a request per
+/// segment: without this a forger could make every request watched and have them all kept.
+pub const MAX_WATCHED_HTTP_PAST: usize = 256;
 /// At most this many distinct names are kept per address or per DNS client.
 pub const MAX_NAMES_PER_ADDR: usize = 64;
 /// At most this many distinct queried names are kept per DNS client.
@@ -84,6 +90,15 @@ pub struct HttpFact {
 }
 
 impl HttpFact {
+    /// What a view tells apart in a request besides its names (`enrich::view`): a `Via`
+    /// header, a Referer, the proxy form, a browser's User-Agent; one bit each.
+    pub fn kind(&self) -> u8 {
+        u8::from(self.via)
+            | u8::from(self.referer.is_some()) << 1
+            | u8::from(self.to_proxy()) << 2
+            | u8::from(crate::decode::http::is_browser(self.user_agent.as_deref())) << 3
+    }
+
     /// Whether the request is in a form that only a proxy receives: `CONNECT host:port`, or an
     /// absolute URI (`GET http://host/path`). Its host is then where the client wanted to go,
     /// and the server it was sent to is a proxy.
@@ -125,6 +140,8 @@ pub struct FlowFacts {
     pub http: Vec<HttpFact>,
     /// HTTP requests seen past the bound.
     pub http_dropped: u64,
+    /// Watch groups and kinds of the requests kept past both bounds.
+    pub http_over: Vec<(u32, u8)>,
     /// Signs of Skype's own protocols (a few counters).
     pub skype: SkypeFacts,
 }
@@ -386,24 +403,31 @@ impl FlowTable {
     }
 
     /// Records an HTTP request seen on `key`. Past [`MAX_HTTP_PER_FLOW`] requests on the flow,
-    /// only those a watch names are kept (the rest are counted).
+    /// only those a watch names are kept, [`MAX_WATCHED_HTTP_PAST`] of them and then one per
+    /// watch group and kind (the rest are counted).
     pub fn http_request(&mut self, key: FlowKey, fact: HttpFact) {
-        let watched = || {
-            self.watch.as_deref().is_some_and(|w| {
+        let watch = self.watch.as_deref();
+        let facts = self.facts.entry(key).or_default();
+        let len = facts.http.len();
+        let keep = len < MAX_HTTP_PER_FLOW || {
+            let group = watch.and_then(|w| {
                 w.watch_request(
                     fact.host.as_deref(),
                     &fact.target,
                     fact.user_agent.as_deref(),
                 )
-                .is_some()
+            });
+            group.is_some_and(|group| {
+                len < MAX_HTTP_PER_FLOW + MAX_WATCHED_HTTP_PAST || {
+                    let kind = (group, fact.kind());
+                    let new = !facts.http_over.contains(&kind);
+                    if new {
+                        facts.http_over.push(kind);
+                    }
+                    new
+                }
             })
         };
-        let full = self
-            .facts
-            .get(&key)
-            .is_some_and(|f| f.http.len() >= MAX_HTTP_PER_FLOW);
-        let keep = !full || watched();
-        let facts = self.facts.entry(key).or_default();
         if keep {
             facts.http.push(fact);
         } else {
@@ -444,6 +468,57 @@ mod tests {
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
+    }
+
+    /// Watches Skype's names, each in its own group.
+    #[derive(Debug)]
+    struct SkypeWatch;
+    impl Watch for SkypeWatch {
+        fn watch_name(&self, name: &str) -> Option<u32> {
+            match name {
+                "ui.skype.com" => Some(1),
+                "api.skype.com" => Some(2),
+                _ => None,
+            }
+        }
+        fn watch_request(&self, host: Option<&str>, _: &str, _: Option<&str>) -> Option<u32> {
+            host.and_then(|h| self.watch_name(h))
+        }
+    }
+
+    /// A forged flow with a request in every segment, each to a watched name: the first 32
+    /// requests, 256 watched ones past them, then the first of each watch group and kind; the
+    /// rest are counted.
+    #[test]
+    fn a_flow_keeps_watched_requests_within_bounds() {
+        let mut t = FlowTable::with_watch(Arc::new(SkypeWatch));
+        let (k, _) = FlowKey::new(6, ip("192.168.1.2"), 40000, ip("203.0.113.7"), 80);
+        let request = |n: i64, host: &str, referer: bool| HttpFact {
+            ts_ns: n,
+            method: "GET".into(),
+            host: Some(host.into()),
+            target: format!("/{n}"),
+            user_agent: None,
+            referer: referer.then(|| "http://example.com/".into()),
+            via: false,
+            client: ip("192.168.1.2"),
+        };
+        for n in 0..40 {
+            t.http_request(k, request(n, "www.example.com", false));
+        }
+        for n in 40..2000 {
+            t.http_request(k, request(n, "ui.skype.com", false));
+        }
+        // Past both bounds: a new group, and a new kind of a group already kept.
+        t.http_request(k, request(2000, "api.skype.com", false));
+        t.http_request(k, request(2001, "ui.skype.com", true));
+        t.http_request(k, request(2002, "ui.skype.com", true));
+        let facts = &t.facts[&k];
+        let kept: Vec<i64> = facts.http.iter().map(|r| r.ts_ns).collect();
+        let mut want: Vec<i64> = (0..32).chain(40..40 + 256).collect();
+        want.extend([40 + 256, 2000, 2001]);
+        assert_eq!(kept, want);
+        assert_eq!(facts.http_dropped, 2003 - want.len() as u64);
     }
 
     #[test]
