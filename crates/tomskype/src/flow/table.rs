@@ -136,7 +136,8 @@ pub struct FlowFacts {
     pub sni_dropped: u64,
     /// Watch groups of the names kept past the bound.
     pub sni_over: Vec<u32>,
-    /// HTTP requests, in order, at most [`MAX_HTTP_PER_FLOW`].
+    /// HTTP requests, in order: at most [`MAX_HTTP_PER_FLOW`], and past it the watched ones
+    /// ([`FlowTable::http_request`]).
     pub http: Vec<HttpFact>,
     /// HTTP requests seen past the bound.
     pub http_dropped: u64,
