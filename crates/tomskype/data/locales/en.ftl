@@ -123,7 +123,7 @@ problem-caplen-over-snaplen = A packet is longer than the file says packets can 
 problem-unknown-interface = A packet names a network interface the file never described; it was skipped.
 problem-gzip = The compressed data is damaged or incomplete.
 problem-skipped-log = This kind of Zeek log is not needed and was not read.
-memory-line = The traffic needed more memory than allowed (--max-memory): to stay within it, machines with nothing Skype-related were summarised{ $flows ->
+memory-line = The traffic needed more memory than allowed (--max-memory): to stay within it, the details of machines with nothing Skype-related (whom they talked to, the site names they looked up) were set aside{ $flows ->
         [0] {""}
        *[other] , and { $flows } flows were ended before their time
     }. The verdicts do not depend on what was set aside.

@@ -93,7 +93,7 @@ problem-caplen-over-snaplen = 有一个数据包比文件声明的最大长度�
 problem-unknown-interface = 有一个数据包指向文件中未说明的网络接口，已跳过。
 problem-gzip = 压缩数据损坏或不完整。
 problem-skipped-log = 用不到这种 Zeek 日志，未读取。
-memory-line = 这些流量需要的内存超过了允许的上限（--max-memory）：为了不超出上限，把没有任何 Skype 迹象的机器合并成了统计数字{ $flows ->
+memory-line = 这些流量需要的内存超过了允许的上限（--max-memory）：为了不超出上限，舍弃了没有任何 Skype 迹象的机器的细节（与谁通信、查询过哪些网站名称）{ $flows ->
         [0] {""}
        *[other] ，并提前结束了 { $flows } 个连接
     }。判断结果不受影响。

@@ -93,7 +93,7 @@ problem-caplen-over-snaplen = 有一個封包比檔案宣告的最大長度還�
 problem-unknown-interface = 有一個封包指向檔案中未說明的網路介面，已略過。
 problem-gzip = 壓縮資料損毀或不完整。
 problem-skipped-log = 用不到這種 Zeek 紀錄檔，未讀取。
-memory-line = 這些流量需要的記憶體超過了允許的上限（--max-memory）：為了不超出上限，把沒有任何 Skype 跡象的機器合併成了統計數字{ $flows ->
+memory-line = 這些流量需要的記憶體超過了允許的上限（--max-memory）：為了不超出上限，捨棄了沒有任何 Skype 跡象的機器的細節（與誰通訊、查詢過哪些網站名稱）{ $flows ->
         [0] {""}
        *[other] ，並提前結束了 { $flows } 個連線
     }。判斷結果不受影響。
