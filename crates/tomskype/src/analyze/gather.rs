@@ -233,12 +233,11 @@ impl<'a> Gatherer<'a> {
     }
 
     /// Sheds what never weighs in a verdict: summarises the quiet hosts, then forgets the DNS
-    /// answers that cannot weigh to every host not kept whole and thins its DNS questions
-    /// ([`Gathered::shed_quiet_names`]).
+    /// answers that cannot weigh to every host not kept whole (those just summarised among
+    /// them) and thins its DNS questions ([`Gathered::shed_quiet_names`]).
     fn shed_quiet(&mut self) {
         let table = self.tracker.table();
         self.gathered.compact(Some(table), self.ctx);
-        self.forget_quiet_names();
         let dropped = self
             .gathered
             .shed_quiet_names(self.tracker.table_mut(), self.ctx);

@@ -146,13 +146,11 @@ impl Inputs {
                     if due {
                         gathered.shed.times += 1;
                         gathered.compact(Some(table), &ctx);
-                    }
-                    gathered.forget_quiet_names(table, &ctx);
-                    if due {
                         gathered.shed.questions_dropped += gathered.shed_quiet_names(table, &ctx);
                         let ahead = table.growth_ahead() + gathered.growth_ahead();
                         keeper.settle(&mut gathered.shed, ahead);
                     } else {
+                        gathered.forget_quiet_names(table, &ctx);
                         keeper.note(&mut gathered.shed);
                     }
                 },

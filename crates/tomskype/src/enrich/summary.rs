@@ -198,16 +198,23 @@ impl Gathered {
 
     /// Sheds the names of every client that is not a host kept whole as possible evidence
     /// (summarised, quiet, or with its flows still going), in `table` and in this: the DNS
-    /// answers to it that can never weigh (as [`Gathered::forget_quiet_names`] forgets them for
-    /// the hosts just summarised), and its DNS questions but for the names an indicator watches
-    /// and the 16 it asked first (`QUESTIONS_KEPT`; the others counted as dropped, as the bound
-    /// per client counts them: a name no indicator watches never weighs in a verdict, and the
-    /// first few keep the host's coverage, "named", as it was). What a memory budget sheds
-    /// after summarising and before ending any flow early. Questions dropped.
+    /// answers to it that can never weigh, and its DNS questions but for the names an
+    /// indicator watches and the 16 it asked first (`QUESTIONS_KEPT`; the others counted as
+    /// dropped, as the bound per client counts them: a name no indicator watches never weighs
+    /// in a verdict, and the first few keep the host's coverage, "named", as it was). It also
+    /// does [`Gathered::forget_quiet_names`]'s work, in the same pass over `table`'s answers.
+    /// What a memory budget sheds after summarising and before ending any flow early.
+    /// Questions dropped.
     pub fn shed_quiet_names(&mut self, table: &mut FlowTable, ctx: &Context<'_>) -> u64 {
+        let summarised: rustc_hash::FxHashSet<IpAddr> = self.forget.drain(..).collect();
+        self.forget.shrink_to_fit();
         let hosts = &self.hosts;
         let quiet = |client: &IpAddr| !hosts.get(client).is_some_and(|h| h.may_be_evidence);
-        forget_answers(&mut table.resolved, quiet, ctx);
+        forget_answers(
+            &mut table.resolved,
+            |client| summarised.contains(client) || quiet(client),
+            ctx,
+        );
         forget_answers(&mut self.resolved, quiet, ctx);
         let mut dropped = 0;
         for (watch, queries) in [
