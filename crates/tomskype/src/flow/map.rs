@@ -179,6 +179,15 @@ impl FlowMap {
         count
     }
 
+    /// The position of `key`'s flow in [`FlowMap::iter`]'s order, if there.
+    pub fn position(&self, key: &FlowKey) -> Option<usize> {
+        let hash = self.probe(key).hash;
+        match Family::of(key) {
+            Family::V4(k) => self.v4.find(&k, hash),
+            Family::V6(k) => self.v6.find(&k, hash).map(|i| i + self.v4.slots.len()),
+        }
+    }
+
     /// The flow at position `pos` of [`FlowMap::iter`]'s order.
     pub fn at(&self, pos: usize) -> Option<(FlowKey, Flow)> {
         match pos.checked_sub(self.v4.slots.len()) {
@@ -812,6 +821,9 @@ mod tests {
                 }
             }
             prop_assert_eq!(m.len(), model.len());
+            for (at, key) in m.keys().enumerate() {
+                prop_assert_eq!(m.position(&key), Some(at));
+            }
             let got: HashMap<FlowKey, Flow> = m.iter().collect();
             prop_assert_eq!(got, model);
         }

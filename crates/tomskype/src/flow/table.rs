@@ -234,6 +234,33 @@ impl FlowTable {
         self.take_if(|_, _| true, batch, each);
     }
 
+    /// When fewer flows have facts than the `total` flows marked in `marks`, takes out the
+    /// facts of the marked flows with their positions, the last first (to be popped in
+    /// order); otherwise `None`, and each marked
+    /// flow's facts are to be looked up by key. The same facts either way.
+    fn take_facts_of_marked(
+        &mut self,
+        marks: &[u64],
+        total: usize,
+    ) -> Option<Vec<(usize, Box<FlowFacts>)>> {
+        if self.facts.len() >= total {
+            return None;
+        }
+        let is_marked = |at: usize| marks.get(at / 64).is_some_and(|w| w >> (at % 64) & 1 != 0);
+        let mut keys: Vec<(usize, FlowKey)> = self
+            .facts
+            .keys()
+            .filter_map(|key| Some((self.flows.position(key)?, *key)))
+            .filter(|&(at, _)| is_marked(at))
+            .collect();
+        keys.sort_unstable_by_key(|&(at, _)| std::cmp::Reverse(at));
+        Some(
+            keys.into_iter()
+                .filter_map(|(at, key)| Some((at, Box::new(self.facts.remove(&key)?))))
+                .collect(),
+        )
+    }
+
     /// What the next growth of the table's stores allocates at once, for those near it (see
     /// `flow::growth`).
     pub fn growth_ahead(&self) -> usize {
@@ -276,6 +303,11 @@ impl FlowTable {
         if total == 0 {
             return;
         }
+        // The facts of the flows taken, by position. Few flows have facts: when fewer flows
+        // have them than are taken, each fact's flow is looked for (a probe of the flow
+        // index) instead of each flow taken being looked for among the facts (a hash of its
+        // key and a probe); a busy capture's sweep takes ten times as many flows as have facts.
+        let mut taken = self.take_facts_of_marked(&marks, total);
         let mut ended = Vec::with_capacity(batch.min(total));
         let mut positions = super::map::marked(&marks);
         loop {
@@ -283,9 +315,15 @@ impl FlowTable {
                 positions
                     .by_ref()
                     .take(batch)
-                    .filter_map(|i| self.flows.at(i))
-                    .map(|(key, flow)| Ended {
-                        facts: self.facts.remove(&key).map(Box::new),
+                    .filter_map(|i| Some((i, self.flows.at(i)?)))
+                    .map(|(i, (key, flow))| Ended {
+                        facts: match &mut taken {
+                            Some(taken) => match taken.last() {
+                                Some((at, _)) if *at == i => taken.pop().map(|(_, f)| f),
+                                _ => None,
+                            },
+                            None => self.facts.remove(&key).map(Box::new),
+                        },
                         key,
                         flow,
                     }),
@@ -520,6 +558,57 @@ mod tests {
         want.extend([40 + 256, 2000, 2001]);
         assert_eq!(kept, want);
         assert_eq!(facts.http_dropped, 2003 - want.len() as u64);
+    }
+
+    /// A sweep hands each flow taken its own facts, whether fewer flows have facts than are
+    /// taken (each fact's flow is found) or more (each flow's facts are found); facts whose
+    /// flow is not in the table, and those of flows going on, stay.
+    #[test]
+    fn a_sweep_hands_each_flow_taken_its_facts() {
+        for with_facts in [3u16, 40] {
+            let mut t = FlowTable::default();
+            let key =
+                |i: u16| FlowKey::new(6, ip("192.168.1.2"), 1000 + i, ip("203.0.113.7"), 443).0;
+            // 40 flows: the even ones silent since 0, the odd ones still going at 1000 s.
+            for i in 0..40u16 {
+                let at = if i % 2 == 0 { 0 } else { 1_000_000_000_000 };
+                t.packet(at, key(i), Dir::AToB, 100, false, false);
+            }
+            for i in 0..with_facts {
+                t.tls_sni(0, key(i), ip("192.168.1.2"), &format!("n{i}.example"));
+            }
+            // Facts of a flow the table never counted.
+            t.tls_sni(0, key(500), ip("192.168.1.2"), "lost.example");
+            let mut taken = Vec::new();
+            t.take_idle(1_000_000_000_000, 7, |ended, _| {
+                for e in ended {
+                    let names: Vec<String> =
+                        e.facts.iter().flat_map(|f| f.sni.keys().cloned()).collect();
+                    taken.push((e.key, names));
+                }
+            });
+            let want: Vec<(FlowKey, Vec<String>)> = (0..40u16)
+                .filter(|i| i % 2 == 0)
+                .map(|i| {
+                    let names = if i < with_facts {
+                        vec![format!("n{i}.example")]
+                    } else {
+                        vec![]
+                    };
+                    (key(i), names)
+                })
+                .collect();
+            assert_eq!(taken, want, "{with_facts} flows with facts");
+            let mut left: Vec<FlowKey> = t.facts.keys().copied().collect();
+            left.sort();
+            let mut want_left: Vec<FlowKey> = (0..with_facts)
+                .filter(|i| i % 2 == 1)
+                .chain([500])
+                .map(key)
+                .collect();
+            want_left.sort();
+            assert_eq!(left, want_left, "{with_facts} flows with facts");
+        }
     }
 
     #[test]
