@@ -16,6 +16,7 @@
 //! bounded by the size of the indicator set even under a flood of watched names.
 
 use std::fmt;
+use std::hash::RandomState;
 use std::net::IpAddr;
 
 use rustc_hash::FxHashMap;
@@ -198,6 +199,8 @@ pub const DNS_ANSWER_WINDOW_NS: i64 = 30_000_000_000;
 #[derive(Debug, Clone, Default)]
 pub struct PendingDns {
     waiting: FxHashMap<DnsKey, (i64, u64)>,
+    /// The key of the names' hashes (see `name_hash`).
+    names: RandomState,
     /// Questions that could not wait because the store was full of recent ones: their answers
     /// will read as unsolicited.
     pub dropped: u64,
@@ -214,7 +217,7 @@ impl PendingDns {
                 return;
             }
         }
-        self.waiting.insert(key, (ts, name_hash(name)));
+        self.waiting.insert(key, (ts, name_hash(&self.names, name)));
     }
 
     /// Whether an answer for `name` at `ts` answers a question that waits under `key`; the
@@ -223,19 +226,30 @@ impl PendingDns {
     pub fn answer(&mut self, key: &DnsKey, ts: i64, name: &str) -> bool {
         match self.waiting.remove(key) {
             Some((asked, q)) => {
-                q == name_hash(name) && ts.saturating_sub(asked) <= DNS_ANSWER_WINDOW_NS
+                q == name_hash(&self.names, name)
+                    && ts.saturating_sub(asked) <= DNS_ANSWER_WINDOW_NS
             }
             None => false,
         }
     }
 }
 
-/// A hash of `name` that ignores ASCII case (resolvers may change it, RFC 4343).
-fn name_hash(name: &str) -> u64 {
-    use std::hash::Hasher;
-    let mut h = rustc_hash::FxHasher::default();
-    for b in name.bytes() {
-        h.write_u8(b.to_ascii_lowercase());
+/// A hash of `name` that ignores ASCII case (resolvers may change it, RFC 4343), keyed by
+/// `state`. Keyed, because an answer whose name's hash equals the question's counts as asked
+/// for: a forger who could compute the hash could make a name of their choice read as asked
+/// for in place of the one that was. The name is lowered 64 bytes at a time on the stack and
+/// hashed in those pieces (a SipHash stream: the same as hashing it whole), which is also
+/// faster than a byte-at-a-time hash with one multiply per byte.
+fn name_hash(state: &RandomState, name: &str) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = state.build_hasher();
+    let mut lower = [0u8; 64];
+    for piece in name.as_bytes().chunks(lower.len()) {
+        let lower = &mut lower[..piece.len()];
+        for (l, b) in lower.iter_mut().zip(piece) {
+            *l = b.to_ascii_lowercase();
+        }
+        h.write(lower);
     }
     h.finish()
 }
@@ -350,5 +364,23 @@ mod tests {
             !p.answer(&key, 1 + DNS_ANSWER_WINDOW_NS + 1, "a.example"),
             "too late"
         );
+        // Names longer than the hash's 64-byte pieces compare whole, without case.
+        let long = format!("{}.Example", "Ab".repeat(60));
+        p.ask(key, 1, &long);
+        assert!(p.answer(&key, 2, &long.to_ascii_lowercase()));
+        let other = format!("{}.Example", "Ab".repeat(59) + "Ac");
+        p.ask(key, 1, &long);
+        assert!(!p.answer(&key, 2, &other), "differs past the first piece");
+        p.ask(key, 1, &long);
+        assert!(!p.answer(&key, 2, &long[..64]), "its first piece only");
+    }
+
+    #[test]
+    fn name_hashes_are_keyed() {
+        // Two stores hash the same name differently (a forger cannot compute them), and
+        // each the same without case.
+        let (a, b) = (RandomState::new(), RandomState::new());
+        assert_ne!(name_hash(&a, "a.example"), name_hash(&b, "a.example"));
+        assert_eq!(name_hash(&a, "a.example"), name_hash(&a, "A.EXAMPLE"));
     }
 }
