@@ -214,17 +214,41 @@ impl FlowMap {
 }
 
 /// The positions marked in `marks` (see [`FlowMap::mark_where`]), ascending.
-pub fn marked(marks: &[u64]) -> impl Iterator<Item = usize> + '_ {
-    marks.iter().enumerate().flat_map(|(w, &word)| {
-        let mut bits = word;
-        std::iter::from_fn(move || {
-            (bits != 0).then(|| {
-                let b = bits.trailing_zeros() as usize;
-                bits &= bits - 1;
-                w * 64 + b
-            })
-        })
-    })
+pub fn marked(marks: &[u64]) -> Marked<'_> {
+    Marked {
+        words: marks,
+        at: 0,
+        bits: 0,
+    }
+}
+
+/// The iterator of [`marked`]: a loop over the words, with the bits of the current one left
+/// (a plain struct: the `flat_map` it replaces cost twice the instructions per position).
+#[derive(Debug, Clone)]
+pub struct Marked<'a> {
+    /// The words not yet read.
+    words: &'a [u64],
+    /// The position of the current word's bit 0 plus 64 (0 before the first word).
+    at: usize,
+    /// The current word's bits not yet handed out.
+    bits: u64,
+}
+
+impl Iterator for Marked<'_> {
+    type Item = usize;
+
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        while self.bits == 0 {
+            let (&word, rest) = self.words.split_first()?;
+            self.words = rest;
+            self.bits = word;
+            self.at += 64;
+        }
+        let b = self.bits.trailing_zeros() as usize;
+        self.bits &= self.bits - 1;
+        Some(self.at - 64 + b)
+    }
 }
 
 /// Whether both ends are IPv4 (the compact store).
@@ -696,6 +720,15 @@ mod tests {
         back.sort();
         want.sort();
         assert_eq!(back, want);
+    }
+
+    #[test]
+    fn marked_hands_out_the_set_bits_in_order() {
+        let marks = [0, 1 << 63 | 1, 0, 0, 0b1010];
+        let got: Vec<usize> = marked(&marks).collect();
+        assert_eq!(got, [64, 127, 257, 259]);
+        assert_eq!(marked(&[]).count(), 0);
+        assert_eq!(marked(&[0, 0]).count(), 0);
     }
 
     #[test]
