@@ -220,6 +220,16 @@ impl PendingDns {
         self.waiting.insert(key, (ts, name_hash(&self.names, name)));
     }
 
+    /// Forgets the questions asked longer than [`DNS_ANSWER_WINDOW_NS`] before `now`: no answer
+    /// can pair with them any more (as [`PendingDns::answer`] judges, and as a full store
+    /// forgets them). Without this they stayed until the store was full: a capture with many
+    /// unanswered questions kept tens of thousands, and every question asked missed the
+    /// caches.
+    pub fn expire(&mut self, now: i64) {
+        self.waiting
+            .retain(|_, (asked, _)| now.saturating_sub(*asked) <= DNS_ANSWER_WINDOW_NS);
+    }
+
     /// Whether an answer for `name` at `ts` answers a question that waits under `key`; the
     /// question stops waiting either way when the key matches. Names compare without case
     /// (resolvers may change it, RFC 4343).
@@ -364,6 +374,14 @@ mod tests {
             !p.answer(&key, 1 + DNS_ANSWER_WINDOW_NS + 1, "a.example"),
             "too late"
         );
+        // Forgotten once too old, as a late answer finds it.
+        p.ask(key, 1, "a.example");
+        p.expire(1 + DNS_ANSWER_WINDOW_NS);
+        assert!(p.answer(&key, 2, "a.example"), "still in time");
+        p.ask(key, 1, "a.example");
+        p.expire(2 + DNS_ANSWER_WINDOW_NS);
+        assert!(p.waiting.is_empty());
+        assert!(!p.answer(&key, 2, "a.example"), "forgotten");
         // Names longer than the hash's 64-byte pieces compare whole, without case.
         let long = format!("{}.Example", "Ab".repeat(60));
         p.ask(key, 1, &long);

@@ -81,7 +81,8 @@ impl Tracker {
     /// Takes out of the table the flows that are over at `now` (see [`FlowTable::take_idle`]),
     /// after counting the packets still pending and reading the TCP directions buffered for
     /// longer than streams wait ([`super::streams::TIMEOUT_NS`], shorter than any flow's
-    /// timeout), so that what they held is on their flows when these leave.
+    /// timeout), so that what they held is on their flows when these leave. DNS questions
+    /// too old to be answered stop waiting ([`PendingDns::expire`]).
     pub fn take_idle(
         &mut self,
         now: i64,
@@ -89,6 +90,7 @@ impl Tracker {
         each: impl FnMut(&[super::Ended], &FlowTable),
     ) {
         self.streams.expire(now);
+        self.dns_waiting.expire(now);
         self.read_given_up();
         self.flush();
         self.table.take_idle(now, batch, each);
