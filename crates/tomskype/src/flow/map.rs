@@ -181,10 +181,9 @@ impl FlowMap {
 
     /// The position of `key`'s flow in [`FlowMap::iter`]'s order, if there.
     pub fn position(&self, key: &FlowKey) -> Option<usize> {
-        let hash = self.probe(key).hash;
         match Family::of(key) {
-            Family::V4(k) => self.v4.find(&k, hash),
-            Family::V6(k) => self.v6.find(&k, hash).map(|i| i + self.v4.slots.len()),
+            Family::V4(k) => self.v4.find(&k, k.hash()),
+            Family::V6(k) => self.v6.find(&k, k.hash()).map(|i| i + self.v4.slots.len()),
         }
     }
 
