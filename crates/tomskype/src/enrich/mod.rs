@@ -578,7 +578,7 @@ impl Gathered {
                     let rare = e.rare_mut();
                     if rare.http.len() >= HTTP_THIN_PAST && rare.http.len() == rare.http.capacity()
                     {
-                        rare.thin_http(indicators);
+                        h.http_dropped += rare.thin_http(indicators);
                     }
                     rare.http.push(req.clone());
                 }
@@ -754,8 +754,9 @@ impl Rare {
     /// how each name was seen. So the view of an endpoint with fewer watched requests and
     /// host names than that is its view with every request; past them (a forged stream of
     /// requests, each to a new name an indicator watches) its evidence still is. The list then
-    /// has room for as many again, so that thinning costs a constant per request.
-    fn thin_http(&mut self, set: &IndicatorSet) {
+    /// has room for as many again, so that thinning costs a constant per request. Returns how
+    /// many it dropped (counted in the host's `coverage.dropped.http_requests`).
+    fn thin_http(&mut self, set: &IndicatorSet) -> u64 {
         use crate::flow::Watch;
         self.http
             .sort_by(|a, b| (a.ts_ns, &a.target).cmp(&(b.ts_ns, &b.target)));
@@ -764,6 +765,7 @@ impl Rare {
             rustc_hash::FxHashSet::default();
         let mut kinds = 0u32;
         let (mut at, mut watched) = (0usize, 0usize);
+        let before = self.http.len();
         self.http.retain(|r| {
             at += 1;
             if at <= MAX_HTTP_PER_ENDPOINT {
@@ -787,6 +789,7 @@ impl Rare {
         let len = self.http.len();
         self.http.shrink_to(2 * len);
         self.http.reserve_exact(len);
+        (before - len) as u64
     }
 }
 

@@ -409,6 +409,48 @@ mod tests {
         }
     }
 
+    /// Requests an endpoint's list drops when it is thinned are counted, as the flows' own
+    /// bounds' are: the host's view says how many of its requests are not in it.
+    #[test]
+    fn an_endpoints_thinned_requests_are_counted_as_dropped() {
+        let known = Known::new();
+        let ctx = known.ctx();
+        let (host, server) = (ip("192.168.1.2"), ip("203.0.113.5"));
+        let mut t = FlowTable::default();
+        for n in 0..300u16 {
+            let (k, d) = FlowKey::new(6, host, 10000 + n, server, 80);
+            let ts = i64::from(n) * 1000;
+            t.packet(ts, k, d, 60, true, false);
+            t.http_request(
+                k,
+                crate::flow::HttpFact {
+                    ts_ns: ts,
+                    method: "GET".into(),
+                    host: Some("static.example.com".into()),
+                    target: format!("/{n}"),
+                    user_agent: None,
+                    referer: None,
+                    via: false,
+                    client: host,
+                },
+            );
+        }
+        let mut g = Gathered::default();
+        t.take_all(16, |ended, t| g.fold_ended(ended, t, &ctx));
+        let h = &g.hosts[&host];
+        let kept = h
+            .endpoints
+            .iter()
+            .map(|(_, e)| e.rare().http.len())
+            .sum::<usize>();
+        assert!(h.http_dropped > 0, "thinned");
+        assert_eq!(h.http_dropped + kept as u64, 300);
+        let dropped = h.http_dropped;
+        let views = super::super::view::hosts(g, &ctx);
+        let view = views.iter().find(|v| v.addr == host).unwrap();
+        assert_eq!(view.dropped.http_requests, dropped);
+    }
+
     /// A summarised host's answers are forgotten, except those that could ever weigh: a watched
     /// name, an address indicator, an address in China. A whole host's are all kept.
     #[test]

@@ -570,19 +570,24 @@ mod tests {
     }
 
     /// `all`'s requests thinned as gathering thins them: each time the list is full past the
-    /// bound.
+    /// bound. Checks that every request dropped is counted.
     fn thinned(all: &EndpointAgg, set: &IndicatorSet) -> EndpointAgg {
         let mut thinned = all.clone();
         let kept = thinned.rare_mut();
         kept.http = Vec::new();
+        let mut dropped = 0;
         for req in &all.rare().http {
             if kept.http.len() >= super::super::HTTP_THIN_PAST
                 && kept.http.len() == kept.http.capacity()
             {
-                kept.thin_http(set);
+                dropped += kept.thin_http(set);
             }
             kept.http.push(req.clone());
         }
+        assert_eq!(
+            kept.http.len() as u64 + dropped,
+            all.rare().http.len() as u64
+        );
         thinned
     }
 
