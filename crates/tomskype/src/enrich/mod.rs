@@ -772,10 +772,15 @@ impl Rare {
                 return true;
             }
             let kind = r.kind();
-            let group = set.watch_request(r.host.as_deref(), &r.target, r.user_agent.as_deref());
-            if let Some(group) = group {
+            let watch = set.watch_request(r.host.as_deref(), &r.target, r.user_agent.as_deref());
+            if !watch.is_empty() {
                 watched += 1;
-                if watched <= MAX_WATCHED_HTTP_PER_ENDPOINT || groups.insert((group, kind)) {
+                // Every group is taken (no short cut): a later request must not keep a place
+                // this one already holds.
+                let new = watch
+                    .into_iter()
+                    .fold(false, |new, group| groups.insert((group, kind)) | new);
+                if watched <= MAX_WATCHED_HTTP_PER_ENDPOINT || new {
                     return true;
                 }
             }
@@ -980,8 +985,8 @@ mod tests {
         let known = known();
         let (ctx, indicators) = (context(&known), &known.2);
         use crate::flow::Watch;
-        assert!(indicators.watch_name("skypetools.tom.com").is_some());
-        assert!(indicators.watch_name("n1.example.com").is_none());
+        assert!(!indicators.watch_name("skypetools.tom.com").is_empty());
+        assert!(indicators.watch_name("n1.example.com").is_empty());
         let (host, cdn) = (ip("192.168.1.2"), ip("203.0.113.7"));
         let mut t = FlowTable::with_watch(indicators.watch());
         // 100 flows, one name each; the 90th names TOM's server.

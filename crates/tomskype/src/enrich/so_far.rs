@@ -117,7 +117,7 @@ impl Gathered {
                 asked
                     .names
                     .keys()
-                    .any(|n| ctx.indicators.watch_name(n).is_some())
+                    .any(|n| !ctx.indicators.watch_name(n).is_empty())
             };
             if !viewed.contains(client) && watched() {
                 if let Some(h) = self.hosts.get(client) {

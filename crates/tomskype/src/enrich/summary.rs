@@ -287,7 +287,7 @@ impl Gathered {
                 .any(|set| {
                     set.names
                         .keys()
-                        .any(|n| ctx.indicators.watch_name(n).is_some())
+                        .any(|n| !ctx.indicators.watch_name(n).is_empty())
                 })
         };
         h.has_match(ctx, watched_answer, china)
@@ -324,7 +324,7 @@ fn forget_answers(
     let before = resolved.len();
     resolved.retain(|(client, addr), names| {
         !quiet(client)
-            || names.names.keys().any(|n| set.watch_name(n).is_some())
+            || names.names.keys().any(|n| !set.watch_name(n).is_empty())
             || set.match_addr(*addr).next().is_some()
             || ctx.geoip.country(*addr) == Some(Country::CHINA)
     });
@@ -361,10 +361,10 @@ impl HostAgg {
                 || !rare.programs.is_empty()
                 || e.ports.any_opened()
                 || set.match_addr(remote).next().is_some()
-                || rare.sni.keys().any(|n| set.watch_name(n).is_some())
+                || rare.sni.keys().any(|n| !set.watch_name(n).is_empty())
                 || rare.http.iter().any(|r| {
-                    set.watch_request(r.host.as_deref(), &r.target, r.user_agent.as_deref())
-                        .is_some()
+                    !set.watch_request(r.host.as_deref(), &r.target, r.user_agent.as_deref())
+                        .is_empty()
                 })
                 || watched_answer(remote)
                 || china_peer()

@@ -75,7 +75,7 @@ where
             asked
                 .names
                 .keys()
-                .any(|n| ctx.indicators.watch_name(n).is_some())
+                .any(|n| !ctx.indicators.watch_name(n).is_empty())
         })
     };
     // A machine that sent nothing is still a machine (a one-direction capture), unless its

@@ -25,16 +25,12 @@ use rustc_hash::FxHashMap;
 /// them. Implemented by the indicator set (`knowledge::indicators`, which this stage does not
 /// import: it is handed down as a predicate).
 pub trait Watch: Send + Sync + fmt::Debug {
-    /// The group (e.g. the index of the first indicator) a DNS name, TLS server name or HTTP
-    /// host falls in, if any indicator could match it.
-    fn watch_name(&self, name: &str) -> Option<u32>;
-    /// The group an HTTP request falls in, if any indicator could match it.
-    fn watch_request(
-        &self,
-        host: Option<&str>,
-        target: &str,
-        user_agent: Option<&str>,
-    ) -> Option<u32>;
+    /// The groups (e.g. the indicators' indexes) of every indicator that could match a DNS
+    /// name, TLS server name or HTTP host; empty if none could.
+    fn watch_name(&self, name: &str) -> Vec<u32>;
+    /// The groups of every indicator that could match an HTTP request; empty if none could.
+    fn watch_request(&self, host: Option<&str>, target: &str, user_agent: Option<&str>)
+        -> Vec<u32>;
 }
 
 /// How and when one name was seen in a [`NameSet`].
@@ -90,7 +86,7 @@ impl NameSet {
         let mut others: Vec<(i64, &str)> = self
             .names
             .iter()
-            .filter(|(name, _)| watch.and_then(|w| w.watch_name(name)).is_none())
+            .filter(|(name, _)| watch.is_none_or(|w| w.watch_name(name).is_empty()))
             .map(|(name, seen)| (seen.first_ns, name.as_str()))
             .collect();
         if others.len() <= keep {
@@ -122,17 +118,25 @@ impl NameSet {
 }
 
 /// Whether a name that a full store of names would not keep is kept past its bound: when an
-/// indicator watches it and no name of its watch group was kept past the bound yet (`over`
-/// lists those groups, and takes this one). So a store holds at most its bound and one name
-/// per watch group, and never drops what could match an indicator for want of one.
+/// indicator watches it and one of its watch groups has no name kept past the bound yet
+/// (`over` lists those groups, and takes this name's). So a store holds at most its bound and
+/// one name per watch group, and never drops what could match an indicator for want of one:
+/// a name that two indicators watch is kept even when another name took the first one's
+/// group (a forger's name, sent first to spend it).
 pub fn keep_past_bound(over: &mut Vec<u32>, name: &str, watch: Option<&dyn Watch>) -> bool {
-    match watch.and_then(|w| w.watch_name(name)) {
-        Some(group) if !over.contains(&group) => {
+    watch.is_some_and(|w| take_new(over, w.watch_name(name)))
+}
+
+/// Adds to `over` the `groups` it lacks; whether there were any.
+pub fn take_new<T: PartialEq>(over: &mut Vec<T>, groups: impl IntoIterator<Item = T>) -> bool {
+    let mut new = false;
+    for group in groups {
+        if !over.contains(&group) {
             over.push(group);
-            true
+            new = true;
         }
-        _ => false,
     }
+    new
 }
 
 /// At most this many distinct clients are kept per DNS server (the rest are counted).
@@ -268,14 +272,22 @@ fn name_hash(state: &RandomState, name: &str) -> u64 {
 mod tests {
     use super::*;
 
+    /// Names under tom.com in group 1, and skypetools1.tom.com in group 2 as well.
     #[derive(Debug)]
     struct TomWatch;
     impl Watch for TomWatch {
-        fn watch_name(&self, name: &str) -> Option<u32> {
-            name.ends_with("tom.com").then_some(1)
+        fn watch_name(&self, name: &str) -> Vec<u32> {
+            let mut groups = Vec::new();
+            if name.ends_with("tom.com") {
+                groups.push(1);
+            }
+            if name == "skypetools1.tom.com" {
+                groups.push(2);
+            }
+            groups
         }
-        fn watch_request(&self, host: Option<&str>, _: &str, _: Option<&str>) -> Option<u32> {
-            host.and_then(|h| self.watch_name(h))
+        fn watch_request(&self, host: Option<&str>, _: &str, _: Option<&str>) -> Vec<u32> {
+            host.map(|h| self.watch_name(h)).unwrap_or_default()
         }
     }
 
@@ -328,6 +340,14 @@ mod tests {
         set.add("x1.skypetools.tom.com", seen(21), 4, Some(&TomWatch));
         assert!(!set.names.contains_key("x1.skypetools.tom.com"));
         assert_eq!(set.dropped, 7);
+        // A name two indicators watch is kept although a name of the first one's group was
+        // kept past the bound before it (a forger's, sent first to spend the group); then its
+        // groups are spent too.
+        set.add("skypetools1.tom.com", seen(22), 4, Some(&TomWatch));
+        assert!(set.names.contains_key("skypetools1.tom.com"));
+        set.add("x2.tom.com", seen(23), 4, Some(&TomWatch));
+        assert!(!set.names.contains_key("x2.tom.com"));
+        assert_eq!(set.dropped, 8);
         // Without a watch, nothing passes the bound.
         let mut plain = NameSet::default();
         for i in 0..5 {

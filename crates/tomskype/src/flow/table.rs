@@ -449,23 +449,21 @@ impl FlowTable {
         let facts = self.facts.entry(key).or_default();
         let len = facts.http.len();
         let keep = len < MAX_HTTP_PER_FLOW || {
-            let group = watch.and_then(|w| {
-                w.watch_request(
-                    fact.host.as_deref(),
-                    &fact.target,
-                    fact.user_agent.as_deref(),
-                )
-            });
-            group.is_some_and(|group| {
-                len < MAX_HTTP_PER_FLOW + MAX_WATCHED_HTTP_PAST || {
-                    let kind = (group, fact.kind());
-                    let new = !facts.http_over.contains(&kind);
-                    if new {
-                        facts.http_over.push(kind);
-                    }
-                    new
-                }
-            })
+            let groups = watch
+                .map(|w| {
+                    w.watch_request(
+                        fact.host.as_deref(),
+                        &fact.target,
+                        fact.user_agent.as_deref(),
+                    )
+                })
+                .unwrap_or_default();
+            !groups.is_empty()
+                && (len < MAX_HTTP_PER_FLOW + MAX_WATCHED_HTTP_PAST || {
+                    let kind = fact.kind();
+                    let kinds = groups.into_iter().map(|group| (group, kind));
+                    super::names::take_new(&mut facts.http_over, kinds)
+                })
         };
         if keep {
             facts.http.push(fact);
@@ -509,19 +507,20 @@ mod tests {
         s.parse().unwrap()
     }
 
-    /// Watches Skype's names, each in its own group.
+    /// Watches Skype's names, each in its own group, and login.skype.com in api's too.
     #[derive(Debug)]
     struct SkypeWatch;
     impl Watch for SkypeWatch {
-        fn watch_name(&self, name: &str) -> Option<u32> {
+        fn watch_name(&self, name: &str) -> Vec<u32> {
             match name {
-                "ui.skype.com" => Some(1),
-                "api.skype.com" => Some(2),
-                _ => None,
+                "ui.skype.com" => vec![1],
+                "api.skype.com" => vec![2],
+                "login.skype.com" => vec![2, 3],
+                _ => Vec::new(),
             }
         }
-        fn watch_request(&self, host: Option<&str>, _: &str, _: Option<&str>) -> Option<u32> {
-            host.and_then(|h| self.watch_name(h))
+        fn watch_request(&self, host: Option<&str>, _: &str, _: Option<&str>) -> Vec<u32> {
+            host.map(|h| self.watch_name(h)).unwrap_or_default()
         }
     }
 
@@ -552,12 +551,15 @@ mod tests {
         t.http_request(k, request(2000, "api.skype.com", false));
         t.http_request(k, request(2001, "ui.skype.com", true));
         t.http_request(k, request(2002, "ui.skype.com", true));
+        // Watched by api's group, spent, and by a group of its own: kept, once.
+        t.http_request(k, request(2003, "login.skype.com", false));
+        t.http_request(k, request(2004, "login.skype.com", false));
         let facts = &t.facts[&k];
         let kept: Vec<i64> = facts.http.iter().map(|r| r.ts_ns).collect();
         let mut want: Vec<i64> = (0..32).chain(40..40 + 256).collect();
-        want.extend([40 + 256, 2000, 2001]);
+        want.extend([40 + 256, 2000, 2001, 2003]);
         assert_eq!(kept, want);
-        assert_eq!(facts.http_dropped, 2003 - want.len() as u64);
+        assert_eq!(facts.http_dropped, 2005 - want.len() as u64);
     }
 
     /// A sweep hands each flow taken its own facts, whether fewer flows have facts than are

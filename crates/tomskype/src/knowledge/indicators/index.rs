@@ -213,22 +213,21 @@ impl IndicatorSet {
 
 /// Watch groups are indicator positions: one name per matching indicator is kept past a bound.
 impl Watch for IndicatorSet {
-    fn watch_name(&self, name: &str) -> Option<u32> {
-        let at = self.name_positions(name).into_iter().next()?;
-        u32::try_from(at).ok()
+    fn watch_name(&self, name: &str) -> Vec<u32> {
+        let at = self.name_positions(name).into_iter();
+        at.filter_map(|at| u32::try_from(at).ok()).collect()
     }
 
+    /// The request's own indicators (URL, parameter, User-Agent) and its host's.
     fn watch_request(
         &self,
         host: Option<&str>,
         target: &str,
         user_agent: Option<&str>,
-    ) -> Option<u32> {
-        let at = self
-            .http_positions(host, target, user_agent)
-            .next()
-            .or_else(|| host.and_then(|h| self.name_positions(h).into_iter().next()))?;
-        u32::try_from(at).ok()
+    ) -> Vec<u32> {
+        let by_host = host.map(|h| self.name_positions(h)).unwrap_or_default();
+        let at = self.http_positions(host, target, user_agent).chain(by_host);
+        at.filter_map(|at| u32::try_from(at).ok()).collect()
     }
 }
 /// True when `name` is `parent` or a name under it (at a label boundary), ignoring case and a
