@@ -429,7 +429,17 @@ fn show_list<F: Follow>(chunk: &Chunk, who: usize, sink: &mut F) {
         return;
     };
     let walked = chunk.data.get(..chunk.len).unwrap_or_default();
-    for e in list {
+    for (i, e) in list.iter().enumerate() {
+        // The bytes were copied in on the leader's core: ask for those of a packet two ahead
+        // while this one is tracked, instead of waiting for each in turn.
+        if let Some(ahead) = list.get(i + 4).filter(|a| a.mine && !a.spilled) {
+            if let Some(byte) = walked.get(ahead.at) {
+                crate::hints::prefetch(byte);
+            }
+            if let Some(byte) = walked.get(ahead.at + 64).filter(|_| ahead.len > 64) {
+                crate::hints::prefetch(byte);
+            }
+        }
         let data = match (e.mine, e.spilled) {
             (false, _) => None,
             (true, true) => index.spill.get(e.at..e.at.saturating_add(e.len)),
