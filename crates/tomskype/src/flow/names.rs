@@ -252,8 +252,8 @@ impl PendingDns {
 /// `state`. Keyed, because an answer whose name's hash equals the question's counts as asked
 /// for: a forger who could compute the hash could make a name of their choice read as asked
 /// for in place of the one that was. The name is lowered 64 bytes at a time on the stack and
-/// hashed in those pieces (a SipHash stream: the same as hashing it whole), which is also
-/// faster than a byte-at-a-time hash with one multiply per byte.
+/// hashed in those pieces (a SipHash stream: the same as hashing it whole). More instructions
+/// than the byte-at-a-time FxHash it replaced, the same wall time (bench/RESULTS.md).
 fn name_hash(state: &RandomState, name: &str) -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = state.build_hasher();

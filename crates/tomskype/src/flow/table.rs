@@ -236,8 +236,8 @@ impl FlowTable {
 
     /// When fewer flows have facts than the `total` flows marked in `marks`, takes out the
     /// facts of the marked flows with their positions, the last first (to be popped in
-    /// order); otherwise `None`, and each marked
-    /// flow's facts are to be looked up by key. The same facts either way.
+    /// order); otherwise `None`, and each marked flow's facts are to be looked up by key. The
+    /// same facts either way.
     fn take_facts_of_marked(
         &mut self,
         marks: &[u64],
