@@ -212,6 +212,11 @@ impl FlowMap {
     }
 }
 
+/// Whether position `at` is marked in `marks` (see [`FlowMap::mark_where`]).
+pub fn is_marked(marks: &[u64], at: usize) -> bool {
+    marks.get(at / 64).is_some_and(|w| w >> (at % 64) & 1 != 0)
+}
+
 /// The positions marked in `marks` (see [`FlowMap::mark_where`]), ascending.
 pub fn marked(marks: &[u64]) -> Marked<'_> {
     Marked {
@@ -726,6 +731,8 @@ mod tests {
         let marks = [0, 1 << 63 | 1, 0, 0, 0b1010];
         let got: Vec<usize> = marked(&marks).collect();
         assert_eq!(got, [64, 127, 257, 259]);
+        let every: Vec<usize> = (0..400).filter(|&at| is_marked(&marks, at)).collect();
+        assert_eq!(every, got);
         assert_eq!(marked(&[]).count(), 0);
         assert_eq!(marked(&[0, 0]).count(), 0);
     }

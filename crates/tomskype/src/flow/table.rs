@@ -246,12 +246,11 @@ impl FlowTable {
         if self.facts.len() >= total {
             return None;
         }
-        let is_marked = |at: usize| marks.get(at / 64).is_some_and(|w| w >> (at % 64) & 1 != 0);
         let mut keys: Vec<(usize, FlowKey)> = self
             .facts
             .keys()
             .filter_map(|key| Some((self.flows.position(key)?, *key)))
-            .filter(|&(at, _)| is_marked(at))
+            .filter(|&(at, _)| super::map::is_marked(marks, at))
             .collect();
         keys.sort_unstable_by_key(|&(at, _)| std::cmp::Reverse(at));
         Some(
