@@ -53,6 +53,23 @@ const CHUNK: usize = 1 << 20;
 /// followers their chunks more than reading, and the other thread runs out of sealed ones.
 const IN_FLIGHT: usize = 16;
 
+/// How far ahead of its place a thread asks for the bytes that another core wrote (the kernel's
+/// copy into a chunk, the leader's entries), so that they arrive while it works on what it has
+/// instead of one cache line at a time. In a profile of `--threads 2` on the 1.6 GB capture of
+/// bench/RESULTS.md (`perf record -e cpu-clock`), the leader's costliest instruction was its
+/// first read of each record's header, and a follower's its read of the entry it prefetched
+/// from. Interleaved runs of `--threads 2` there, 16 each, in two sittings (a build that read
+/// the distances from the environment): with neither of the first two, median 0.845 and 0.955
+/// s (CPU 1.645 and 1.85 s); with the walk 768 bytes ahead and the entries 24 ahead, 0.795 and
+/// 0.910 s (CPU 1.555 and 1.78 s); either alone gained about a third of that; 1,536 bytes, 48
+/// entries, or packets 8 ahead did no better.
+///
+const WALK_AHEAD: usize = 768;
+/// A follower's entries.
+const ENTRIES_AHEAD: usize = 24;
+/// A follower's packets (the first two cache lines of each): 6% less time than none.
+const PACKETS_AHEAD: usize = 4;
+
 /// What the followers need of a packet the leader was handed ([`Lead::lead`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pass {
@@ -86,20 +103,59 @@ pub trait Follow {
     fn follow(&mut self, packet: &Packet<'_>, mine: bool);
 }
 
-/// One packet of a chunk's index, as one follower is shown it.
+/// One packet of a chunk's index, as one follower is shown it: 32 bytes, two to a cache line.
+/// The leader writes the entries on its core and the follower reads them on another, so every
+/// line of them crosses between the cores' caches. At 56 bytes (every field whole), pushing
+/// them was a third of the samples in `Leading::packet`, the leader's passing on (`perf record`
+/// of `--threads 2` on the 1.6 GB capture of bench/RESULTS.md).
+///
+/// A packet's number and offset are kept as differences from the first of its index's
+/// ([`Index::base`]), and its place and length with [`Entry::len`]'s flags: every packet of one
+/// chunk fits (a record is at most 16 MiB and a chunk 1 MiB), and one that would not is kept
+/// whole in [`Index::wide`] ([`WIDE`]).
 #[derive(Debug, Clone, Copy)]
 struct Entry {
-    number: u64,
-    offset: u64,
     ts_nanos: i64,
+    /// The packet's number and offset, less [`Index::base`]'s.
+    number: u32,
+    offset: u32,
     link_type: u32,
     orig_len: u32,
-    /// Where the captured bytes are: `at..at + len` of the chunk, or of the index's `spill`.
+    /// Where the captured bytes are: `at..at + len` of the chunk, or of the index's `spill`;
+    /// with [`WIDE`], the place in [`Index::wide`] of the whole entry.
+    at: u32,
+    /// The captured length (the bits under [`FLAGS`]) and the flags [`MINE`], [`SPILLED`] and
+    /// [`WIDE`].
+    len: u32,
+}
+
+/// The follower's own packet (with its bytes), not its time only.
+const MINE: u32 = 1 << 31;
+/// Its bytes are in the index's `spill`, not in the chunk.
+const SPILLED: u32 = 1 << 30;
+/// The entry is in [`Index::wide`]: some field did not fit.
+const WIDE: u32 = 1 << 29;
+const FLAGS: u32 = MINE | SPILLED | WIDE;
+
+/// A packet of an index whose number, offset, place or length did not fit an [`Entry`].
+#[derive(Debug, Clone, Copy)]
+struct Wide {
+    number: u64,
+    offset: u64,
     at: usize,
     len: usize,
-    spilled: bool,
-    /// The follower's own packet (with its bytes), or its time only.
-    mine: bool,
+}
+
+impl Entry {
+    fn mine(&self) -> bool {
+        self.len & MINE != 0
+    }
+
+    /// The bytes of a packet of the follower's own that are in the chunk (not spilled, not
+    /// wide): where they start and how many there are.
+    fn in_chunk(&self) -> Option<(usize, usize)> {
+        (self.len & FLAGS == MINE).then_some((self.at as usize, (self.len & !FLAGS) as usize))
+    }
 }
 
 /// What the leader passed on from one chunk.
@@ -109,6 +165,10 @@ struct Index {
     lists: Vec<Vec<Entry>>,
     /// The bytes of passed packets that are not in the chunk (a record that straddled two).
     spill: Vec<u8>,
+    /// The number and offset of the first packet passed on (the entries' are differences).
+    base: Option<(u64, u64)>,
+    /// The packets that did not fit an [`Entry`].
+    wide: Vec<Wide>,
 }
 
 impl Index {
@@ -117,12 +177,51 @@ impl Index {
         Index {
             lists: (0..followers).map(|_| Vec::new()).collect(),
             spill: Vec::new(),
+            base: None,
+            wide: Vec::new(),
         }
     }
 
     fn clear(&mut self) {
         self.lists.iter_mut().for_each(Vec::clear);
         self.spill.clear();
+        self.base = None;
+        self.wide.clear();
+    }
+
+    /// The packet `e` of this index, of the chunk whose walked bytes are `walked`, and whether
+    /// it is the follower's own (else only its time, number and offset are the packet's).
+    #[inline]
+    fn packet<'a>(&'a self, e: &Entry, walked: &'a [u8]) -> (Packet<'a>, bool) {
+        let (base_number, base_offset) = self.base.unwrap_or_default();
+        let (mut number, mut offset) = (
+            base_number.saturating_add(u64::from(e.number)),
+            base_offset.saturating_add(u64::from(e.offset)),
+        );
+        let (mut at, mut len) = (e.at as usize, (e.len & !FLAGS) as usize);
+        if e.len & WIDE != 0 {
+            if let Some(w) = self.wide.get(at) {
+                (number, offset, at, len) = (w.number, w.offset, w.at, w.len);
+            }
+        }
+        let from = if e.len & SPILLED != 0 {
+            &self.spill[..]
+        } else {
+            walked
+        };
+        let data = match e.mine() {
+            true => from.get(at..at.saturating_add(len)).unwrap_or_default(),
+            false => &[],
+        };
+        let packet = Packet {
+            number,
+            offset,
+            ts_nanos: e.ts_nanos,
+            link_type: e.link_type,
+            orig_len: e.orig_len,
+            data,
+        };
+        (packet, e.mine())
     }
 }
 
@@ -430,31 +529,22 @@ fn show_list<F: Follow>(chunk: &Chunk, who: usize, sink: &mut F) {
     };
     let walked = chunk.data.get(..chunk.len).unwrap_or_default();
     for (i, e) in list.iter().enumerate() {
-        // The bytes were copied in on the leader's core: ask for the first two cache lines of
-        // the packet four ahead while this one is tracked, instead of waiting for each in turn
-        // (bench/RESULTS.md: --threads 2 took 6% less time on the 1.6 GB capture).
-        if let Some(ahead) = list.get(i + 4).filter(|a| a.mine && !a.spilled) {
-            if let Some(byte) = walked.get(ahead.at) {
+        // What follows was written on the leader's core: ask for it before it is needed,
+        // instead of waiting for each cache line in turn. The entries [`ENTRIES_AHEAD`] on,
+        // and the first two cache lines of the packet [`PACKETS_AHEAD`] on.
+        if let Some(ahead) = list.get(i + ENTRIES_AHEAD) {
+            crate::hints::prefetch(ahead);
+        }
+        if let Some((at, len)) = list.get(i + PACKETS_AHEAD).and_then(Entry::in_chunk) {
+            if let Some(byte) = walked.get(at) {
                 crate::hints::prefetch(byte);
             }
-            if let Some(byte) = walked.get(ahead.at + 64).filter(|_| ahead.len > 64) {
+            if let Some(byte) = walked.get(at + 64).filter(|_| len > 64) {
                 crate::hints::prefetch(byte);
             }
         }
-        let data = match (e.mine, e.spilled) {
-            (false, _) => None,
-            (true, true) => index.spill.get(e.at..e.at.saturating_add(e.len)),
-            (true, false) => walked.get(e.at..e.at.saturating_add(e.len)),
-        };
-        let packet = Packet {
-            number: e.number,
-            offset: e.offset,
-            ts_nanos: e.ts_nanos,
-            link_type: e.link_type,
-            orig_len: e.orig_len,
-            data: data.unwrap_or_default(),
-        };
-        sink.follow(&packet, e.mine);
+        let (packet, mine) = index.packet(e, walked);
+        sink.follow(&packet, mine);
     }
 }
 
@@ -476,44 +566,81 @@ impl Builder {
             Pass::Time => (0, true),
             Pass::To { shard, swept } => (usize::from(shard), swept),
         };
+        let (base_number, base_offset) = *self
+            .index
+            .base
+            .get_or_insert((packet.number, packet.offset));
+        let number = packet.number.checked_sub(base_number);
+        let offset = packet.offset.checked_sub(base_offset);
         let mut entry = Entry {
-            number: packet.number,
-            offset: packet.offset,
             ts_nanos: packet.ts_nanos,
+            number: number.and_then(|n| u32::try_from(n).ok()).unwrap_or(0),
+            offset: offset.and_then(|o| u32::try_from(o).ok()).unwrap_or(0),
             link_type: packet.link_type,
             orig_len: packet.orig_len,
             at: 0,
             len: 0,
-            spilled: false,
-            mine: false,
         };
+        // Differences that do not fit (never, for the packets of one chunk; a packet before
+        // the index's first, or whose record was larger than 512 MiB): the entry is wide.
+        let fits = |n: Option<u64>| n.is_some_and(|n| n <= u64::from(u32::MAX));
+        let narrow = fits(number) && fits(offset);
         if swept {
             // Every other follower is shown its time.
+            if !narrow {
+                entry.at = self.wide_at(packet, 0, 0);
+                entry.len = WIDE;
+            }
             for (k, list) in self.index.lists.iter_mut().enumerate() {
                 if k + 1 != to {
                     list.push(entry);
                 }
             }
         }
-        let Some(list) = to.checked_sub(1).and_then(|k| self.index.lists.get_mut(k)) else {
+        let Some(k) = to.checked_sub(1) else {
             return;
         };
-        entry.len = packet.data.len();
-        entry.mine = true;
+        let len = packet.data.len();
         // The bytes are in the chunk, unless the record straddled two (then the reader handed
         // over a copy): compared as addresses, so that no byte is copied to know.
         let start = packet.data.as_ptr() as usize;
-        let inside =
-            self.walked.start <= start && start.saturating_add(entry.len) <= self.walked.end;
-        match inside.then(|| start - self.walked.start) {
-            Some(from) => entry.at = from,
+        let inside = self.walked.start <= start && start.saturating_add(len) <= self.walked.end;
+        let (at, spilled) = match inside.then(|| start - self.walked.start) {
+            Some(from) => (from, 0),
             None => {
-                entry.at = self.index.spill.len();
-                entry.spilled = true;
+                let at = self.index.spill.len();
                 self.index.spill.extend_from_slice(packet.data);
+                (at, SPILLED)
+            }
+        };
+        match (u32::try_from(at), u32::try_from(len)) {
+            (Ok(at), Ok(len)) if narrow && len & FLAGS == 0 => {
+                entry.at = at;
+                entry.len = len | MINE | spilled;
+            }
+            _ => {
+                entry.at = self.wide_at(packet, at, len);
+                entry.len = MINE | spilled | WIDE;
             }
         }
-        list.push(entry);
+        if let Some(list) = self.index.lists.get_mut(k) {
+            list.push(entry);
+        }
+    }
+
+    /// Keeps `packet`'s number and offset, and the place `at` and length `len` of its bytes,
+    /// whole in the index's [`Index::wide`]: the place there.
+    #[cold]
+    fn wide_at(&mut self, packet: &Packet<'_>, at: usize, len: usize) -> u32 {
+        let wide = &mut self.index.wide;
+        wide.push(Wide {
+            number: packet.number,
+            offset: packet.offset,
+            at,
+            len,
+        });
+        // An index holds the packets of one chunk of at most 1 MiB: fewer than 2^32.
+        u32::try_from(wide.len() - 1).unwrap_or(u32::MAX)
     }
 }
 
@@ -640,6 +767,15 @@ impl<F: Follow> Input for ChunkInput<'_, F> {
         if stitched == 0 {
             let len = self.chunk.as_ref().map_or(0, |c| c.len);
             self.at = self.at.saturating_add(n).min(len.max(self.at));
+            // The chunk's buffer is whole (`len` only says what was read into it), so this
+            // is in it but at the end.
+            if let Some(byte) = self
+                .chunk
+                .as_ref()
+                .and_then(|c| c.data.get(self.at + WALK_AHEAD))
+            {
+                crate::hints::prefetch(byte);
+            }
         } else if n <= stitched {
             self.stitch_at += n;
         } else {
@@ -1040,6 +1176,66 @@ pub(super) mod tests {
     }
 
     #[test]
+    fn an_entry_gives_back_the_packet_passed_on_whatever_fits_it() {
+        let chunk: Vec<u8> = (0..=255).collect();
+        let elsewhere = [7u8, 8, 9];
+        let mut b = Builder {
+            walked: chunk.as_ptr_range().start as usize..chunk.as_ptr_range().end as usize,
+            index: Index::new(2),
+        };
+        let packet = |number, offset, data| Packet {
+            number,
+            offset,
+            ts_nanos: number as i64 * 10 - 5,
+            link_type: 113,
+            orig_len: 1500,
+            data,
+        };
+        let to = |shard, swept| Pass::To { shard, swept };
+        let passed = [
+            (packet(1_000, 5_000, &chunk[10..30]), to(1, false)),
+            // Its time to follower 1 too.
+            (packet(1_001, 5_030, &chunk[40..41]), to(2, true)),
+            // Copied beside the index (a record that straddled two chunks).
+            (packet(1_002, 5_100, &elsewhere[..]), to(1, false)),
+            // Too far from the first to be kept as differences: whole, in `wide`, and so is
+            // its time, shown to follower 2.
+            (packet(1 << 40, 1 << 41, &chunk[200..256]), to(1, true)),
+            // A packet before the index's first (never, from a reader) is kept whole too.
+            (packet(3, 4, &chunk[0..1]), to(2, false)),
+            (packet(1_003, 5_200, &[][..]), Pass::Time),
+            (packet(1_004, 5_300, &chunk[50..60]), Pass::No),
+        ];
+        for (p, pass) in &passed {
+            b.push(p, *pass);
+        }
+        let index = std::mem::take(&mut b.index);
+        assert_eq!(index.wide.len(), 3);
+        assert_eq!(index.spill, elsewhere);
+        for follower in [1u8, 2] {
+            let expected: Vec<(Got, bool)> = passed
+                .iter()
+                .filter_map(|(p, pass)| match *pass {
+                    Pass::To { shard, .. } if shard == follower => Some((got(p), true)),
+                    Pass::To { swept: true, .. } | Pass::Time => {
+                        Some((got(&Packet { data: &[], ..*p }), false))
+                    }
+                    _ => None,
+                })
+                .collect();
+            let list = &index.lists[usize::from(follower) - 1];
+            let shown: Vec<(Got, bool)> = list
+                .iter()
+                .map(|e| index.packet(e, &chunk))
+                .map(|(p, mine)| (got(&p), mine))
+                .collect();
+            assert_eq!(shown, expected, "follower {follower}");
+        }
+        // Two entries to a cache line.
+        assert_eq!(size_of::<Entry>(), 32);
+    }
+
+    #[test]
     fn passed_bytes_are_the_chunks_own_unless_a_record_straddled_two() {
         // Records of 100 bytes (116 with their header) in chunks of 1,000: most are passed on
         // as a place in the chunk; only those that straddle two chunks are copied.
@@ -1066,7 +1262,7 @@ pub(super) mod tests {
         let (mut placed, mut spilled) = (0, 0);
         for chunk in &ring.chunks {
             for e in chunk.index.get().unwrap().lists.iter().flatten() {
-                match (e.mine, e.spilled) {
+                match (e.mine(), e.len & SPILLED != 0) {
                     (true, true) => spilled += 1,
                     (true, false) => placed += 1,
                     (false, _) => assert_eq!(e.len, 0),
