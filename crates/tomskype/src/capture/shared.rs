@@ -191,27 +191,27 @@ impl Index {
 
     /// The packet `e` of this index, of the chunk whose walked bytes are `walked`, and whether
     /// it is the follower's own (else only its time, number and offset are the packet's).
-    #[inline]
-    fn packet<'a>(&'a self, e: &Entry, walked: &'a [u8]) -> (Packet<'a>, bool) {
-        let (base_number, base_offset) = self.base.unwrap_or_default();
-        let (mut number, mut offset) = (
-            base_number.saturating_add(u64::from(e.number)),
-            base_offset.saturating_add(u64::from(e.offset)),
-        );
-        let (mut at, mut len) = (e.at as usize, (e.len & !FLAGS) as usize);
+    /// `base` is [`Index::base`] (read once for all entries by the caller).
+    #[inline(always)]
+    fn packet<'a>(&'a self, e: &Entry, base: (u64, u64), walked: &'a [u8]) -> (Packet<'a>, bool) {
+        let mut number = base.0.wrapping_add(u64::from(e.number));
+        let mut offset = base.1.wrapping_add(u64::from(e.offset));
+        let mut at = e.at as usize;
+        let mut len = (e.len & !FLAGS) as usize;
         if e.len & WIDE != 0 {
             if let Some(w) = self.wide.get(at) {
                 (number, offset, at, len) = (w.number, w.offset, w.at, w.len);
             }
         }
-        let from = if e.len & SPILLED != 0 {
-            &self.spill[..]
+        let mine = e.mine();
+        let data = if !mine {
+            &[][..]
+        } else if e.len & SPILLED != 0 {
+            self.spill
+                .get(at..at.saturating_add(len))
+                .unwrap_or_default()
         } else {
-            walked
-        };
-        let data = match e.mine() {
-            true => from.get(at..at.saturating_add(len)).unwrap_or_default(),
-            false => &[],
+            walked.get(at..at.saturating_add(len)).unwrap_or_default()
         };
         let packet = Packet {
             number,
@@ -221,7 +221,7 @@ impl Index {
             orig_len: e.orig_len,
             data,
         };
-        (packet, e.mine())
+        (packet, mine)
     }
 }
 
@@ -528,6 +528,7 @@ fn show_list<F: Follow>(chunk: &Chunk, who: usize, sink: &mut F) {
         return;
     };
     let walked = chunk.data.get(..chunk.len).unwrap_or_default();
+    let base = index.base.unwrap_or_default();
     for (i, e) in list.iter().enumerate() {
         // What follows was written on the leader's core: ask for it before it is needed,
         // instead of waiting for each cache line in turn. The entries [`ENTRIES_AHEAD`] on,
@@ -543,7 +544,7 @@ fn show_list<F: Follow>(chunk: &Chunk, who: usize, sink: &mut F) {
                 crate::hints::prefetch(byte);
             }
         }
-        let (packet, mine) = index.packet(e, walked);
+        let (packet, mine) = index.packet(e, base, walked);
         sink.follow(&packet, mine);
     }
 }
@@ -570,21 +571,22 @@ impl Builder {
             .index
             .base
             .get_or_insert((packet.number, packet.offset));
-        let number = packet.number.checked_sub(base_number);
-        let offset = packet.offset.checked_sub(base_offset);
+        // Differences that do not fit (never, for the packets of one chunk; a packet before
+        // the index's first, which wraps around, or whose record was larger than 512 MiB): the
+        // entry is wide. Tested once, with no branch per field (the leader does this for every
+        // packet it passes on).
+        let number = packet.number.wrapping_sub(base_number);
+        let offset = packet.offset.wrapping_sub(base_offset);
+        let narrow = (number | offset) >> 32 == 0;
         let mut entry = Entry {
             ts_nanos: packet.ts_nanos,
-            number: number.and_then(|n| u32::try_from(n).ok()).unwrap_or(0),
-            offset: offset.and_then(|o| u32::try_from(o).ok()).unwrap_or(0),
+            number: number as u32,
+            offset: offset as u32,
             link_type: packet.link_type,
             orig_len: packet.orig_len,
             at: 0,
             len: 0,
         };
-        // Differences that do not fit (never, for the packets of one chunk; a packet before
-        // the index's first, or whose record was larger than 512 MiB): the entry is wide.
-        let fits = |n: Option<u64>| n.is_some_and(|n| n <= u64::from(u32::MAX));
-        let narrow = fits(number) && fits(offset);
         if swept {
             // Every other follower is shown its time.
             if !narrow {
@@ -613,15 +615,12 @@ impl Builder {
                 (at, SPILLED)
             }
         };
-        match (u32::try_from(at), u32::try_from(len)) {
-            (Ok(at), Ok(len)) if narrow && len & FLAGS == 0 => {
-                entry.at = at;
-                entry.len = len | MINE | spilled;
-            }
-            _ => {
-                entry.at = self.wide_at(packet, at, len);
-                entry.len = MINE | spilled | WIDE;
-            }
+        if narrow && (at as u64) >> 32 == 0 && (len as u64) < u64::from(WIDE) {
+            entry.at = at as u32;
+            entry.len = len as u32 | MINE | spilled;
+        } else {
+            entry.at = self.wide_at(packet, at, len);
+            entry.len = MINE | spilled | WIDE;
         }
         if let Some(list) = self.index.lists.get_mut(k) {
             list.push(entry);
@@ -1226,7 +1225,7 @@ pub(super) mod tests {
             let list = &index.lists[usize::from(follower) - 1];
             let shown: Vec<(Got, bool)> = list
                 .iter()
-                .map(|e| index.packet(e, &chunk))
+                .map(|e| index.packet(e, index.base.unwrap(), &chunk))
                 .map(|(p, mine)| (got(&p), mine))
                 .collect();
             assert_eq!(shown, expected, "follower {follower}");
