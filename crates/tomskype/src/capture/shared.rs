@@ -53,9 +53,11 @@ const CHUNK: usize = 1 << 20;
 /// followers their chunks more than reading, and the other thread runs out of sealed ones.
 const IN_FLIGHT: usize = 16;
 
-/// How far ahead of its place a thread asks for the bytes that another core wrote (the kernel's
-/// copy into a chunk, the leader's entries), so that they arrive while it works on what it has
-/// instead of one cache line at a time. In a profile of `--threads 2` on the 1.6 GB capture of
+/// How far ahead of its place a thread asks for bytes that are not in its core's cache, so that
+/// they arrive while it works on what it has instead of one cache line at a time: the chunk the
+/// kernel has just copied into a buffer that a follower, on the other core, read last (16 MiB of
+/// buffers do not stay in a core's 2 MiB of L2), and the entries the leader wrote on its core.
+/// In a profile of `--threads 2` on the 1.6 GB capture of
 /// bench/RESULTS.md (`perf record -e cpu-clock`), the leader's costliest instruction was its
 /// first read of each record's header, and a follower's its read of the entry it prefetched
 /// from. Interleaved runs of `--threads 2` there, 16 each, in two sittings (a build that read
@@ -64,6 +66,8 @@ const IN_FLIGHT: usize = 16;
 /// 0.910 s (CPU 1.555 and 1.78 s); either alone gained about a third of that; 1,536 bytes, 48
 /// entries, or packets 8 ahead did no better.
 ///
+/// The leader's walk: the next records' headers and IP headers, 768 bytes on (about two
+/// records of that capture).
 const WALK_AHEAD: usize = 768;
 /// A follower's entries.
 const ENTRIES_AHEAD: usize = 24;
@@ -571,10 +575,10 @@ impl Builder {
             .index
             .base
             .get_or_insert((packet.number, packet.offset));
-        // Differences that do not fit (never, for the packets of one chunk; a packet before
-        // the index's first, which wraps around, or whose record was larger than 512 MiB): the
-        // entry is wide. Tested once, with no branch per field (the leader does this for every
-        // packet it passes on).
+        // Differences that do not fit (never, for the packets of one chunk: a packet before the
+        // index's first, which wraps around, or more than 4 GiB or 2^32 packets after it): the
+        // entry is wide. One test for both, not a branch per field (the leader does this for
+        // every packet it passes on); one more below for the place and length.
         let number = packet.number.wrapping_sub(base_number);
         let offset = packet.offset.wrapping_sub(base_offset);
         let narrow = (number | offset) >> 32 == 0;
@@ -599,7 +603,7 @@ impl Builder {
                 }
             }
         }
-        let Some(k) = to.checked_sub(1) else {
+        let Some(k) = to.checked_sub(1).filter(|&k| k < self.index.lists.len()) else {
             return;
         };
         let len = packet.data.len();
@@ -615,6 +619,8 @@ impl Builder {
                 (at, SPILLED)
             }
         };
+        // A length with bits under the flags (a record of 512 MiB or more: the readers stop at
+        // 16 MiB) is kept whole too.
         if narrow && (at as u64) >> 32 == 0 && (len as u64) < u64::from(WIDE) {
             entry.at = at as u32;
             entry.len = len as u32 | MINE | spilled;
@@ -639,6 +645,7 @@ impl Builder {
             len,
         });
         // An index holds the packets of one chunk of at most 1 MiB: fewer than 2^32.
+        debug_assert!(wide.len() <= u32::MAX as usize);
         u32::try_from(wide.len() - 1).unwrap_or(u32::MAX)
     }
 }
@@ -766,8 +773,8 @@ impl<F: Follow> Input for ChunkInput<'_, F> {
         if stitched == 0 {
             let len = self.chunk.as_ref().map_or(0, |c| c.len);
             self.at = self.at.saturating_add(n).min(len.max(self.at));
-            // The chunk's buffer is whole (`len` only says what was read into it), so this
-            // is in it but at the end.
+            // In the buffer, which is whole: past `len`, the last chunk's buffer holds old bytes
+            // (asking for them is harmless); nothing is asked for in its last 768 bytes.
             if let Some(byte) = self
                 .chunk
                 .as_ref()
@@ -1200,8 +1207,12 @@ pub(super) mod tests {
             // Too far from the first to be kept as differences: whole, in `wide`, and so is
             // its time, shown to follower 2.
             (packet(1 << 40, 1 << 41, &chunk[200..256]), to(1, true)),
-            // A packet before the index's first (never, from a reader) is kept whole too.
+            // A packet before the index's first (never, from a reader) is kept whole too,
+            // spilled or not.
             (packet(3, 4, &chunk[0..1]), to(2, false)),
+            (packet(2, 3, &elsewhere[1..]), to(2, false)),
+            // To a follower there is not: nothing is kept.
+            (packet(1_003, 5_150, &elsewhere[..]), to(3, true)),
             (packet(1_003, 5_200, &[][..]), Pass::Time),
             (packet(1_004, 5_300, &chunk[50..60]), Pass::No),
         ];
@@ -1209,8 +1220,8 @@ pub(super) mod tests {
             b.push(p, *pass);
         }
         let index = std::mem::take(&mut b.index);
-        assert_eq!(index.wide.len(), 3);
-        assert_eq!(index.spill, elsewhere);
+        assert_eq!(index.wide.len(), 4);
+        assert_eq!(index.spill, [7, 8, 9, 8, 9]);
         for follower in [1u8, 2] {
             let expected: Vec<(Got, bool)> = passed
                 .iter()
