@@ -57,10 +57,9 @@ const IN_FLIGHT: usize = 16;
 /// they arrive while it works on what it has instead of one cache line at a time: the chunk the
 /// kernel has just copied into a buffer that a follower, on the other core, read last (16 MiB of
 /// buffers do not stay in a core's 2 MiB of L2), and the entries the leader wrote on its core.
-/// In a profile of `--threads 2` on the 1.6 GB capture of
-/// bench/RESULTS.md (`perf record -e cpu-clock`), the leader's costliest instruction was its
-/// first read of each record's header, and a follower's its read of the entry it prefetched
-/// from. Interleaved runs of `--threads 2` there, 16 each, in two sittings (a build that read
+/// In a profile of `--threads 2` on the 1.6 GB capture of bench/RESULTS.md (`perf record -e
+/// cpu-clock`), the leader's costliest instruction was its first read of each record's header,
+/// and a follower's its read of the entry it prefetched from. Interleaved runs of `--threads 2` there, 16 each, in two sittings (a build that read
 /// the distances from the environment): with neither of the first two, median 0.845 and 0.955
 /// s (CPU 1.645 and 1.85 s); with the walk 768 bytes ahead and the entries 24 ahead, 0.795 and
 /// 0.910 s (CPU 1.555 and 1.78 s); either alone gained about a third of that; 1,536 bytes, 48
