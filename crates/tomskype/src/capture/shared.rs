@@ -59,11 +59,11 @@ const IN_FLIGHT: usize = 16;
 /// buffers do not stay in a core's 2 MiB of L2), and the entries the leader wrote on its core.
 /// In a profile of `--threads 2` on the 1.6 GB capture of bench/RESULTS.md (`perf record -e
 /// cpu-clock`), the leader's costliest instruction was its first read of each record's header,
-/// and a follower's its read of the entry it prefetched from. Interleaved runs of `--threads 2` there, 16 each, in two sittings (a build that read
-/// the distances from the environment): with neither of the first two, median 0.845 and 0.955
-/// s (CPU 1.645 and 1.85 s); with the walk 768 bytes ahead and the entries 24 ahead, 0.795 and
-/// 0.910 s (CPU 1.555 and 1.78 s); either alone gained about a third of that; 1,536 bytes, 48
-/// entries, or packets 8 ahead did no better.
+/// and a follower's its read of the entry it prefetched from. Interleaved runs of `--threads 2`
+/// there, 16 each, in two sittings (a build that read the distances from the environment): with
+/// neither of the first two, median 0.845 and 0.955 s (CPU 1.645 and 1.85 s); with the walk 768
+/// bytes ahead and the entries 24 ahead, 0.795 and 0.910 s (CPU 1.555 and 1.78 s); either alone
+/// gained about a third of that; 1,536 bytes, 48 entries, or packets 8 ahead did no better.
 ///
 /// The leader's walk: the next records' headers and IP headers, 768 bytes on (about two
 /// records of that capture).
@@ -154,6 +154,14 @@ impl Entry {
         self.len & MINE != 0
     }
 
+    fn spilled(&self) -> bool {
+        self.len & SPILLED != 0
+    }
+
+    fn wide(&self) -> bool {
+        self.len & WIDE != 0
+    }
+
     /// The bytes of a packet of the follower's own that are in the chunk (not spilled, not
     /// wide): where they start and how many there are.
     fn in_chunk(&self) -> Option<(usize, usize)> {
@@ -201,7 +209,7 @@ impl Index {
         let mut offset = base.1.wrapping_add(u64::from(e.offset));
         let mut at = e.at as usize;
         let mut len = (e.len & !FLAGS) as usize;
-        if e.len & WIDE != 0 {
+        if e.wide() {
             if let Some(w) = self.wide.get(at) {
                 (number, offset, at, len) = (w.number, w.offset, w.at, w.len);
             }
@@ -209,7 +217,7 @@ impl Index {
         let mine = e.mine();
         let data = if !mine {
             &[][..]
-        } else if e.len & SPILLED != 0 {
+        } else if e.spilled() {
             self.spill
                 .get(at..at.saturating_add(len))
                 .unwrap_or_default()
@@ -1271,7 +1279,7 @@ pub(super) mod tests {
         let (mut placed, mut spilled) = (0, 0);
         for chunk in &ring.chunks {
             for e in chunk.index.get().unwrap().lists.iter().flatten() {
-                match (e.mine(), e.len & SPILLED != 0) {
+                match (e.mine(), e.spilled()) {
                     (true, true) => spilled += 1,
                     (true, false) => placed += 1,
                     (false, _) => assert_eq!(e.len, 0),
