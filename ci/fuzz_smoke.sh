@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fuzz smoke test for CI: builds the cargo-fuzz targets once, then runs each for a short
 # while (FUZZ_SMOKE_SECONDS, default 20) on its committed seeds (fuzz/seeds/<target>, plus the
-# repo's sample captures for capture_read and the shipped indicator file for indicators).
+# repo's sample captures for capture_read, the shipped indicator file for indicators and the
+# MaxMind test databases of tests/data/geoip for geoip).
 # Fails on any crash, leak, timeout or out-of-memory, printing the reproducer's path.
 #
 # The build is unoptimised and without a sanitizer (FUZZ_SMOKE_BUILD, default `--dev -s none`):
@@ -30,12 +31,13 @@ echo "fuzz_smoke: build took $(( $(date +%s) - start )) s"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/seeds/capture_read" "$work/seeds/indicators"
+mkdir -p "$work/seeds/capture_read" "$work/seeds/indicators" "$work/seeds/geoip"
 cp captures/*.pcap captures/*.pcapng captures/*.pcap.gz "$work/seeds/capture_read/"
 cp crates/tomskype/data/indicators/tomskype.tsv "$work/seeds/indicators/"
+cp tests/data/geoip/*.mmdb "$work/seeds/geoip/"
 
 failed=()
-for target in capture_read decode_packet dns tls http quic skype indicators zeek_tsv zeek_json tracker_sequence tunnel_decap; do
+for target in capture_read decode_packet dns tls http quic skype indicators zeek_tsv zeek_json tracker_sequence tunnel_decap geoip; do
   seeds=fuzz/seeds/$target
   [ -d "$seeds" ] || seeds=$work/seeds/$target
   mkdir -p "$work/corpus/$target" "$work/artifacts/$target"

@@ -7,7 +7,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 corpora=${TOMSKYPE_CORPORA:-$root/../shared/corpora}
 out=$here/corpus
-mkdir -p "$out"/{capture_read,decode_packet,dns,tls,http,quic,skype,indicators}
+mkdir -p "$out"/{capture_read,decode_packet,dns,tls,http,quic,skype,indicators,geoip}
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -49,8 +49,10 @@ grep -v '^#' "$tsv" | grep -v '^id	' | grep -v '^$' | while IFS= read -r line; d
   n=$((n + 1))
   printf '%s\n%s\n' "$header" "$line" > "$out/indicators/line-$n"
 done
+# GeoIP databases: the two MaxMind test databases the unit tests read.
+cp "$root"/tests/data/geoip/*.mmdb "$out/geoip/"
 # Zeek logs (TSV and JSON), generated: see seed_zeek.sh.
 bash "$here/seed_zeek.sh" "$out"
-for t in capture_read decode_packet dns tls http quic skype indicators; do
+for t in capture_read decode_packet dns tls http quic skype indicators geoip; do
   echo "$t: $(ls "$out/$t" | wc -l) files"
 done
