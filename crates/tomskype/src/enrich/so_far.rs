@@ -17,7 +17,7 @@ use std::net::IpAddr;
 use rustc_hash::FxHashSet;
 
 use super::{Context, Gathered, HostAgg, HostView};
-use crate::flow::{FlowTable, Watch};
+use crate::flow::FlowTable;
 
 /// What a look at the hosts saw besides their views, when asked to count.
 #[derive(Debug, Clone, Copy, Default)]
@@ -113,12 +113,7 @@ impl Gathered {
         // A query that may match is a sign, whatever the host's flows.
         let viewed: FxHashSet<IpAddr> = hosts.iter().map(|h| h.addr).collect();
         for (client, asked) in &table.queries {
-            let watched = || {
-                asked
-                    .names
-                    .keys()
-                    .any(|n| !ctx.indicators.watch_name(n).is_empty())
-            };
+            let watched = || asked.names.keys().any(|n| ctx.indicators.watches_name(n));
             if !viewed.contains(client) && watched() {
                 if let Some(h) = self.hosts.get(client) {
                     hosts.push(h.clone());

@@ -284,11 +284,7 @@ impl Gathered {
                 .and_then(|t| t.resolved.get(&key))
                 .into_iter()
                 .chain(self.resolved.get(&key))
-                .any(|set| {
-                    set.names
-                        .keys()
-                        .any(|n| !ctx.indicators.watch_name(n).is_empty())
-                })
+                .any(|set| set.names.keys().any(|n| ctx.indicators.watches_name(n)))
         };
         h.has_match(ctx, watched_answer, china)
     }
@@ -324,7 +320,7 @@ fn forget_answers(
     let before = resolved.len();
     resolved.retain(|(client, addr), names| {
         !quiet(client)
-            || names.names.keys().any(|n| !set.watch_name(n).is_empty())
+            || names.names.keys().any(|n| set.watches_name(n))
             || set.match_addr(*addr).next().is_some()
             || ctx.geoip.country(*addr) == Some(Country::CHINA)
     });
@@ -361,7 +357,7 @@ impl HostAgg {
                 || !rare.programs.is_empty()
                 || e.ports.any_opened()
                 || set.match_addr(remote).next().is_some()
-                || rare.sni.keys().any(|n| !set.watch_name(n).is_empty())
+                || rare.sni.keys().any(|n| set.watches_name(n))
                 || rare.http.iter().any(|r| {
                     !set.watch_request(r.host.as_deref(), &r.target, r.user_agent.as_deref())
                         .is_empty()

@@ -15,7 +15,7 @@ use super::{
 };
 use crate::addr::{self, SpecialRange};
 use crate::flow::names::Clients;
-use crate::flow::{FlowTable, HttpFact, NameSet, Watch};
+use crate::flow::{FlowTable, HttpFact, NameSet};
 use crate::knowledge::geoip::Country;
 use crate::knowledge::indicators::{Indicator, IndicatorSet, Matcher, Role};
 
@@ -71,12 +71,9 @@ where
 {
     let mut summaries = std::mem::take(&mut gathered.summaries);
     let asks_watched = |queries: &FxHashMap<IpAddr, NameSet>, addr| {
-        queries.get(&addr).is_some_and(|asked| {
-            asked
-                .names
-                .keys()
-                .any(|n| !ctx.indicators.watch_name(n).is_empty())
-        })
+        queries
+            .get(&addr)
+            .is_some_and(|asked| asked.names.keys().any(|n| ctx.indicators.watches_name(n)))
     };
     // A machine that sent nothing is still a machine (a one-direction capture), unless its
     // address may be a network's or its broadcast address.

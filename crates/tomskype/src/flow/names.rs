@@ -28,6 +28,11 @@ pub trait Watch: Send + Sync + fmt::Debug {
     /// The groups (e.g. the indicators' indexes) of every indicator that could match a DNS
     /// name, TLS server name or HTTP host; empty if none could.
     fn watch_name(&self, name: &str) -> Vec<u32>;
+    /// Whether [`Watch::watch_name`] gives any group (the test without the groups, for what
+    /// only needs to know).
+    fn watches_name(&self, name: &str) -> bool {
+        !self.watch_name(name).is_empty()
+    }
     /// The groups of every indicator that could match an HTTP request; empty if none could.
     fn watch_request(&self, host: Option<&str>, target: &str, user_agent: Option<&str>)
         -> Vec<u32>;
@@ -86,7 +91,7 @@ impl NameSet {
         let mut others: Vec<(i64, &str)> = self
             .names
             .iter()
-            .filter(|(name, _)| watch.is_none_or(|w| w.watch_name(name).is_empty()))
+            .filter(|(name, _)| watch.is_none_or(|w| !w.watches_name(name)))
             .map(|(name, seen)| (seen.first_ns, name.as_str()))
             .collect();
         if others.len() <= keep {

@@ -126,17 +126,8 @@ impl IndicatorSet {
         if self.index.by_name.is_empty() {
             return Vec::new();
         }
-        // Indicator names are lowercase ASCII without a trailing dot; look up `name` and each
-        // of its parents, cut at the dots, in the same form.
-        let name = name.trim_end_matches('.');
-        let lower: std::borrow::Cow<'_, str> = if name.bytes().any(|b| b.is_ascii_uppercase()) {
-            name.to_ascii_lowercase().into()
-        } else {
-            name.into()
-        };
-        let parents = std::iter::once(0).chain(lower.match_indices('.').map(|(at, _)| at + 1));
-        let mut at: Vec<usize> = parents
-            .filter_map(|from| lower.get(from..))
+        let lower = lower_name(name);
+        let mut at: Vec<usize> = suffixes(&lower)
             .filter_map(|suffix| self.index.by_name.get(suffix))
             .flatten()
             .copied()
@@ -144,6 +135,15 @@ impl IndicatorSet {
         at.sort_unstable();
         at.dedup();
         at
+    }
+
+    /// Whether some indicator matches the DNS name `name` ([`IndicatorSet::match_name`] is not
+    /// empty): looked for in no order, stopping at the first, and allocating nothing but for a
+    /// name with capitals. What the gathering asks of every name a quiet host holds, before
+    /// summarising it (`enrich::summary`).
+    pub fn watches_name(&self, name: &str) -> bool {
+        !self.index.by_name.is_empty()
+            && suffixes(&lower_name(name)).any(|suffix| self.index.by_name.contains_key(suffix))
     }
 
     /// Indicators matching an HTTP request (URL, query parameter, User-Agent).
@@ -218,6 +218,10 @@ impl Watch for IndicatorSet {
         at.filter_map(|at| u32::try_from(at).ok()).collect()
     }
 
+    fn watches_name(&self, name: &str) -> bool {
+        IndicatorSet::watches_name(self, name)
+    }
+
     /// The request's own indicators (URL, parameter, User-Agent) and its host's.
     fn watch_request(
         &self,
@@ -230,6 +234,24 @@ impl Watch for IndicatorSet {
         at.filter_map(|at| u32::try_from(at).ok()).collect()
     }
 }
+/// A name as indicator names are written: without a trailing dot, lowercase ASCII (copied only
+/// when it has capitals).
+fn lower_name(name: &str) -> std::borrow::Cow<'_, str> {
+    let name = name.trim_end_matches('.');
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        name.to_ascii_lowercase().into()
+    } else {
+        name.into()
+    }
+}
+
+/// `name` and each of its parents, cut at the dots: `a.b.c`, `b.c`, `c`.
+fn suffixes(name: &str) -> impl Iterator<Item = &str> {
+    std::iter::once(0)
+        .chain(name.match_indices('.').map(|(at, _)| at + 1))
+        .filter_map(|from| name.get(from..))
+}
+
 /// True when `name` is `parent` or a name under it (at a label boundary), ignoring case and a
 /// trailing dot.
 pub fn name_under(name: &str, parent: &str) -> bool {
@@ -446,7 +468,8 @@ mod tests {
     proptest::proptest! {
         /// The name index finds exactly what testing every name indicator in turn finds, in
         /// the same order, for names made of the shipped names' labels (upper and lower case,
-        /// extra labels, dots where they should not be, a byte outside ASCII).
+        /// extra labels, dots where they should not be, a byte outside ASCII); and
+        /// `watches_name` says whether it found any.
         #[test]
         fn name_index_equals_a_linear_scan(
             parts in proptest::collection::vec((0usize..200, 0u8..6), 1..5),
@@ -492,6 +515,8 @@ mod tests {
                     .filter(|i| matches!(&i.matcher, Matcher::Name(n) if name_under(candidate, n)))
                     .map(|i| i.id.as_str())
                     .collect();
+                proptest::prop_assert_eq!(s.watches_name(candidate), !linear.is_empty(), "{}", candidate);
+                proptest::prop_assert_eq!(Watch::watches_name(&s, candidate), !linear.is_empty());
                 let indexed: Vec<&str> = s.match_name(candidate).iter().map(|i| i.id.as_str()).collect();
                 proptest::prop_assert_eq!(indexed, linear, "{}", candidate);
             }
