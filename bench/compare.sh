@@ -13,8 +13,15 @@
 #   (apt-get install -y libndpi-bin tcpdump tshark time; DEBIAN_FRONTEND=noninteractive for tshark).
 #
 # Usage: bench/compare.sh [--mb 1600] [--vary ports|hosts|none] [--rounds 3] [--tshark-rounds 1] [--skip-tshark]
+#                         [--one-file-rounds 9]
 #                         [--skip-tools] [--skip-parallel] [--skip-one-file] [--skip-linear]
 #                         [--file CAPTURE] [--bin PATH] [--before PATH]
+# --one-file-rounds: the rounds of the one-file part (default 9; a round is three short runs,
+# about 5 s on the 1.6 GB capture). Its figure is a ratio of two runs within a round, and a
+# shared machine slows some rounds, often two in a row: with more rounds, one slowed stretch
+# moves its median less (bench/RESULTS.md, "How many rounds for two cores; the tools' ratios
+# within rounds"). ndpiReader's times are also divided by ours round by round, for the same
+# reason.
 # --skip-tools times tomskype alone (no ndpiReader, tcpdump, tshark): a quick run.
 # --before PATH also times another tomskype binary (say, a build from before a change) in the
 # same rounds, each round swapping which of the two runs first, and prints its figures beside
@@ -32,6 +39,7 @@ root="$(cd "$here/.." && pwd)"
 mb=1600
 vary=ports
 rounds=3
+one_file_rounds=9
 tshark_rounds=1
 skip_tshark=0
 skip_tools=0
@@ -53,6 +61,7 @@ while [ $# -gt 0 ]; do
         --vary) vary="$2"; shift 2 ;;
         --rounds) rounds="$2"; shift 2 ;;
         --tshark-rounds) tshark_rounds="$2"; shift 2 ;;
+        --one-file-rounds) one_file_rounds="$2"; shift 2 ;;
         --skip-tshark) skip_tshark=1; shift ;;
         --skip-tools) skip_tools=1; skip_tshark=1; shift ;;
         --skip-parallel) skip_parallel=1; shift ;;
@@ -180,8 +189,8 @@ if [ "$skip_one_file" = 0 ]; then
     # gave two independent copies of the one-thread work in that round (its neighbours, its
     # shared cache and memory, its clock under two busy cores), the ceiling of --threads 2.
     one=("$bin" analyze --geoip-db embedded --format json --threads 1 "$file")
-    for r in $(seq 1 "$rounds"); do
-        echo "one-file round $r/$rounds"
+    for r in $(seq 1 "$one_file_rounds"); do
+        echo "one-file round $r/$one_file_rounds"
         if [ $((r % 2)) = 1 ]; then
             run one-t1 "${one[@]}"
             run one-t2 "$bin" analyze --geoip-db embedded --format json --threads 2 "$file"
@@ -323,8 +332,20 @@ def table(label, file, names, base_name):
         m = med(name)
         rss = max(r for _, r in runs[name]) / 1024
         print(f"| {name} | {len(runs[name])} | {m:.2f} | {fsize / m / 1e6:.0f} | {m / b:.1f} | {rss:.0f} |")
+def within(tool, ours):
+    """How many times our time `tool` took, within each round (the two run one after the
+    other): the machine's speed drifts between rounds, and the ratio of the medians then
+    sets our run of one round against the tool's of another."""
+    if tool not in runs or ours not in runs:
+        return
+    pairs = [t / o for (t, _), (o, _) in zip(runs[tool], runs[ours])]
+    print()
+    print(f"{tool} / {ours} within each round: {' '.join(f'{p:.1f}' for p in pairs)}; "
+          f"median {statistics.median(pairs):.1f}x")
+within("ndpiReader", "tomskype")
 if hosts_file:
     table("many hosts", hosts_file, ["hosts-tomskype", "hosts-tomskype-before", "hosts-ndpiReader"], "hosts-tomskype")
+    within("hosts-ndpiReader", "hosts-tomskype")
 if stream_file:
     table("stream on stdin", stream_file, ["stream-tomskype", "stream-tomskype-before"], "stream-tomskype")
 if connlog_file:
