@@ -37,8 +37,10 @@ cp crates/tomskype/data/indicators/tomskype.tsv "$work/seeds/indicators/"
 cp tests/data/geoip/*.mmdb "$work/seeds/geoip/"
 
 failed=()
-for target in capture_read decode_packet dns tls http quic skype indicators zeek_tsv zeek_json tracker_sequence tunnel_decap geoip; do
+for target in capture_read decode_packet dns tls http quic skype indicators zeek_tsv zeek_json tracker_sequence tunnel_decap geoip gather_verdicts; do
   seeds=fuzz/seeds/$target
+  # gather_verdicts reads tracker_sequence's records: its seeds serve.
+  [ "$target" != gather_verdicts ] || seeds=fuzz/seeds/tracker_sequence
   [ -d "$seeds" ] || seeds=$work/seeds/$target
   mkdir -p "$work/corpus/$target" "$work/artifacts/$target"
   log=$work/$target.log
