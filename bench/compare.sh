@@ -333,9 +333,9 @@ def table(label, file, names, base_name):
         rss = max(r for _, r in runs[name]) / 1024
         print(f"| {name} | {len(runs[name])} | {m:.2f} | {fsize / m / 1e6:.0f} | {m / b:.1f} | {rss:.0f} |")
 def within(tool, ours):
-    """How many times our time `tool` took, within each round (the two run one after the
-    other): the machine's speed drifts between rounds, and the ratio of the medians then
-    sets our run of one round against the tool's of another."""
+    """`tool`'s time over ours, within each round (the two ran one after the other): the
+    machine's speed drifts between rounds, and the ratio of the medians may set our run of
+    one round against the tool's of another."""
     if tool not in runs or ours not in runs:
         return
     pairs = [t / o for (t, _), (o, _) in zip(runs[tool], runs[ours])]

@@ -138,9 +138,9 @@ impl IndicatorSet {
     }
 
     /// Whether some indicator matches the DNS name `name` ([`IndicatorSet::match_name`] is not
-    /// empty): looked for in no order, stopping at the first, and allocating nothing but for a
-    /// name with capitals. What the gathering asks of every name a quiet host holds, before
-    /// summarising it (`enrich::summary`).
+    /// empty): stopping at the first of its suffixes an indicator names, and allocating
+    /// nothing but for a name with capitals. What the gathering asks of every name a quiet
+    /// host holds before summarising it (`enrich::summary`).
     pub fn watches_name(&self, name: &str) -> bool {
         !self.index.by_name.is_empty()
             && suffixes(&lower_name(name)).any(|suffix| self.index.by_name.contains_key(suffix))
@@ -234,6 +234,7 @@ impl Watch for IndicatorSet {
         at.filter_map(|at| u32::try_from(at).ok()).collect()
     }
 }
+
 /// A name as indicator names are written: without a trailing dot, lowercase ASCII (copied only
 /// when it has capitals).
 fn lower_name(name: &str) -> std::borrow::Cow<'_, str> {
