@@ -35,7 +35,10 @@ fuzz_target!(|data: &[u8]| {
                 panic!("an SSLv2 hello without its header: {payload:02x?}");
             };
             assert!(h & 0x80 != 0);
-            assert_eq!(usize::from(h & 0x7f) * 256 + usize::from(l) + 2, payload.len());
+            assert_eq!(
+                usize::from(h & 0x7f) * 256 + usize::from(l) + 2,
+                payload.len()
+            );
         }
         TcpShape::Obfuscated => {
             let head = &payload[..payload.len().min(8)];

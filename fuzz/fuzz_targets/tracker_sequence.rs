@@ -34,7 +34,11 @@ fuzz_target!(|data: &[u8]| {
             orig_len: len as u32 + u32::from(*pick >> 7) * 100,
             data: frame,
         });
-        assert!(tracker.buffered() <= BOUND, "{} bytes buffered", tracker.buffered());
+        assert!(
+            tracker.buffered() <= BOUND,
+            "{} bytes buffered",
+            tracker.buffered()
+        );
     }
     let (_, stats) = tracker.into_parts();
     let f = stats.fragments;
