@@ -206,14 +206,14 @@ impl GeoIp {
             path: path.to_path_buf(),
             source,
         })?;
-        GeoIp::from_file_bytes(bytes, &path.display().to_string())
+        GeoIp::from_file_bytes(bytes, path.display().to_string())
     }
 
     /// The bytes of a database file the caller read, named `name` in errors and in
     /// [`GeoIp::info`]: checked as a file given by the user is ([`GeoIp::open`]), every record
     /// of its search tree included.
-    pub fn from_file_bytes(bytes: Vec<u8>, name: &str) -> Result<GeoIp, GeoIpError> {
-        GeoIp::from_bytes(Cow::Owned(bytes), name.to_string(), true)
+    pub fn from_file_bytes(bytes: Vec<u8>, name: impl Into<String>) -> Result<GeoIp, GeoIpError> {
+        GeoIp::from_bytes(Cow::Owned(bytes), name.into(), true)
     }
 
     /// The first database found at [`STANDARD_LOCATIONS`], else the embedded one. A file that
