@@ -86,26 +86,6 @@ fn sample_sets() -> Vec<Vec<PathBuf>> {
     sets
 }
 
-/// Each host's address, label, evidence, advisories and roles: what summarising and shedding
-/// must never change.
-fn verdicts(r: &tomskype::report::Report) -> Vec<String> {
-    r.hosts
-        .iter()
-        .map(|h| {
-            let v = serde_json::to_value(h).unwrap();
-            let part = |k: &str| v[k].to_string();
-            [
-                part("address"),
-                v["verdict"]["label"].to_string(),
-                part("evidence"),
-                part("advisories"),
-                part("roles"),
-            ]
-            .join(" ")
-        })
-        .collect()
-}
-
 /// A file read in shards, each summarising (at every chance) and shedding (with a budget always
 /// exceeded) what it sees of a host on its own, gives every host the label, evidence,
 /// advisories and roles of one thread reading it whole without either. (What it lists of a
@@ -133,7 +113,7 @@ fn summarising_in_shards_never_changes_a_verdict() {
                     }),
                 };
                 let shed = a.report_with(inputs.read(&a, threads, None), 1, Keep::Signs);
-                assert_eq!(verdicts(&shed), verdicts(&whole), "{path:?} {threads}");
+                assert_eq!(shed.verdicts(), whole.verdicts(), "{path:?} {threads}");
                 assert_eq!(shed.host_count(), whole.host_count(), "{path:?} {threads}");
             }
             files += 1;
@@ -258,7 +238,7 @@ fn summarising_and_shedding_never_change_a_verdict() {
                 assert!(shed.memory.budget_reached > 0, "{paths:?}");
                 assert!(shed.memory.still_over, "{paths:?}");
             }
-            let (got, want) = (verdicts(&shed), verdicts(&whole));
+            let (got, want) = (shed.verdicts(), whole.verdicts());
             assert_eq!(
                 got.len(),
                 want.len(),

@@ -87,6 +87,27 @@ impl Report {
         self.hosts.len() + self.quiet.len()
     }
 
+    /// Each listed host's verdict as a line of text: its address, label, evidence, advisories
+    /// and roles, as the JSON report writes them. What must not change with the number of
+    /// threads or with the memory shed while reading (the tests and the `gather_verdicts` fuzz
+    /// target compare it); a host that would not serialise gives its address and the error.
+    pub fn verdicts(&self) -> Vec<String> {
+        self.hosts
+            .iter()
+            .map(|h| match serde_json::to_value(h) {
+                Ok(v) => [
+                    v["address"].to_string(),
+                    v["verdict"]["label"].to_string(),
+                    v["evidence"].to_string(),
+                    v["advisories"].to_string(),
+                    v["roles"].to_string(),
+                ]
+                .join(" "),
+                Err(e) => format!("{}: {e}", h.address),
+            })
+            .collect()
+    }
+
     /// The label of the host at `addr`, if it is a local host of the run.
     pub fn label_of(&self, addr: IpAddr) -> Option<Label> {
         match self.hosts.iter().find(|h| h.address == addr) {
