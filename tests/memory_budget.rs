@@ -99,32 +99,11 @@ fn analyze(inputs: &[&Path], budget: &str) -> (serde_json::Value, Option<u64>) {
     let mut child = cmd.spawn().unwrap();
     let mut out = Vec::new();
     child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
-    let peak = peak_of(&mut child);
+    let peak = common::peak_of(&mut child);
     let report = serde_json::from_slice(&out).unwrap_or_else(|e| {
         panic!("{budget}: {e}: {}", String::from_utf8_lossy(&out));
     });
     (report, peak)
-}
-
-/// Waits for `child`; its peak resident memory, where the system says.
-#[cfg(target_os = "linux")]
-fn peak_of(child: &mut std::process::Child) -> Option<u64> {
-    let mut status = 0;
-    // SAFETY: `rusage` is plain data that wait4 fills; the pid is our child's, not yet waited
-    // for (std's `Child` is dropped without a wait).
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let pid = child.id() as libc::pid_t;
-    // SAFETY: as above; the pointers are to live locals.
-    let got = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(got, pid, "wait4");
-    // Linux gives the peak in KiB.
-    Some(usage.ru_maxrss as u64 * 1024)
-}
-
-#[cfg(not(target_os = "linux"))]
-fn peak_of(child: &mut std::process::Child) -> Option<u64> {
-    child.wait().unwrap();
-    None
 }
 
 /// The hosts with a sign: address, label and evidence.
@@ -173,24 +152,23 @@ fn a_budget_sheds_names_that_cannot_weigh_before_flows_and_keeps_near_it() {
     assert_eq!(signs(&bounded), signs(&whole));
 
     if let (Some(bounded_peak), Some(whole_peak)) = (bounded_peak, whole_peak) {
-        let mb = |b: u64| b as f64 / f64::from(1 << 20);
         eprintln!(
             "peak with --max-memory 24M: {:.1} MB, without: {:.1} MB",
-            mb(bounded_peak),
-            mb(whole_peak)
+            common::mib(bounded_peak),
+            common::mib(whole_peak)
         );
         // What the budget does not count (the program's code and stack, the allocator's
         // loose pages) is a few MB.
         assert!(
             bounded_peak < (24 + 16) << 20,
             "peak {:.1} MB with a 24 MB budget",
-            mb(bounded_peak)
+            common::mib(bounded_peak)
         );
         assert!(
             bounded_peak * 3 < whole_peak * 2,
             "{:.1} MB against {:.1} MB without a budget",
-            mb(bounded_peak),
-            mb(whole_peak)
+            common::mib(bounded_peak),
+            common::mib(whole_peak)
         );
     }
 

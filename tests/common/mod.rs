@@ -47,3 +47,31 @@ pub fn corpora() -> Option<PathBuf> {
     println!("notice: {} is absent; corpus tests skipped", root.display());
     None
 }
+
+/// Waits for `child`; its peak resident memory in bytes, where the system says (Linux). On
+/// Linux a child's peak starts from this process's size when the child started: spawn it
+/// while this process is small.
+#[cfg(target_os = "linux")]
+pub fn peak_of(child: &mut std::process::Child) -> Option<u64> {
+    let mut status = 0;
+    // SAFETY: `rusage` is plain data that wait4 fills; the pid is our child's, not yet waited
+    // for (std's `Child` is dropped without a wait).
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = child.id() as libc::pid_t;
+    // SAFETY: as above; the pointers are to live locals.
+    let got = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(got, pid, "wait4");
+    // Linux gives the peak in KiB.
+    Some(usage.ru_maxrss as u64 * 1024)
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn peak_of(child: &mut std::process::Child) -> Option<u64> {
+    child.wait().unwrap();
+    None
+}
+
+/// Bytes in MiB, for messages.
+pub fn mib(bytes: u64) -> f64 {
+    bytes as f64 / f64::from(1 << 20)
+}

@@ -49,7 +49,9 @@ pub fn read_logs(paths: &[PathBuf], watch: Option<Arc<dyn Watch>>) -> (FlowTable
 
 /// [`read_logs`], handing the table to `batch` whenever conn records have put `every` flows
 /// in it (so that it can take them out: a conn.log of millions of connections need not be
-/// held whole). The names of the other logs are in the table by then, read first.
+/// held whole), and once more after the last log if flows are left in it (a log shorter than
+/// `every`, or the end of a longer one, is no exception to what `batch` does with them). The
+/// names of the other logs are in the table by then, read first.
 pub fn read_logs_in_batches(
     paths: &[PathBuf],
     watch: Option<Arc<dyn Watch>>,
@@ -74,6 +76,9 @@ pub fn read_logs_in_batches(
         };
         let s = sniffed.get(i).cloned().flatten();
         *slot = Some(read_log_into(path, s, &mut table, Some(&mut batches)));
+    }
+    if !table.flows.is_empty() {
+        (batches.batch)(&mut table);
     }
     (table, summaries.into_iter().flatten().collect())
 }
