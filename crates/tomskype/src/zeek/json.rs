@@ -3,6 +3,7 @@
 //! ISO 8601 strings with `JSON::TS_ISO8601`). [`parse_line`] turns a line into a record of
 //! [`Value`]s; what the fields mean is `record.rs`'s work.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
@@ -13,19 +14,19 @@ use super::Record;
 /// One line of a JSON log.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct JsonRecord {
-    fields: BTreeMap<String, Value>,
+    fields: BTreeMap<String, Value<'static>>,
 }
 
 impl Record for JsonRecord {
-    fn field(&self, name: &str) -> Option<&Value> {
+    fn field(&self, name: &str) -> Option<&Value<'_>> {
         self.fields.get(name)
     }
 }
 
-fn scalar(v: &Json) -> Option<String> {
+fn scalar(v: &Json) -> Option<Cow<'static, str>> {
     match v {
-        Json::String(s) => Some(s.clone()),
-        Json::Number(n) => Some(n.to_string()),
+        Json::String(s) => Some(s.clone().into()),
+        Json::Number(n) => Some(n.to_string().into()),
         Json::Bool(b) => Some(if *b { "T" } else { "F" }.into()),
         Json::Null | Json::Array(_) | Json::Object(_) => None,
     }
@@ -40,7 +41,11 @@ pub fn parse_line(line: &str) -> Result<JsonRecord, String> {
     Ok(JsonRecord { fields })
 }
 
-fn flatten(prefix: &str, obj: serde_json::Map<String, Json>, out: &mut BTreeMap<String, Value>) {
+fn flatten(
+    prefix: &str,
+    obj: serde_json::Map<String, Json>,
+    out: &mut BTreeMap<String, Value<'static>>,
+) {
     for (k, v) in obj {
         let key = if prefix.is_empty() {
             k

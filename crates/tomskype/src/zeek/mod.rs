@@ -37,7 +37,7 @@ pub const SNIFF_BYTES: usize = 1024;
 /// A record of any format: its fields by Zeek name (`id.orig_h`, `query`, ...).
 pub trait Record {
     /// The field `name`, if the log has that column.
-    fn field(&self, name: &str) -> Option<&Value>;
+    fn field(&self, name: &str) -> Option<&Value<'_>>;
 }
 
 /// Which log a file is.

@@ -3,20 +3,22 @@
 //! pipeline needs (addresses, ports, counts, times, intervals). It knows nothing of which log
 //! a field belongs to: that is `record.rs`'s work.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
-/// One field of one record.
+/// One field of one record: borrowed from the line when it has no escapes (a TSV log's fields
+/// almost never do), owned otherwise.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Value {
+pub enum Value<'a> {
     /// The field is unset (`-` in TSV, absent or `null` in JSON).
     Unset,
     /// A single value, unescaped.
-    One(String),
+    One(Cow<'a, str>),
     /// A set or vector, each element unescaped (empty for `(empty)` or `[]`).
-    List(Vec<String>),
+    List(Vec<Cow<'a, str>>),
 }
 
-impl Value {
+impl Value<'_> {
     /// The single value, if set and not a list.
     pub fn text(&self) -> Option<&str> {
         match self {
@@ -29,17 +31,18 @@ impl Value {
     pub fn items(&self) -> Vec<&str> {
         match self {
             Value::Unset => Vec::new(),
-            Value::One(s) => vec![s.as_str()],
-            Value::List(v) => v.iter().map(String::as_str).collect(),
+            Value::One(s) => vec![s.as_ref()],
+            Value::List(v) => v.iter().map(AsRef::as_ref).collect(),
         }
     }
 }
 
 /// Undoes Zeek's ASCII writer escaping: `\xHH` becomes the byte HH and `\\` a backslash;
-/// any other backslash stays as it is. Bytes that do not form UTF-8 are replaced.
-pub fn unescape(s: &str) -> String {
+/// any other backslash stays as it is. Bytes that do not form UTF-8 are replaced. Text with no
+/// backslash comes back borrowed.
+pub fn unescape(s: &str) -> Cow<'_, str> {
     if !s.contains('\\') {
-        return s.to_owned();
+        return Cow::Borrowed(s);
     }
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
@@ -64,7 +67,7 @@ pub fn unescape(s: &str) -> String {
         out.push(c);
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// Parses Zeek's `time` (epoch seconds with a fraction, as `1300475167.096535`) into
