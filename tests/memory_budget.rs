@@ -6,10 +6,9 @@
 //! The budget counts the growth a table is near: a hash map holds its old and new tables while
 //! it grows, so a budget that waits for the growth is passed by it.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::Ipv4Addr;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use tomskype::analyze::{Budget, Inputs, Keep, Memory};
 
@@ -83,27 +82,7 @@ fn write_stream(path: &Path) {
 /// Runs `tomskype analyze` on `inputs` with `--max-memory budget`: its JSON report and its peak
 /// resident memory in bytes (None off Linux).
 fn analyze(inputs: &[&Path], budget: &str) -> (serde_json::Value, Option<u64>) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tomskype"));
-    cmd.args([
-        "analyze",
-        "--format",
-        "json",
-        "--threads",
-        "1",
-        "--max-memory",
-        budget,
-    ])
-    .args(inputs)
-    .stdout(Stdio::piped())
-    .stderr(Stdio::null());
-    let mut child = cmd.spawn().unwrap();
-    let mut out = Vec::new();
-    child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
-    let peak = common::peak_of(&mut child);
-    let report = serde_json::from_slice(&out).unwrap_or_else(|e| {
-        panic!("{budget}: {e}: {}", String::from_utf8_lossy(&out));
-    });
-    (report, peak)
+    common::analyze_child(&["--max-memory", budget], inputs)
 }
 
 /// The hosts with a sign: address, label and evidence.

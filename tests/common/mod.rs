@@ -75,3 +75,46 @@ pub fn peak_of(child: &mut std::process::Child) -> Option<u64> {
 pub fn mib(bytes: u64) -> f64 {
     bytes as f64 / f64::from(1 << 20)
 }
+
+/// Runs `tomskype analyze --format json --threads 1 ARGS INPUTS` (the binary under test) as a
+/// child, stderr discarded: its JSON report and its peak resident memory in bytes (None off
+/// Linux). Spawn it while this process is small (see [`peak_of`]).
+pub fn analyze_child<P: AsRef<Path>>(
+    args: &[&str],
+    inputs: &[P],
+) -> (serde_json::Value, Option<u64>) {
+    use std::io::Read;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tomskype"))
+        .args(["analyze", "--format", "json", "--threads", "1"])
+        .args(args)
+        .args(inputs.iter().map(AsRef::as_ref))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = Vec::new();
+    child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
+    let peak = peak_of(&mut child);
+    let report = serde_json::from_slice(&out)
+        .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", String::from_utf8_lossy(&out)));
+    (report, peak)
+}
+
+/// Asserts that the run of `many` (what it is, its peak) peaked less than half as high again
+/// as the run of `few`, where both peaks are known; prints both.
+pub fn assert_peak_grows_little(few: (&str, Option<u64>), many: (&str, Option<u64>)) {
+    let ((few_what, Some(few_peak)), (many_what, Some(many_peak))) = (few, many) else {
+        return;
+    };
+    eprintln!(
+        "peak: {few_what} {:.1} MiB, {many_what} {:.1} MiB",
+        mib(few_peak),
+        mib(many_peak)
+    );
+    assert!(
+        many_peak * 2 < few_peak * 3,
+        "{many_what} peaked at {:.1} MiB, {few_what} at {:.1} MiB",
+        mib(many_peak),
+        mib(few_peak)
+    );
+}

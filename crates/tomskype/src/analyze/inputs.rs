@@ -1,14 +1,16 @@
 //! The inputs of a run: folders expanded, captures told from Zeek logs, and all of them read,
 //! each input on a worker of its own (a large one with spare threads too, one per shard: see
-//! [`super::shard`]) and gathered there ([`super::Gatherer`]), then merged in input order.
+//! [`super::shard`]) and gathered there ([`super::Gatherer`]), then merged in input order as
+//! the inputs are done ([`super::in_order`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use super::gather::{
     fold_batch, summarise_if_many, Gatherer, Keeper, Memory, SWEEP_BATCH, ZEEK_BATCH,
 };
+use super::in_order::{FailOnPanic, InOrder};
 use super::shard::{balance, shards_for, shares, weigh, Shard, Sharded};
 use super::watch::OnChange;
 use super::{Analyzer, Progress, Traffic};
@@ -292,72 +294,83 @@ fn read_captures_with(
         })
         .collect();
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Vec<Part>>> = Mutex::new((0..items.len()).map(|_| Vec::new()).collect());
     // A split input's extra threads are its own (helpers of its shared reading), so that there
     // are `threads` in all.
     let workers = threads.clamp(1, items.len().max(1));
+    // Each input's parts are merged as soon as the inputs before it are, on the worker that
+    // finished last (summarised again past `memory`'s count, as an input's own hosts are):
+    // the run holds the merged hosts and at most a window of inputs' own, however many
+    // inputs there are.
+    let in_order = InOrder::new(2 * workers, Traffic::default());
+    let merge = |traffic: &mut Traffic, at: usize, parts: Vec<Part>| {
+        merge_input(traffic, &paths[at], parts);
+        summarise_if_many(&mut traffic.gathered, memory, None, &ctx);
+    };
+    // One input, gathered in the worker (or the split input's threads) as it is read.
+    let read = |(i, shards, threads): &(usize, Vec<Shard>, u8)| -> Vec<Part> {
+        let sinks: Vec<_> = shards
+            .iter()
+            .map(|&shard| {
+                let mut inner =
+                    Gatherer::new(Tracker::with_watch(Arc::clone(&watch)), &ctx).memory(memory);
+                if let Some(tell) = reading.on_change.as_ref().filter(|_| is_stream(&paths[*i])) {
+                    inner = inner.tell_changes(tell.clone());
+                }
+                Sharded { shard, inner }
+            })
+            .collect();
+        let (sinks, summary) =
+            read_shards(&paths[*i], sinks, usize::from(*threads), wait, progress);
+        let mut summary = Some(summary);
+        sinks
+            .into_iter()
+            .map(|sink| {
+                let (gathered, stats) = sink.inner.finish();
+                Part {
+                    gathered,
+                    // Only shard 0 reports the input: the others read the same bytes.
+                    summary: summary.take(),
+                    stats,
+                }
+            })
+            .collect()
+    };
     std::thread::scope(|s| {
         for _ in 0..workers {
-            s.spawn(|| loop {
-                let at = next.fetch_add(1, Ordering::Relaxed);
-                let Some((i, shards, threads)) = items.get(at) else {
-                    break;
-                };
-                // Gathered in the worker (or the split input's threads), as the input is read.
-                let sinks: Vec<_> = shards
-                    .iter()
-                    .map(|&shard| {
-                        let mut inner =
-                            Gatherer::new(Tracker::with_watch(Arc::clone(&watch)), &ctx)
-                                .memory(memory);
-                        if let Some(tell) =
-                            reading.on_change.as_ref().filter(|_| is_stream(&paths[*i]))
-                        {
-                            inner = inner.tell_changes(tell.clone());
-                        }
-                        Sharded { shard, inner }
-                    })
-                    .collect();
-                let (sinks, summary) =
-                    read_shards(&paths[*i], sinks, usize::from(*threads), wait, progress);
-                let mut summary = Some(summary);
-                let parts = sinks
-                    .into_iter()
-                    .map(|sink| {
-                        let (gathered, stats) = sink.inner.finish();
-                        Part {
-                            gathered,
-                            // Only shard 0 reports the input: the others read the same bytes.
-                            summary: summary.take(),
-                            stats,
-                        }
-                    })
-                    .collect();
-                // A poisoned lock means another worker panicked; its panic is re-raised by
-                // the scope, so this worker's result no longer matters.
-                if let Ok(mut r) = results.lock() {
-                    r[at] = parts;
+            s.spawn(|| {
+                let _failing = FailOnPanic(&in_order);
+                loop {
+                    let at = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = items.get(at) else {
+                        break;
+                    };
+                    if !in_order.wait_turn(at) {
+                        break;
+                    }
+                    in_order.done(at, read(item), merge);
                 }
             });
         }
     });
-    let mut traffic = Traffic::default();
-    let parts = results.into_inner().unwrap_or_default();
-    for (&(i, _, _), parts) in items.iter().zip(parts) {
-        let mut stats = DecodeStats::default();
-        let mut summary = None;
-        for part in parts {
-            traffic.gathered.merge(part.gathered);
-            stats.merge(&part.stats);
-            summary = summary.or(part.summary);
-        }
-        if let Some(summary) = summary {
-            traffic
-                .inputs
-                .push(input_report(&paths[i], summary, &stats));
-        }
+    // The scope re-raises a worker's panic: the state is never poisoned here.
+    in_order
+        .into_inner()
+        .map(|(traffic, _)| traffic)
+        .unwrap_or_default()
+}
+
+/// Merges the parts of one input (its shards', in order) into `traffic`, and adds its report.
+fn merge_input(traffic: &mut Traffic, path: &Path, parts: Vec<Part>) {
+    let mut stats = DecodeStats::default();
+    let mut summary = None;
+    for part in parts {
+        traffic.gathered.merge(part.gathered);
+        stats.merge(&part.stats);
+        summary = summary.or(part.summary);
     }
-    traffic
+    if let Some(summary) = summary {
+        traffic.inputs.push(input_report(path, summary, &stats));
+    }
 }
 
 /// Whether `path` is read as a stream: standard input (`-`), a pipe, a FIFO, a device.

@@ -4,12 +4,14 @@
 //! come through here, so every source gets the same verdicts. Zeek logs given among the inputs
 //! are read by `zeek` into the same kind of flow table.
 //!
-//! The files: `inputs.rs` (what a run reads, and reading it on every core), `shard.rs` (one
+//! The files: `inputs.rs` (what a run reads, and reading it on every core), `in_order.rs`
+//! (merging the inputs in order as they are done), `shard.rs` (one
 //! large file split among cores by address pair), `gather.rs` (packets to hosts as captures are
 //! read, with memory bounded), `watch.rs` (verdicts told as they change while a stream or a
 //! live capture is read); here, the analyzer and the report.
 
 mod gather;
+mod in_order;
 mod inputs;
 mod shard;
 mod watch;
