@@ -6,14 +6,14 @@
 //! records are bad records, and btest masked the `ts` of every line (this test puts the
 //! trace's first packet time in its place, so validity years come out the same).
 //! Then generated logs carrying TOM-Skype's login beacon, in TSV and in JSON, must give
-//! `tom-skype`.
+//! `tom-skype`, also beside a long dns.log read under a memory budget that is always passed.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use tomskype::addr::LocalNets;
-use tomskype::analyze::{Analyzer, Inputs};
+use tomskype::analyze::{Analyzer, Budget, Inputs, Keep, Memory};
 use tomskype::knowledge::geoip::GeoIp;
 use tomskype::knowledge::indicators::IndicatorSet;
 use tomskype::report::Report;
@@ -253,6 +253,59 @@ fn generated_json_logs_with_the_login_beacon_give_tom_skype() {
         .inputs
         .iter()
         .all(|i| i.format.ends_with("-json") && i.problems.is_empty()));
+}
+
+/// Memory held, as a budget sees it that is passed and passed again at every look: twice what
+/// it was at the look before (the budget acts again once a quarter more is held).
+fn ever_more() -> usize {
+    static LOOKS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = LOOKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    1usize.checked_shl(30 + n.min(32)).unwrap_or(usize::MAX)
+}
+
+#[test]
+fn a_budget_sheds_a_long_dns_logs_names_and_keeps_the_verdict() {
+    let d = tempfile::tempdir().unwrap();
+    tom_tsv(d.path());
+    // 100 other machines look up 20,000 names never asked before, each answered with an
+    // address never given before: read before the conn.log, as every dns.log is.
+    let mut dns = String::from(DNS_TSV);
+    for n in 0..20_000u32 {
+        let t = TS + f64::from(n) * 0.01;
+        let client = format!("192.168.8.{}", n % 100 + 1);
+        let answer = format!("198.18.{}.{}", n >> 8 & 255, n & 255);
+        dns.push_str(&format!(
+            "{t:.6}\tE{n}\t{client}\t{}\t8.8.8.8\t53\tudp\th{n}.example.com\t{answer}\n",
+            30000 + n % 20000
+        ));
+    }
+    std::fs::write(d.path().join("dns.1.log"), dns).unwrap();
+    let a = analyzer();
+    let mut inputs = Inputs::expand(&[d.path().to_owned()]);
+    let whole = a.report_with(inputs.read(&a, 1, None), 1, Keep::Signs);
+    inputs.memory = Memory {
+        summarise_past: None,
+        budget: Some(Budget {
+            limit: 1 << 30,
+            held: ever_more,
+        }),
+    };
+    let shed = a.report_with(inputs.read(&a, 1, None), 1, Keep::Signs);
+    check_tom(&shed);
+    // Shed at every look while the long dns.log was read (a look every 4,096 records), and
+    // at the conn.log's one batch: questions past each machine's first 16 dropped.
+    let mem = shed.memory;
+    assert!(
+        mem.budget_reached >= 20_000 / tomskype::zeek::LOOK_RECORDS,
+        "{mem:?}"
+    );
+    assert!(mem.questions_dropped >= 100 * (200 - 16), "{mem:?}");
+    assert!(mem.still_over, "{mem:?}");
+    assert_eq!(mem.flows_ended_early, 0, "{mem:?}");
+    assert_eq!(whole.memory.budget_reached, 0);
+    // The same verdicts and evidence.
+    assert_eq!(labels(&shed), labels(&whole));
+    assert_eq!(shed.verdicts(), whole.verdicts());
 }
 
 #[test]

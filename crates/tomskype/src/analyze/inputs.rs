@@ -127,41 +127,7 @@ impl Inputs {
         };
         let mut traffic = read_captures_with(&self.captures, &reading, analyzer, threads, progress);
         if !self.zeek_logs.is_empty() {
-            // A conn.log of millions of connections: its flows leave the table in batches,
-            // with their names (the other logs are read first), gathered as they go.
-            let ctx = analyzer.context();
-            let mut gathered = Gathered::default();
-            let memory = self.memory;
-            let mut keeper = Keeper::new(memory.budget);
-            let (table, logs) = zeek::read_logs_in_batches(
-                &self.zeek_logs,
-                Some(analyzer.indicators.watch()),
-                ZEEK_BATCH,
-                &mut |table| {
-                    table.take_all(SWEEP_BATCH, |ended, table| {
-                        fold_batch(&mut gathered, ended, table, memory, &ctx);
-                    });
-                    // Past the budget: every quiet host summarised (the flows are all out), its
-                    // names that cannot weigh shed, as a capture's gatherer does.
-                    let ahead = table.growth_ahead() + gathered.growth_ahead();
-                    let due = keeper.due(ahead);
-                    if due {
-                        gathered.shed.times += 1;
-                        gathered.compact(Some(table), &ctx);
-                        gathered.shed.questions_dropped += gathered.shed_quiet_names(table, &ctx);
-                        let ahead = table.growth_ahead() + gathered.growth_ahead();
-                        keeper.settle(&mut gathered.shed, ahead);
-                    } else {
-                        gathered.forget_quiet_names(table, &ctx);
-                        keeper.note(&mut gathered.shed);
-                    }
-                },
-            );
-            // The last flows left in batches too: what is left is the table's DNS stores.
-            // (Gathered here, a log's last flows were all whole at once: a conn.log of
-            // 120,000 machines peaked at 176,856 KB, now 62,872 KB; `/usr/bin/time -f %M`.)
-            gathered.merge(enrich::gather_owned(table, &ctx));
-            summarise_if_many(&mut gathered, memory, None, &ctx);
+            let (gathered, logs) = gather_logs(&self.zeek_logs, self.memory, analyzer);
             traffic.gathered.merge(gathered);
             for log in logs {
                 if let Some(p) = progress {
@@ -255,6 +221,50 @@ struct Part {
     /// The input's summary: shard 0's only (the others read the same bytes).
     summary: Option<ReadSummary>,
     stats: DecodeStats,
+}
+
+/// Reads the Zeek logs `paths` into one table and gathers it, with memory bounded as `memory`
+/// says: a conn.log of millions of connections leaves the table in batches, with its names
+/// (the other logs are read first), gathered as they go; past the budget, quiet hosts are
+/// summarised and the names that cannot weigh are shed, as a capture's gatherer does, at every
+/// batch and every [`zeek::LOOK_RECORDS`] records of any log (a long dns.log is all names).
+fn gather_logs(
+    paths: &[PathBuf],
+    memory: Memory,
+    analyzer: &Analyzer,
+) -> (Gathered, Vec<zeek::LogSummary>) {
+    let ctx = analyzer.context();
+    let mut gathered = Gathered::default();
+    let mut keeper = Keeper::new(memory.budget);
+    let watch = Some(analyzer.indicators.watch());
+    let (table, logs) =
+        zeek::read_logs_in_batches(paths, watch, ZEEK_BATCH, &mut |table, handed| {
+            let flows = handed == zeek::Handed::Flows;
+            if flows {
+                table.take_all(SWEEP_BATCH, |ended, table| {
+                    fold_batch(&mut gathered, ended, table, memory, &ctx);
+                });
+            }
+            let ahead = table.growth_ahead() + gathered.growth_ahead();
+            if keeper.due(ahead) {
+                gathered.shed.times += 1;
+                gathered.compact(Some(table), &ctx);
+                gathered.shed.questions_dropped += gathered.shed_quiet_names(table, &ctx);
+                let ahead = table.growth_ahead() + gathered.growth_ahead();
+                keeper.settle(&mut gathered.shed, ahead);
+                return;
+            }
+            if flows {
+                gathered.forget_quiet_names(table, &ctx);
+            }
+            keeper.note(&mut gathered.shed);
+        });
+    // The last flows left in batches too: what is left is the table's DNS stores. (Gathered
+    // here, a log's last flows were all whole at once: a conn.log of 120,000 machines peaked
+    // at 176,856 KB, now 62,872 KB; `/usr/bin/time -f %M`.)
+    gathered.merge(enrich::gather_owned(table, &ctx));
+    summarise_if_many(&mut gathered, memory, None, &ctx);
+    (gathered, logs)
 }
 
 /// [`read_captures_waiting`], as `reading` says: inputs of at least its `split_min` bytes split

@@ -24,7 +24,9 @@ use std::path::{Path, PathBuf};
 
 use flate2::bufread::MultiGzDecoder;
 
-pub use read::{read_log, read_log_bytes, read_logs, read_logs_in_batches, LogSummary};
+pub use read::{
+    read_log, read_log_bytes, read_logs, read_logs_in_batches, Handed, LogSummary, LOOK_RECORDS,
+};
 pub use value::Value;
 
 /// The longest line read; longer ones are bad records (and skipped, not kept in memory).

@@ -44,19 +44,38 @@ pub struct LogSummary {
 /// Summaries come back in the order of `paths`. `watch`, when given, keeps what it names past
 /// the table's bounds.
 pub fn read_logs(paths: &[PathBuf], watch: Option<Arc<dyn Watch>>) -> (FlowTable, Vec<LogSummary>) {
-    read_logs_in_batches(paths, watch, usize::MAX, &mut |_| {})
+    read_logs_in_batches(paths, watch, usize::MAX, &mut |_, _| {})
 }
 
-/// [`read_logs`], handing the table to `batch` whenever conn records have put `every` flows
-/// in it (so that it can take them out: a conn.log of millions of connections need not be
-/// held whole), and once more after the last log if flows are left in it (a log shorter than
-/// `every`, or the end of a longer one, is no exception to what `batch` does with them). The
-/// names of the other logs are in the table by then, read first.
+/// Why [`read_logs_in_batches`] hands the table over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handed {
+    /// Conn records have put the batch's flows in it, or the last log is read: its flows may
+    /// be taken out.
+    Flows,
+    /// [`LOOK_RECORDS`] more records were read (of any log): a look at the memory held. The
+    /// flows must stay (an ssl.log's or http.log's names wait on theirs for the conn record);
+    /// the names may be thinned.
+    Look,
+}
+
+/// Records between two [`Handed::Look`]s: a dns.log is read whole before the conn.log, and a
+/// long one's names alone can pass a memory budget (1,000,000 lookups of new names,
+/// `bench/make_dnslog.py`, peaked at 691 MB; with a look every 4,096 records, at 200 MB under
+/// `--max-memory 200M`).
+pub const LOOK_RECORDS: u64 = 1 << 12;
+
+/// [`read_logs`], handing the table to `batch` ([`Handed::Flows`]) whenever conn records have
+/// put `every` flows in it (so that it can take them out: a conn.log of millions of
+/// connections need not be held whole), and once more after the last log if flows are left
+/// in it (a log shorter than `every`, or the end of a longer one, is no exception to what
+/// `batch` does with them). The names of the other logs are in the table by then, read first.
+/// Every [`LOOK_RECORDS`] records of any log it is handed over for a look ([`Handed::Look`]).
 pub fn read_logs_in_batches(
     paths: &[PathBuf],
     watch: Option<Arc<dyn Watch>>,
     every: usize,
-    batch: &mut dyn FnMut(&mut FlowTable),
+    batch: &mut dyn FnMut(&mut FlowTable, Handed),
 ) -> (FlowTable, Vec<LogSummary>) {
     let mut table = FlowTable {
         watch,
@@ -69,7 +88,11 @@ pub fn read_logs_in_batches(
         (kind == Some(LogKind::Conn), kind)
     });
     let mut summaries: Vec<Option<LogSummary>> = vec![None; paths.len()];
-    let mut batches = Batches { every, batch };
+    let mut batches = Batches {
+        every,
+        batch,
+        records: 0,
+    };
     for i in order {
         let (Some(path), Some(slot)) = (paths.get(i), summaries.get_mut(i)) else {
             continue;
@@ -78,15 +101,17 @@ pub fn read_logs_in_batches(
         *slot = Some(read_log_into(path, s, &mut table, Some(&mut batches)));
     }
     if !table.flows.is_empty() {
-        (batches.batch)(&mut table);
+        (batches.batch)(&mut table, Handed::Flows);
     }
     (table, summaries.into_iter().flatten().collect())
 }
 
-/// Where conn records hand the table over, and how often.
+/// Where records hand the table over, and how often.
 struct Batches<'a> {
     every: usize,
-    batch: &'a mut dyn FnMut(&mut FlowTable),
+    batch: &'a mut dyn FnMut(&mut FlowTable, Handed),
+    /// Records read, of every log.
+    records: u64,
 }
 
 /// Reads one log into `table`; `sniffed` is what [`sniff`] said of it (None: not a log).
@@ -298,7 +323,11 @@ fn read_lines<R: BufRead>(
         }
         if let Some(b) = batches.as_deref_mut() {
             if kind == LogKind::Conn && table.flows.len() >= b.every {
-                (b.batch)(table);
+                (b.batch)(table, Handed::Flows);
+            }
+            b.records += 1;
+            if b.records % LOOK_RECORDS == 0 {
+                (b.batch)(table, Handed::Look);
             }
         }
     }
