@@ -6,7 +6,8 @@
 //! records are bad records, and btest masked the `ts` of every line (this test puts the
 //! trace's first packet time in its place, so validity years come out the same).
 //! Then generated logs carrying TOM-Skype's login beacon, in TSV and in JSON, must give
-//! `tom-skype`, also beside a long dns.log read under a memory budget that is always passed.
+//! `tom-skype`, also beside a long dns.log and ssl.log read under a memory budget that is
+//! always passed.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -150,6 +151,8 @@ const CONN_TSV: &str = "#separator \\x09\n#set_separator\t,\n#empty_field\t(empt
 const DNS_TSV: &str = "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tdns\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tquery\tanswers\n#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tvector[string]\n";
 const HTTP_TSV: &str = "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\thttp\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\ttrans_depth\tmethod\thost\turi\tuser_agent\n#types\ttime\tstring\taddr\tport\taddr\tport\tcount\tstring\tstring\tstring\tstring\n";
 
+const SSL_TSV: &str = "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tssl\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tserver_name\n#types\ttime\tstring\taddr\tport\taddr\tport\tstring\n";
+
 const CLIENT: &str = "192.168.7.20";
 const SERVER: &str = "211.100.41.76";
 const TS: f64 = 1_325_412_000.25; // 2012-01-01
@@ -280,6 +283,26 @@ fn a_budget_sheds_a_long_dns_logs_names_and_keeps_the_verdict() {
         ));
     }
     std::fs::write(d.path().join("dns.1.log"), dns).unwrap();
+    // And an ssl.log: 20,000 connections of theirs to names never seen before, whose conn
+    // records never come, and the TOM-Skype client's connections to a name an indicator
+    // watches, which wait for theirs in the conn.log.
+    let mut ssl = String::from(SSL_TSV);
+    for n in 0..20_000u32 {
+        let t = TS + f64::from(n) * 0.01;
+        let client = format!("192.168.8.{}", n % 100 + 1);
+        ssl.push_str(&format!(
+            "{t:.6}\tF{n}\t{client}\t{}\t93.184.216.34\t443\ts{n}.example.com\n",
+            30000 + n % 20000
+        ));
+    }
+    for k in 0..3u32 {
+        let t = TS + f64::from(k) * 40.0;
+        ssl.push_str(&format!(
+            "{t:.6}\tC{k}\t{CLIENT}\t{}\t{SERVER}\t80\tskypetools1.tom.com\n",
+            50000 + k
+        ));
+    }
+    std::fs::write(d.path().join("ssl.log"), ssl).unwrap();
     let a = analyzer();
     let mut inputs = Inputs::expand(&[d.path().to_owned()]);
     let whole = a.report_with(inputs.read(&a, 1, None), 1, Keep::Signs);
@@ -300,6 +323,8 @@ fn a_budget_sheds_a_long_dns_logs_names_and_keeps_the_verdict() {
         "{mem:?}"
     );
     assert!(mem.questions_dropped >= 100 * (200 - 16), "{mem:?}");
+    // Exactly the names no indicator watches: the client's three wait and stay.
+    assert_eq!(mem.names_dropped, 20_000, "{mem:?}");
     assert!(mem.still_over, "{mem:?}");
     assert_eq!(mem.flows_ended_early, 0, "{mem:?}");
     assert_eq!(whole.memory.budget_reached, 0);

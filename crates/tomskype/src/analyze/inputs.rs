@@ -226,8 +226,10 @@ struct Part {
 /// Reads the Zeek logs `paths` into one table and gathers it, with memory bounded as `memory`
 /// says: a conn.log of millions of connections leaves the table in batches, with its names
 /// (the other logs are read first), gathered as they go; past the budget, quiet hosts are
-/// summarised and the names that cannot weigh are shed, as a capture's gatherer does, at every
-/// batch and every [`zeek::LOOK_RECORDS`] records of any log (a long dns.log is all names).
+/// summarised and the names that cannot weigh are shed, as a capture's gatherer does, and so
+/// are an ssl.log's server names that no indicator watches while they wait for their conn
+/// records, at every batch and every [`zeek::LOOK_RECORDS`] records of any log (a long
+/// dns.log or ssl.log is all names).
 fn gather_logs(
     paths: &[PathBuf],
     memory: Memory,
@@ -250,6 +252,7 @@ fn gather_logs(
                 gathered.shed.times += 1;
                 gathered.compact(Some(table), &ctx);
                 gathered.shed.questions_dropped += gathered.shed_quiet_names(table, &ctx);
+                gathered.shed.names_dropped += table.shed_waiting_names();
                 let ahead = table.growth_ahead() + gathered.growth_ahead();
                 keeper.settle(&mut gathered.shed, ahead);
                 return;

@@ -106,6 +106,7 @@ impl Analyzer {
             budget_reached: shed.times,
             flows_ended_early: shed.flows_ended_early,
             questions_dropped: shed.questions_dropped,
+            names_dropped: shed.names_dropped,
             still_over: shed.still_over,
         };
         let mut summarised = QuietHosts::default();

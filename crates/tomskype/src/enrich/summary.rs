@@ -40,6 +40,9 @@ pub struct Shed {
     pub flows_ended_early: u64,
     /// DNS questions of quiet hosts dropped ([`Gathered::shed_quiet_names`]).
     pub questions_dropped: u64,
+    /// TLS server names no indicator watches dropped while they waited for their flow
+    /// ([`crate::flow::FlowTable::shed_waiting_names`]).
+    pub names_dropped: u64,
     /// The memory held stayed above the budget after all that could be shed was.
     pub still_over: bool,
 }
@@ -50,6 +53,7 @@ impl Shed {
         self.times += other.times;
         self.flows_ended_early += other.flows_ended_early;
         self.questions_dropped += other.questions_dropped;
+        self.names_dropped += other.names_dropped;
         self.still_over |= other.still_over;
     }
 }

@@ -399,6 +399,35 @@ impl FlowTable {
         facts.add_sni(name, (ts, client), watch);
     }
 
+    /// Sheds the TLS server names that no indicator watches from the facts that wait for their
+    /// flow: a Zeek ssl.log's names, read before the conn.log and kept by addresses and ports
+    /// until a conn record brings the flow (a name no indicator watches never weighs in a
+    /// verdict; it only names an endpoint in a report). Facts left with nothing go. The names
+    /// dropped; none without a watch (nothing says which names weigh).
+    pub fn shed_waiting_names(&mut self) -> u64 {
+        let Some(watch) = self.watch.clone() else {
+            return 0;
+        };
+        let flows = &self.flows;
+        let mut dropped = 0u64;
+        self.facts.retain(|key, facts| {
+            if flows.contains_key(key) {
+                return true;
+            }
+            let before = facts.sni.len();
+            facts.sni.retain(|name, _| watch.watches_name(name));
+            let gone = (before - facts.sni.len()) as u64;
+            dropped += gone;
+            facts.sni_dropped += gone;
+            !facts.sni.is_empty() || !facts.http.is_empty() || facts.skype != SkypeFacts::default()
+        });
+        // Give the memory back once most entries went (shrinking holds both tables a moment).
+        if self.facts.len() < self.facts.capacity() / 4 {
+            self.facts.shrink_to_fit();
+        }
+        dropped
+    }
+
     /// Moves the TLS server names recorded on `from` to `to` (a log without a protocol column
     /// recorded them on the TCP flow of the addresses and ports; the connection was UDP).
     pub fn move_server_names(&mut self, from: &FlowKey, to: FlowKey) {

@@ -70,6 +70,9 @@ pub struct MemoryReport {
     /// DNS questions of machines with nothing an indicator could match dropped to keep to the
     /// budget (every name an indicator watches is kept, and each machine's first few).
     pub questions_dropped: u64,
+    /// TLS server names that no indicator watches, read from a Zeek ssl.log and dropped while
+    /// they waited for their connection's conn.log record, to keep to the budget.
+    pub names_dropped: u64,
     /// The memory used stayed above the budget even so.
     pub still_over: bool,
 }
