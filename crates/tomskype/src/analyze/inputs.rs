@@ -252,7 +252,7 @@ fn gather_logs(
                 gathered.shed.times += 1;
                 gathered.compact(Some(table), &ctx);
                 gathered.shed.questions_dropped += gathered.shed_quiet_names(table, &ctx);
-                gathered.shed.names_dropped += table.shed_waiting_names();
+                gathered.shed.names_dropped += enrich::shed_waiting_names(table, &ctx);
                 let ahead = table.growth_ahead() + gathered.growth_ahead();
                 keeper.settle(&mut gathered.shed, ahead);
                 return;

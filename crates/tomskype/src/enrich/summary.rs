@@ -325,12 +325,25 @@ fn forget_answers(
     resolved.retain(|(client, addr), names| {
         !quiet(client)
             || names.names.keys().any(|n| set.watches_name(n))
-            || set.match_addr(*addr).next().is_some()
-            || ctx.geoip.country(*addr) == Some(Country::CHINA)
+            || weighs_alone(*addr, ctx)
     });
     if resolved.len() < before / 2 {
         resolved.shrink_to_fit();
     }
+}
+
+/// Whether an address can weigh by itself, whatever its names: an address indicator matches
+/// it, or it is in China (whether a peer in China had a name counts for an advisory).
+fn weighs_alone(addr: IpAddr, ctx: &Context<'_>) -> bool {
+    ctx.indicators.match_addr(addr).next().is_some()
+        || ctx.geoip.country(addr) == Some(Country::CHINA)
+}
+
+/// Sheds the TLS server names waiting in `table` for their flow that can never weigh
+/// ([`FlowTable::shed_waiting_names`]): those no indicator watches, on flows with no end
+/// that weighs by itself. The names dropped.
+pub fn shed_waiting_names(table: &mut FlowTable, ctx: &Context<'_>) -> u64 {
+    table.shed_waiting_names(|addr| weighs_alone(addr, ctx))
 }
 
 impl HostAgg {

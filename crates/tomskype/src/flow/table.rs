@@ -401,17 +401,18 @@ impl FlowTable {
 
     /// Sheds the TLS server names that no indicator watches from the facts that wait for their
     /// flow: a Zeek ssl.log's names, read before the conn.log and kept by addresses and ports
-    /// until a conn record brings the flow (a name no indicator watches never weighs in a
-    /// verdict; it only names an endpoint in a report). Facts left with nothing go. The names
+    /// until a conn record brings the flow (such a name only names an endpoint in a report),
+    /// but for flows with an end that `weighs` (an address that can weigh by itself, whose
+    /// endpoint's having a name or not may count). Facts left with nothing go. The names
     /// dropped; none without a watch (nothing says which names weigh).
-    pub fn shed_waiting_names(&mut self) -> u64 {
+    pub fn shed_waiting_names(&mut self, weighs: impl Fn(IpAddr) -> bool) -> u64 {
         let Some(watch) = self.watch.clone() else {
             return 0;
         };
         let flows = &self.flows;
         let mut dropped = 0u64;
         self.facts.retain(|key, facts| {
-            if flows.contains_key(key) {
+            if flows.contains_key(key) || weighs(key.a) || weighs(key.b) {
                 return true;
             }
             let before = facts.sni.len();
@@ -550,6 +551,44 @@ mod tests {
         fn watch_request(&self, host: Option<&str>, _: &str, _: Option<&str>) -> Vec<u32> {
             host.map(|h| self.watch_name(h)).unwrap_or_default()
         }
+    }
+
+    /// Past a budget, the server names waiting for their flow that no indicator watches go,
+    /// but not those of a flow in the table, nor of a flow with an end that weighs by itself;
+    /// facts left with nothing go too.
+    #[test]
+    fn waiting_names_no_indicator_watches_are_shed() {
+        let mut t = FlowTable::with_watch(Arc::new(SkypeWatch));
+        let client = ip("192.168.1.2");
+        let key = |server: &str, port: u16| FlowKey::new(6, client, port, ip(server), 443).0;
+        let (alone, watched, mixed, going, weighty) = (
+            key("203.0.113.7", 40000),
+            key("203.0.113.8", 40001),
+            key("203.0.113.9", 40002),
+            key("203.0.113.10", 40003),
+            key("198.51.100.1", 40004),
+        );
+        t.tls_sni(1, alone, client, "www.example.com");
+        t.tls_sni(1, watched, client, "ui.skype.com");
+        t.tls_sni(1, mixed, client, "www.example.org");
+        t.tls_sni(2, mixed, client, "api.skype.com");
+        t.tls_sni(1, going, client, "www.example.net");
+        t.tls_sni(1, weighty, client, "www.example.edu");
+        t.add_flow(going, Flow::new(1));
+        let dropped = t.shed_waiting_names(|a| a == ip("198.51.100.1"));
+        assert_eq!(dropped, 2);
+        assert!(!t.facts.contains_key(&alone));
+        let names = |k: &FlowKey| t.facts[k].sni.keys().cloned().collect::<Vec<_>>();
+        assert_eq!(names(&watched), ["ui.skype.com"]);
+        assert_eq!(names(&mixed), ["api.skype.com"]);
+        assert_eq!(t.facts[&mixed].sni_dropped, 1);
+        assert_eq!(names(&going), ["www.example.net"]);
+        assert_eq!(names(&weighty), ["www.example.edu"]);
+        // With no watch, nothing says which names weigh: none go.
+        let mut t = FlowTable::default();
+        t.tls_sni(1, alone, client, "www.example.com");
+        assert_eq!(t.shed_waiting_names(|_| false), 0);
+        assert!(t.facts.contains_key(&alone));
     }
 
     /// A forged flow with a request in every segment, each to a watched name: the first 32

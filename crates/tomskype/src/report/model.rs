@@ -71,7 +71,8 @@ pub struct MemoryReport {
     /// budget (every name an indicator watches is kept, and each machine's first few).
     pub questions_dropped: u64,
     /// TLS server names that no indicator watches, read from a Zeek ssl.log and dropped while
-    /// they waited for their connection's conn.log record, to keep to the budget.
+    /// they waited for their connection's conn.log record, to keep to the budget (not those of
+    /// a connection with an end in China or matched by an address indicator).
     pub names_dropped: u64,
     /// The memory used stayed above the budget even so.
     pub still_over: bool,
