@@ -28,7 +28,8 @@ pub struct TsvHeader {
     /// Column types, in order (may be empty when the log has no `#types`).
     pub types: Vec<String>,
     index: FxHashMap<String, usize>,
-    /// Whether each column holds sets or vectors ([`TsvHeader::list_columns`]).
+    /// Whether each column holds sets or vectors ([`TsvHeader::list_columns`]), kept with
+    /// `fields` and `types` by the two that set them.
     lists: Vec<bool>,
 }
 
@@ -73,15 +74,8 @@ impl TsvHeader {
             "empty_field" => self.empty = unescape(value).into_owned(),
             "unset_field" => self.unset = unescape(value).into_owned(),
             "path" => self.path = Some(unescape(value).into_owned()),
-            "fields" => {
-                let names = owned(value.split(self.separator.as_str()));
-                self.types.clear();
-                self.set_fields(names);
-            }
-            "types" => {
-                self.types = owned(value.split(self.separator.as_str()));
-                self.lists = self.list_columns();
-            }
+            "fields" => self.set_fields(owned(split(value, &self.separator))),
+            "types" => self.set_types(owned(split(value, &self.separator))),
             _ => {}
         }
     }
@@ -104,12 +98,12 @@ impl TsvHeader {
                         .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
             });
         if looks {
-            self.types.clear();
             self.set_fields(names);
         }
         looks
     }
 
+    /// New column names: the types of the old ones no longer hold.
     fn set_fields(&mut self, names: Vec<String>) {
         self.index = names
             .iter()
@@ -117,6 +111,11 @@ impl TsvHeader {
             .map(|(i, n)| (n.clone(), i))
             .collect();
         self.fields = names;
+        self.set_types(Vec::new());
+    }
+
+    fn set_types(&mut self, types: Vec<String>) {
+        self.types = types;
         self.lists = self.list_columns();
     }
 
