@@ -232,16 +232,9 @@ impl<'a> Gatherer<'a> {
         self.tracker.table().growth_ahead() + self.gathered.growth_ahead()
     }
 
-    /// Sheds what never weighs in a verdict: summarises the quiet hosts, then forgets the DNS
-    /// answers that cannot weigh to every host not kept whole (those just summarised among
-    /// them) and thins its DNS questions ([`Gathered::shed_quiet_names`]).
+    /// Sheds what never weighs in a verdict ([`Gathered::shed_quiet`]).
     fn shed_quiet(&mut self) {
-        let table = self.tracker.table();
-        self.gathered.compact(Some(table), self.ctx);
-        let dropped = self
-            .gathered
-            .shed_quiet_names(self.tracker.table_mut(), self.ctx);
-        self.gathered.shed.questions_dropped += dropped;
+        self.gathered.shed_quiet(self.tracker.table_mut(), self.ctx);
     }
 
     /// Flows still in the table (not over yet).

@@ -250,8 +250,7 @@ fn gather_logs(
             let ahead = table.growth_ahead() + gathered.growth_ahead();
             if keeper.due(ahead) {
                 gathered.shed.times += 1;
-                gathered.compact(Some(table), &ctx);
-                gathered.shed.questions_dropped += gathered.shed_quiet_names(table, &ctx);
+                gathered.shed_quiet(table, &ctx);
                 gathered.shed.names_dropped += enrich::shed_waiting_names(table, &ctx);
                 let ahead = table.growth_ahead() + gathered.growth_ahead();
                 keeper.settle(&mut gathered.shed, ahead);

@@ -200,6 +200,16 @@ impl Gathered {
         self.forget.shrink_to_fit();
     }
 
+    /// Sheds what never weighs in a verdict, what a memory budget sheds first: summarises the
+    /// quiet hosts ([`Gathered::compact`]), then forgets the DNS answers that cannot weigh to
+    /// every host not kept whole (those just summarised among them) and thins its DNS
+    /// questions ([`Gathered::shed_quiet_names`], counted in [`Shed::questions_dropped`]).
+    /// For a capture's gatherer and for Zeek logs alike.
+    pub fn shed_quiet(&mut self, table: &mut FlowTable, ctx: &Context<'_>) {
+        self.compact(Some(table), ctx);
+        self.shed.questions_dropped += self.shed_quiet_names(table, ctx);
+    }
+
     /// Sheds the names of every client that is not a host kept whole as possible evidence
     /// (summarised, quiet, or with its flows still going), in `table` and in this: the DNS
     /// answers to it that can never weigh, and its DNS questions but for the names an
