@@ -19,23 +19,19 @@ Default output: bench/out/dns-<lines>.log, or ssl-<lines>.log (bench/out is giti
 import argparse
 import os
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SSL_HEADER = (
-    "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tssl\n"
-    "#open\t2012-06-01-00-00-00\n"
-    "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tversion\tcipher\t"
-    "server_name\testablished\n"
-    "#types\ttime\tstring\taddr\tport\taddr\tport\tstring\tstring\tstring\tbool\n"
+from make_connlog import ROOT, T0_US, header, machine, seconds, write_log
+
+SSL_HEADER = header(
+    "ssl",
+    "ts uid id.orig_h id.orig_p id.resp_h id.resp_p version cipher server_name established",
+    "time string addr port addr port string string string bool",
 )
-HEADER = (
-    "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tdns\n"
-    "#open\t2012-06-01-00-00-00\n"
-    "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\ttrans_id\tquery\t"
-    "qclass\tqclass_name\tqtype\tqtype_name\trcode\trcode_name\tAA\tTC\tRD\tRA\tZ\tanswers\t"
-    "TTLs\trejected\n"
-    "#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tcount\tstring\tcount\tstring\tcount\t"
-    "string\tcount\tstring\tbool\tbool\tbool\tbool\tcount\tvector[string]\tvector[interval]\t"
-    "bool\n"
+HEADER = header(
+    "dns",
+    "ts uid id.orig_h id.orig_p id.resp_h id.resp_p proto trans_id query qclass qclass_name "
+    "qtype qtype_name rcode rcode_name AA TC RD RA Z answers TTLs rejected",
+    "time string addr port addr port enum count string count string count string count string "
+    "bool bool bool bool count vector[string] vector[interval] bool",
 )
 
 
@@ -46,40 +42,32 @@ def main():
     ap.add_argument("--ssl", action="store_true")
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
-    if not 0 < a.hosts < 1 << 24:
-        raise SystemExit("--hosts: 1 to 16777215 (10.0.0.0/8)")
+    machine(a.hosts - 1)
     if a.lines < 1:
         raise SystemExit("--lines: at least 1")
     kind = "ssl" if a.ssl else "dns"
     out = a.out or os.path.join(ROOT, "bench", "out", f"{kind}-{a.lines}.log")
-    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    t_us = 1_338_508_800 * 1_000_000  # 2012-06-01
-    with open(out, "w") as f:
-        f.write(SSL_HEADER if a.ssl else HEADER)
-        lines = []
+
+    def lines():
         for i in range(a.lines):
-            h = i % a.hosts
-            host = f"10.{(h >> 16) & 255}.{(h >> 8) & 255}.{h & 255}"
-            a_ = i % (1 << 17)
-            answer = f"198.{18 + (a_ >> 16)}.{(a_ >> 8) & 255}.{a_ & 255}"
-            ts = f"{t_us // 1_000_000}.{t_us % 1_000_000:06d}"
+            host = machine(i % a.hosts)
+            ts = seconds(T0_US + 500 * i)
             if a.ssl:
                 server = f"93.184.{(i >> 8) & 255}.{i & 255}"
-                lines.append(
+                yield (
                     f"{ts}\tS{i:017d}\t{host}\t{40000 + i % 20000}\t{server}\t443\tTLSv12\t"
                     f"TLS_AES_128_GCM_SHA256\ts{i}.example.com\tT\n"
                 )
             else:
-                lines.append(
+                n = i % (1 << 17)
+                answer = f"198.{18 + (n >> 16)}.{(n >> 8) & 255}.{n & 255}"
+                yield (
                     f"{ts}\tD{i:017d}\t{host}\t{40000 + i % 20000}\t10.255.0.53\t53\tudp\t"
                     f"{i & 65535}\th{i}.example.com\t1\tC_INTERNET\t1\tA\t0\tNOERROR\tF\tF\tT\tT\t"
                     f"0\t{answer}\t60.0\tF\n"
                 )
-            t_us += 500
-            if len(lines) == 10_000:
-                f.writelines(lines)
-                lines = []
-        f.writelines(lines)
+
+    write_log(out, SSL_HEADER if a.ssl else HEADER, lines())
 
 
 if __name__ == "__main__":
