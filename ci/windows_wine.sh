@@ -17,6 +17,12 @@ dir=target/$target/debug
 wine=$(command -v wine64 || true)
 [[ -n $wine ]] || { [[ -x /usr/lib/wine/wine64 ]] && wine=/usr/lib/wine/wine64; } || wine=$(command -v wine)
 export WINEPREFIX="$PWD/target/wine-prefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
+# Every Windows program runs through ci/wine/run.sh, which runs it once more if Wine loses its
+# server (see the file); what it did then is printed at the end.
+run=(bash "$PWD/ci/wine/run.sh" "$wine")
+export TOMSKYPE_WINE_RETRIES="$PWD/target/ci/wine-retries.txt"
+mkdir -p target/ci
+rm -f "$TOMSKYPE_WINE_RETRIES"
 
 # Without live capture: what it says when asked to capture.
 cargo build --target "$target"
@@ -43,10 +49,18 @@ fi
 mkdir -p "$dir/deps"
 x86_64-w64-mingw32-gcc -shared -O2 -o "$dir/bcryptprimitives.dll" ci/wine/bcryptprimitives.c -ladvapi32
 cp "$dir/bcryptprimitives.dll" "$dir/deps/"
+# One wineserver for the whole script (-p: it stays when no program is running), so that no
+# program starts while the last one's server is shutting down; stopped when the script ends.
+ws="$(dirname "$wine")/wineserver"
+[[ -x $ws ]] || ws=$(command -v wineserver)
+"$ws" -k 2>/dev/null || true
+mkdir -p "$WINEPREFIX"
+"$ws" -p
+trap '"$ws" -k 2>/dev/null || true' EXIT
 "$wine" wineboot --init >/dev/null 2>&1 || true
 
 bash ci/samples.sh target/ci/linux "$linux"
-bash ci/samples.sh target/ci/windows "$wine" "$dir/tomskype.exe"
+bash ci/samples.sh target/ci/windows "${run[@]}" "$dir/tomskype.exe"
 if ! diff -r target/ci/linux target/ci/windows; then
   echo "windows: the reports of tomskype.exe under Wine differ from Linux's (above)" >&2
   exit 1
@@ -57,7 +71,7 @@ echo "windows: $(ls target/ci/windows/*.json | wc -l) samples, JSON and text rep
 # without live capture: in Windows terms, never Debian's.
 expect_message() { # EXE SUBCOMMAND WANTED
   set +e
-  msg=$(WINEDLLOVERRIDES="wpcap=;$WINEDLLOVERRIDES" "$wine" "$1" "$2" 2>&1 >/dev/null)
+  msg=$(WINEDLLOVERRIDES="wpcap=;$WINEDLLOVERRIDES" "${run[@]}" "$1" "$2" 2>&1 >/dev/null)
   rc=$?
   set -e
   if [[ $rc != 2 || $msg != *"$3"* || $msg == *apt-get* || $msg == *setcap* ]]; then
@@ -74,7 +88,7 @@ expect_message "$dir/tomskype-files-only.exe" live "tomskype.exe was built witho
 # \Device\NPF_{GUID}, described by the Linux name), the Windows live code runs for real:
 # the listing by description, choosing the interface by its description, a capture.
 if [[ $(id -u) == 0 ]]; then
-  "$wine" "$dir/tomskype.exe" interfaces | tee target/ci/wine-interfaces.txt
+  "${run[@]}" "$dir/tomskype.exe" interfaces | tee target/ci/wine-interfaces.txt
   grep -Eq '^  lo +.*\(\\+Device\\+NPF_\{' target/ci/wine-interfaces.txt ||
     { echo "windows: lo is not listed by its description with its NPF device name" >&2; exit 1; }
   python3 -c '
@@ -86,7 +100,7 @@ for i in range(20):
     time.sleep(0.05)' &
   sender=$!
   set +e
-  "$wine" "$dir/tomskype.exe" live -i lo --duration 5 --format json >target/ci/wine-live.json
+  "${run[@]}" "$dir/tomskype.exe" live -i lo --duration 5 --format json >target/ci/wine-live.json
   rc=$?
   set -e
   wait "$sender"
@@ -104,6 +118,8 @@ else
 fi
 
 # The socket-owner tables (GetExtendedTcpTable/GetExtendedUdpTable) for real, as Wine has them.
-CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$wine" cargo test -p tomskype --target "$target" --lib -- live::owners
-ws="$(dirname "$wine")/wineserver"
-[[ -x $ws ]] && "$ws" -k 2>/dev/null || true
+CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="${run[*]}" cargo test -p tomskype --target "$target" --lib -- live::owners
+if [[ -s $TOMSKYPE_WINE_RETRIES ]]; then
+  echo "windows: Wine lost its server and these were run once more:"
+  cat "$TOMSKYPE_WINE_RETRIES"
+fi
