@@ -267,19 +267,26 @@ fn ever_more() -> usize {
 }
 
 #[test]
-fn a_budget_sheds_a_long_dns_logs_names_and_keeps_the_verdict() {
+fn a_budget_sheds_long_logs_names_and_requests_and_keeps_the_verdict() {
     let d = tempfile::tempdir().unwrap();
     tom_tsv(d.path());
-    // 100 other machines look up 20,000 names never asked before, each answered with an
-    // address never given before: read before the conn.log, as every dns.log is.
+    // 100 other machines, each line of theirs at its time, from its machine and port.
+    let theirs = |n: u32| {
+        let t = TS + f64::from(n) * 0.01;
+        (
+            format!("{t:.6}"),
+            format!("192.168.8.{}", n % 100 + 1),
+            30000 + n % 20000,
+        )
+    };
+    // They look up 20,000 names never asked before, each answered with an address never given
+    // before: read before the conn.log, as every dns.log is.
     let mut dns = String::from(DNS_TSV);
     for n in 0..20_000u32 {
-        let t = TS + f64::from(n) * 0.01;
-        let client = format!("192.168.8.{}", n % 100 + 1);
+        let (t, client, port) = theirs(n);
         let answer = format!("198.18.{}.{}", n >> 8 & 255, n & 255);
         dns.push_str(&format!(
-            "{t:.6}\tE{n}\t{client}\t{}\t8.8.8.8\t53\tudp\th{n}.example.com\t{answer}\n",
-            30000 + n % 20000
+            "{t}\tE{n}\t{client}\t{port}\t8.8.8.8\t53\tudp\th{n}.example.com\t{answer}\n"
         ));
     }
     std::fs::write(d.path().join("dns.1.log"), dns).unwrap();
@@ -288,11 +295,9 @@ fn a_budget_sheds_a_long_dns_logs_names_and_keeps_the_verdict() {
     // watches, which wait for theirs in the conn.log.
     let mut ssl = String::from(SSL_TSV);
     for n in 0..20_000u32 {
-        let t = TS + f64::from(n) * 0.01;
-        let client = format!("192.168.8.{}", n % 100 + 1);
+        let (t, client, port) = theirs(n);
         ssl.push_str(&format!(
-            "{t:.6}\tF{n}\t{client}\t{}\t93.184.216.34\t443\ts{n}.example.com\n",
-            30000 + n % 20000
+            "{t}\tF{n}\t{client}\t{port}\t93.184.216.34\t443\ts{n}.example.com\n"
         ));
     }
     for k in 0..3u32 {
@@ -303,6 +308,19 @@ fn a_budget_sheds_a_long_dns_logs_names_and_keeps_the_verdict() {
         ));
     }
     std::fs::write(d.path().join("ssl.log"), ssl).unwrap();
+    // And an http.log: 20,000 browser requests of theirs, waiting for conn records that never
+    // come, and one in proxy form (it names its receiver a proxy): only the proxy's stays.
+    let mut http = String::from(HTTP_TSV);
+    for n in 0..20_000u32 {
+        let (t, client, port) = theirs(n);
+        http.push_str(&format!(
+            "{t}\tG{n}\t{client}\t{port}\t93.184.216.34\t80\t1\tGET\tw{n}.example.com\t/\tMozilla/5.0\n"
+        ));
+    }
+    http.push_str(&format!(
+        "{TS:.6}\tP0\t192.168.8.1\t29999\t192.168.8.250\t3128\t1\tGET\tw0.example.com\thttp://w0.example.com/\tMozilla/5.0\n"
+    ));
+    std::fs::write(d.path().join("http.1.log"), http).unwrap();
     let a = analyzer();
     let mut inputs = Inputs::expand(&[d.path().to_owned()]);
     let whole = a.report_with(inputs.read(&a, 1, None), 1, Keep::Signs);
@@ -323,8 +341,15 @@ fn a_budget_sheds_a_long_dns_logs_names_and_keeps_the_verdict() {
         "{mem:?}"
     );
     assert!(mem.questions_dropped >= 100 * (200 - 16), "{mem:?}");
-    // Exactly the names no indicator watches: the client's three wait and stay.
-    assert_eq!(mem.names_dropped, 20_000, "{mem:?}");
+    // Exactly the names and requests no indicator watches: the client's three wait and stay,
+    // and so does the request in proxy form, and what waits on a port an indicator names (the
+    // machines' ports run through 30000-49999: Skype's 33033 is one).
+    let on_watched_port = (0..20_000u32)
+        .filter(|n| a.indicators.names_port((30000 + n % 20000) as u16))
+        .count() as u64;
+    assert_eq!(on_watched_port, 1);
+    assert_eq!(mem.names_dropped, 20_000 - on_watched_port, "{mem:?}");
+    assert_eq!(mem.requests_dropped, 20_000 - on_watched_port, "{mem:?}");
     assert!(mem.still_over, "{mem:?}");
     assert_eq!(mem.flows_ended_early, 0, "{mem:?}");
     assert_eq!(whole.memory.budget_reached, 0);

@@ -227,9 +227,9 @@ struct Part {
 /// says: a conn.log of millions of connections leaves the table in batches, with its names
 /// (the other logs are read first), gathered as they go; past the budget, quiet hosts are
 /// summarised and the names that cannot weigh are shed, as a capture's gatherer does, and so
-/// are an ssl.log's server names that no indicator watches while they wait for their conn
-/// records, at every batch and every [`zeek::LOOK_RECORDS`] records of any log (a long
-/// dns.log or ssl.log is all names).
+/// are an ssl.log's server names and an http.log's requests that no indicator watches while
+/// they wait for their conn records, at every batch and every [`zeek::LOOK_RECORDS`] records
+/// of any log (a long dns.log, ssl.log or http.log is all names and requests).
 fn gather_logs(
     paths: &[PathBuf],
     memory: Memory,
@@ -251,7 +251,7 @@ fn gather_logs(
             if keeper.due(ahead) {
                 gathered.shed.times += 1;
                 gathered.shed_quiet(table, &ctx);
-                gathered.shed.names_dropped += enrich::shed_waiting_names(table, &ctx);
+                enrich::shed_waiting(table, &mut gathered.shed, &ctx);
                 let ahead = table.growth_ahead() + gathered.growth_ahead();
                 keeper.settle(&mut gathered.shed, ahead);
                 return;

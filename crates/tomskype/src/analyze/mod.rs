@@ -107,6 +107,7 @@ impl Analyzer {
             flows_ended_early: shed.flows_ended_early,
             questions_dropped: shed.questions_dropped,
             names_dropped: shed.names_dropped,
+            requests_dropped: shed.requests_dropped,
             still_over: shed.still_over,
         };
         let mut summarised = QuietHosts::default();

@@ -38,7 +38,7 @@ use crate::knowledge::indicators::{Indicator, IndicatorSet};
 use ports::Ports;
 
 pub use so_far::Look;
-pub use summary::{shed_waiting_names, Shed};
+pub use summary::{shed_waiting, Shed};
 pub use view::{hosts, hosts_fold, hosts_map, hosts_of};
 
 /// At most this many HTTP requests are kept per endpoint.

@@ -41,8 +41,11 @@ pub struct Shed {
     /// DNS questions of quiet hosts dropped ([`Gathered::shed_quiet_names`]).
     pub questions_dropped: u64,
     /// TLS server names no indicator watches dropped while they waited for their flow
-    /// ([`crate::flow::FlowTable::shed_waiting_names`]).
+    /// ([`crate::flow::FlowTable::shed_waiting`]).
     pub names_dropped: u64,
+    /// HTTP requests no indicator could match dropped while they waited for their flow
+    /// (the same).
+    pub requests_dropped: u64,
     /// The memory held stayed above the budget after all that could be shed was.
     pub still_over: bool,
 }
@@ -54,6 +57,7 @@ impl Shed {
         self.flows_ended_early += other.flows_ended_early;
         self.questions_dropped += other.questions_dropped;
         self.names_dropped += other.names_dropped;
+        self.requests_dropped += other.requests_dropped;
         self.still_over |= other.still_over;
     }
 }
@@ -349,11 +353,21 @@ fn weighs_alone(addr: IpAddr, ctx: &Context<'_>) -> bool {
         || ctx.geoip.country(addr) == Some(Country::CHINA)
 }
 
-/// Sheds the TLS server names waiting in `table` for their flow that can never weigh
-/// ([`FlowTable::shed_waiting_names`]): those no indicator watches, on flows with no end
-/// that weighs by itself. The names dropped.
-pub fn shed_waiting_names(table: &mut FlowTable, ctx: &Context<'_>) -> u64 {
-    table.shed_waiting_names(|addr| weighs_alone(addr, ctx))
+/// Sheds the TLS server names and HTTP requests waiting in `table` for their flow that can
+/// never weigh ([`FlowTable::shed_waiting`]), into `shed`: those no indicator watches (and
+/// requests not in proxy form), on flows with no end that weighs by itself and no port an
+/// indicator names (where a browser's visits make a port's match weaker than the host's own
+/// contact, a request or name may change which it was).
+pub fn shed_waiting(table: &mut FlowTable, shed: &mut Shed, ctx: &Context<'_>) {
+    let set = ctx.indicators;
+    let gone = table.shed_waiting(|key| {
+        weighs_alone(key.a, ctx)
+            || weighs_alone(key.b, ctx)
+            || set.names_port(key.a_port)
+            || set.names_port(key.b_port)
+    });
+    shed.names_dropped += gone.names;
+    shed.requests_dropped += gone.requests;
 }
 
 impl HostAgg {

@@ -28,5 +28,5 @@ pub use map::{FlowMap, Probe};
 pub use names::{NameSet, Seen, Watch};
 pub use record::{Flow, Opener};
 pub use skype::{SkypeFacts, SkypeProtocol};
-pub use table::{Ended, FlowFacts, FlowTable, HttpFact};
+pub use table::{Ended, FlowFacts, FlowTable, HttpFact, WaitingShed};
 pub use tracker::Tracker;

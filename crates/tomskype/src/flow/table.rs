@@ -147,6 +147,15 @@ pub struct FlowFacts {
     pub skype: SkypeFacts,
 }
 
+/// What [`FlowTable::shed_waiting`] dropped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WaitingShed {
+    /// TLS server names.
+    pub names: u64,
+    /// HTTP requests.
+    pub requests: u64,
+}
+
 /// The flow table and the names seen beside it.
 #[derive(Debug, Clone, Default)]
 pub struct FlowTable {
@@ -399,34 +408,45 @@ impl FlowTable {
         facts.add_sni(name, (ts, client), watch);
     }
 
-    /// Sheds the TLS server names that no indicator watches from the facts that wait for their
-    /// flow: a Zeek ssl.log's names, read before the conn.log and kept by addresses and ports
-    /// until a conn record brings the flow (such a name only names an endpoint in a report),
-    /// but for flows with an end that `weighs` (an address that can weigh by itself, whose
-    /// endpoint's having a name or not may count). Facts left with nothing go. The names
-    /// dropped; none without a watch (nothing says which names weigh).
-    pub fn shed_waiting_names(&mut self, weighs: impl Fn(IpAddr) -> bool) -> u64 {
+    /// Sheds what waits for its flow and can never weigh: a Zeek ssl.log's server names and
+    /// http.log's requests, read before the conn.log and kept by addresses and ports until a
+    /// conn record brings the flow. Such a name or request only names an endpoint in a report,
+    /// unless an indicator watches it; so a server name no indicator watches goes, and so does
+    /// a request no indicator could match, unless it is in proxy form (it names its receiver
+    /// a proxy, and the place its sender asked the proxy to reach). Nothing goes of a flow in
+    /// the table, nor of a flow that `weighs` (an end or a port that can weigh by itself,
+    /// where having a name, or how the host's contact went, may count). Facts left with
+    /// nothing go. What was dropped is counted here, not on the flow: the facts of a flow all
+    /// of whose names went are gone, with any count. Nothing goes without a watch (nothing
+    /// says which names weigh).
+    pub fn shed_waiting(&mut self, weighs: impl Fn(&FlowKey) -> bool) -> WaitingShed {
+        let mut shed = WaitingShed::default();
         let Some(watch) = self.watch.clone() else {
-            return 0;
+            return shed;
         };
         let flows = &self.flows;
-        let mut dropped = 0u64;
         self.facts.retain(|key, facts| {
-            if flows.contains_key(key) || weighs(key.a) || weighs(key.b) {
+            if flows.contains_key(key) || weighs(key) {
                 return true;
             }
             let before = facts.sni.len();
             facts.sni.retain(|name, _| watch.watches_name(name));
-            let gone = (before - facts.sni.len()) as u64;
-            dropped += gone;
-            facts.sni_dropped += gone;
+            shed.names += (before - facts.sni.len()) as u64;
+            let before = facts.http.len();
+            facts.http.retain(|r| {
+                r.to_proxy()
+                    || !watch
+                        .watch_request(r.host.as_deref(), &r.target, r.user_agent.as_deref())
+                        .is_empty()
+            });
+            shed.requests += (before - facts.http.len()) as u64;
             !facts.sni.is_empty() || !facts.http.is_empty() || facts.skype != SkypeFacts::default()
         });
         // Give the memory back once most entries went (shrinking holds both tables a moment).
         if self.facts.len() < self.facts.capacity() / 4 {
             self.facts.shrink_to_fit();
         }
-        dropped
+        shed
     }
 
     /// Moves the TLS server names recorded on `from` to `to` (a log without a protocol column
@@ -553,11 +573,11 @@ mod tests {
         }
     }
 
-    /// Past a budget, the server names waiting for their flow that no indicator watches go,
-    /// but not those of a flow in the table, nor of a flow with an end that weighs by itself;
-    /// facts left with nothing go too.
+    /// Past a budget, the server names and requests waiting for their flow that no indicator
+    /// watches go, but not a request in proxy form, nor anything of a flow in the table or of
+    /// a flow that weighs by itself; facts left with nothing go too.
     #[test]
-    fn waiting_names_no_indicator_watches_are_shed() {
+    fn waiting_names_and_requests_no_indicator_watches_are_shed() {
         let mut t = FlowTable::with_watch(Arc::new(SkypeWatch));
         let client = ip("192.168.1.2");
         let key = |server: &str, port: u16| FlowKey::new(6, client, port, ip(server), 443).0;
@@ -575,20 +595,74 @@ mod tests {
         t.tls_sni(1, going, client, "www.example.net");
         t.tls_sni(1, weighty, client, "www.example.edu");
         t.add_flow(going, Flow::new(1));
-        let dropped = t.shed_waiting_names(|a| a == ip("198.51.100.1"));
-        assert_eq!(dropped, 2);
-        assert!(!t.facts.contains_key(&alone));
+        let request = |host: &str, method: &str, target: &str| HttpFact {
+            ts_ns: 3,
+            method: method.into(),
+            host: Some(host.into()),
+            target: target.into(),
+            user_agent: Some("Mozilla/5.0".into()),
+            referer: None,
+            via: false,
+            client,
+        };
+        let (web, proxy) = (key("203.0.113.11", 40005), key("203.0.113.12", 40006));
+        t.http_request(web, request("www.example.com", "GET", "/"));
+        t.http_request(
+            proxy,
+            request("www.example.com", "GET", "http://www.example.com/"),
+        );
+        t.http_request(
+            proxy,
+            request("www.example.com", "CONNECT", "www.example.com:443"),
+        );
+        t.http_request(proxy, request("www.example.com", "GET", "/favicon.ico"));
+        t.http_request(mixed, request("www.example.org", "GET", "/"));
+        t.http_request(mixed, request("login.skype.com", "GET", "/"));
+        t.http_request(going, request("www.example.net", "GET", "/"));
+        t.http_request(weighty, request("www.example.edu", "GET", "/"));
+        let shed = t.shed_waiting(|k| k.a == ip("198.51.100.1") || k.b == ip("198.51.100.1"));
+        assert_eq!(
+            shed,
+            WaitingShed {
+                names: 2,
+                requests: 3
+            }
+        );
+        assert!(!t.facts.contains_key(&alone) && !t.facts.contains_key(&web));
         let names = |k: &FlowKey| t.facts[k].sni.keys().cloned().collect::<Vec<_>>();
+        let targets = |k: &FlowKey| {
+            t.facts[k]
+                .http
+                .iter()
+                .map(|r| r.target.clone())
+                .collect::<Vec<_>>()
+        };
         assert_eq!(names(&watched), ["ui.skype.com"]);
         assert_eq!(names(&mixed), ["api.skype.com"]);
-        assert_eq!(t.facts[&mixed].sni_dropped, 1);
+        assert_eq!(targets(&mixed), ["/"]);
+        assert_eq!(
+            t.facts[&mixed].http[0].host.as_deref(),
+            Some("login.skype.com")
+        );
+        // Counted by the shedding, not on the flows.
+        assert_eq!(
+            (t.facts[&mixed].sni_dropped, t.facts[&mixed].http_dropped),
+            (0, 0)
+        );
+        assert_eq!(
+            targets(&proxy),
+            ["http://www.example.com/", "www.example.com:443"]
+        );
         assert_eq!(names(&going), ["www.example.net"]);
+        assert_eq!(targets(&going), ["/"]);
         assert_eq!(names(&weighty), ["www.example.edu"]);
+        assert_eq!(targets(&weighty), ["/"]);
         // With no watch, nothing says which names weigh: none go.
         let mut t = FlowTable::default();
         t.tls_sni(1, alone, client, "www.example.com");
-        assert_eq!(t.shed_waiting_names(|_| false), 0);
-        assert!(t.facts.contains_key(&alone));
+        t.http_request(web, request("www.example.com", "GET", "/"));
+        assert_eq!(t.shed_waiting(|_| false), WaitingShed::default());
+        assert!(t.facts.contains_key(&alone) && t.facts.contains_key(&web));
     }
 
     /// A forged flow with a request in every segment, each to a watched name: the first 32

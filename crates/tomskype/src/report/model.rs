@@ -72,8 +72,14 @@ pub struct MemoryReport {
     pub questions_dropped: u64,
     /// TLS server names that no indicator watches, read from a Zeek ssl.log and dropped while
     /// they waited for their connection's conn.log record, to keep to the budget (not those of
-    /// a connection with an end in China or matched by an address indicator).
+    /// a connection with an end in China, matched by an address indicator or on a port an
+    /// indicator names).
     pub names_dropped: u64,
+    /// HTTP requests that no indicator could match, read from a Zeek http.log and dropped
+    /// while they waited for their connection's conn.log record, to keep to the budget (not
+    /// those in proxy form, nor those of a connection with an end in China, matched by an
+    /// address indicator or on a port an indicator names).
+    pub requests_dropped: u64,
     /// The memory used stayed above the budget even so.
     pub still_over: bool,
 }
