@@ -133,24 +133,36 @@ impl<R: Read> ReaderInput<R> {
 }
 
 impl<R: Read> Input for ReaderInput<R> {
+    #[inline]
     fn peek(&mut self, n: usize) -> Result<&[u8], InputError> {
         if self.end - self.start < n {
-            self.fill(n);
-            if let (true, Some(err)) = (self.end - self.start < n, &self.error) {
-                return Err(err.clone());
-            }
+            return self.peek_slow(n);
         }
-        Ok(&self.buf[self.start..self.end])
+        Ok(self.buf.get(self.start..self.end).unwrap_or_default())
     }
 
+    #[inline]
     fn consume(&mut self, n: usize) {
         let n = n.min(self.end - self.start);
         self.start += n;
         self.consumed += n as u64;
     }
 
+    #[inline]
     fn offset(&self) -> u64 {
         self.consumed
+    }
+}
+
+impl<R: Read> ReaderInput<R> {
+    /// [`Input::peek`] when fewer than `n` bytes are buffered: reads more first.
+    #[inline(never)]
+    fn peek_slow(&mut self, n: usize) -> Result<&[u8], InputError> {
+        self.fill(n);
+        if let (true, Some(err)) = (self.end - self.start < n, &self.error) {
+            return Err(err.clone());
+        }
+        Ok(self.buf.get(self.start..self.end).unwrap_or_default())
     }
 }
 
