@@ -98,20 +98,18 @@ where
     if let Some(tell) = &mut quiet {
         // The hosts whole to the end that can show no label or advisory (with no sign at all,
         // as above, or kept whole only for their peers in China): handed over as they are,
-        // not viewed.
-        let silent: Vec<IpAddr> = gathered
-            .hosts
-            .values()
-            .filter(|h| !gathered.may_be_listed(h, ctx) && !asks_watched(&gathered.queries, h.addr))
-            .map(|h| h.addr)
-            .collect();
-        for addr in silent {
-            if let Some(h) = gathered.hosts.remove(&addr) {
-                if counts(h.sent, addr) {
-                    tell(addr);
-                }
+        // not viewed. In one pass over the map: listing them first and removing each after,
+        // looked up again, the report took 155.9 M instructions instead of 147.3 M on a 250 MB
+        // capture of bench/make_capture.py's many hosts (`valgrind --tool=callgrind`).
+        let mut hosts = std::mem::take(&mut gathered.hosts);
+        hosts.retain(|&addr, h| {
+            let listed = gathered.may_be_listed(h, ctx) || asks_watched(&gathered.queries, addr);
+            if !listed && counts(h.sent, addr) {
+                tell(addr);
             }
-        }
+            listed
+        });
+        gathered.hosts = hosts;
     }
     let Gathered {
         hosts,
