@@ -138,7 +138,7 @@ impl<R: Read> Input for ReaderInput<R> {
         if self.end - self.start < n {
             return self.peek_slow(n);
         }
-        Ok(self.buf.get(self.start..self.end).unwrap_or_default())
+        Ok(self.buffered())
     }
 
     #[inline]
@@ -162,7 +162,13 @@ impl<R: Read> ReaderInput<R> {
         if let (true, Some(err)) = (self.end - self.start < n, &self.error) {
             return Err(err.clone());
         }
-        Ok(self.buf.get(self.start..self.end).unwrap_or_default())
+        Ok(self.buffered())
+    }
+
+    /// The bytes read and not yet consumed.
+    #[inline(always)]
+    fn buffered(&self) -> &[u8] {
+        self.buf.get(self.start..self.end).unwrap_or_default()
     }
 }
 

@@ -757,7 +757,6 @@ impl Rare {
     /// has room for as many again, so that thinning costs a constant per request. Returns how
     /// many it dropped (counted in the host's `coverage.dropped.http_requests`).
     fn thin_http(&mut self, set: &IndicatorSet) -> u64 {
-        use crate::flow::Watch;
         self.http
             .sort_by(|a, b| (a.ts_ns, &a.target).cmp(&(b.ts_ns, &b.target)));
         let mut groups: rustc_hash::FxHashSet<(u32, u8)> = rustc_hash::FxHashSet::default();
@@ -772,7 +771,7 @@ impl Rare {
                 return true;
             }
             let kind = r.kind();
-            let watch = set.watch_request(r.host.as_deref(), &r.target, r.user_agent.as_deref());
+            let watch = r.watch_groups(set);
             if !watch.is_empty() {
                 watched += 1;
                 // Every group is taken (no short cut): a later request must not keep a place

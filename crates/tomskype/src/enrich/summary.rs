@@ -25,7 +25,7 @@ use std::net::{IpAddr, Ipv6Addr};
 
 use super::packed::{Log, Summary};
 use super::{Context, Gathered, HostAgg};
-use crate::flow::{FlowTable, NameSet, Watch};
+use crate::flow::{FlowTable, NameSet};
 use crate::knowledge::geoip::Country;
 use rustc_hash::FxHashMap;
 
@@ -399,10 +399,7 @@ impl HostAgg {
                 || e.ports.any_opened()
                 || set.match_addr(remote).next().is_some()
                 || rare.sni.keys().any(|n| set.watches_name(n))
-                || rare.http.iter().any(|r| {
-                    !set.watch_request(r.host.as_deref(), &r.target, r.user_agent.as_deref())
-                        .is_empty()
-                })
+                || rare.http.iter().any(|r| !r.watch_groups(set).is_empty())
                 || watched_answer(remote)
                 || china_peer()
         })

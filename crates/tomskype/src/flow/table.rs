@@ -99,6 +99,16 @@ impl HttpFact {
             | u8::from(crate::decode::http::is_browser(self.user_agent.as_deref())) << 3
     }
 
+    /// The groups of every indicator of `watch` that could match the request (its host, target
+    /// and User-Agent); empty if none could.
+    pub fn watch_groups(&self, watch: &(impl Watch + ?Sized)) -> Vec<u32> {
+        watch.watch_request(
+            self.host.as_deref(),
+            &self.target,
+            self.user_agent.as_deref(),
+        )
+    }
+
     /// Whether the request is in a form that only a proxy receives: `CONNECT host:port`, or an
     /// absolute URI (`GET http://host/path`). Its host is then where the client wanted to go,
     /// and the server it was sent to is a proxy.
@@ -433,12 +443,9 @@ impl FlowTable {
             facts.sni.retain(|name, _| watch.watches_name(name));
             shed.names += (before - facts.sni.len()) as u64;
             let before = facts.http.len();
-            facts.http.retain(|r| {
-                r.to_proxy()
-                    || !watch
-                        .watch_request(r.host.as_deref(), &r.target, r.user_agent.as_deref())
-                        .is_empty()
-            });
+            facts
+                .http
+                .retain(|r| r.to_proxy() || !r.watch_groups(&*watch).is_empty());
             shed.requests += (before - facts.http.len()) as u64;
             !facts.sni.is_empty() || !facts.http.is_empty() || facts.skype != SkypeFacts::default()
         });
@@ -498,15 +505,7 @@ impl FlowTable {
         let facts = self.facts.entry(key).or_default();
         let len = facts.http.len();
         let keep = len < MAX_HTTP_PER_FLOW || {
-            let groups = watch
-                .map(|w| {
-                    w.watch_request(
-                        fact.host.as_deref(),
-                        &fact.target,
-                        fact.user_agent.as_deref(),
-                    )
-                })
-                .unwrap_or_default();
+            let groups = watch.map(|w| fact.watch_groups(w)).unwrap_or_default();
             !groups.is_empty()
                 && (len < MAX_HTTP_PER_FLOW + MAX_WATCHED_HTTP_PAST || {
                     let kind = fact.kind();
