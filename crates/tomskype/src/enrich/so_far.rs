@@ -94,9 +94,9 @@ impl Gathered {
                 signs.push(*addr);
             }
             if (sign && !h.unchanged) || mine.is_some() {
-                let mut h = h.clone();
+                let mut h = HostAgg::clone(h);
                 if let Some(m) = mine {
-                    h.merge(m, Some(ctx.indicators));
+                    h.merge(*m, Some(ctx.indicators));
                 }
                 hosts.push(h);
             }
@@ -109,14 +109,14 @@ impl Gathered {
         for h in self.hosts.values_mut() {
             h.unchanged = true;
         }
-        hosts.extend(scratch.hosts.into_values());
+        hosts.extend(scratch.hosts.into_values().map(|h| *h));
         // A query that may match is a sign, whatever the host's flows.
         let viewed: FxHashSet<IpAddr> = hosts.iter().map(|h| h.addr).collect();
         for (client, asked) in &table.queries {
             let watched = || asked.names.keys().any(|n| ctx.indicators.watches_name(n));
             if !viewed.contains(client) && watched() {
                 if let Some(h) = self.hosts.get(client) {
-                    hosts.push(h.clone());
+                    hosts.push(HostAgg::clone(h));
                 } else {
                     hosts.push(HostAgg::new(*client));
                 }

@@ -176,6 +176,7 @@ impl Gathered {
         for addr in quiet {
             if let Some(h) = self.hosts.remove(&addr) {
                 self.summaries.add(addr, &Summary::of(&h));
+                self.spare.give(h);
                 if table.is_some_and(|t| t.queries.contains_key(&addr)) {
                     // The table's answers to it are for [`Gathered::forget_quiet_names`]: to a
                     // host that asked (those to one that never asked, unsolicited, stay; the

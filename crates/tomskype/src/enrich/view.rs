@@ -90,7 +90,9 @@ where
                 }
             }
             _ => {
-                gathered.hosts.insert(addr, HostAgg::from_summary(addr, &s));
+                gathered
+                    .hosts
+                    .insert(addr, Box::new(HostAgg::from_summary(addr, &s)));
             }
         }
     }
@@ -128,6 +130,7 @@ where
     let mut hosts: Vec<HostAgg> = hosts
         .into_values()
         .filter(|h| counts(h.sent, h.addr))
+        .map(|h| *h)
         .collect();
     hosts.sort_unstable_by_key(|h| h.addr);
     // Each run has its own cache of address facts (pure functions of the address).
