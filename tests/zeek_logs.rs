@@ -246,6 +246,47 @@ fn generated_tsv_logs_with_the_login_beacon_give_tom_skype() {
     assert!(!weird.unreadable && weird.packets == 0 && weird.problems.len() == 1);
 }
 
+/// The people's report counts a Zeek log's records as log records, not as packets, in every
+/// language; beside a capture, both.
+#[test]
+fn the_report_for_people_counts_log_records_apart_from_packets() {
+    use tomskype::report::lang::Lang;
+    use tomskype::report::people::{story, Options};
+    let d = tempfile::tempdir().unwrap();
+    tom_tsv(d.path());
+    let line = |paths: &[PathBuf], lang| {
+        let options = Options {
+            lang,
+            all_hosts: false,
+            local: None,
+        };
+        story(&analyse(paths), &options).inputs_line
+    };
+    let logs = [d.path().to_owned()];
+    // conn.log 6 records, dns.log 3, http.log 3 (its damaged line is a problem, not a record),
+    // weird.log none.
+    assert_eq!(line(&logs, Lang::En), "Read 4 inputs, 12 log records.");
+    assert_eq!(
+        line(&logs, Lang::ZhCn),
+        "读取了 4 个输入，共 12 条日志记录。"
+    );
+    assert_eq!(
+        line(&logs, Lang::ZhTw),
+        "讀取了 4 個輸入，共 12 筆日誌記錄。"
+    );
+    let capture = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/no-skype-browsing.pcap");
+    let packets = analyse(std::slice::from_ref(&capture)).inputs[0].packets;
+    assert!(packets > 0);
+    assert_eq!(
+        line(std::slice::from_ref(&capture), Lang::En),
+        format!("Read 1 input, {packets} packets.")
+    );
+    assert_eq!(
+        line(&[capture, d.path().to_owned()], Lang::En),
+        format!("Read 5 inputs, {packets} packets and 12 log records.")
+    );
+}
+
 #[test]
 fn generated_json_logs_with_the_login_beacon_give_tom_skype() {
     let d = tempfile::tempdir().unwrap();

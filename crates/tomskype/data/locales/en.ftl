@@ -132,6 +132,11 @@ inputs-line = Read { $inputs ->
     [one] 1 input
    *[other] { $inputs } inputs
 }, { $packets } packets.
+inputs-line-records = Read { $inputs ->
+    [one] 1 input
+   *[other] { $inputs } inputs
+}, { $records } log records.
+inputs-line-both = Read { $inputs } inputs, { $packets } packets and { $records } log records.
 knowledge-line = Indicators: { $set } (sha256 { $sha }). Countries: { $geoip }.
 
 ## HTML only.

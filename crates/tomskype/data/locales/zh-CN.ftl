@@ -99,6 +99,8 @@ memory-line = 这些流量需要的内存超过了允许的上限（--max-memory
     }。判断结果不受影响。
 memory-line-over = 即便如此，使用的内存仍超过了上限。
 inputs-line = 读取了 { $inputs } 个输入，共 { $packets } 个数据包。
+inputs-line-records = 读取了 { $inputs } 个输入，共 { $records } 条日志记录。
+inputs-line-both = 读取了 { $inputs } 个输入，共 { $packets } 个数据包和 { $records } 条日志记录。
 knowledge-line = 指标集：{ $set }（sha256 { $sha }）。国家数据库：{ $geoip }。
 
 ## 仅用于 HTML。

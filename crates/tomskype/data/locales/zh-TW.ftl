@@ -99,6 +99,8 @@ memory-line = 這些流量需要的記憶體超過了允許的上限（--max-mem
     }。判斷結果不受影響。
 memory-line-over = 即便如此，使用的記憶體仍超過了上限。
 inputs-line = 讀取了 { $inputs } 個輸入，共 { $packets } 個封包。
+inputs-line-records = 讀取了 { $inputs } 個輸入，共 { $records } 筆日誌記錄。
+inputs-line-both = 讀取了 { $inputs } 個輸入，共 { $packets } 個封包和 { $records } 筆日誌記錄。
 knowledge-line = 指標集：{ $set }（sha256 { $sha }）。國家資料庫：{ $geoip }。
 
 ## 僅用於 HTML。

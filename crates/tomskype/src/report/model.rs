@@ -200,7 +200,7 @@ impl Default for ToolInfo {
 pub struct InputReport {
     /// The path as given (`-` for standard input).
     pub path: String,
-    /// Its format: a capture format, or `zeek-logs`.
+    /// Its format: a capture format, or `zeek-` and the log's kind (`zeek-conn`, ...).
     pub format: String,
     /// Whether it was gzip-compressed.
     pub gzip: bool,
@@ -218,6 +218,11 @@ pub struct InputReport {
 }
 
 impl InputReport {
+    /// Whether it is a Zeek log (its `packets` are log records).
+    pub fn is_zeek_log(&self) -> bool {
+        self.format.starts_with("zeek-")
+    }
+
     /// The report of an input whose container format is `format`.
     pub fn new(path: String, format: CaptureFormat) -> InputReport {
         InputReport {

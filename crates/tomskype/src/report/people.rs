@@ -186,13 +186,7 @@ pub fn story(report: &Report, options: &Options) -> Story {
         quiet,
         quiet_line,
         memory_line: memory_line(report, &m),
-        inputs_line: m.get(
-            "inputs-line",
-            &[
-                ("inputs", report.inputs.len().into()),
-                ("packets", report.totals.packets.into()),
-            ],
-        ),
+        inputs_line: inputs_line(report, &m),
         problems,
         knowledge_line: m.get(
             "knowledge-line",
@@ -209,6 +203,31 @@ pub fn story(report: &Report, options: &Options) -> Story {
             ],
         ),
     }
+}
+
+/// What was read: the inputs, their packets and (from Zeek logs) their log records.
+fn inputs_line(report: &Report, m: &Messages) -> String {
+    let (mut packets, mut records) = (0u64, 0u64);
+    for i in &report.inputs {
+        if i.is_zeek_log() {
+            records += i.packets;
+        } else {
+            packets += i.packets;
+        }
+    }
+    let id = match (packets, records) {
+        (_, 0) => "inputs-line",
+        (0, _) => "inputs-line-records",
+        _ => "inputs-line-both",
+    };
+    m.get(
+        id,
+        &[
+            ("inputs", report.inputs.len().into()),
+            ("packets", packets.into()),
+            ("records", records.into()),
+        ],
+    )
 }
 
 /// What keeping to the memory budget took, when it was reached: in a few words, since it
