@@ -654,7 +654,8 @@ fn sides(
 /// would often be new. On the 1 GB many-hosts capture of bench/RESULTS.md (`--threads 1`,
 /// `/usr/bin/time -f %M`): a peak of 107 MB instead of 122 MB, 27,300 minor page faults
 /// instead of 43,400, the same report. Without the spares, boxes alone spent in `malloc` and
-/// `free` what they saved (`perf record`).
+/// `free` what they saved (`perf record`). A memory budget's shedding frees the spares
+/// ([`Gathered::shed_quiet`]): they hold nothing, and the budget counts them.
 #[derive(Debug, Default)]
 #[allow(clippy::vec_box)] // The boxes are what is kept: each becomes a host map's value.
 struct Spare(Vec<Box<HostAgg>>);

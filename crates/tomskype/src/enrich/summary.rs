@@ -209,9 +209,11 @@ impl Gathered {
     /// quiet hosts ([`Gathered::compact`]), then forgets the DNS answers that cannot weigh to
     /// every host not kept whole (those just summarised among them) and thins its DNS
     /// questions ([`Gathered::shed_quiet_names`], counted in [`Shed::questions_dropped`]).
-    /// For a capture's gatherer and for Zeek logs alike.
+    /// The boxes kept for new hosts go too: they only save allocating, and a budget counts
+    /// them. For a capture's gatherer and for Zeek logs alike.
     pub fn shed_quiet(&mut self, table: &mut FlowTable, ctx: &Context<'_>) {
         self.compact(Some(table), ctx);
+        self.spare = super::Spare::default();
         self.shed.questions_dropped += self.shed_quiet_names(table, ctx);
     }
 
@@ -530,6 +532,35 @@ mod tests {
         // Nothing more to forget until more hosts are summarised.
         g.forget_quiet_names(&mut t, &ctx);
         assert_eq!(t.resolved.len(), 7);
+    }
+
+    /// A summarised host's box is kept for the next new host; a budget's shedding frees the
+    /// boxes kept.
+    #[test]
+    fn a_budget_frees_the_boxes_kept_for_new_hosts() {
+        let known = Known::new();
+        let ctx = known.ctx();
+        let mut t = FlowTable::default();
+        for n in 0..3u8 {
+            let (k, d) = FlowKey::new(
+                6,
+                ip(&format!("192.168.1.{n}")),
+                40000,
+                ip("203.0.113.7"),
+                443,
+            );
+            t.packet(1, k, d, 60, true, false);
+        }
+        let mut g = Gathered::default();
+        t.take_all(16, |ended, t| g.fold_ended(ended, t, &ctx));
+        g.compact(Some(&t), &ctx);
+        assert_eq!((g.summarised_hosts(), g.spare.0.len()), (3, 3));
+        let (k, d) = FlowKey::new(6, ip("192.168.1.9"), 40000, ip("203.0.113.7"), 443);
+        t.packet(2, k, d, 60, true, false);
+        t.take_all(16, |ended, t| g.fold_ended(ended, t, &ctx));
+        assert_eq!(g.spare.0.len(), 2, "the new host took one");
+        g.shed_quiet(&mut t, &ctx);
+        assert_eq!((g.summarised_hosts(), g.spare.0.len()), (4, 0));
     }
 
     /// Under a budget, every client not kept whole (summarised, or with no flow gathered yet)
