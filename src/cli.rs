@@ -164,10 +164,12 @@ pub struct AnalyzeArgs {
 /// How much memory reading may use (`analyze`, `live`).
 #[derive(Debug, Args)]
 pub struct MemoryArgs {
-    /// Memory the reading may use: 512M, 2G... (bytes with K, M, G or T for KiB, MiB, GiB,
-    /// TiB; 0 for no limit). When reached, the state least able to change a verdict is set
-    /// aside (quiet machines summarised, their DNS names that no indicator watches dropped,
-    /// then long-silent flows ended) and the report says so.
+    /// Memory the reading's data may hold: 512M, 2G... (bytes with K, M, G or T for KiB, MiB,
+    /// GiB, TiB; 0 for no limit). When reached, the state least able to change a verdict is
+    /// set aside (quiet machines summarised, their DNS names that no indicator watches
+    /// dropped, then long-silent flows ended) and the report says so. The process peaks
+    /// higher, by the program itself and the memory it freed but still keeps: 3 million new
+    /// machines streamed under 100M peaked at 150 MB.
     #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
     pub max_memory: u64,
 }
