@@ -286,7 +286,8 @@ impl<'a> Gatherer<'a> {
         if self.on_change.is_some() && self.pace.due() {
             let start = std::time::Instant::now();
             self.tell_changes_at(ts);
-            self.pace.looked(start);
+            let work = self.tracker.table().flows.len() + self.gathered.whole_hosts();
+            self.pace.looked(start, work);
         }
     }
 

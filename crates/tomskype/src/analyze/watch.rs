@@ -5,9 +5,9 @@
 //! report does, and tells every host whose label differs from the one told before (a host not
 //! told yet was no-skype). Its cost grows with the flows still going and the hosts with a
 //! sign, not with the hosts of the network; a stream is assessed at each sweep, once a minute
-//! of capture time, unless looks grow costly ([`Pace`]; a stream read as it happens is looked
-//! at every minute, and a small one replayed tells the same changes at the same packets every
-//! time), a live capture as often as its status line allows (`live::assess`).
+//! of capture time, unless looks grow large and costly ([`Pace`]; a stream read as it happens
+//! is looked at every minute, and a small one replayed tells the same changes at the same
+//! packets every time), a live capture as often as its status line allows (`live::assess`).
 //!
 //! A change is told from what the host itself did, as the report's verdict is; it is not final:
 //! a later look may find more (a TOM-Skype login after a Skype one), or find that what looked
@@ -59,11 +59,14 @@ pub struct Assessment {
 }
 
 /// How a stream's looks are paced: at each sweep (once a minute of capture time), unless the
-/// last look took more than [`FREE_LOOK`] and was less than [`LOOK_DUTY`] times its own time
-/// ago. A stream read as it happens (`tcpdump -w - | tomskype analyze -`) is looked at every
-/// minute; one read faster than real time, with many hosts with a sign, is looked at as often
-/// as keeps the looks to about 5% of the time (so when its changes are told then depends on
-/// the machine's speed; what is told in the end does not).
+/// last look was a large one (more than [`FREE_WORK`] flows going and hosts whole), took more
+/// than [`FREE_LOOK`], and was less than [`LOOK_DUTY`] times its own time ago. A stream read
+/// as it happens (`tcpdump -w - | tomskype analyze -`) is looked at every minute; one read
+/// faster than real time, with many flows going or hosts with a sign, is looked at as often as
+/// keeps the looks to about 5% of the time (so when its changes are told then depends on the
+/// machine's speed; what is told in the end does not). A small look never delays the next, on
+/// however slow or busy a machine: a small stream replayed tells the same changes at the same
+/// packets every time.
 #[derive(Debug, Default)]
 pub(super) struct Pace {
     /// No look before this.
@@ -72,6 +75,9 @@ pub(super) struct Pace {
 
 /// A look that takes less than this does not delay the next.
 const FREE_LOOK: std::time::Duration = std::time::Duration::from_millis(1);
+/// Nor does a look at no more than this many flows going and hosts whole, however long it
+/// took (a test's sample in a debug build on a loaded machine can take over a millisecond).
+const FREE_WORK: usize = 4096;
 /// Time between costly looks, as a multiple of what the last one took.
 const LOOK_DUTY: u32 = 20;
 
@@ -81,11 +87,12 @@ impl Pace {
         self.next.is_none_or(|n| std::time::Instant::now() >= n)
     }
 
-    /// Notes a look that started at `start` and ended now.
-    pub(super) fn looked(&mut self, start: std::time::Instant) {
+    /// Notes a look that started at `start` and ended now, at `work` flows going and hosts
+    /// whole.
+    pub(super) fn looked(&mut self, start: std::time::Instant, work: usize) {
         let end = std::time::Instant::now();
         let took = end - start;
-        self.next = (took > FREE_LOOK).then(|| end + took * LOOK_DUTY);
+        self.next = (work > FREE_WORK && took > FREE_LOOK).then(|| end + took * LOOK_DUTY);
     }
 }
 
@@ -203,6 +210,24 @@ mod tests {
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
+    }
+
+    /// A small look never delays the next, however long it took (a loaded machine); a large
+    /// one that took long delays it by twenty times that, and a large quick one does not.
+    #[test]
+    fn only_a_large_costly_look_delays_the_next() {
+        use std::time::{Duration, Instant};
+        let long_ago = Instant::now() - Duration::from_secs(1);
+        let mut pace = Pace::default();
+        assert!(pace.due());
+        pace.looked(long_ago, FREE_WORK);
+        assert!(pace.due(), "small, however slow");
+        pace.looked(Instant::now(), FREE_WORK + 1);
+        assert!(pace.due(), "large but quick");
+        pace.looked(long_ago, FREE_WORK + 1);
+        assert!(!pace.due(), "large and slow: 20 s to wait");
+        pace.looked(Instant::now(), 10);
+        assert!(pace.due());
     }
 
     /// The shipped knowledge, 192.0.2.0/24 local.
