@@ -22,6 +22,17 @@ pub(crate) fn prefetch<T>(at: &T) {
     let _ = at;
 }
 
+/// Asks the allocator to hand the memory it holds free back to the kernel (glibc's
+/// `malloc_trim`: whole free pages anywhere in its heaps, not only at their top). A hint, for
+/// after a memory budget's shedding; a no-op where the allocator is not glibc's.
+pub(crate) fn give_back_freed() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases pages no allocation uses; it is thread-safe.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// Asks the kernel to back the pages of `v`'s buffer (all of its capacity) with huge pages
 /// (transparent huge pages, `madvise` mode). A hint: a kernel without them changes nothing.
 pub(crate) fn huge_pages<T>(v: &Vec<T>) {

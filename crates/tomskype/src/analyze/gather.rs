@@ -81,6 +81,7 @@ impl Keeper {
         let Some(budget) = self.budget else {
             return;
         };
+        crate::hints::give_back_freed();
         let held = (budget.held)();
         if held > budget.limit {
             shed.still_over = true;
