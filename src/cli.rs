@@ -169,7 +169,7 @@ pub struct MemoryArgs {
     /// set aside (quiet machines summarised, their DNS names that no indicator watches
     /// dropped, then long-silent flows ended) and the report says so. The process peaks
     /// higher, by the program itself and the memory it freed but still keeps: 3 million new
-    /// machines streamed under 100M peaked at 150 MB.
+    /// machines streamed under 100M peaked at 131 MB.
     #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
     pub max_memory: u64,
 }
