@@ -1,11 +1,13 @@
-//! Hints to the CPU and the kernel about memory, for the per-packet path. None changes what
-//! the program computes.
+//! Hints to the CPU, the kernel and the allocator about memory. None changes what the
+//! program computes.
 //!
 //! - Software prefetch: asking the CPU for a cache line before it is needed, where the access
 //!   pattern is known ahead but the hardware cannot guess it: the flow table's entries (random
 //!   by nature).
 //! - Huge pages for the flow table: one random look-up per packet in tens of MB misses the
 //!   TLB on 4 KiB pages; 2 MiB pages make that rare.
+//! - Free pages handed back after a memory budget's shedding: what was freed, in pieces all
+//!   over the heap, otherwise stays in the process.
 
 /// Asks the CPU to bring `*at`'s cache line into all cache levels. Never faults, changes
 /// nothing observable; a no-op on targets other than x86-64.
