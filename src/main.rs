@@ -405,7 +405,7 @@ fn emit(
         if input.unreadable {
             let why = match input.problems.first() {
                 // What kind of problem in the reader's words, then the reader's own sentence.
-                Some(p) => Safe(&report::people::problem_line(&input.path, p, m)).to_string(),
+                Some(p) => Safe(&report::people::problem_line(input, p, m)).to_string(),
                 None => m.get("msg-input-unreadable", &[("input", (&path).into())]),
             };
             say_error(m, &why);

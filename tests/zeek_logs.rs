@@ -285,6 +285,11 @@ fn the_report_for_people_counts_log_records_apart_from_packets() {
         line(&[capture, d.path().to_owned()], Lang::En),
         format!("Read 5 inputs, {packets} packets and 12 log records.")
     );
+    // A log with no record read is still a log.
+    assert_eq!(
+        line(&[d.path().join("weird.log")], Lang::En),
+        "Read 1 input, 0 log records."
+    );
 }
 
 #[test]

@@ -108,9 +108,11 @@ dur-days = { $d ->
 
 problems-heading = Problems reading the input:
 # One problem: the file, what kind of problem ($what), the reader's own sentence ($detail,
-# always English) and where ($at: problem-at-packet or problem-at-offset, or nothing).
+# always English) and where ($at: problem-at-packet, problem-at-line for a Zeek log, or
+# problem-at-offset, or nothing).
 problem-line = { $path }: { $detail }{ $at }
 problem-at-packet = {" "}(packet { $packet }, offset { $offset })
+problem-at-line = {" "}(line { $line }, offset { $offset })
 problem-at-offset = {" "}(offset { $offset })
 problem-io = The file could not be opened or read.
 problem-empty = The file is empty.

@@ -81,6 +81,7 @@ dur-days = { $d } 天
 problems-heading = 读取输入时遇到的问题：
 problem-line = { $path }：{ $what }{ $at }（技术细节：{ $detail }）
 problem-at-packet = 位置：第 { $packet } 个数据包，偏移 { $offset }。
+problem-at-line = 位置：第 { $line } 行，偏移 { $offset }。
 problem-at-offset = 位置：偏移 { $offset }。
 problem-io = 无法打开或读取这个文件。
 problem-empty = 文件是空的。

@@ -81,6 +81,7 @@ dur-days = { $d } 天
 problems-heading = 讀取輸入時遇到的問題：
 problem-line = { $path }：{ $what }{ $at }（技術細節：{ $detail }）
 problem-at-packet = 位置：第 { $packet } 個封包，偏移 { $offset }。
+problem-at-line = 位置：第 { $line } 行，偏移 { $offset }。
 problem-at-offset = 位置：偏移 { $offset }。
 problem-io = 無法開啟或讀取這個檔案。
 problem-empty = 檔案是空的。

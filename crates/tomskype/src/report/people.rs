@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 use super::lang::{Arg, Lang, Messages};
-use super::{HostReport, Report};
+use super::{HostReport, InputReport, Report};
 use crate::capture::{Problem, ProblemKind};
 use crate::classify::{Build, Evidence, Label, FULL_PACKETS, FULL_SECONDS};
 use crate::enrich::Basis;
@@ -176,7 +176,7 @@ pub fn story(report: &Report, options: &Options) -> Story {
     let problems = report
         .inputs
         .iter()
-        .flat_map(|i| i.problems.iter().map(|p| problem_line(&i.path, p, &m)))
+        .flat_map(|i| i.problems.iter().map(|p| problem_line(i, p, &m)))
         .collect();
     let ind = &report.indicators;
     Story {
@@ -205,20 +205,24 @@ pub fn story(report: &Report, options: &Options) -> Story {
     }
 }
 
-/// What was read: the inputs, their packets and (from Zeek logs) their log records.
+/// What was read: the inputs, their packets and (from Zeek logs) their log records, each
+/// said when there is an input of its kind, even if none was read.
 fn inputs_line(report: &Report, m: &Messages) -> String {
     let (mut packets, mut records) = (0u64, 0u64);
+    let (mut captures, mut logs) = (false, false);
     for i in &report.inputs {
         if i.is_zeek_log() {
             records += i.packets;
+            logs = true;
         } else {
             packets += i.packets;
+            captures = true;
         }
     }
-    let id = match (packets, records) {
-        (_, 0) => "inputs-line",
-        (0, _) => "inputs-line-records",
-        _ => "inputs-line-both",
+    let id = match (captures, logs) {
+        (_, false) => "inputs-line",
+        (false, true) => "inputs-line-records",
+        (true, true) => "inputs-line-both",
     };
     m.get(
         id,
@@ -590,14 +594,20 @@ fn steps(
     (steps, more, sources)
 }
 
-/// One problem reading an input, for a person: in English the reader's own sentence; in
-/// other languages what kind of problem it is in their words, then that sentence.
-pub fn problem_line(path: &str, p: &Problem, m: &Messages) -> String {
+/// One problem reading `input`, for a person: in English the reader's own sentence; in
+/// other languages what kind of problem it is in their words, then that sentence. Where it
+/// is: the packet and offset, or for a Zeek log the line and offset.
+pub fn problem_line(input: &InputReport, p: &Problem, m: &Messages) -> String {
+    let path = input.path.as_str();
     let (packet, offset) = (
         p.packet.map(|n| n.to_string()),
         p.offset.map(|o| o.to_string()),
     );
     let at = match (&packet, &offset) {
+        (Some(n), Some(o)) if input.is_zeek_log() => m.get(
+            "problem-at-line",
+            &[("line", Arg::Str(n)), ("offset", Arg::Str(o))],
+        ),
         (Some(n), Some(o)) => m.get(
             "problem-at-packet",
             &[("packet", Arg::Str(n)), ("offset", Arg::Str(o))],
@@ -635,20 +645,21 @@ mod tests {
 
     #[test]
     fn input_problems_in_the_readers_language() {
+        let pcap = InputReport::new("a.pcap".into(), crate::capture::CaptureFormat::Pcap);
         let p = Problem {
             kind: ProblemKind::TruncatedRecord,
             packet: Some(7),
             offset: Some(1234),
             detail: "record cut short".into(),
         };
-        let en = problem_line("a.pcap", &p, &Messages::new(Lang::En));
+        let en = problem_line(&pcap, &p, &Messages::new(Lang::En));
         assert_eq!(en, "a.pcap: record cut short (packet 7, offset 1234)");
-        let zh = problem_line("a.pcap", &p, &Messages::new(Lang::ZhCn));
+        let zh = problem_line(&pcap, &p, &Messages::new(Lang::ZhCn));
         assert_eq!(
             zh,
             "a.pcap：文件在一个数据包中间断掉了（可能没有完整保存）。位置：第 7 个数据包，偏移 1234。（技术细节：record cut short）"
         );
-        let tw = problem_line("a.pcap", &p, &Messages::new(Lang::ZhTw));
+        let tw = problem_line(&pcap, &p, &Messages::new(Lang::ZhTw));
         assert!(
             tw.contains("封包") && tw.contains("record cut short"),
             "{tw}"
@@ -656,10 +667,31 @@ mod tests {
         let nowhere = Problem {
             packet: None,
             offset: None,
-            ..p
+            ..p.clone()
         };
-        let en = problem_line("a.pcap", &nowhere, &Messages::new(Lang::En));
+        let en = problem_line(&pcap, &nowhere, &Messages::new(Lang::En));
         assert_eq!(en, "a.pcap: record cut short");
+        // A Zeek log's problems are at a line, not a packet.
+        let log = InputReport {
+            path: "conn.log".into(),
+            format: "zeek-conn".into(),
+            ..pcap
+        };
+        let bad = Problem {
+            kind: ProblemKind::BadRecord,
+            detail: "line 12: ts `X` is not a time".into(),
+            packet: Some(12),
+            offset: Some(810),
+        };
+        let en = problem_line(&log, &bad, &Messages::new(Lang::En));
+        assert_eq!(
+            en,
+            "conn.log: line 12: ts `X` is not a time (line 12, offset 810)"
+        );
+        let zh = problem_line(&log, &bad, &Messages::new(Lang::ZhCn));
+        assert!(zh.contains("位置：第 12 行，偏移 810。"), "{zh}");
+        let tw = problem_line(&log, &bad, &Messages::new(Lang::ZhTw));
+        assert!(tw.contains("位置：第 12 行，偏移 810。"), "{tw}");
     }
 
     #[test]
