@@ -287,7 +287,7 @@ impl<'a> Gatherer<'a> {
         if self.on_change.is_some() && self.pace.due() {
             let start = std::time::Instant::now();
             self.tell_changes_at(ts);
-            let work = self.tracker.table().flows.len() + self.gathered.whole_hosts();
+            let work = self.tracker.table().flows.len() + self.told.viewed();
             self.pace.looked(start, work);
         }
     }

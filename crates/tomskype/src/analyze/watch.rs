@@ -59,8 +59,9 @@ pub struct Assessment {
 }
 
 /// How a stream's looks are paced: at each sweep (once a minute of capture time), unless the
-/// last look was a large one (more than [`FREE_WORK`] flows going and hosts whole), took more
-/// than [`FREE_LOOK`], and was less than [`LOOK_DUTY`] times its own time ago. A stream read
+/// last look was a large one (more than [`FREE_WORK`] flows going, hosts viewed, and their
+/// endpoints and DNS questions), took more than [`FREE_LOOK`], and was less than
+/// [`LOOK_DUTY`] times its own time ago. A stream read
 /// as it happens (`tcpdump -w - | tomskype analyze -`) is looked at every minute; one read
 /// faster than real time, with many flows going or hosts with a sign, is looked at as often as
 /// keeps the looks to about 5% of the time (so when its changes are told then depends on the
@@ -75,8 +76,9 @@ pub(super) struct Pace {
 
 /// A look that takes less than this does not delay the next.
 const FREE_LOOK: std::time::Duration = std::time::Duration::from_millis(1);
-/// Nor does a look at no more than this many flows going and hosts whole, however long it
-/// took (a test's sample in a debug build on a loaded machine can take over a millisecond).
+/// Nor does a look at no more than this many flows going, hosts viewed, and their endpoints
+/// and DNS questions, however long it took (a test's sample in a debug build on a loaded
+/// machine can take over a millisecond).
 const FREE_WORK: usize = 4096;
 /// Time between costly looks, as a multiple of what the last one took.
 const LOOK_DUTY: u32 = 20;
@@ -87,8 +89,8 @@ impl Pace {
         self.next.is_none_or(|n| std::time::Instant::now() >= n)
     }
 
-    /// Notes a look that started at `start` and ended now, at `work` flows going and hosts
-    /// whole.
+    /// Notes a look that started at `start` and ended now, at `work` flows going, hosts
+    /// viewed, and their endpoints and DNS questions.
     pub(super) fn looked(&mut self, start: std::time::Instant, work: usize) {
         let end = std::time::Instant::now();
         let took = end - start;
@@ -100,6 +102,8 @@ impl Pace {
 #[derive(Debug, Default)]
 pub struct Told {
     hosts: FxHashMap<IpAddr, Standing>,
+    /// What the last look viewed: a host for each host, and its endpoints and DNS questions.
+    viewed: usize,
 }
 
 /// A host as its last view found it.
@@ -141,7 +145,9 @@ impl Told {
         let is_sign = |r: Role| matches!(r, Role::Tom | Role::Skype);
         // A browser's visit or a relay for another machine is no sign of the host's own client.
         let counted = |b: Basis| !matches!(b, Basis::Visit | Basis::Relayed);
+        self.viewed = 0;
         let seen = gathered.so_far(table, ctx, count_hosts, |v| {
+            self.viewed += 1 + v.endpoints.len() + v.queries.len();
             let signs = v
                 .endpoints
                 .iter()
@@ -196,6 +202,11 @@ impl Told {
             skype_signs: self.hosts.values().map(|s| s.signs).sum(),
             verdict,
         }
+    }
+
+    /// What the last look viewed: hosts, and their endpoints and DNS questions.
+    pub fn viewed(&self) -> usize {
+        self.viewed
     }
 }
 
@@ -282,6 +293,9 @@ mod tests {
         }
         beacon(&mut t, 5);
         let a = look(&mut told, &mut gathered, &t, &mut changes);
+        // What the look viewed, for its pace: the host that may have a sign and its endpoint
+        // (the busy host has none, and is not viewed).
+        assert_eq!(told.viewed(), 2);
         assert_eq!(a.hosts, 2);
         assert_eq!(a.skype_signs, 1);
         assert_eq!(a.verdict, Some((ip("192.0.2.2"), Label::TomSkype)));
@@ -302,6 +316,7 @@ mod tests {
         let again = told.assess(&mut gathered, &t, &ctx, 10, true, &mut |_| ());
         gathered.so_far(&t, &ctx, false, |_| views += 1);
         assert_eq!((again, views, changes.len()), (a, 0, 1));
+        assert_eq!(told.viewed(), 0);
     }
 
     #[test]

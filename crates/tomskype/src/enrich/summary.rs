@@ -321,11 +321,6 @@ impl Gathered {
         self.summaries.len()
     }
 
-    /// Hosts gathered whole (not summarised).
-    pub fn whole_hosts(&self) -> usize {
-        self.hosts.len()
-    }
-
     /// Hosts gathered whole since the last summarising, not known to have anything an
     /// indicator could match (what [`Gathered::compact`] looks at).
     pub fn fresh_hosts(&self) -> usize {
