@@ -61,13 +61,13 @@ pub struct Assessment {
 /// How a stream's looks are paced: at each sweep (once a minute of capture time), unless the
 /// last look was a large one (more than [`FREE_WORK`] flows going, hosts viewed, and their
 /// endpoints and DNS questions), took more than [`FREE_LOOK`], and was less than
-/// [`LOOK_DUTY`] times its own time ago. A stream read
-/// as it happens (`tcpdump -w - | tomskype analyze -`) is looked at every minute; one read
-/// faster than real time, with many flows going or hosts with a sign, is looked at as often as
-/// keeps the looks to about 5% of the time (so when its changes are told then depends on the
-/// machine's speed; what is told in the end does not). A small look never delays the next, on
-/// however slow or busy a machine: a small stream replayed tells the same changes at the same
-/// packets every time.
+/// [`LOOK_DUTY`] times its own time ago. A stream read as it happens
+/// (`tcpdump -w - | tomskype analyze -`) is looked at every minute; one read faster than real
+/// time, with many flows going or hosts with a sign, is looked at as often as keeps the looks
+/// to about 5% of the time (so when its changes are told then depends on the machine's speed;
+/// what is told in the end does not). A small look never delays the next, on however slow or
+/// busy a machine: a small stream replayed tells the same changes at the same packets every
+/// time.
 #[derive(Debug, Default)]
 pub(super) struct Pace {
     /// No look before this.
@@ -102,7 +102,8 @@ impl Pace {
 #[derive(Debug, Default)]
 pub struct Told {
     hosts: FxHashMap<IpAddr, Standing>,
-    /// What the last look viewed: a host for each host, and its endpoints and DNS questions.
+    /// What the last look viewed: one for each host viewed, and one for each of its
+    /// endpoints and DNS questions.
     viewed: usize,
 }
 
