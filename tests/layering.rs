@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 /// those of any module of a lower layer. Modules of one layer may not use each other.
 const LAYERS: &[&[&str]] = &[
     // Foundations: no stage's types.
-    &["hints", "textsafe", "timefmt"],
+    &["arrivals", "hints", "textsafe", "timefmt"],
     &["addr"],
     // Stage 1: sources of packets.
     &["capture"],

@@ -42,6 +42,7 @@
 
 pub mod addr;
 pub mod analyze;
+mod arrivals;
 pub mod capture;
 pub mod classify;
 pub mod decode;

@@ -107,6 +107,9 @@ struct Datagram {
 #[derive(Debug, Default)]
 pub struct Reassembler {
     pending: HashMap<Key, Datagram>,
+    /// The datagrams of `pending` in the order their first fragment came (the oldest is
+    /// dropped first).
+    arrived: crate::arrivals::Arrivals<Key>,
     bytes: usize,
     /// Capture time of the last look for timed-out datagrams (done at most once a second).
     last_sweep_ns: i64,
@@ -162,6 +165,9 @@ impl Reassembler {
                     end: None,
                 },
             );
+            let held = self.pending.len();
+            self.arrived
+                .push(key, ts_ns, held, arrived_at(&self.pending));
         }
         let Some(d) = self.pending.get_mut(&key) else {
             return None; // just inserted
@@ -195,6 +201,7 @@ impl Reassembler {
     pub fn finish(&mut self) {
         self.counts.incomplete += self.pending.len() as u64;
         self.pending.clear();
+        self.arrived.clear();
         self.bytes = 0;
     }
 
@@ -219,12 +226,7 @@ impl Reassembler {
     }
 
     fn drop_oldest(&mut self) {
-        let oldest = self
-            .pending
-            .iter()
-            .min_by_key(|(_, d)| d.first_ns)
-            .map(|(k, _)| *k);
-        if let Some(k) = oldest {
+        if let Some((k, _)) = self.arrived.take_oldest(arrived_at(&self.pending)) {
             self.drop_datagram(&k, false);
         }
     }
@@ -245,6 +247,11 @@ impl Reassembler {
             None => false,
         }
     }
+}
+
+/// Whether the datagram of `key` whose first fragment came at `at` still waits in `pending`.
+fn arrived_at(pending: &HashMap<Key, Datagram>) -> impl Fn(&Key, i64) -> bool + '_ {
+    move |key, at| pending.get(key).is_some_and(|d| d.first_ns == at)
 }
 
 enum Merge {

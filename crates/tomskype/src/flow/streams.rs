@@ -94,6 +94,8 @@ impl Stream {
 pub struct Streams {
     hints: Ways<Hint>,
     open: HashMap<(FlowKey, Dir), Stream>,
+    /// The directions of `open` in the order they opened (the oldest gives way first).
+    opened: crate::arrivals::Arrivals<(FlowKey, Dir)>,
     bytes: usize,
     given_up: Vec<(Decoded<'static>, Vec<u8>, i64)>,
     last_sweep_ns: i64,
@@ -113,6 +115,7 @@ impl Default for Streams {
             // `super::skype`, so that two flows sharing a set there need not share one here).
             hints: Ways::new(HINT_SLOTS / WAYS, 20, TIMEOUT_NS),
             open: HashMap::new(),
+            opened: Default::default(),
             bytes: 0,
             given_up: Vec::new(),
             last_sweep_ns: 0,
@@ -186,6 +189,7 @@ impl Streams {
                 self.bytes += s.bytes();
                 self.counts.segments_buffered += 1;
                 self.open.insert((key, dir), s);
+                self.note_opened((key, dir), ts_ns);
                 Segment::Held
             }
             HintState::Open => {
@@ -238,6 +242,7 @@ impl Streams {
         self.bytes += s.bytes();
         self.counts.segments_buffered += 1;
         self.open.insert((key, dir), s);
+        self.note_opened((key, dir), ts_ns);
         let t = tag(hash, dir);
         let hint = Hint {
             next: d.seq,
@@ -272,6 +277,7 @@ impl Streams {
         for k in all {
             self.give_up(k);
         }
+        self.opened.clear();
     }
 
     /// The next direction given up (by a bound, the timeout or [`Streams::finish`]): its
@@ -336,19 +342,25 @@ impl Streams {
     }
 
     fn give_up_oldest(&mut self) -> bool {
-        let oldest = self
-            .open
-            .iter()
-            .min_by_key(|(_, s)| s.first_ns)
-            .map(|(k, _)| *k);
-        match oldest {
-            Some(k) => {
+        match self.opened.take_oldest(opened_at(&self.open)) {
+            Some((k, _)) => {
                 self.give_up(k);
                 true
             }
             None => false,
         }
     }
+
+    /// Notes that direction `k` opened at `ts_ns` (see `crate::arrivals`).
+    fn note_opened(&mut self, k: (FlowKey, Dir), ts_ns: i64) {
+        let held = self.open.len();
+        self.opened.push(k, ts_ns, held, opened_at(&self.open));
+    }
+}
+
+/// Whether direction `k` opened at `at` is still buffered in `open`.
+fn opened_at(open: &HashMap<(FlowKey, Dir), Stream>) -> impl Fn(&(FlowKey, Dir), i64) -> bool + '_ {
+    move |k, at| open.get(k).is_some_and(|s| s.first_ns == at)
 }
 
 fn head_of(d: &Decoded<'_>) -> Decoded<'static> {

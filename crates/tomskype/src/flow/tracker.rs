@@ -66,8 +66,9 @@ impl Tracker {
         }
     }
 
-    /// DNS questions that could not wait for their answer (the store of waiting questions was
-    /// full of recent ones): their answers read as unsolicited.
+    /// DNS questions that stopped waiting for their answer while it could still come (the
+    /// store of waiting questions was full, and they were the oldest): their answers read as
+    /// unsolicited.
     pub fn dns_questions_dropped(&self) -> u64 {
         self.dns_waiting.dropped
     }
