@@ -25,6 +25,7 @@ answer-no-machines = No machine was found in this traffic.
 answer-nothing-read = Nothing was read: the inputs hold no packets or log records, so nothing can be said about any machine.
 answer-also-unclear = Unclear signs also on: { $hosts }
 answer-also-regular = Regular Skype also on: { $hosts }
+answer-more = { $hosts } and { $more } more (each is described below)
 
 ## A machine.
 label-tom-skype = TOM-Skype

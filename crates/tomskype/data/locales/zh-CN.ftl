@@ -12,6 +12,7 @@ answer-no-machines = 在这些流量中没有找到任何机器。
 answer-nothing-read = 什么也没有读到：输入中没有任何数据包或日志记录，因此无法对任何机器下结论。
 answer-also-unclear = 另有迹象不明的机器：{ $hosts }
 answer-also-regular = 另有运行正常版 Skype 的机器：{ $hosts }
+answer-more = { $hosts }，以及另外 { $more } 台（下文逐台说明）
 
 ## 一台机器。
 label-tom-skype = TOM-Skype

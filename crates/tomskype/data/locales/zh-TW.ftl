@@ -12,6 +12,7 @@ answer-no-machines = 在這些流量中沒有找到任何機器。
 answer-nothing-read = 什麼也沒有讀到：輸入中沒有任何封包或日誌記錄，因此無法對任何機器下結論。
 answer-also-unclear = 另有跡象不明的機器：{ $hosts }
 answer-also-regular = 另有執行正常版 Skype 的機器：{ $hosts }
+answer-more = { $hosts }，以及另外 { $more } 台（下文逐台說明）
 
 ## 一台機器。
 label-tom-skype = TOM-Skype

@@ -253,12 +253,26 @@ fn memory_line(report: &Report, m: &Messages) -> Option<String> {
     Some(line)
 }
 
-fn addresses(hosts: &[&HostReport]) -> String {
-    hosts
+/// Machines named in a line of the answer at most: the others are counted ("and 90 more"),
+/// and each machine is described below it. A capture of a big network (or a spoofer's) can
+/// give thousands of machines one label, and the answer is read first.
+const ANSWER_NAMES: usize = 10;
+
+/// The addresses of `hosts`, for the answer: the first [`ANSWER_NAMES`], then how many more.
+fn addresses(hosts: &[&HostReport], m: &Messages) -> String {
+    let named = hosts
         .iter()
+        .take(ANSWER_NAMES)
         .map(|h| h.address.to_string())
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(", ");
+    match hosts.len().saturating_sub(ANSWER_NAMES) {
+        0 => named,
+        more => m.get(
+            "answer-more",
+            &[("hosts", Arg::Str(&named)), ("more", more.into())],
+        ),
+    }
 }
 
 /// The answer: the most serious finding first, then what else there is.
@@ -288,11 +302,11 @@ fn answer(report: &Report, m: &Messages) -> Vec<String> {
             &[
                 ("count", tom.len().into()),
                 ("total", total.into()),
-                ("hosts", Arg::Str(&addresses(&tom))),
+                ("hosts", Arg::Str(&addresses(&tom, m))),
             ],
         ));
         if !unclear.is_empty() {
-            let hosts = addresses(&unclear);
+            let hosts = addresses(&unclear, m);
             lines.push(m.get("answer-also-unclear", &[("hosts", Arg::Str(&hosts))]));
         }
     } else if !unclear.is_empty() {
@@ -300,17 +314,17 @@ fn answer(report: &Report, m: &Messages) -> Vec<String> {
             "answer-unclear",
             &[
                 ("count", unclear.len().into()),
-                ("hosts", Arg::Str(&addresses(&unclear))),
+                ("hosts", Arg::Str(&addresses(&unclear, m))),
             ],
         ));
     } else if !regular.is_empty() {
-        let hosts = addresses(&regular);
+        let hosts = addresses(&regular, m);
         lines.push(m.get("answer-regular", &[("hosts", Arg::Str(&hosts))]));
     } else {
         lines.push(m.get("answer-none", &[("total", total.into())]));
     }
     if !regular.is_empty() && (!tom.is_empty() || !unclear.is_empty()) {
-        let hosts = addresses(&regular);
+        let hosts = addresses(&regular, m);
         lines.push(m.get("answer-also-regular", &[("hosts", Arg::Str(&hosts))]));
     }
     lines
@@ -642,6 +656,54 @@ pub fn problem_line(input: &InputReport, p: &Problem, m: &Messages) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_answer_names_ten_machines_and_counts_the_others() {
+        use crate::analyze::{Analyzer, Inputs};
+        let analyzer = Analyzer {
+            geoip: crate::knowledge::geoip::GeoIp::embedded().unwrap(),
+            indicators: crate::knowledge::indicators::IndicatorSet::embedded().unwrap(),
+            local: crate::addr::LocalNets::new(Vec::new()),
+        };
+        let capture = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../captures/tom-skype-cn-2011-login-beacon.pcap"
+        );
+        let mut report =
+            analyzer.report(Inputs::expand(&[capture.into()]).read(&analyzer, 1, None));
+        let tom = report
+            .hosts
+            .iter()
+            .find(|h| h.verdict.label == Label::TomSkype)
+            .expect("the sample's machine runs TOM-Skype")
+            .clone();
+        let answer_with = |report: &mut Report, machines: u8, lang: Lang| {
+            report.hosts = (1..=machines)
+                .map(|n| HostReport {
+                    address: IpAddr::from([10, 0, 0, n]),
+                    ..tom.clone()
+                })
+                .collect();
+            answer(report, &Messages::new(lang))
+        };
+        let ten = answer_with(&mut report, 10, Lang::En);
+        assert!(ten[0].ends_with(": 10.0.0.1, 10.0.0.2, 10.0.0.3, 10.0.0.4, 10.0.0.5, 10.0.0.6, 10.0.0.7, 10.0.0.8, 10.0.0.9, 10.0.0.10"), "{ten:?}");
+        let twelve = answer_with(&mut report, 12, Lang::En);
+        assert!(
+            twelve[0].starts_with("12 of 12 machines ran TOM-Skype: 10.0.0.1, "),
+            "{twelve:?}"
+        );
+        assert!(
+            twelve[0].ends_with(", 10.0.0.10 and 2 more (each is described below)"),
+            "{twelve:?}"
+        );
+        assert!(!twelve[0].contains("10.0.0.11"));
+        let zh = answer_with(&mut report, 12, Lang::ZhCn);
+        assert!(
+            zh[0].ends_with("10.0.0.10，以及另外 2 台（下文逐台说明）"),
+            "{zh:?}"
+        );
+    }
 
     #[test]
     fn input_problems_in_the_readers_language() {
