@@ -84,7 +84,7 @@ impl FragmentCounts {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 struct Key {
     src: IpAddr,
     dst: IpAddr,
@@ -226,7 +226,8 @@ impl Reassembler {
     }
 
     fn drop_oldest(&mut self) {
-        if let Some((k, _)) = self.arrived.take_oldest(arrived_at(&self.pending)) {
+        let pending = self.pending.iter().map(|(k, d)| (*k, d.first_ns));
+        if let Some((k, _)) = self.arrived.take_oldest(pending, arrived_at(&self.pending)) {
             self.drop_datagram(&k, false);
         }
     }

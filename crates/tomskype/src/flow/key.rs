@@ -5,7 +5,7 @@ use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
 /// Which of the key's two ends sent a packet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Dir {
     /// From end `a` to end `b`.
     AToB = 0,

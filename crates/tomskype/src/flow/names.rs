@@ -185,7 +185,7 @@ impl Clients {
 
 /// The key of a DNS question waiting for its answer: the client's and the server's address
 /// and port, the transport, and the transaction id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct DnsKey {
     /// The client that asked.
     pub client: (IpAddr, u16),
@@ -231,7 +231,10 @@ impl PendingDns {
     /// answered at `ts`).
     pub fn ask(&mut self, key: DnsKey, ts: i64, name: &str) {
         if self.waiting.len() >= MAX_PENDING_DNS && !self.waiting.contains_key(&key) {
-            if let Some((first, asked)) = self.order.take_oldest(still_waits(&self.waiting)) {
+            if let Some((first, asked)) = self.order.take_oldest(
+                self.waiting.iter().map(|(k, &(at, _))| (*k, at)),
+                still_waits(&self.waiting),
+            ) {
                 self.waiting.remove(&first);
                 if ts.saturating_sub(asked) <= DNS_ANSWER_WINDOW_NS {
                     self.dropped += 1;
@@ -250,7 +253,7 @@ impl PendingDns {
     pub fn expire(&mut self, now: i64) {
         let waiting = &mut self.waiting;
         waiting.retain(|_, (asked, _)| now.saturating_sub(*asked) <= DNS_ANSWER_WINDOW_NS);
-        self.order.retain(still_waits(waiting));
+        self.order.retain(waiting.len(), still_waits(waiting));
     }
 
     /// Whether an answer for `name` at `ts` answers a question that waits under `key`; the

@@ -342,7 +342,8 @@ impl Streams {
     }
 
     fn give_up_oldest(&mut self) -> bool {
-        match self.opened.take_oldest(opened_at(&self.open)) {
+        let open = self.open.iter().map(|(k, s)| (*k, s.first_ns));
+        match self.opened.take_oldest(open, opened_at(&self.open)) {
             Some((k, _)) => {
                 self.give_up(k);
                 true
