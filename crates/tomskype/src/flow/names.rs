@@ -209,14 +209,14 @@ pub const DNS_ANSWER_WINDOW_NS: i64 = 30_000_000_000;
 /// When the store is full, the question asked first goes to make room ([`PendingDns::ask`],
 /// found in constant time: `crate::arrivals`). Until 2026-12-01 a full store was searched
 /// whole for questions too old to be answered at each new question, and the new one dropped
-/// if there were none: 100,000 questions in 10 s with no answers took 15 s. Dropping the
-/// oldest also lets a question asked during a flood wait for its answer while 65,536 others
-/// come after it, where dropping the newest lost every question asked until the flood's were
-/// 30 s old.
+/// if there were none: 100,000 questions with no answers (`bench/make_flood.py dns`) took
+/// 15 s to read. Dropping the oldest also lets a question asked during a flood wait for its
+/// answer while 65,536 others come after it, where dropping the newest lost every question
+/// asked until the flood's were 30 s old.
 #[derive(Debug, Clone, Default)]
 pub struct PendingDns {
     waiting: FxHashMap<DnsKey, (i64, u64)>,
-    /// The questions in the order asked.
+    /// The questions in the order asked, while the store is full.
     order: crate::arrivals::Arrivals<DnsKey>,
     /// The key of the names' hashes (see `name_hash`).
     names: RandomState,
