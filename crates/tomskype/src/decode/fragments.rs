@@ -107,8 +107,8 @@ struct Datagram {
 #[derive(Debug, Default)]
 pub struct Reassembler {
     pending: HashMap<Key, Datagram>,
-    /// The datagrams of `pending` in the order their first fragment came (the oldest is
-    /// dropped first).
+    /// The datagrams of `pending` in the order their first fragment came, while the bounds are
+    /// reached (the oldest is dropped first).
     arrived: crate::arrivals::Arrivals<Key>,
     bytes: usize,
     /// Capture time of the last look for timed-out datagrams (done at most once a second).

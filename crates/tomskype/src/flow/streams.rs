@@ -94,7 +94,8 @@ impl Stream {
 pub struct Streams {
     hints: Ways<Hint>,
     open: HashMap<(FlowKey, Dir), Stream>,
-    /// The directions of `open` in the order they opened (the oldest gives way first).
+    /// The directions of `open` in the order they opened, while the bounds are reached (the
+    /// oldest gives way first).
     opened: crate::arrivals::Arrivals<(FlowKey, Dir)>,
     bytes: usize,
     given_up: Vec<(Decoded<'static>, Vec<u8>, i64)>,
