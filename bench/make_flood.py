@@ -29,47 +29,27 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import make_stream as m  # noqa: E402 (the packet builders of the stream benchmark)
 
-NAME = b"".join(bytes([len(p)]) + p for p in (b"skypetools", b"tom", b"com")) + b"\0"
+NAME = m.qname(b"skypetools", b"tom", b"com")
 SERVER = 0x5DB8D801  # 93.184.216.1
 HELLO = bytes([0x16, 3, 1, 0x10, 0x00, 1, 0, 0x0F, 0xFC, 3, 3]) + bytes(32)
 
 
-def ethernet(src, ip):
-    return b"\x00\x1f\x33\x2a\x5c\x01" + struct.pack("!HI", 0x0200, src & 0xFFFFFFFF) + b"\x08\x00" + ip
-
-
-def ipv4(n, proto, src, dst, payload, frag=0):
-    ip = struct.pack("!BBHHHBBHII", 0x45, 0, 20 + len(payload), n & 0xFFFF, frag, 64, proto, 0, src, dst)
-    return ip[:10] + struct.pack("!H", m.checksum(ip)) + ip[12:] + payload
-
-
 def dns(n, answers):
-    host = 0x64400000 + 1 + n
-    tid, port = n & 0xFFFF, 40000 + n % 20000
-    question = struct.pack("!HHHHHH", tid, 0x0100, 1, 0, 0, 0) + NAME + struct.pack("!HH", 1, 1)
-    frames = [m.datagram(n, host, port, m.RESOLVER, 53, question)]
-    if answers:
-        answer = (
-            struct.pack("!HHHHHH", tid, 0x8180, 1, 1, 0, 0)
-            + NAME
-            + struct.pack("!HH", 1, 1)
-            + struct.pack("!HHHIHI", 0xC00C, 1, 1, 300, 4, 0x3D87A001)
-        )
-        frames.append(m.datagram(n, m.RESOLVER, 53, host, port, answer))
-    return frames
+    frames = m.lookup_frames(n, 0x64400000 + 1 + n, NAME, 0x3D87A001)
+    return frames if answers else frames[:1]
 
 
 def tcp(n):
     host = 0x64400000 + 1 + n % 1000
     sport = 1024 + n // 1000 % 60000
     segment = struct.pack("!HHIIBBHHH", sport, 443, n, 0, 5 << 4, 0x18, 65535, 0, 0) + HELLO
-    return [ethernet(host, ipv4(n, 6, host, SERVER, segment))]
+    return [m.ipv4_frame(n, 6, host, SERVER, segment)]
 
 
 def frag(n):
     host = 0x64400000 + 1 + n % 1000
     udp = struct.pack("!HHHH", 40000, 5000, 8 + 3000, 0) + bytes(1200)
-    return [ethernet(host, ipv4(n, 17, host, SERVER + n % 200, udp, frag=0x2000))]
+    return [m.ipv4_frame(n, 17, host, SERVER + n % 200, udp, frag=0x2000)]
 
 
 def main():

@@ -43,13 +43,18 @@ def checksum(data):
     return ~s & 0xFFFF
 
 
-def datagram(n, src, sport, dst, dport, payload):
-    """A UDP datagram in an Ethernet frame (IP id n)."""
-    udp = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
-    ip = struct.pack("!BBHHHBBHII", 0x45, 0, 20 + len(udp), n & 0xFFFF, 0, 64, 17, 0, src, dst)
+def ipv4_frame(n, proto, src, dst, payload, frag=0):
+    """An IPv4 packet of protocol `proto` (IP id n, fragment field `frag`) in an Ethernet
+    frame from a MAC address made of `src`."""
+    ip = struct.pack("!BBHHHBBHII", 0x45, 0, 20 + len(payload), n & 0xFFFF, frag, 64, proto, 0, src, dst)
     ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
     mac = struct.pack("!HI", 0x0200, src & 0xFFFFFFFF)
-    return b"\x00\x1f\x33\x2a\x5c\x01" + mac + b"\x08\x00" + ip + udp
+    return b"\x00\x1f\x33\x2a\x5c\x01" + mac + b"\x08\x00" + ip + payload
+
+
+def datagram(n, src, sport, dst, dport, payload):
+    """A UDP datagram in an Ethernet frame (IP id n)."""
+    return ipv4_frame(n, 17, src, dst, struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload)
 
 
 def frame(n, machines):
@@ -62,16 +67,19 @@ def frame(n, machines):
 RESOLVER = 0x64400035  # 100.64.0.53
 
 
-def dns_frames(n, machines):
-    """The n-th lookup: the question of machine n (or n mod machines) and its answer."""
-    host = 0x64400000 + 1 + (n % machines if machines else n)
-    qname = b"".join(bytes([len(p)]) + p for p in (b"h%d" % n, b"example", b"com")) + b"\0"
+def qname(*labels):
+    """A DNS name in wire form."""
+    return b"".join(bytes([len(p)]) + p for p in labels) + b"\0"
+
+
+def lookup_frames(n, host, name, addr):
+    """Machine `host`'s n-th question to RESOLVER, for `name` (wire form), and the answer
+    giving it `addr`: two frames."""
     tid, port = n & 0xFFFF, 40000 + n % 20000
-    question = struct.pack("!HHHHHH", tid, 0x0100, 1, 0, 0, 0) + qname + struct.pack("!HH", 1, 1)
-    addr = 0xC6120000 + n % (1 << 17)  # 198.18.0.0/15
+    question = struct.pack("!HHHHHH", tid, 0x0100, 1, 0, 0, 0) + name + struct.pack("!HH", 1, 1)
     answer = (
         struct.pack("!HHHHHH", tid, 0x8180, 1, 1, 0, 0)
-        + qname
+        + name
         + struct.pack("!HH", 1, 1)
         + struct.pack("!HHHIHI", 0xC00C, 1, 1, 300, 4, addr)
     )
@@ -79,6 +87,13 @@ def dns_frames(n, machines):
         datagram(n, host, port, RESOLVER, 53, question),
         datagram(n, RESOLVER, 53, host, port, answer),
     ]
+
+
+def dns_frames(n, machines):
+    """The n-th lookup: the question of machine n (or n mod machines) and its answer."""
+    host = 0x64400000 + 1 + (n % machines if machines else n)
+    addr = 0xC6120000 + n % (1 << 17)  # 198.18.0.0/15
+    return lookup_frames(n, host, qname(b"h%d" % n, b"example", b"com"), addr)
 
 
 def tail_records(path):
